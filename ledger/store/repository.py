@@ -1,0 +1,523 @@
+"""All SQL of the ledger, in SQLAlchemy Core, for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger import errors
+from ledger.model import (
+    Account,
+    AccountType,
+    Commodity,
+    Community,
+    Counters,
+    Entry,
+    EntryStatus,
+    IdempotencyKey,
+    Member,
+    Posting,
+    StatementCursor,
+    StatementLine,
+)
+from ledger.ports import StoredOutcome
+from ledger.store.tables import (
+    accounts,
+    commodities,
+    communities,
+    entries,
+    idempotency_keys,
+    members,
+    postings,
+)
+
+_COUNTER_COLUMNS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
+
+
+class SqlRepository:
+    """The ledger's repository over one connection inside one transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+        self._dialect = connection.dialect.name
+
+    # Communities, commodities, members ------------------------------------------------------
+
+    async def insert_community(self, community: Community) -> None:
+        values = {
+            "id": community.id,
+            "slug": community.slug,
+            "name": community.name,
+            "created_at": community.created_at,
+        }
+        await self._insert_unique(
+            communities, values, errors.CommunityExists(f"slug {community.slug!r} is taken")
+        )
+
+    async def get_community(self, community_id: uuid.UUID) -> Community | None:
+        row = (
+            await self._conn.execute(sa.select(communities).where(communities.c.id == community_id))
+        ).first()
+        return None if row is None else Community(row.id, row.slug, row.name, row.created_at)
+
+    async def get_community_by_slug(self, slug: str) -> Community | None:
+        row = (
+            await self._conn.execute(sa.select(communities).where(communities.c.slug == slug))
+        ).first()
+        return None if row is None else Community(row.id, row.slug, row.name, row.created_at)
+
+    async def insert_commodity(self, commodity: Commodity) -> None:
+        values = {
+            "community_id": commodity.community_id,
+            "code": commodity.code,
+            "name": commodity.name,
+            "scale": commodity.scale,
+        }
+        await self._insert_unique(
+            commodities, values, errors.CommodityExists(f"commodity {commodity.code!r} exists")
+        )
+
+    async def get_commodity(self, community_id: uuid.UUID, code: str) -> Commodity | None:
+        row = (
+            await self._conn.execute(
+                sa.select(commodities).where(
+                    commodities.c.community_id == community_id, commodities.c.code == code
+                )
+            )
+        ).first()
+        return None if row is None else Commodity(row.community_id, row.code, row.name, row.scale)
+
+    async def list_commodities(self, community_id: uuid.UUID) -> Sequence[Commodity]:
+        rows = await self._conn.execute(
+            sa.select(commodities)
+            .where(commodities.c.community_id == community_id)
+            .order_by(commodities.c.code)
+        )
+        return [Commodity(r.community_id, r.code, r.name, r.scale) for r in rows]
+
+    async def insert_member(self, member: Member) -> None:
+        await self._conn.execute(
+            members.insert().values(
+                community_id=member.community_id,
+                id=member.id,
+                name=member.name,
+                hours_account_id=member.hours_account_id,
+                created_at=member.created_at,
+            )
+        )
+
+    async def get_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> Member | None:
+        row = (
+            await self._conn.execute(
+                sa.select(members).where(
+                    members.c.community_id == community_id, members.c.id == member_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return Member(row.community_id, row.id, row.name, row.hours_account_id, row.created_at)
+
+    # Accounts ---------------------------------------------------------------------------------
+
+    async def insert_account(self, account: Account) -> None:
+        values = {
+            "community_id": account.community_id,
+            "id": account.id,
+            "code": account.code,
+            "name": account.name,
+            "type": account.type.value,
+            "normal_sign": account.type.normal_sign,
+            "commodity": account.commodity,
+            "member_id": account.member_id,
+            "balance_min": account.balance_min,
+            "balance_max": account.balance_max,
+            "closed": account.closed,
+            "created_at": account.created_at,
+            **_counter_values(account.counters),
+        }
+        await self._insert_unique(
+            accounts, values, errors.AccountCodeExists(f"account code {account.code!r} exists")
+        )
+
+    async def get_account(
+        self, community_id: uuid.UUID, account_id: uuid.UUID, *, lock: bool = False
+    ) -> Account | None:
+        query = sa.select(accounts).where(
+            accounts.c.community_id == community_id, accounts.c.id == account_id
+        )
+        if lock:
+            query = query.with_for_update(key_share=True)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else _account(row)
+
+    async def list_accounts(self, community_id: uuid.UUID) -> Sequence[Account]:
+        rows = await self._conn.execute(
+            sa.select(accounts).where(accounts.c.community_id == community_id).order_by(accounts.c.code)
+        )
+        return [_account(row) for row in rows]
+
+    async def lock_accounts(
+        self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Account]:
+        # FOR NO KEY UPDATE: excludes other writers of these rows but not the KEY SHARE locks that
+        # foreign-key checks take. PostgreSQL locks rows as the sorted result yields them, so the
+        # ORDER BY fixes the lock order and concurrent writers cannot deadlock.
+        rows = await self._conn.execute(
+            sa.select(accounts)
+            .where(accounts.c.community_id == community_id, accounts.c.id.in_(account_ids))
+            .order_by(accounts.c.id)
+            .with_for_update(key_share=True)
+        )
+        return {row.id: _account(row) for row in rows}
+
+    async def update_account_details(self, account: Account) -> None:
+        await self._conn.execute(
+            accounts.update()
+            .where(accounts.c.community_id == account.community_id, accounts.c.id == account.id)
+            .values(
+                name=account.name,
+                balance_min=account.balance_min,
+                balance_max=account.balance_max,
+                closed=account.closed,
+            )
+        )
+
+    async def write_counters(
+        self,
+        community_id: uuid.UUID,
+        counters_by_account: Mapping[uuid.UUID, Counters],
+    ) -> None:
+        # The rows are locked (lock_accounts), so writing the checked values is exact.
+        statement = (
+            accounts.update()
+            .where(
+                accounts.c.community_id == sa.bindparam("b_community_id"),
+                accounts.c.id == sa.bindparam("b_id"),
+            )
+            .values({name: sa.bindparam(f"b_{name}") for name in _COUNTER_COLUMNS})
+        )
+        await self._conn.execute(
+            statement,
+            [
+                {
+                    "b_community_id": community_id,
+                    "b_id": account_id,
+                    **{f"b_{k}": v for k, v in _counter_values(counters).items()},
+                }
+                for account_id, counters in counters_by_account.items()
+            ],
+        )
+
+    # Entries ----------------------------------------------------------------------------------
+
+    async def insert_entry(self, entry: Entry) -> None:
+        await self._conn.execute(
+            entries.insert().values(
+                community_id=entry.community_id,
+                id=entry.id,
+                status=entry.status.value,
+                effective_date=entry.effective_date,
+                description=entry.description,
+                kind=entry.kind,
+                metadata=entry.metadata,
+                created_at=entry.created_at,
+                completed_at=entry.completed_at,
+                reverses=entry.reverses,
+            )
+        )
+        await self._conn.execute(
+            postings.insert(),
+            [
+                {
+                    "community_id": entry.community_id,
+                    "entry_id": entry.id,
+                    "line": line,
+                    "account_id": posting.account_id,
+                    "commodity": posting.commodity,
+                    "amount": posting.amount,
+                    "effective_date": entry.effective_date,
+                }
+                for line, posting in enumerate(entry.postings)
+            ],
+        )
+
+    async def get_entry(
+        self, community_id: uuid.UUID, entry_id: uuid.UUID, *, lock: bool = False
+    ) -> Entry | None:
+        query = sa.select(entries).where(
+            entries.c.community_id == community_id, entries.c.id == entry_id
+        )
+        if lock:
+            query = query.with_for_update(key_share=True)
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return (await self._with_postings(community_id, [row]))[0]
+
+    async def list_entries(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Entry]:
+        query = sa.select(entries).where(entries.c.community_id == community_id)
+        if after is not None:
+            query = query.where(entries.c.id > after)
+        rows = (await self._conn.execute(query.order_by(entries.c.id).limit(limit))).all()
+        return await self._with_postings(community_id, rows)
+
+    async def _with_postings(
+        self, community_id: uuid.UUID, rows: Sequence[sa.Row[Any]]
+    ) -> list[Entry]:
+        if not rows:
+            return []
+        lines = await self._conn.execute(
+            sa.select(postings)
+            .where(
+                postings.c.community_id == community_id,
+                postings.c.entry_id.in_([row.id for row in rows]),
+            )
+            .order_by(postings.c.entry_id, postings.c.line)
+        )
+        by_entry: dict[uuid.UUID, list[Posting]] = {row.id: [] for row in rows}
+        for line in lines:
+            by_entry[line.entry_id].append(Posting(line.account_id, line.amount, line.commodity))
+        return [_entry(row, tuple(by_entry[row.id])) for row in rows]
+
+    async def complete_entry(
+        self,
+        community_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        status: EntryStatus,
+        completed_at: datetime,
+    ) -> None:
+        await self._conn.execute(
+            entries.update()
+            .where(
+                entries.c.community_id == community_id,
+                entries.c.id == entry_id,
+                entries.c.status == EntryStatus.PENDING.value,
+            )
+            .values(status=status.value, completed_at=completed_at)
+        )
+
+    async def reversal_of(self, community_id: uuid.UUID, entry_id: uuid.UUID) -> uuid.UUID | None:
+        return (
+            await self._conn.execute(
+                sa.select(entries.c.id).where(
+                    entries.c.community_id == community_id, entries.c.reverses == entry_id
+                )
+            )
+        ).scalar_one_or_none()
+
+    # Balances and statements ------------------------------------------------------------------
+
+    async def counters_as_of(
+        self, community_id: uuid.UUID, account_id: uuid.UUID, as_of: date
+    ) -> Counters:
+        by_account = await self._counters_as_of(
+            community_id, as_of, postings.c.account_id == account_id
+        )
+        return by_account.get(account_id, Counters())
+
+    async def counters_by_account_as_of(
+        self, community_id: uuid.UUID, as_of: date
+    ) -> Mapping[uuid.UUID, Counters]:
+        return await self._counters_as_of(community_id, as_of, sa.true())
+
+    async def _counters_as_of(
+        self, community_id: uuid.UUID, as_of: date, condition: sa.ColumnElement[bool]
+    ) -> dict[uuid.UUID, Counters]:
+        posted = entries.c.status == EntryStatus.POSTED.value
+        pending = entries.c.status == EntryStatus.PENDING.value
+        debit, credit = postings.c.amount > 0, postings.c.amount < 0
+
+        def total(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+            value = sa.case((sa.and_(*conditions), sa.func.abs(postings.c.amount)), else_=0)
+            return sa.func.coalesce(sa.func.sum(value), 0)
+
+        query = (
+            sa.select(
+                postings.c.account_id,
+                total(posted, debit),
+                total(posted, credit),
+                total(pending, debit),
+                total(pending, credit),
+            )
+            .join(
+                entries,
+                sa.and_(
+                    entries.c.community_id == postings.c.community_id,
+                    entries.c.id == postings.c.entry_id,
+                ),
+            )
+            .where(
+                postings.c.community_id == community_id,
+                postings.c.effective_date <= as_of,
+                condition,
+            )
+            .group_by(postings.c.account_id)
+        )
+        rows = await self._conn.execute(query)
+        return {row[0]: Counters(*(int(v) for v in row[1:])) for row in rows}
+
+    async def statement(
+        self,
+        community_id: uuid.UUID,
+        account: Account,
+        *,
+        after: StatementCursor | None,
+        limit: int,
+    ) -> Sequence[tuple[StatementLine, StatementCursor]]:
+        order = (postings.c.effective_date, postings.c.entry_id, postings.c.line)
+        base = (
+            sa.select(postings.c.amount)
+            .join(
+                entries,
+                sa.and_(
+                    entries.c.community_id == postings.c.community_id,
+                    entries.c.id == postings.c.entry_id,
+                ),
+            )
+            .where(
+                postings.c.community_id == community_id,
+                postings.c.account_id == account.id,
+                entries.c.status == EntryStatus.POSTED.value,
+            )
+        )
+        position = sa.tuple_(*order)
+        opening = 0
+        page = base.add_columns(*order, entries.c.description)
+        if after is not None:
+            cursor = sa.tuple_(
+                sa.literal(after.effective_date, sa.Date),
+                sa.literal(after.entry_id, postings.c.entry_id.type),
+                sa.literal(after.line, sa.SmallInteger),
+            )
+            before = base.where(position <= cursor).subquery()
+            opening = int(
+                (
+                    await self._conn.execute(
+                        sa.select(sa.func.coalesce(sa.func.sum(before.c.amount), 0))
+                    )
+                ).scalar_one()
+            )
+            page = page.where(position > cursor)
+        rows = await self._conn.execute(page.order_by(*order).limit(limit))
+        sign = account.type.normal_sign
+        result: list[tuple[StatementLine, StatementCursor]] = []
+        running = sign * opening
+        for row in rows:
+            running += sign * row.amount
+            line = StatementLine(
+                row.entry_id, row.effective_date, row.description, sign * row.amount, running
+            )
+            result.append((line, StatementCursor(row.effective_date, row.entry_id, row.line)))
+        return result
+
+    # Idempotency ------------------------------------------------------------------------------
+
+    async def claim_idempotency_key(
+        self,
+        community_id: uuid.UUID,
+        key: IdempotencyKey,
+        fingerprint: str,
+        created_at: datetime,
+    ) -> StoredOutcome | None:
+        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(idempotency_keys)
+            .values(
+                community_id=community_id,
+                scope=key.scope,
+                key=key.key,
+                fingerprint=fingerprint,
+                created_at=created_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.key)
+        )
+        try:
+            claimed = (await self._conn.execute(statement)).first()
+        except IntegrityError:  # the one foreign key: the community
+            raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
+        if claimed is not None:
+            return None
+        row = (
+            await self._conn.execute(
+                sa.select(idempotency_keys.c.fingerprint, idempotency_keys.c.result).where(
+                    *_key_matches(community_id, key)
+                )
+            )
+        ).one()
+        return StoredOutcome(row.fingerprint, row.result)
+
+    async def store_idempotency_result(
+        self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes
+    ) -> None:
+        await self._conn.execute(
+            idempotency_keys.update().where(*_key_matches(community_id, key)).values(result=result)
+        )
+
+    # Helpers ----------------------------------------------------------------------------------
+
+    async def _insert_unique(
+        self, table: sa.Table, values: dict[str, Any], on_conflict: errors.LedgerError
+    ) -> None:
+        """Inserts a row whose only possible conflict is the one ``on_conflict`` describes;
+        callers check the foreign keys first."""
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(table.insert().values(**values))
+        except IntegrityError:
+            raise on_conflict from None
+
+
+def _key_matches(community_id: uuid.UUID, key: IdempotencyKey) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        idempotency_keys.c.community_id == community_id,
+        idempotency_keys.c.scope == key.scope,
+        idempotency_keys.c.key == key.key,
+    )
+
+
+def _counter_values(counters: Counters) -> dict[str, int]:
+    return {name: getattr(counters, name) for name in _COUNTER_COLUMNS}
+
+
+def _account(row: sa.Row[Any]) -> Account:
+    return Account(
+        community_id=row.community_id,
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        type=AccountType(row.type),
+        commodity=row.commodity,
+        member_id=row.member_id,
+        balance_min=row.balance_min,
+        balance_max=row.balance_max,
+        closed=row.closed,
+        created_at=row.created_at,
+        counters=Counters(*(getattr(row, name) for name in _COUNTER_COLUMNS)),
+    )
+
+
+def _entry(row: sa.Row[Any], entry_postings: tuple[Posting, ...]) -> Entry:
+    return Entry(
+        community_id=row.community_id,
+        id=row.id,
+        status=EntryStatus(row.status),
+        effective_date=row.effective_date,
+        description=row.description,
+        kind=row.kind,
+        metadata=row.metadata,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        reverses=row.reverses,
+        postings=entry_postings,
+    )

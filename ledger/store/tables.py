@@ -1,0 +1,204 @@
+"""The schema, shared by SQLite and PostgreSQL.
+
+Every table carries ``community_id`` and leads its primary key with it, and every foreign key
+includes it, so the database itself refuses a posting on another community's account and a
+community's rows can be moved to a database of their own. Amounts and counters are BIGINT in the
+commodity's smallest unit (minutes for HOURS).
+
+The migrations in ``migrations/`` build exactly this (a test runs autogenerate and expects no
+difference); PostgreSQL-only guards (triggers) live in the migrations alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on both engines (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert value.tzinfo is not None, "naive datetimes never reach the database"
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+Id = sa.Uuid(as_uuid=True)
+
+communities = sa.Table(
+    "communities",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+commodities = sa.Table(
+    "commodities",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("code", sa.String(24), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scale", sa.SmallInteger, nullable=False),
+    sa.CheckConstraint("scale BETWEEN 0 AND 9", name="scale_range"),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("hours_account_id", Id, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("community_id", Id, primary_key=True),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(120), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column(
+        "normal_sign",
+        sa.SmallInteger,
+        nullable=False,
+        doc="+1 for debit-normal types (asset, expense), −1 for credit-normal ones.",
+    ),
+    sa.Column("commodity", sa.String(24), nullable=False),
+    sa.Column("member_id", Id, nullable=True),
+    sa.Column("balance_min", sa.BigInteger, nullable=True, doc="Normal-direction floor."),
+    sa.Column("balance_max", sa.BigInteger, nullable=True, doc="Normal-direction ceiling."),
+    sa.Column("closed", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # The maintained balance: four non-negative totals, smallest unit of the commodity.
+    sa.Column("debits_posted", sa.BigInteger, nullable=False),
+    sa.Column("credits_posted", sa.BigInteger, nullable=False),
+    sa.Column("debits_pending", sa.BigInteger, nullable=False),
+    sa.Column("credits_pending", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("community_id", "code"),
+    # Target of the postings' foreign key, which pins a posting's commodity to its account's.
+    sa.UniqueConstraint("community_id", "id", "commodity"),
+    sa.ForeignKeyConstraint(["community_id"], ["communities.id"]),
+    sa.ForeignKeyConstraint(
+        ["community_id", "commodity"], ["commodities.community_id", "commodities.code"]
+    ),
+    sa.ForeignKeyConstraint(["community_id", "member_id"], ["members.community_id", "members.id"]),
+    sa.CheckConstraint(
+        "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"
+    ),
+    sa.CheckConstraint(
+        "normal_sign = CASE WHEN type IN ('asset', 'expense') THEN 1 ELSE -1 END",
+        name="normal_sign_matches_type",
+    ),
+    sa.CheckConstraint(
+        "debits_posted >= 0 AND credits_posted >= 0 "
+        "AND debits_pending >= 0 AND credits_pending >= 0",
+        name="counters_non_negative",
+    ),
+    sa.CheckConstraint(
+        "balance_min IS NULL OR balance_max IS NULL OR balance_min <= balance_max",
+        name="limits_ordered",
+    ),
+    # The limits, enforced by the database too: the balance counting every pending reservation
+    # that lowers it stays >= balance_min, and counting every one that raises it <= balance_max.
+    sa.CheckConstraint(
+        "balance_min IS NULL OR CASE WHEN normal_sign = 1 "
+        "THEN debits_posted - credits_posted - credits_pending "
+        "ELSE credits_posted - debits_posted - debits_pending END >= balance_min",
+        name="within_balance_min",
+    ),
+    sa.CheckConstraint(
+        "balance_max IS NULL OR CASE WHEN normal_sign = 1 "
+        "THEN debits_posted - credits_posted + debits_pending "
+        "ELSE credits_posted - debits_posted + credits_pending END <= balance_max",
+        name="within_balance_max",
+    ),
+)
+
+entries = sa.Table(
+    "entries",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("id", Id, primary_key=True, doc="UUIDv7: sorts by creation time."),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("description", sa.String(1000), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Column("reverses", Id, nullable=True),
+    # At most one reversal per entry.
+    sa.UniqueConstraint("community_id", "reverses"),
+    sa.ForeignKeyConstraint(["community_id", "reverses"], ["entries.community_id", "entries.id"]),
+    sa.CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status_known"),
+    sa.CheckConstraint(
+        "(status = 'pending') = (completed_at IS NULL)", name="completed_iff_not_pending"
+    ),
+)
+
+postings = sa.Table(
+    "postings",
+    metadata,
+    sa.Column("community_id", Id, primary_key=True),
+    sa.Column("entry_id", Id, primary_key=True),
+    sa.Column("line", sa.SmallInteger, primary_key=True, doc="0-based position in the entry."),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("commodity", sa.String(24), nullable=False),
+    sa.Column(
+        "amount",
+        sa.BigInteger,
+        nullable=False,
+        doc="Smallest unit of the commodity; positive debits, negative credits.",
+    ),
+    sa.Column("effective_date", sa.Date, nullable=False, doc="The entry's, for statements."),
+    sa.ForeignKeyConstraint(["community_id", "entry_id"], ["entries.community_id", "entries.id"]),
+    sa.ForeignKeyConstraint(
+        ["community_id", "account_id", "commodity"],
+        ["accounts.community_id", "accounts.id", "accounts.commodity"],
+    ),
+    sa.CheckConstraint("amount <> 0", name="amount_non_zero"),
+    sa.Index(
+        "ix_postings_account_statement", "community_id", "account_id", "effective_date", "entry_id"
+    ),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("scope", sa.String(200), primary_key=True, doc="Who used the key."),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False, doc="SHA-256 of the request."),
+    sa.Column("result", sa.LargeBinary, nullable=True, doc="The encoded outcome."),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

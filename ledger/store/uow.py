@@ -1,0 +1,71 @@
+"""The unit of work: one connection, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from ledger.store.engine import WRITE_OPTION
+from ledger.store.repository import SqlRepository
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        write: bool,
+        repository_class: type[SqlRepository] = SqlRepository,
+    ) -> None:
+        self._engine = engine
+        self._write = write
+        self._repository_class = repository_class
+        self._connection: AsyncConnection | None = None
+        self._transaction: AsyncTransaction | None = None
+        self._committed = False
+        self.repo: SqlRepository
+
+    async def __aenter__(self) -> Self:
+        connection = await self._engine.connect()
+        try:
+            await connection.execution_options(**{WRITE_OPTION: self._write})
+            self._transaction = await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self.repo = self._repository_class(connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None and self._transaction is not None
+        try:
+            if not self._committed and self._transaction.is_active:
+                await self._transaction.rollback()
+        finally:
+            await self._connection.close()
+
+    async def commit(self) -> None:
+        assert self._transaction is not None and not self._committed, "commit once"
+        await self._transaction.commit()
+        self._committed = True
+
+
+class SqlUnitOfWorkFactory:
+    """Opens units of work on one engine; ``repository_class`` lets tests swap the SQL."""
+
+    def __init__(
+        self, engine: AsyncEngine, repository_class: type[SqlRepository] = SqlRepository
+    ) -> None:
+        self.engine = engine
+        self._repository_class = repository_class
+
+    def __call__(self, *, write: bool) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write=write, repository_class=self._repository_class)

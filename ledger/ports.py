@@ -132,7 +132,8 @@ class LedgerRepository(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls it back."""
 
-    repo: LedgerRepository
+    @property
+    def repo(self) -> LedgerRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

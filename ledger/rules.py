@@ -65,13 +65,13 @@ def check_accounts(
     ``accounts`` holds the accounts of the entry's community that were found; an id missing from
     it does not exist there (an account of another community is never loaded)."""
     resolved: list[Posting] = []
-    for posting in postings:
-        account = accounts.get(posting.account_id)
+    for spec in postings:
+        account = accounts.get(spec.account_id)
         if account is None:
             raise errors.AccountNotFound(
-                f"account {posting.account_id} does not exist", account_id=posting.account_id
+                f"account {spec.account_id} does not exist", account_id=spec.account_id
             )
-        resolved.append(Posting(posting.account_id, posting.amount, account.commodity))
+        resolved.append(Posting(spec.account_id, spec.amount, account.commodity))
     for posting in resolved:
         if accounts[posting.account_id].closed:
             raise errors.AccountClosed(
@@ -180,9 +180,9 @@ def apply_entry(
     return result
 
 
-def validate_new_entry(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> tuple[
-    tuple[Posting, ...], dict[uuid.UUID, Counters]
-]:
+def validate_new_entry(
+    entry: NewEntry, accounts: Mapping[uuid.UUID, Account]
+) -> tuple[tuple[Posting, ...], dict[uuid.UUID, Counters]]:
     """All checks for a new entry, in the documented order; returns its resolved postings and the
     counters each touched account will hold."""
     check_shape(entry.postings)
@@ -191,9 +191,7 @@ def validate_new_entry(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -
     return postings, apply_entry(postings, transition, accounts)
 
 
-def check_new_limits(
-    account: Account, balance_min: int | None, balance_max: int | None
-) -> None:
+def check_new_limits(account: Account, balance_min: int | None, balance_max: int | None) -> None:
     """Limits may change only to values the balance, with reservations, already respects —
     so that every stored balance always lies within its limits."""
     if balance_min is not None and balance_max is not None and balance_min > balance_max:

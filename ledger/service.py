@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Final
@@ -72,8 +72,8 @@ class NewAccount:
 @dataclass(frozen=True, slots=True)
 class AccountChange:
     name: str | _Keep = KEEP
-    balance_min: int | None | _Keep = KEEP
-    balance_max: int | None | _Keep = KEEP
+    balance_min: int | _Keep | None = KEEP
+    balance_max: int | _Keep | None = KEEP
     closed: bool | _Keep = KEEP
 
 
@@ -210,8 +210,10 @@ class Ledger:
             ):
                 rules.check_new_limits(account, updated.balance_min, updated.balance_max)
             counters = account.counters
-            if updated.closed and not account.closed and (
-                counters.debits_pending or counters.credits_pending
+            if (
+                updated.closed
+                and not account.closed
+                and (counters.debits_pending or counters.credits_pending)
             ):
                 raise errors.AccountHasPending(
                     f"account {account_id} has pending entries; post or void them first"
@@ -307,7 +309,9 @@ class Ledger:
         """Now: read from the account's maintained counters, O(1). As of a date: summed from the
         postings of entries effective on or before it, counted by their status now."""
         async with self._uow(write=False) as uow:
-            account = _account_found(await uow.repo.get_account(community_id, account_id), account_id)
+            account = _account_found(
+                await uow.repo.get_account(community_id, account_id), account_id
+            )
             if as_of is None:
                 return account.balance
             counters = await uow.repo.counters_as_of(community_id, account_id, as_of)
@@ -323,7 +327,9 @@ class Ledger:
     ) -> StatementPage:
         """The account's posted lines in effective-date order with the running posted balance."""
         async with self._uow(write=False) as uow:
-            account = _account_found(await uow.repo.get_account(community_id, account_id), account_id)
+            account = _account_found(
+                await uow.repo.get_account(community_id, account_id), account_id
+            )
             rows = await uow.repo.statement(community_id, account, after=after, limit=limit + 1)
         lines = tuple(line for line, _ in rows[:limit])
         next_cursor = rows[limit - 1][1] if len(rows) > limit else None
@@ -495,7 +501,7 @@ def _apply_change(account: Account, change: AccountChange) -> Account:
     return updated
 
 
-def _trial_balance(accounts: list[Account] | tuple[Account, ...], as_of: date | None) -> TrialBalance:
+def _trial_balance(accounts: Sequence[Account], as_of: date | None) -> TrialBalance:
     by_commodity: dict[str, list[TrialBalanceLine]] = {}
     for account in sorted(accounts, key=lambda a: (a.commodity, a.code)):
         raw = account.counters.debits_posted - account.counters.credits_posted

@@ -160,7 +160,9 @@ class SqlRepository:
 
     async def list_accounts(self, community_id: uuid.UUID) -> Sequence[Account]:
         rows = await self._conn.execute(
-            sa.select(accounts).where(accounts.c.community_id == community_id).order_by(accounts.c.code)
+            sa.select(accounts)
+            .where(accounts.c.community_id == community_id)
+            .order_by(accounts.c.code)
         )
         return [_account(row) for row in rows]
 
@@ -478,7 +480,9 @@ class SqlRepository:
             raise on_conflict from None
 
 
-def _key_matches(community_id: uuid.UUID, key: IdempotencyKey) -> tuple[sa.ColumnElement[bool], ...]:
+def _key_matches(
+    community_id: uuid.UUID, key: IdempotencyKey
+) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         idempotency_keys.c.community_id == community_id,
         idempotency_keys.c.scope == key.scope,

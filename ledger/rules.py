@@ -5,6 +5,7 @@ these functions whether the entry may be written and what it does to each accoun
 
 Order of checks for a new entry (the first failing one is reported):
 
+0. ``invalid_input``     — description, kind, metadata or effective date malformed
 1. ``too_few_postings``  — fewer than two postings
 2. ``invalid_amount``    — a zero, non-integer or out-of-range amount
 3. ``account_not_found`` — a posting names an account the community does not have
@@ -20,6 +21,7 @@ import enum
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 from ledger import errors
 from ledger.model import (
@@ -41,6 +43,23 @@ class Transition(enum.Enum):
     CREATE_PENDING = "create_pending"
     POST_PENDING = "post_pending"
     VOID_PENDING = "void_pending"
+
+
+DESCRIPTION_MAX_CHARS = 1000
+KIND_MAX_CHARS = 40
+
+
+def check_entry(entry: NewEntry) -> None:
+    """Checks 0–2: everything that needs no account, so it runs before any database work."""
+    if not isinstance(entry.description, str) or len(entry.description) > DESCRIPTION_MAX_CHARS:
+        raise errors.InvalidInput(f"description must be text of at most {DESCRIPTION_MAX_CHARS}")
+    if not isinstance(entry.kind, str) or not 0 < len(entry.kind) <= KIND_MAX_CHARS:
+        raise errors.InvalidInput(f"kind must be text of 1 to {KIND_MAX_CHARS} characters")
+    if not isinstance(entry.metadata, dict) or not all(isinstance(k, str) for k in entry.metadata):
+        raise errors.InvalidInput("metadata must be an object with text keys")
+    if entry.effective_date is not None and type(entry.effective_date) is not date:
+        raise errors.InvalidInput("effective_date must be a date")
+    check_shape(entry.postings)
 
 
 def check_shape(postings: tuple[PostingSpec, ...]) -> None:
@@ -183,9 +202,8 @@ def apply_entry(
 def validate_new_entry(
     entry: NewEntry, accounts: Mapping[uuid.UUID, Account]
 ) -> tuple[tuple[Posting, ...], dict[uuid.UUID, Counters]]:
-    """All checks for a new entry, in the documented order; returns its resolved postings and the
-    counters each touched account will hold."""
-    check_shape(entry.postings)
+    """Checks 3–7 for an entry that passed ``check_entry``, on its locked accounts; returns its
+    resolved postings and the counters each touched account will hold."""
     postings = check_accounts(entry.postings, accounts)
     transition = Transition.CREATE_PENDING if entry.pending else Transition.CREATE_POSTED
     return postings, apply_entry(postings, transition, accounts)
@@ -194,6 +212,9 @@ def validate_new_entry(
 def check_new_limits(account: Account, balance_min: int | None, balance_max: int | None) -> None:
     """Limits may change only to values the balance, with reservations, already respects —
     so that every stored balance always lies within its limits."""
+    for name, value in (("balance_min", balance_min), ("balance_max", balance_max)):
+        if value is not None and (type(value) is not int or abs(value) > COUNTER_MAX):
+            raise errors.InvalidInput(f"{name} must be a 64-bit integer or null, got {value!r}")
     if balance_min is not None and balance_max is not None and balance_min > balance_max:
         raise errors.InvalidInput(
             f"balance_min {balance_min} is greater than balance_max {balance_max}"

@@ -231,7 +231,7 @@ class Ledger:
         idempotency_key: IdempotencyKey | None = None,
     ) -> Entry:
         """Writes ``entry`` whole — posted, or pending when ``entry.pending`` — or not at all."""
-        rules.check_shape(entry.postings)
+        rules.check_entry(entry)
 
         async def work(repo: LedgerRepository) -> Entry:
             return await self._write_entry(repo, community_id, entry, reverses=None)

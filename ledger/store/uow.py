@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -18,22 +19,33 @@ class SqlUnitOfWork:
         *,
         write: bool,
         repository_class: type[SqlRepository] = SqlRepository,
+        write_lock: asyncio.Lock | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._repository_class = repository_class
+        self._write_lock = write_lock if write else None
+        self._holds_lock = False
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
         self._committed = False
         self.repo: SqlRepository
 
     async def __aenter__(self) -> Self:
-        connection = await self._engine.connect()
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+            self._holds_lock = True
+        try:
+            connection = await self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
         try:
             await connection.execution_options(**{WRITE_OPTION: self._write})
             self._transaction = await connection.begin()
         except BaseException:
             await connection.close()
+            self._release()
             raise
         self._connection = connection
         self.repo = self._repository_class(connection)
@@ -50,7 +62,16 @@ class SqlUnitOfWork:
             if not self._committed and self._transaction.is_active:
                 await self._transaction.rollback()
         finally:
-            await self._connection.close()
+            try:
+                await self._connection.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._holds_lock:
+            assert self._write_lock is not None
+            self._holds_lock = False
+            self._write_lock.release()
 
     async def commit(self) -> None:
         assert self._transaction is not None and not self._committed, "commit once"
@@ -59,13 +80,24 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """Opens units of work on one engine; ``repository_class`` lets tests swap the SQL."""
+    """Opens units of work on one engine; ``repository_class`` lets tests swap the SQL.
+
+    On SQLite, write units of work of this process also queue on an asyncio lock before taking
+    the database's write lock: SQLite's busy handler polls with growing sleeps, which makes
+    waiting writers slow and unfair (seconds at p99 with 16 writers), while the in-process queue
+    hands the lock over at once. Other processes still queue on the busy timeout."""
 
     def __init__(
         self, engine: AsyncEngine, repository_class: type[SqlRepository] = SqlRepository
     ) -> None:
         self.engine = engine
         self._repository_class = repository_class
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, write: bool) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, repository_class=self._repository_class)
+        return SqlUnitOfWork(
+            self.engine,
+            write=write,
+            repository_class=self._repository_class,
+            write_lock=self._write_lock,
+        )

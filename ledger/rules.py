@@ -51,15 +51,26 @@ KIND_MAX_CHARS = 40
 
 def check_entry(entry: NewEntry) -> None:
     """Checks 0–2: everything that needs no account, so it runs before any database work."""
-    if not isinstance(entry.description, str) or len(entry.description) > DESCRIPTION_MAX_CHARS:
-        raise errors.InvalidInput(f"description must be text of at most {DESCRIPTION_MAX_CHARS}")
+    check_description(entry.description)
     if not isinstance(entry.kind, str) or not 0 < len(entry.kind) <= KIND_MAX_CHARS:
         raise errors.InvalidInput(f"kind must be text of 1 to {KIND_MAX_CHARS} characters")
     if not isinstance(entry.metadata, dict) or not all(isinstance(k, str) for k in entry.metadata):
         raise errors.InvalidInput("metadata must be an object with text keys")
-    if entry.effective_date is not None and type(entry.effective_date) is not date:
-        raise errors.InvalidInput("effective_date must be a date")
+    check_effective_date(entry.effective_date)
     check_shape(entry.postings)
+
+
+def check_description(description: str) -> None:
+    if not isinstance(description, str) or len(description) > DESCRIPTION_MAX_CHARS:
+        raise errors.InvalidInput(
+            f"description must be text of at most {DESCRIPTION_MAX_CHARS} characters"
+        )
+
+
+def check_effective_date(effective_date: date | None) -> None:
+    # A datetime is a date too, but would silently drop its time: refuse it.
+    if effective_date is not None and type(effective_date) is not date:
+        raise errors.InvalidInput("effective_date must be a date without a time")
 
 
 def check_shape(postings: tuple[PostingSpec, ...]) -> None:

@@ -54,6 +54,8 @@ class _Keep:
 
 KEEP: Final = _Keep()
 
+PAGE_SIZE_MAX = 500
+_NAME_MAX_CHARS = 200
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _COMMODITY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,23}$")
 
@@ -147,7 +149,7 @@ class Ledger:
         member_id, now = new_id(), self._clock()
         spec = NewAccount(
             code=f"member:{member_id}",
-            name=f"Hours of {name}",
+            name=f"Hours of {name}"[:_NAME_MAX_CHARS],
             type=AccountType.LIABILITY,
             commodity=HOURS,
             member_id=member_id,
@@ -267,6 +269,9 @@ class Ledger:
     ) -> Entry:
         """A new posted entry that undoes a posted one. An entry is reversed at most once; the
         reversal meets the same rules as any entry (open accounts, limits)."""
+        if description is not None:
+            rules.check_description(description)
+        rules.check_effective_date(effective_date)
 
         async def work(repo: LedgerRepository) -> Entry:
             original = await self._locked_entry(repo, community_id, entry_id)
@@ -276,9 +281,10 @@ class Ledger:
                 )
             if await repo.reversal_of(community_id, entry_id) is not None:
                 raise errors.EntryAlreadyReversed(f"entry {entry_id} was already reversed")
+            default = f"Reversal of {original.description or entry_id}"
             reversal = NewEntry(
                 postings=rules.reversal_postings(original.postings),
-                description=description or f"Reversal of {original.description or entry_id}",
+                description=description or default[: rules.DESCRIPTION_MAX_CHARS],
                 effective_date=effective_date,
                 kind="reversal",
             )
@@ -298,6 +304,7 @@ class Ledger:
         self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
     ) -> list[Entry]:
         """Entries in the order they were recorded, ``limit`` after the entry ``after``."""
+        _check_page_size(limit)
         async with self._uow(write=False) as uow:
             return list(await uow.repo.list_entries(community_id, after=after, limit=limit))
 
@@ -326,6 +333,7 @@ class Ledger:
         limit: int = 50,
     ) -> StatementPage:
         """The account's posted lines in effective-date order with the running posted balance."""
+        _check_page_size(limit)
         async with self._uow(write=False) as uow:
             account = _account_found(
                 await uow.repo.get_account(community_id, account_id), account_id
@@ -450,7 +458,12 @@ class Ledger:
         return entry
 
 
-def _require_text(field: str, value: str, max_length: int = 200) -> None:
+def _check_page_size(limit: int) -> None:
+    if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
+        raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
+
+
+def _require_text(field: str, value: str, max_length: int = _NAME_MAX_CHARS) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise errors.InvalidInput(f"{field} must be 1–{max_length} characters of text")
 

@@ -294,6 +294,25 @@ async def test_an_entry_is_reversed_at_most_once(ledger: Ledger, community: Comm
     assert await ledger.get_entry(community.id, entry.id) == entry
 
 
+async def test_long_texts_stay_within_their_columns(ledger: Ledger, community: Community) -> None:
+    # SQLite ignores VARCHAR lengths; PostgreSQL would fail the write if these overflowed.
+    ann = await ledger.create_member(community.id, "A" * 200)
+    assert len((await ledger.get_account(community.id, ann.hours_account_id)).name) == 200
+    bob = await ledger.create_member(community.id, "Bob")
+    entry = await ledger.post_entry(
+        community.id,
+        transfer(bob.hours_account_id, ann.hours_account_id, 5, description="d" * 1000),
+    )
+    reversal = await ledger.reverse(community.id, entry.id)
+    assert len(reversal.description) == 1000
+    with pytest.raises(errors.InvalidInput):
+        await ledger.reverse(community.id, entry.id, description="x" * 1001)
+    with pytest.raises(errors.InvalidInput):
+        await ledger.statement(community.id, ann.hours_account_id, limit=0)
+    with pytest.raises(errors.InvalidInput):
+        await ledger.list_entries(community.id, limit=501)
+
+
 async def test_a_reversal_meets_the_limits_too(ledger: Ledger, community: Community) -> None:
     ann, bob = await members(ledger, community, -30, None)
     entry = await ledger.post_entry(

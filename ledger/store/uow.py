@@ -41,7 +41,11 @@ class SqlUnitOfWork:
             self._release()
             raise
         try:
-            await connection.execution_options(**{WRITE_OPTION: self._write})
+            options: dict[str, object] = {WRITE_OPTION: self._write}
+            if not self._write and connection.dialect.name == "postgresql":
+                # One snapshot for every statement of a read, as SQLite's deferred BEGIN gives.
+                options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            await connection.execution_options(**options)
             self._transaction = await connection.begin()
         except BaseException:
             await connection.close()

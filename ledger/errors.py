@@ -52,6 +52,12 @@ class MemberNotFound(NotFound):
     code = "member_not_found"
 
 
+class CredentialNotFound(NotFound):
+    """No credential with that id in the community."""
+
+    code = "credential_not_found"
+
+
 class CommodityNotFound(NotFound):
     """The community has no commodity with that code."""
 
@@ -166,6 +172,7 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
         EntryNotFound,
         MemberNotFound,
         CommodityNotFound,
+        CredentialNotFound,
         CommunityExists,
         CommodityExists,
         AccountCodeExists,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from ledger.access import Credential
 from ledger.model import (
     Account,
     Commodity,
@@ -129,11 +130,31 @@ class LedgerRepository(Protocol):
     ) -> None: ...
 
 
+class CredentialRepository(Protocol):
+    async def insert_credential(self, credential: Credential, secret_hash: str) -> None: ...
+    async def credential_by_secret_hash(self, secret_hash: str) -> Credential | None: ...
+    async def get_credential(
+        self, community_id: uuid.UUID, credential_id: uuid.UUID
+    ) -> Credential | None: ...
+    async def mark_credential(
+        self,
+        community_id: uuid.UUID,
+        credential_id: uuid.UUID,
+        *,
+        last_used_at: datetime | None = None,
+        revoked_at: datetime | None = None,
+    ) -> None: ...
+
+
+class Repository(LedgerRepository, CredentialRepository, Protocol):
+    """Everything one unit of work can read and write."""
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls it back."""
 
     @property
-    def repo(self) -> LedgerRepository: ...
+    def repo(self) -> Repository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

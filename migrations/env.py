@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from ledger.store.engine import create_engine
-from ledger.store.tables import metadata
+from ledger.store.tables import UTCDateTime, metadata
 
 DEFAULT_URL = "sqlite+aiosqlite:///./commons-ledger.db"
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    # Revisions stay free of application imports: our UTC wrapper is a plain DateTime column.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -22,6 +31,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,120 @@
+"""Who may act on a community's books: credentials, principals and scopes.
+
+A credential is an API key (scopes ``read`` < ``write`` < ``treasurer`` < ``admin``, each
+implying the ones before it) or a member token (acts as one member only). Its secret is 256 random
+bits, shown once when issued and stored only as its SHA-256: the secret has enough entropy that a
+fast hash is right, and the stored hash is useless to a reader of the database.
+
+Guarantees (tests/ledger/test_access.py): a secret is never stored; a revoked or expired
+credential authenticates nobody; a credential of one community is a principal of that community
+only; scopes imply the lower ones.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+TOKEN_PREFIX = "cl_"  # noqa: S105 - a marker, not a secret
+
+
+class Scope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+    TREASURER = "treasurer"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {Scope.READ: 0, Scope.WRITE: 1, Scope.TREASURER: 2, Scope.ADMIN: 3}
+
+
+class CredentialKind(enum.StrEnum):
+    API_KEY = "api_key"
+    MEMBER = "member"
+    BOOTSTRAP = "bootstrap"
+    """The operator's admin token from the environment: global, never stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    community_id: uuid.UUID
+    id: uuid.UUID
+    kind: CredentialKind
+    name: str
+    scopes: frozenset[Scope]
+    """For a member token: the scopes it acts with, limited to that member's own resources."""
+    member_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    kind: CredentialKind
+    credential_id: str
+    community_id: uuid.UUID | None
+    """None only for the bootstrap admin, who may act in every community."""
+    scopes: frozenset[Scope]
+    member_id: uuid.UUID | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        return any(held.rank >= scope.rank for held in self.scopes)
+
+    def may_enter(self, community_id: uuid.UUID) -> bool:
+        return self.community_id is None or self.community_id == community_id
+
+    @property
+    def is_member(self) -> bool:
+        return self.kind is CredentialKind.MEMBER
+
+    @property
+    def idempotency_scope(self) -> str:
+        """Idempotency keys belong to the caller: two callers may use the same key."""
+        return f"{self.kind}:{self.credential_id}"
+
+    @staticmethod
+    def of(credential: Credential) -> Principal:
+        return Principal(
+            kind=credential.kind,
+            credential_id=str(credential.id),
+            community_id=credential.community_id,
+            scopes=credential.scopes,
+            member_id=credential.member_id,
+        )
+
+
+BOOTSTRAP_ADMIN = Principal(
+    kind=CredentialKind.BOOTSTRAP,
+    credential_id="bootstrap",
+    community_id=None,
+    scopes=frozenset({Scope.ADMIN}),
+)
+
+
+def new_secret() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_match(secret: str, expected: str) -> bool:
+    """Constant-time comparison of a presented secret with a known one."""
+    return hmac.compare_digest(secret_hash(secret), secret_hash(expected))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ledger import errors
+from ledger.access import Scope
+from ledger.credentials import Access
 from ledger.model import AccountType, Community, NewEntry, PostingSpec
 from ledger.service import Ledger, NewAccount
 
@@ -80,3 +83,21 @@ async def seed_demo(ledger: Ledger) -> tuple[Community, bool]:
         ),
     )
     return community, True
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccess:
+    """Fresh tokens for trying the demo: a treasurer key and two member tokens."""
+
+    treasurer: str
+    members: tuple[tuple[str, str], ...]
+
+    @staticmethod
+    async def issue(access: Access, ledger: Ledger, community: Community) -> DemoAccess:
+        scopes = frozenset({Scope.READ, Scope.WRITE, Scope.TREASURER})
+        _, treasurer = await access.issue_api_key(community.id, "demo treasurer", scopes)
+        tokens = []
+        for member in await ledger.list_members(community.id, limit=2):
+            _, token = await access.issue_member_token(community.id, member.id, "demo")
+            tokens.append((member.name, token))
+        return DemoAccess(treasurer, tuple(tokens))

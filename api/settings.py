@@ -23,6 +23,13 @@ class Settings:
     """COMMONS_LEDGER_DATABASE_URL: ``sqlite+aiosqlite:///path`` (the embedded default) or
     ``postgresql+asyncpg://user@host:port/db``."""
 
+    admin_token: str | None = None
+    """COMMONS_LEDGER_ADMIN_TOKEN: when set, a bearer token with the ``admin`` scope in every
+    community, for bootstrapping. At least 24 characters."""
+
+    max_body_bytes: int = 1_048_576
+    """COMMONS_LEDGER_MAX_BODY_BYTES: larger request bodies are refused with 413."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -38,4 +45,12 @@ class Settings:
                 f"COMMONS_LEDGER_DATABASE_URL uses {driver!r}; "
                 f"use one of {', '.join(_SUPPORTED_DRIVERS)}"
             )
-        return cls(database_url=url)
+        admin_token = env.get("COMMONS_LEDGER_ADMIN_TOKEN", "").strip() or None
+        if admin_token is not None and len(admin_token) < 24:
+            raise SettingsError("COMMONS_LEDGER_ADMIN_TOKEN must be at least 24 characters long")
+        max_body = env.get("COMMONS_LEDGER_MAX_BODY_BYTES", "").strip() or "1048576"
+        if not max_body.isdigit() or not 1024 <= int(max_body) <= 64 * 1_048_576:
+            raise SettingsError(
+                "COMMONS_LEDGER_MAX_BODY_BYTES must be a whole number from 1024 to 67108864"
+            )
+        return cls(database_url=url, admin_token=admin_token, max_body_bytes=int(max_body))

@@ -50,12 +50,25 @@ class LedgerRepository(Protocol):
 
     async def insert_member(self, member: Member) -> None: ...
     async def get_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> Member | None: ...
+    async def list_members(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Member]: ...
 
     async def insert_account(self, account: Account) -> None: ...
     async def get_account(
         self, community_id: uuid.UUID, account_id: uuid.UUID, *, lock: bool = False
     ) -> Account | None: ...
-    async def list_accounts(self, community_id: uuid.UUID) -> Sequence[Account]: ...
+    async def list_accounts(
+        self,
+        community_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID | None = None,
+        after_code: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Account]:
+        """Accounts by code; of one member only when ``member_id`` is given."""
+        ...
+
     async def lock_accounts(
         self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
     ) -> Mapping[uuid.UUID, Account]:
@@ -80,8 +93,16 @@ class LedgerRepository(Protocol):
         self, community_id: uuid.UUID, entry_id: uuid.UUID, *, lock: bool = False
     ) -> Entry | None: ...
     async def list_entries(
-        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-    ) -> Sequence[Entry]: ...
+        self,
+        community_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+        account_ids: Sequence[uuid.UUID] | None = None,
+    ) -> Sequence[Entry]:
+        """Entries by id (recorded order); only those touching ``account_ids`` when given."""
+        ...
+
     async def complete_entry(
         self,
         community_id: uuid.UUID,

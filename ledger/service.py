@@ -172,6 +172,14 @@ class Ledger:
             raise errors.MemberNotFound(f"member {member_id} does not exist")
         return member
 
+    async def list_members(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
+    ) -> list[Member]:
+        """Members in the order they joined."""
+        _check_page_size(limit)
+        async with self._uow(write=False) as uow:
+            return list(await uow.repo.list_members(community_id, after=after, limit=limit))
+
     # Accounts ---------------------------------------------------------------------------------
 
     async def open_account(self, community_id: uuid.UUID, spec: NewAccount) -> Account:
@@ -192,9 +200,23 @@ class Ledger:
         async with self._uow(write=False) as uow:
             return _account_found(await uow.repo.get_account(community_id, account_id), account_id)
 
-    async def list_accounts(self, community_id: uuid.UUID) -> list[Account]:
+    async def list_accounts(
+        self,
+        community_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID | None = None,
+        after_code: str | None = None,
+        limit: int | None = None,
+    ) -> list[Account]:
+        """Accounts in code order (all of them when ``limit`` is None)."""
+        if limit is not None:
+            _check_page_size(limit)
         async with self._uow(write=False) as uow:
-            return list(await uow.repo.list_accounts(community_id))
+            return list(
+                await uow.repo.list_accounts(
+                    community_id, member_id=member_id, after_code=after_code, limit=limit
+                )
+            )
 
     async def update_account(
         self, community_id: uuid.UUID, account_id: uuid.UUID, change: AccountChange
@@ -301,12 +323,21 @@ class Ledger:
         return entry
 
     async def list_entries(
-        self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
+        self,
+        community_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None = None,
+        limit: int = 50,
+        account_ids: Sequence[uuid.UUID] | None = None,
     ) -> list[Entry]:
-        """Entries in the order they were recorded, ``limit`` after the entry ``after``."""
+        """Entries in the order they were recorded, ``limit`` after the entry ``after``; only
+        those touching ``account_ids`` when given."""
         _check_page_size(limit)
         async with self._uow(write=False) as uow:
-            return list(await uow.repo.list_entries(community_id, after=after, limit=limit))
+            found = await uow.repo.list_entries(
+                community_id, after=after, limit=limit, account_ids=account_ids
+            )
+        return list(found)
 
     # Balances and reports ---------------------------------------------------------------------
 

@@ -127,6 +127,18 @@ class SqlRepository:
             return None
         return Member(row.community_id, row.id, row.name, row.hours_account_id, row.created_at)
 
+    async def list_members(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Member]:
+        query = sa.select(members).where(members.c.community_id == community_id)
+        if after is not None:
+            query = query.where(members.c.id > after)
+        rows = await self._conn.execute(query.order_by(members.c.id).limit(limit))
+        return [
+            Member(row.community_id, row.id, row.name, row.hours_account_id, row.created_at)
+            for row in rows
+        ]
+
     # Accounts ---------------------------------------------------------------------------------
 
     async def insert_account(self, account: Account) -> None:
@@ -160,12 +172,20 @@ class SqlRepository:
         row = (await self._conn.execute(query)).first()
         return None if row is None else _account(row)
 
-    async def list_accounts(self, community_id: uuid.UUID) -> Sequence[Account]:
-        rows = await self._conn.execute(
-            sa.select(accounts)
-            .where(accounts.c.community_id == community_id)
-            .order_by(accounts.c.code)
-        )
+    async def list_accounts(
+        self,
+        community_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID | None = None,
+        after_code: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Account]:
+        query = sa.select(accounts).where(accounts.c.community_id == community_id)
+        if member_id is not None:
+            query = query.where(accounts.c.member_id == member_id)
+        if after_code is not None:
+            query = query.where(accounts.c.code > after_code)
+        rows = await self._conn.execute(query.order_by(accounts.c.code).limit(limit))
         return [_account(row) for row in rows]
 
     async def lock_accounts(
@@ -267,11 +287,23 @@ class SqlRepository:
         return (await self._with_postings(community_id, [row]))[0]
 
     async def list_entries(
-        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+        self,
+        community_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+        account_ids: Sequence[uuid.UUID] | None = None,
     ) -> Sequence[Entry]:
         query = sa.select(entries).where(entries.c.community_id == community_id)
         if after is not None:
             query = query.where(entries.c.id > after)
+        if account_ids is not None:
+            touching = sa.select(postings.c.entry_id).where(
+                postings.c.community_id == community_id,
+                postings.c.entry_id == entries.c.id,
+                postings.c.account_id.in_(account_ids),
+            )
+            query = query.where(touching.exists())
         rows = (await self._conn.execute(query.order_by(entries.c.id).limit(limit))).all()
         return await self._with_postings(community_id, rows)
 

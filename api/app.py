@@ -1,0 +1,96 @@
+"""The composition root: settings → engine → use cases → the Litestar application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api.auth import BearerAuthentication, provide_community
+from api.errors import EXCEPTION_HANDLERS
+from api.routes import accounts, books, communities, entries, members, system
+from api.settings import Settings
+from api.state import Services
+from api.strict_body import reject_lax_json
+from ledger.credentials import Access
+from ledger.service import Ledger
+from ledger.store import SqlUnitOfWorkFactory, create_engine
+
+API_PREFIX = "/api/v1"
+
+_COMMUNITY_HANDLERS = [
+    communities.read_community,
+    communities.issue_api_key,
+    members.create_member,
+    members.list_members,
+    members.read_member,
+    members.issue_member_token,
+    books.add_commodity,
+    books.list_commodities,
+    books.trial_balance,
+    accounts.open_account,
+    accounts.list_accounts,
+    accounts.read_account,
+    accounts.update_account,
+    accounts.read_balance,
+    accounts.read_statement,
+    entries.create_transfer,
+    entries.create_entry,
+    entries.list_entries,
+    entries.read_entry,
+    entries.post_pending,
+    entries.void_pending,
+    entries.reverse_entry,
+]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The application. The database must already be migrated (``commons-ledger serve`` does)."""
+    settings = settings or Settings.from_env()
+    engine = create_engine(settings.database_url)
+    uow = SqlUnitOfWorkFactory(engine)
+    services = Services(settings, engine, Ledger(uow), Access(uow))
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    community_router = Router(
+        path="/communities/{slug:str}",
+        dependencies={"community": Provide(provide_community)},
+        route_handlers=_COMMUNITY_HANDLERS,
+    )
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[communities.create_community, community_router],
+        security=[{"bearer": []}],
+        before_request=reject_lax_json,
+    )
+    return Litestar(
+        route_handlers=[system.health, system.ready, api],
+        middleware=[
+            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"])
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=State({"services": services}),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Commons Ledger",
+            version="1",
+            description="The books of time-banks and cooperatives: hours, money and goods.",
+            path="/schema",
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+    )

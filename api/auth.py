@@ -1,0 +1,77 @@
+"""Bearer-token authentication, scope guards and the community a request may see.
+
+A missing or unknown token is 401; a valid token lacking the scope is 403; a community, member or
+resource the principal may not see answers 404, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.params import FromPath
+from litestar.types import Guard
+
+from api.state import Services
+from ledger import errors
+from ledger.access import BOOTSTRAP_ADMIN, Principal, Scope, secrets_match
+from ledger.model import Community
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commons-ledger"'}
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise NotAuthorizedException("a bearer token is required", headers=_CHALLENGE)
+        services = Services.of(connection)
+        admin_token = services.settings.admin_token
+        if admin_token and secrets_match(token, admin_token):
+            return AuthenticationResult(user=BOOTSTRAP_ADMIN, auth=None)
+        principal = await services.access.authenticate(token)
+        if principal is None:
+            raise NotAuthorizedException(
+                "the token is unknown, revoked or expired", headers=_CHALLENGE
+            )
+        return AuthenticationResult(user=principal, auth=None)
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    assert isinstance(user, Principal), "the authentication middleware sets the principal"
+    return user
+
+
+def requires(scope: Scope, *, members: bool = False) -> Guard:
+    """A guard: the principal holds ``scope``. Member tokens pass only where ``members`` is set;
+    the handler then limits them to their own resources."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = principal_of(connection)
+        if principal.is_member and not members:
+            raise PermissionDeniedException("a member token cannot do this")
+        if not principal.allows(scope):
+            raise PermissionDeniedException(f"this needs the {scope} scope")
+
+    return guard
+
+
+async def provide_community(slug: FromPath[str], request: Request[Any, Any, Any]) -> Community:
+    """The community of the path, if the principal may enter it; otherwise 404."""
+    principal = principal_of(request)
+    try:
+        community = await Services.of(request).ledger.get_community_by_slug(slug)
+    except errors.CommunityNotFound:
+        community = None
+    if community is None or not principal.may_enter(community.id):
+        raise NotFoundException(f"community {slug!r} does not exist")
+    return community

@@ -1,0 +1,1 @@
+"""One module per resource; handlers translate HTTP to a use case and back."""

@@ -1,0 +1,61 @@
+"""Communities and their API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import JSONBody
+
+from api.auth import principal_of, requires
+from api.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
+from api.state import Services
+from ledger.access import Scope
+from ledger.model import Community
+
+
+@post(
+    "/communities",
+    summary="Create a community (operator's admin token)",
+    guards=[requires(Scope.ADMIN)],
+    tags=["communities"],
+)
+async def create_community(
+    request: Request[Any, Any, Any], data: JSONBody[CommunityCreate]
+) -> CommunityOut:
+    """Only the operator's bootstrap token may create communities; a community's own admin keys
+    manage that community."""
+    if principal_of(request).community_id is not None:
+        raise PermissionDeniedException("only the operator's admin token creates communities")
+    community = await Services.of(request).ledger.create_community(data.slug, data.name)
+    return CommunityOut.of(community)
+
+
+@get(
+    "/",
+    summary="Read a community",
+    guards=[requires(Scope.READ, members=True)],
+    tags=["communities"],
+)
+async def read_community(community: NamedDependency[Community]) -> CommunityOut:
+    return CommunityOut.of(community)
+
+
+@post(
+    "/api-keys",
+    summary="Issue an API key; its token is shown once",
+    guards=[requires(Scope.ADMIN)],
+    tags=["access"],
+)
+async def issue_api_key(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[ApiKeyCreate],
+) -> CredentialOut:
+    scopes = frozenset(Scope(name) for name in data.scopes)
+    credential, token = await Services.of(request).access.issue_api_key(
+        community.id, data.name, scopes, data.expires_at
+    )
+    return CredentialOut.of(credential, token)

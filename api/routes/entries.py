@@ -1,0 +1,213 @@
+"""Journal entries: transfers, general entries, two-phase completion and reversals.
+
+Every write takes an optional ``Idempotency-Key`` header. The key, scoped to the caller, is
+recorded with the request's fingerprint and its outcome in the same transaction as the postings:
+a retry with the same request answers the first response again, a different request is 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.auth import principal_of, requires
+from api.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
+from api.state import Services
+from api.visibility import check_entry
+from ledger.access import Principal, Scope
+from ledger.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
+from ledger.service import Ledger
+
+IdempotencyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retry key: the same key and body answer the first response again",
+    ),
+]
+
+
+def _key(principal: Principal, header: str | None) -> IdempotencyKey | None:
+    return None if header is None else IdempotencyKey(principal.idempotency_scope, header)
+
+
+@post(
+    "/transfers",
+    summary="Move an amount from one account to another",
+    guards=[requires(Scope.WRITE)],
+    status_code=HTTP_201_CREATED,
+    tags=["entries"],
+)
+async def create_transfer(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[TransferCreate],
+    idempotency_key: IdempotencyHeader = None,
+) -> EntryOut:
+    entry = NewEntry(
+        postings=(
+            PostingSpec(data.debit_account_id, data.amount),
+            PostingSpec(data.credit_account_id, -data.amount),
+        ),
+        description=data.description,
+        pending=data.pending,
+        effective_date=data.effective_date,
+        kind="transfer",
+        metadata=data.metadata,
+    )
+    key = _key(principal_of(request), idempotency_key)
+    return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
+
+
+@post(
+    "/entries",
+    summary="Write a multi-posting, multi-commodity entry",
+    guards=[requires(Scope.WRITE)],
+    status_code=HTTP_201_CREATED,
+    tags=["entries"],
+)
+async def create_entry(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[EntryCreate],
+    idempotency_key: IdempotencyHeader = None,
+) -> EntryOut:
+    entry = NewEntry(
+        postings=tuple(PostingSpec(p.account_id, p.amount) for p in data.postings),
+        description=data.description,
+        pending=data.pending,
+        effective_date=data.effective_date,
+        metadata=data.metadata,
+    )
+    key = _key(principal_of(request), idempotency_key)
+    return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
+
+
+async def _own_accounts(
+    ledger: Ledger, community: Community, principal: Principal
+) -> set[uuid.UUID]:
+    accounts = await ledger.list_accounts(community.id, member_id=principal.member_id)
+    return {account.id for account in accounts}
+
+
+@get(
+    "/entries",
+    summary="List entries in recorded order (a member token: those touching its accounts)",
+    guards=[requires(Scope.READ, members=True)],
+    tags=["entries"],
+)
+async def list_entries(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[EntryOut]:
+    principal = principal_of(request)
+    ledger = Services.of(request).ledger
+    own = await _own_accounts(ledger, community, principal) if principal.is_member else None
+    found = await ledger.list_entries(
+        community.id,
+        after=decode_cursor(cursor, uuid.UUID),
+        limit=limit + 1,
+        account_ids=None if own is None else sorted(own),
+    )
+    return page_of(found, limit, EntryOut.of, lambda entry: entry.id)
+
+
+@get(
+    "/entries/{entry_id:uuid}",
+    summary="Read an entry",
+    guards=[requires(Scope.READ, members=True)],
+    tags=["entries"],
+)
+async def read_entry(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    entry_id: FromPath[uuid.UUID],
+) -> EntryOut:
+    principal = principal_of(request)
+    ledger = Services.of(request).ledger
+    entry = await ledger.get_entry(community.id, entry_id)
+    if principal.is_member:
+        check_entry(principal, entry, await _own_accounts(ledger, community, principal))
+    return EntryOut.of(entry)
+
+
+async def _complete(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    entry_id: FromPath[uuid.UUID],
+    header: str | None,
+    *,
+    post: bool,
+) -> Entry:
+    ledger = Services.of(request).ledger
+    key = _key(principal_of(request), header)
+    if post:
+        return await ledger.post_pending(community.id, entry_id, key)
+    return await ledger.void_pending(community.id, entry_id, key)
+
+
+@post(
+    "/entries/{entry_id:uuid}/post",
+    summary="Post a pending entry",
+    guards=[requires(Scope.WRITE)],
+    status_code=HTTP_200_OK,
+    tags=["entries"],
+)
+async def post_pending(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    entry_id: FromPath[uuid.UUID],
+    idempotency_key: IdempotencyHeader = None,
+) -> EntryOut:
+    return EntryOut.of(await _complete(request, community, entry_id, idempotency_key, post=True))
+
+
+@post(
+    "/entries/{entry_id:uuid}/void",
+    summary="Void a pending entry, releasing its reservations",
+    guards=[requires(Scope.WRITE)],
+    status_code=HTTP_200_OK,
+    tags=["entries"],
+)
+async def void_pending(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    entry_id: FromPath[uuid.UUID],
+    idempotency_key: IdempotencyHeader = None,
+) -> EntryOut:
+    return EntryOut.of(await _complete(request, community, entry_id, idempotency_key, post=False))
+
+
+@post(
+    "/entries/{entry_id:uuid}/reverse",
+    summary="Write the entry that undoes a posted entry (once)",
+    guards=[requires(Scope.WRITE)],
+    status_code=HTTP_201_CREATED,
+    tags=["entries"],
+)
+async def reverse_entry(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    entry_id: FromPath[uuid.UUID],
+    data: JSONBody[ReverseRequest | None] = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> EntryOut:
+    options = data or ReverseRequest()
+    reversal = await Services.of(request).ledger.reverse(
+        community.id,
+        entry_id,
+        effective_date=options.effective_date,
+        description=options.description,
+        idempotency_key=_key(principal_of(request), idempotency_key),
+    )
+    return EntryOut.of(reversal)

@@ -1,0 +1,92 @@
+"""Members (each with an HOURS account) and their tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from api.auth import principal_of, requires
+from api.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
+from api.state import Services
+from api.visibility import check_member
+from ledger.access import Scope
+from ledger.model import Community
+
+
+@post(
+    "/members",
+    summary="Add a member, opening their HOURS account",
+    guards=[requires(Scope.TREASURER)],
+    tags=["members"],
+)
+async def create_member(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[MemberCreate],
+) -> MemberOut:
+    member = await Services.of(request).ledger.create_member(
+        community.id, data.name, hours_min=data.hours_min, hours_max=data.hours_max
+    )
+    return MemberOut.of(member)
+
+
+@get(
+    "/members",
+    summary="List members in the order they joined",
+    guards=[requires(Scope.READ, members=True)],
+    tags=["members"],
+)
+async def list_members(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[MemberOut]:
+    principal = principal_of(request)
+    ledger = Services.of(request).ledger
+    if principal.is_member:
+        assert principal.member_id is not None
+        own = await ledger.get_member(community.id, principal.member_id)
+        return Page([MemberOut.of(own)], None)
+    found = await ledger.list_members(
+        community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    )
+    return page_of(found, limit, MemberOut.of, lambda member: member.id)
+
+
+@get(
+    "/members/{member_id:uuid}",
+    summary="Read a member",
+    guards=[requires(Scope.READ, members=True)],
+    tags=["members"],
+)
+async def read_member(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    member_id: FromPath[uuid.UUID],
+) -> MemberOut:
+    check_member(principal_of(request), member_id)
+    return MemberOut.of(await Services.of(request).ledger.get_member(community.id, member_id))
+
+
+@post(
+    "/members/{member_id:uuid}/tokens",
+    summary="Issue a token that acts as this member; shown once",
+    guards=[requires(Scope.TREASURER)],
+    tags=["access"],
+)
+async def issue_member_token(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    member_id: FromPath[uuid.UUID],
+    data: JSONBody[MemberTokenCreate],
+) -> CredentialOut:
+    credential, token = await Services.of(request).access.issue_member_token(
+        community.id, member_id, data.name, data.expires_at
+    )
+    return CredentialOut.of(credential, token)

@@ -1,0 +1,42 @@
+"""Liveness and readiness, outside the API prefix and without authentication."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request, Response, get
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from api.schemas import Health
+from api.state import Services
+
+READY_TIMEOUT_S = 2.0
+
+
+@get("/health", summary="Liveness: the process answers", exclude_from_auth=True, tags=["system"])
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get(
+    "/ready",
+    summary="Readiness: the database answers",
+    exclude_from_auth=True,
+    tags=["system"],
+    responses={503: ResponseSpec(Health, description="The database does not answer")},
+)
+async def ready(request: Request[Any, Any, Any]) -> Response[Health]:
+    engine = Services.of(request).engine
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S), engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+    except (OSError, TimeoutError, sa.exc.SQLAlchemyError):
+        return Response(
+            Health(status="unavailable", database="unreachable"),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    return Response(Health(status="ok", database="ok"), status_code=HTTP_200_OK)

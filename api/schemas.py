@@ -1,0 +1,332 @@
+"""The wire format: msgspec Structs, converted explicitly to and from the domain.
+
+Requests forbid unknown fields and bound every size. Amounts are JSON integers in the commodity's
+smallest unit (minutes for HOURS); a float or a string for an amount is refused with 400.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from ledger.access import Credential
+from ledger.model import (
+    AMOUNT_ABS_MAX,
+    Account,
+    Balance,
+    Commodity,
+    Community,
+    Entry,
+    Member,
+    StatementLine,
+    TrialBalance,
+)
+
+Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX)]
+PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX)]
+Limit = Annotated[int, msgspec.Meta(ge=-(2**63) + 1, le=2**63 - 1)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Description = Annotated[str, msgspec.Meta(max_length=1000)]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+CommodityCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{0,23}$")]
+AccountCode = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+Metadata = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
+AccountTypeName = Literal["asset", "liability", "equity", "income", "expense"]
+ScopeName = Literal["read", "write", "treasurer", "admin"]
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Base of request bodies."""
+
+
+# Communities, members, commodities, credentials ---------------------------------------------
+
+
+class CommunityCreate(Request, frozen=True):
+    slug: Slug
+    name: Name
+
+
+class CommunityOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+
+    @staticmethod
+    def of(community: Community) -> CommunityOut:
+        return CommunityOut(community.id, community.slug, community.name, community.created_at)
+
+
+class MemberCreate(Request, frozen=True):
+    name: Name
+    hours_min: Limit | None = None
+    """Lowest hours balance allowed, in minutes (e.g. -600 for ten hours in debt)."""
+    hours_max: Limit | None = None
+
+
+class MemberOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    name: str
+    hours_account_id: uuid.UUID
+    created_at: datetime
+
+    @staticmethod
+    def of(member: Member) -> MemberOut:
+        return MemberOut(member.id, member.name, member.hours_account_id, member.created_at)
+
+
+class CommodityCreate(Request, frozen=True):
+    code: CommodityCode
+    name: Name
+    scale: Annotated[int, msgspec.Meta(ge=0, le=9)]
+
+
+class CommodityOut(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    scale: int
+
+    @staticmethod
+    def of(commodity: Commodity) -> CommodityOut:
+        return CommodityOut(commodity.code, commodity.name, commodity.scale)
+
+
+class ApiKeyCreate(Request, frozen=True):
+    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=4)]
+    name: Name = "API key"
+    expires_at: datetime | None = None
+
+
+class MemberTokenCreate(Request, frozen=True):
+    name: Name = "Member token"
+    expires_at: datetime | None = None
+
+
+class CredentialOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    kind: str
+    name: str
+    scopes: list[str]
+    member_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    token: str
+    """The secret bearer token. Shown in this response only; store it now."""
+
+    @staticmethod
+    def of(credential: Credential, token: str) -> CredentialOut:
+        return CredentialOut(
+            id=credential.id,
+            kind=credential.kind.value,
+            name=credential.name,
+            scopes=sorted(credential.scopes),
+            member_id=credential.member_id,
+            created_at=credential.created_at,
+            expires_at=credential.expires_at,
+            token=token,
+        )
+
+
+# Accounts and balances ----------------------------------------------------------------------
+
+
+class AccountCreate(Request, frozen=True):
+    code: AccountCode
+    name: Name
+    type: AccountTypeName
+    commodity: CommodityCode
+    member_id: uuid.UUID | None = None
+    min_balance: Limit | None = None
+    max_balance: Limit | None = None
+
+
+class AccountPatch(Request, frozen=True):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    min_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    max_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    closed: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class AccountOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    type: str
+    commodity: str
+    member_id: uuid.UUID | None
+    min_balance: int | None
+    max_balance: int | None
+    closed: bool
+
+    @staticmethod
+    def of(account: Account) -> AccountOut:
+        return AccountOut(
+            id=account.id,
+            code=account.code,
+            name=account.name,
+            type=account.type.value,
+            commodity=account.commodity,
+            member_id=account.member_id,
+            min_balance=account.balance_min,
+            max_balance=account.balance_max,
+            closed=account.closed,
+        )
+
+
+class BalanceOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    commodity: str
+    posted: int
+    pending: int
+    available: int
+    as_of: date | None
+
+    @staticmethod
+    def of(balance: Balance) -> BalanceOut:
+        return BalanceOut(
+            balance.account_id,
+            balance.commodity,
+            balance.posted,
+            balance.pending,
+            balance.available,
+            balance.as_of,
+        )
+
+
+class StatementLineOut(msgspec.Struct, frozen=True):
+    entry_id: uuid.UUID
+    effective_date: date
+    description: str
+    amount: int
+    running_balance: int
+
+    @staticmethod
+    def of(line: StatementLine) -> StatementLineOut:
+        return StatementLineOut(
+            line.entry_id, line.effective_date, line.description, line.amount, line.running_balance
+        )
+
+
+class TrialBalanceLineOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    code: str
+    type: str
+    debit: int
+    credit: int
+
+
+class CommodityTrialBalanceOut(msgspec.Struct, frozen=True):
+    commodity: str
+    lines: list[TrialBalanceLineOut]
+    total_debit: int
+    total_credit: int
+
+
+class TrialBalanceOut(msgspec.Struct, frozen=True):
+    as_of: date | None
+    commodities: list[CommodityTrialBalanceOut]
+
+    @staticmethod
+    def of(trial: TrialBalance) -> TrialBalanceOut:
+        return TrialBalanceOut(
+            as_of=trial.as_of,
+            commodities=[
+                CommodityTrialBalanceOut(
+                    commodity=c.commodity,
+                    lines=[
+                        TrialBalanceLineOut(
+                            line.account_id, line.code, line.type.value, line.debit, line.credit
+                        )
+                        for line in c.lines
+                    ],
+                    total_debit=c.total_debit,
+                    total_credit=c.total_credit,
+                )
+                for c in trial.commodities
+            ],
+        )
+
+
+# Entries ------------------------------------------------------------------------------------
+
+
+class PostingIn(Request, frozen=True):
+    account_id: uuid.UUID
+    amount: Amount
+    """Positive debits, negative credits, in the account commodity's smallest unit."""
+
+
+class EntryCreate(Request, frozen=True):
+    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=1, max_length=100)]
+    description: Description = ""
+    pending: bool = False
+    effective_date: date | None = None
+    metadata: Metadata = msgspec.field(default_factory=dict)
+
+
+class TransferCreate(Request, frozen=True):
+    debit_account_id: uuid.UUID
+    credit_account_id: uuid.UUID
+    amount: PositiveAmount
+    description: Description = ""
+    pending: bool = False
+    effective_date: date | None = None
+    metadata: Metadata = msgspec.field(default_factory=dict)
+
+
+class ReverseRequest(Request, frozen=True):
+    description: Description | None = None
+    effective_date: date | None = None
+
+
+class PostingOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    amount: int
+    commodity: str
+
+
+class EntryOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    status: str
+    effective_date: date
+    description: str
+    kind: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    completed_at: datetime | None
+    reverses: uuid.UUID | None
+    postings: list[PostingOut]
+
+    @staticmethod
+    def of(entry: Entry) -> EntryOut:
+        return EntryOut(
+            id=entry.id,
+            status=entry.status.value,
+            effective_date=entry.effective_date,
+            description=entry.description,
+            kind=entry.kind,
+            metadata=entry.metadata,
+            created_at=entry.created_at,
+            completed_at=entry.completed_at,
+            reverses=entry.reverses,
+            postings=[PostingOut(p.account_id, p.amount, p.commodity) for p in entry.postings],
+        )
+
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """A page of a list, in a stable order; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Health(msgspec.Struct, frozen=True, omit_defaults=True):
+    status: str
+    database: str | None = None

@@ -1,0 +1,27 @@
+"""The services one application instance holds, reachable from any request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.settings import Settings
+from ledger.credentials import Access
+from ledger.service import Ledger
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    ledger: Ledger
+    access: Access
+
+    @staticmethod
+    def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
+        services = connection.app.state.services
+        assert isinstance(services, Services)
+        return services

@@ -1,0 +1,34 @@
+"""Strict decoding of JSON request bodies.
+
+Litestar converts request data in msgspec's lax mode, which turns the string ``"15"`` into the
+integer 15. A ledger must not guess: an amount sent as a string or a float is a client bug. This
+hook decodes the raw body once more in strict mode against the handler's declared body type and
+answers 400 with the reason when it does not fit.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
+
+
+@functools.cache
+def _decoder(annotation: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(annotation, strict=True)
+
+
+async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
+    field = request.route_handler.parsed_data_field
+    if field is None:
+        return
+    raw = await request.body()
+    if not raw and field.is_optional:
+        return
+    try:
+        _decoder(field.annotation).decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ValidationException(f"the request body does not fit: {exc}") from None

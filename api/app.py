@@ -14,7 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
-from api.routes import accounts, books, communities, entries, members, system
+from api.routes import accounts, books, communities, entries, exchanges, members, system
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
@@ -25,28 +25,12 @@ from ledger.store import SqlUnitOfWorkFactory, create_engine
 API_PREFIX = "/api/v1"
 
 _COMMUNITY_HANDLERS = [
-    communities.read_community,
-    communities.issue_api_key,
-    members.create_member,
-    members.list_members,
-    members.read_member,
-    members.issue_member_token,
-    books.add_commodity,
-    books.list_commodities,
-    books.trial_balance,
-    accounts.open_account,
-    accounts.list_accounts,
-    accounts.read_account,
-    accounts.update_account,
-    accounts.read_balance,
-    accounts.read_statement,
-    entries.create_transfer,
-    entries.create_entry,
-    entries.list_entries,
-    entries.read_entry,
-    entries.post_pending,
-    entries.void_pending,
-    entries.reverse_entry,
+    *communities.COMMUNITY_HANDLERS,
+    *members.COMMUNITY_HANDLERS,
+    *books.COMMUNITY_HANDLERS,
+    *accounts.COMMUNITY_HANDLERS,
+    *entries.COMMUNITY_HANDLERS,
+    *exchanges.COMMUNITY_HANDLERS,
 ]
 
 

@@ -167,3 +167,14 @@ async def read_statement(
             _StatementPosition(next_cursor.effective_date, next_cursor.entry_id, next_cursor.line)
         ),
     )
+
+
+COMMUNITY_HANDLERS = [
+    open_account,
+    list_accounts,
+    read_account,
+    update_account,
+    read_balance,
+    read_statement,
+]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

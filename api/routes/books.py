@@ -58,3 +58,7 @@ async def trial_balance(
 ) -> TrialBalanceOut:
     trial = await Services.of(request).ledger.trial_balance(community.id, as_of)
     return TrialBalanceOut.of(trial)
+
+
+COMMUNITY_HANDLERS = [add_commodity, list_commodities, trial_balance]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -59,3 +59,7 @@ async def issue_api_key(
         community.id, data.name, scopes, data.expires_at
     )
     return CredentialOut.of(credential, token)
+
+
+COMMUNITY_HANDLERS = [read_community, issue_api_key]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -211,3 +211,15 @@ async def reverse_entry(
         idempotency_key=_key(principal_of(request), idempotency_key),
     )
     return EntryOut.of(reversal)
+
+
+COMMUNITY_HANDLERS = [
+    create_transfer,
+    create_entry,
+    list_entries,
+    read_entry,
+    post_pending,
+    void_pending,
+    reverse_entry,
+]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -90,3 +90,7 @@ async def issue_member_token(
         community.id, member_id, data.name, data.expires_at
     )
     return CredentialOut.of(credential, token)
+
+
+COMMUNITY_HANDLERS = [create_member, list_members, read_member, issue_member_token]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -1,32 +1,42 @@
 """Fingerprints of idempotent requests and the encoding of what they produced.
 
-A write under an idempotency key stores the request's fingerprint and its outcome — the entry it
-wrote, or the rejection it met — in the same transaction as its postings. A retry with the same
-request gets that outcome back (the entry as it was first returned, or the same error); a retry
-with a different request under the same key is an ``idempotency_conflict``.
+A write under an idempotency key stores the request's fingerprint and its outcome — the entry,
+member or account it wrote, or the rejection it met — in the same transaction as its effect. A
+retry with the same request gets that outcome back (the result as it was first returned, or the
+same error); a retry with a different request under the same key is an ``idempotency_conflict``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from ledger import errors
-from ledger.model import Entry
 from ledger.ports import StoredOutcome
 
+T = TypeVar("T")
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    entry: Entry | None = None
+
+class _Outcome(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):
+    value: T | None = None
     error_code: str | None = None
     error_detail: str | None = None
 
 
 _encoder = msgspec.json.Encoder(order="deterministic")
-_decoder = msgspec.json.Decoder(_Outcome)
+
+
+_decoders: dict[object, msgspec.json.Decoder[Any]] = {}
+
+
+def _decode(result_type: type[T], data: bytes) -> _Outcome[T]:
+    decoder = _decoders.get(result_type)
+    if decoder is None:
+        decoder = _decoders[result_type] = msgspec.json.Decoder(_Outcome[result_type])  # type: ignore[valid-type]
+    outcome: _Outcome[T] = decoder.decode(data)
+    return outcome
 
 
 def fingerprint(operation: str, request: object) -> str:
@@ -38,24 +48,24 @@ def fingerprint(operation: str, request: object) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def encode_entry(entry: Entry) -> bytes:
-    return _encoder.encode(_Outcome(entry=entry))
+def encode_result(value: object) -> bytes:
+    return _encoder.encode(_Outcome(value=value))
 
 
 def encode_rejection(error: errors.LedgerError) -> bytes:
     return _encoder.encode(_Outcome(error_code=error.code, error_detail=error.detail))
 
 
-def replay(stored: StoredOutcome, request_fingerprint: str) -> Entry:
-    """The stored outcome of an earlier request under the same key: its entry, or its error
+def replay(stored: StoredOutcome, request_fingerprint: str, result_type: type[T]) -> T:
+    """The stored outcome of an earlier request under the same key: its result, or its error
     raised again. A different request under the key raises ``IdempotencyConflict``."""
     if stored.fingerprint != request_fingerprint:
         raise errors.IdempotencyConflict(
             "this idempotency key was already used with a different request"
         )
     assert stored.result is not None, "a committed idempotency key always has its result"
-    outcome = _decoder.decode(stored.result)
-    if outcome.entry is not None:
-        return outcome.entry
+    outcome = _decode(result_type, stored.result)
+    if outcome.value is not None:
+        return outcome.value
     assert outcome.error_code is not None
     raise errors.from_code(outcome.error_code, outcome.error_detail or "")

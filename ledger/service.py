@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from ledger import errors, idempotency, rules
 from ledger.model import (
@@ -36,9 +36,10 @@ from ledger.model import (
     TrialBalanceLine,
     new_id,
 )
-from ledger.ports import LedgerRepository, UnitOfWorkFactory
+from ledger.ports import Repository, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -114,7 +115,12 @@ class Ledger:
         return community
 
     async def add_commodity(
-        self, community_id: uuid.UUID, code: str, name: str, scale: int
+        self,
+        community_id: uuid.UUID,
+        code: str,
+        name: str,
+        scale: int,
+        idempotency_key: IdempotencyKey | None = None,
     ) -> Commodity:
         """A money or goods unit; ``scale`` is the decimal places of its display unit (0–9)."""
         if not _COMMODITY_CODE.match(code):
@@ -125,11 +131,20 @@ class Ledger:
         if type(scale) is not int or not 0 <= scale <= 9:
             raise errors.InvalidInput(f"scale must be an integer from 0 to 9, got {scale!r}")
         commodity = Commodity(community_id, code, name, scale)
-        async with self._uow(write=True) as uow:
-            _found(await uow.repo.get_community(community_id), community_id)
-            await uow.repo.insert_commodity(commodity)
-            await uow.commit()
-        return commodity
+
+        async def work(repo: Repository) -> Commodity:
+            _found(await repo.get_community(community_id), community_id)
+            await repo.insert_commodity(commodity)
+            return commodity
+
+        return await self._idempotent(
+            community_id,
+            "add_commodity",
+            commodity,
+            idempotency_key,
+            work=work,
+            result_type=Commodity,
+        )
 
     async def list_commodities(self, community_id: uuid.UUID) -> list[Commodity]:
         async with self._uow(write=False) as uow:
@@ -142,6 +157,7 @@ class Ledger:
         *,
         hours_min: int | None = None,
         hours_max: int | None = None,
+        idempotency_key: IdempotencyKey | None = None,
     ) -> Member:
         """A member and, in the same transaction, their credit-normal ``HOURS`` account
         (limits in minutes)."""
@@ -158,12 +174,17 @@ class Ledger:
         )
         account = _new_account(community_id, spec, now)
         member = Member(community_id, member_id, name, account.id, now)
-        async with self._uow(write=True) as uow:
-            _found(await uow.repo.get_community(community_id), community_id)
-            await uow.repo.insert_member(member)
-            await uow.repo.insert_account(account)
-            await uow.commit()
-        return member
+
+        async def work(repo: Repository) -> Member:
+            _found(await repo.get_community(community_id), community_id)
+            await repo.insert_member(member)
+            await repo.insert_account(account)
+            return member
+
+        request = [name, hours_min, hours_max]
+        return await self._idempotent(
+            community_id, "create_member", request, idempotency_key, work=work, result_type=Member
+        )
 
     async def get_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> Member:
         async with self._uow(write=False) as uow:
@@ -182,10 +203,15 @@ class Ledger:
 
     # Accounts ---------------------------------------------------------------------------------
 
-    async def open_account(self, community_id: uuid.UUID, spec: NewAccount) -> Account:
+    async def open_account(
+        self,
+        community_id: uuid.UUID,
+        spec: NewAccount,
+        idempotency_key: IdempotencyKey | None = None,
+    ) -> Account:
         account = _new_account(community_id, spec, self._clock())
-        async with self._uow(write=True) as uow:
-            repo = uow.repo
+
+        async def work(repo: Repository) -> Account:
             if await repo.get_commodity(community_id, spec.commodity) is None:
                 raise errors.CommodityNotFound(f"commodity {spec.commodity!r} does not exist")
             if spec.member_id is not None and (
@@ -193,8 +219,11 @@ class Ledger:
             ):
                 raise errors.MemberNotFound(f"member {spec.member_id} does not exist")
             await repo.insert_account(account)
-            await uow.commit()
-        return account
+            return account
+
+        return await self._idempotent(
+            community_id, "open_account", spec, idempotency_key, work=work, result_type=Account
+        )
 
     async def get_account(self, community_id: uuid.UUID, account_id: uuid.UUID) -> Account:
         async with self._uow(write=False) as uow:
@@ -219,13 +248,18 @@ class Ledger:
             )
 
     async def update_account(
-        self, community_id: uuid.UUID, account_id: uuid.UUID, change: AccountChange
+        self,
+        community_id: uuid.UUID,
+        account_id: uuid.UUID,
+        change: AccountChange,
+        idempotency_key: IdempotencyKey | None = None,
     ) -> Account:
         """Renames, changes limits, closes or reopens an account. New limits must hold for the
         current balance; an account with pending entries cannot be closed."""
-        async with self._uow(write=True) as uow:
+
+        async def work(repo: Repository) -> Account:
             account = _account_found(
-                await uow.repo.get_account(community_id, account_id, lock=True), account_id
+                await repo.get_account(community_id, account_id, lock=True), account_id
             )
             updated = _apply_change(account, change)
             if (updated.balance_min, updated.balance_max) != (
@@ -242,9 +276,22 @@ class Ledger:
                 raise errors.AccountHasPending(
                     f"account {account_id} has pending entries; post or void them first"
                 )
-            await uow.repo.update_account_details(updated)
-            await uow.commit()
-        return updated
+            await repo.update_account_details(updated)
+            return updated
+
+        changed = {
+            name: value
+            for name in ("name", "balance_min", "balance_max", "closed")
+            if not isinstance(value := getattr(change, name), _Keep)
+        }
+        return await self._idempotent(
+            community_id,
+            "update_account",
+            [account_id, changed],
+            idempotency_key,
+            work=work,
+            result_type=Account,
+        )
 
     # Entries ----------------------------------------------------------------------------------
 
@@ -257,10 +304,10 @@ class Ledger:
         """Writes ``entry`` whole — posted, or pending when ``entry.pending`` — or not at all."""
         rules.check_entry(entry)
 
-        async def work(repo: LedgerRepository) -> Entry:
+        async def work(repo: Repository) -> Entry:
             return await self._write_entry(repo, community_id, entry, reverses=None)
 
-        return await self._idempotent(community_id, "post_entry", entry, idempotency_key, work)
+        return await self._idempotent(community_id, "post_entry", entry, idempotency_key, work=work)
 
     async def post_pending(
         self,
@@ -295,7 +342,7 @@ class Ledger:
             rules.check_description(description)
         rules.check_effective_date(effective_date)
 
-        async def work(repo: LedgerRepository) -> Entry:
+        async def work(repo: Repository) -> Entry:
             original = await self._locked_entry(repo, community_id, entry_id)
             if original.status is not EntryStatus.POSTED:
                 raise errors.EntryNotPosted(
@@ -313,7 +360,7 @@ class Ledger:
             return await self._write_entry(repo, community_id, reversal, reverses=entry_id)
 
         request = [entry_id, effective_date, description]
-        return await self._idempotent(community_id, "reverse", request, idempotency_key, work)
+        return await self._idempotent(community_id, "reverse", request, idempotency_key, work=work)
 
     async def get_entry(self, community_id: uuid.UUID, entry_id: uuid.UUID) -> Entry:
         async with self._uow(write=False) as uow:
@@ -393,8 +440,12 @@ class Ledger:
         operation: str,
         request: object,
         key: IdempotencyKey | None,
-        work: Callable[[LedgerRepository], Awaitable[Entry]],
-    ) -> Entry:
+        *,
+        work: Callable[[Repository], Awaitable[T]],
+        result_type: type[T] = Entry,  # type: ignore[assignment]
+    ) -> T:
+        """Runs ``work`` in one write unit of work. Under a key: a first request records its
+        outcome (result or rejection) with its effect; a retry gets that outcome back."""
         fingerprint = idempotency.fingerprint(operation, request)
         async with self._uow(write=True) as uow:
             repo = uow.repo
@@ -403,9 +454,9 @@ class Ledger:
                     community_id, key, fingerprint, self._clock()
                 )
                 if stored is not None:
-                    return idempotency.replay(stored, fingerprint)
+                    return idempotency.replay(stored, fingerprint, result_type)
             try:
-                entry = await work(repo)
+                result = await work(repo)
             except errors.LedgerError as exc:
                 if key is None:
                     raise
@@ -416,14 +467,14 @@ class Ledger:
                 raise
             if key is not None:
                 await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_entry(entry)
+                    community_id, key, idempotency.encode_result(result)
                 )
             await uow.commit()
-        return entry
+        return result
 
     async def _write_entry(
         self,
-        repo: LedgerRepository,
+        repo: Repository,
         community_id: uuid.UUID,
         spec: NewEntry,
         *,
@@ -457,7 +508,7 @@ class Ledger:
         status: EntryStatus,
         key: IdempotencyKey | None,
     ) -> Entry:
-        async def work(repo: LedgerRepository) -> Entry:
+        async def work(repo: Repository) -> Entry:
             entry = await self._locked_entry(repo, community_id, entry_id)
             if entry.status is not EntryStatus.PENDING:
                 raise errors.EntryNotPending(
@@ -477,11 +528,11 @@ class Ledger:
             return replace(entry, status=status, completed_at=now)
 
         operation = "post_pending" if status is EntryStatus.POSTED else "void_pending"
-        return await self._idempotent(community_id, operation, entry_id, key, work)
+        return await self._idempotent(community_id, operation, entry_id, key, work=work)
 
     @staticmethod
     async def _locked_entry(
-        repo: LedgerRepository, community_id: uuid.UUID, entry_id: uuid.UUID
+        repo: Repository, community_id: uuid.UUID, entry_id: uuid.UUID
     ) -> Entry:
         entry = await repo.get_entry(community_id, entry_id, lock=True)
         if entry is None:

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.auth import principal_of, requires
+from api.idempotency import IdempotencyHeader, key_of
 from api.pagination import AsOf, Cursor, PageLimit, decode_cursor, encode_cursor, page_of
 from api.schemas import (
     AccountCreate,
@@ -33,6 +34,7 @@ async def open_account(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     data: JSONBody[AccountCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> AccountOut:
     spec = NewAccount(
         code=data.code,
@@ -43,7 +45,11 @@ async def open_account(
         balance_min=data.min_balance,
         balance_max=data.max_balance,
     )
-    return AccountOut.of(await Services.of(request).ledger.open_account(community.id, spec))
+    return AccountOut.of(
+        await Services.of(request).ledger.open_account(
+            community.id, spec, key_of(principal_of(request), idempotency_key)
+        )
+    )
 
 
 @get(
@@ -101,6 +107,7 @@ async def update_account(
     community: NamedDependency[Community],
     account_id: FromPath[uuid.UUID],
     data: JSONBody[AccountPatch],
+    idempotency_key: IdempotencyHeader = None,
 ) -> AccountOut:
     change = AccountChange(
         name=KEEP if data.name is msgspec.UNSET else data.name,
@@ -109,7 +116,11 @@ async def update_account(
         closed=KEEP if data.closed is msgspec.UNSET else data.closed,
     )
     ledger = Services.of(request).ledger
-    return AccountOut.of(await ledger.update_account(community.id, account_id, change))
+    return AccountOut.of(
+        await ledger.update_account(
+            community.id, account_id, change, key_of(principal_of(request), idempotency_key)
+        )
+    )
 
 
 @get(

@@ -8,7 +8,8 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth import requires
+from api.auth import principal_of, requires
+from api.idempotency import IdempotencyHeader, key_of
 from api.pagination import AsOf
 from api.schemas import CommodityCreate, CommodityOut, Page, TrialBalanceOut
 from api.state import Services
@@ -26,10 +27,17 @@ async def add_commodity(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     data: JSONBody[CommodityCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> CommodityOut:
     ledger = Services.of(request).ledger
     return CommodityOut.of(
-        await ledger.add_commodity(community.id, data.code, data.name, data.scale)
+        await ledger.add_commodity(
+            community.id,
+            data.code,
+            data.name,
+            data.scale,
+            key_of(principal_of(request), idempotency_key),
+        )
     )
 
 

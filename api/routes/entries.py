@@ -1,42 +1,27 @@
 """Journal entries: transfers, general entries, two-phase completion and reversals.
 
-Every write takes an optional ``Idempotency-Key`` header. The key, scoped to the caller, is
-recorded with the request's fingerprint and its outcome in the same transaction as the postings:
-a retry with the same request answers the first response again, a different request is 409.
+Every write takes an optional ``Idempotency-Key`` header (see ``api.idempotency``).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import principal_of, requires
+from api.idempotency import IdempotencyHeader, key_of
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
 from api.state import Services
 from api.visibility import check_entry
 from ledger.access import Principal, Scope
-from ledger.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
+from ledger.model import Community, Entry, NewEntry, PostingSpec
 from ledger.service import Ledger
-
-IdempotencyHeader = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Retry key: the same key and body answer the first response again",
-    ),
-]
-
-
-def _key(principal: Principal, header: str | None) -> IdempotencyKey | None:
-    return None if header is None else IdempotencyKey(principal.idempotency_scope, header)
 
 
 @post(
@@ -63,7 +48,7 @@ async def create_transfer(
         kind="transfer",
         metadata=data.metadata,
     )
-    key = _key(principal_of(request), idempotency_key)
+    key = key_of(principal_of(request), idempotency_key)
     return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
 
 
@@ -87,7 +72,7 @@ async def create_entry(
         effective_date=data.effective_date,
         metadata=data.metadata,
     )
-    key = _key(principal_of(request), idempotency_key)
+    key = key_of(principal_of(request), idempotency_key)
     return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
 
 
@@ -150,7 +135,7 @@ async def _complete(
     post: bool,
 ) -> Entry:
     ledger = Services.of(request).ledger
-    key = _key(principal_of(request), header)
+    key = key_of(principal_of(request), header)
     if post:
         return await ledger.post_pending(community.id, entry_id, key)
     return await ledger.void_pending(community.id, entry_id, key)
@@ -208,7 +193,7 @@ async def reverse_entry(
         entry_id,
         effective_date=options.effective_date,
         description=options.description,
-        idempotency_key=_key(principal_of(request), idempotency_key),
+        idempotency_key=key_of(principal_of(request), idempotency_key),
     )
     return EntryOut.of(reversal)
 

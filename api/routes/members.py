@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.auth import principal_of, requires
+from api.idempotency import IdempotencyHeader, key_of
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
 from api.state import Services
@@ -28,9 +29,14 @@ async def create_member(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     data: JSONBody[MemberCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> MemberOut:
     member = await Services.of(request).ledger.create_member(
-        community.id, data.name, hours_min=data.hours_min, hours_max=data.hours_max
+        community.id,
+        data.name,
+        hours_min=data.hours_min,
+        hours_max=data.hours_max,
+        idempotency_key=key_of(principal_of(request), idempotency_key),
     )
     return MemberOut.of(member)
 

@@ -270,3 +270,13 @@ async def test_scopes_and_communities_are_walls(client: Client, tenant: Tenant) 
         f"{other.base}/accounts/{tenant.ann['hours_account_id']}", headers=other.treasurer
     )
     assert foreign.status_code == 404
+
+
+async def test_creating_a_member_is_idempotent(client: Client, tenant: Tenant) -> None:
+    headers = tenant.treasurer | {"Idempotency-Key": "join-carol"}
+    first = await client.post(f"{tenant.base}/members", json={"name": "Carol"}, headers=headers)
+    second = await client.post(f"{tenant.base}/members", json={"name": "Carol"}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.content == second.content
+    listed = await client.get(f"{tenant.base}/members", headers=tenant.treasurer)
+    assert [m["name"] for m in listed.json()["items"]] == ["Ann", "Bob", "Carol"]

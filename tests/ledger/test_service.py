@@ -479,3 +479,29 @@ async def test_unknown_community_is_reported(ledger: Ledger) -> None:
         await ledger.post_entry(
             missing, transfer(uuid.uuid4(), uuid.uuid4(), 1), IdempotencyKey("s", "k")
         )
+
+
+async def test_setup_writes_are_idempotent_too(ledger: Ledger, community: Community) -> None:
+    key = IdempotencyKey("treasurer", "new-member")
+    first = await ledger.create_member(community.id, "Dana", hours_min=-60, idempotency_key=key)
+    again = await ledger.create_member(community.id, "Dana", hours_min=-60, idempotency_key=key)
+    assert again == first
+    assert len(await ledger.list_members(community.id)) == 1
+    with pytest.raises(errors.IdempotencyConflict):
+        await ledger.create_member(community.id, "Dana", hours_min=-30, idempotency_key=key)
+    spec = NewAccount("cash", "Cash", AccountType.ASSET, HOURS)
+    account_key = IdempotencyKey("treasurer", "cash")
+    opened = await ledger.open_account(community.id, spec, account_key)
+    assert await ledger.open_account(community.id, spec, account_key) == opened
+    with pytest.raises(errors.AccountCodeExists):
+        await ledger.open_account(community.id, spec)
+    rename = IdempotencyKey("treasurer", "rename")
+    renamed = await ledger.update_account(
+        community.id, opened.id, AccountChange(name="Till"), rename
+    )
+    await ledger.update_account(community.id, opened.id, AccountChange(name="Box"))
+    assert (
+        await ledger.update_account(community.id, opened.id, AccountChange(name="Till"), rename)
+        == renamed
+    )
+    assert (await ledger.get_account(community.id, opened.id)).name == "Box"

@@ -9,11 +9,10 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
+from api.openapi import openapi_config
 from api.routes import accounts, books, communities, entries, exchanges, members, system
 from api.settings import Settings
 from api.state import Services
@@ -68,13 +67,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Commons Ledger",
-            version="1",
-            description="The books of time-banks and cooperatives: hours, money and goods.",
-            path="/schema",
-            components=Components(
-                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
-            ),
-        ),
+        openapi_config=openapi_config(),
     )

@@ -13,6 +13,8 @@ from litestar.middleware import DefineMiddleware
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
 from api.openapi import openapi_config
+from api.rate_limit import rate_limit_middleware
+from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
 from api.settings import Settings
 from api.state import Services
@@ -36,6 +38,7 @@ _COMMUNITY_HANDLERS = [
 def create_app(settings: Settings | None = None) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
+    configure_logging()
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
     services = Services(settings, engine, Ledger(uow), Access(uow))
@@ -61,9 +64,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[system.health, system.ready, api],
         middleware=[
-            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"])
+            RequestLogMiddleware,
+            *rate_limit_middleware(settings),
+            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[stamp_request_id],
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,

@@ -88,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
-        uvicorn.run(create_app(settings), host=arguments.host, port=arguments.port)
+        uvicorn.run(
+            create_app(settings), host=arguments.host, port=arguments.port, access_log=False
+        )
     return 0
 
 

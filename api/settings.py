@@ -30,6 +30,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     """COMMONS_LEDGER_MAX_BODY_BYTES: larger request bodies are refused with 413."""
 
+    rate_limit_per_minute: int = 1200
+    """COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE: requests per token (or per client address without
+    one) and minute; 0 turns the limit off."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -53,4 +57,12 @@ class Settings:
             raise SettingsError(
                 "COMMONS_LEDGER_MAX_BODY_BYTES must be a whole number from 1024 to 67108864"
             )
-        return cls(database_url=url, admin_token=admin_token, max_body_bytes=int(max_body))
+        rate = env.get("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE", "").strip() or "1200"
+        if not rate.isdigit():
+            raise SettingsError("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE must be a whole number")
+        return cls(
+            database_url=url,
+            admin_token=admin_token,
+            max_body_bytes=int(max_body),
+            rate_limit_per_minute=int(rate),
+        )

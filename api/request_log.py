@@ -1,0 +1,102 @@
+"""One structured log line per request, with a request id also returned as ``X-Request-ID``.
+
+The line carries method, path, status, duration, request id and the principal's kind and
+credential id — never bodies, query strings, cookies or the Authorization header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.access import Principal
+
+REQUEST_ID_HEADER = b"x-request-id"
+_STATE_KEY = "commons_ledger_request"
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+
+log = structlog.get_logger("commons_ledger.http")
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    # sys.stderr looked up per logger, so redirections (and test capture) are honoured.
+    return structlog.PrintLogger(sys.stderr)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """JSON lines on stderr, with the request's bound context merged in."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=_stderr_logger,
+        # Not cached: a reconfiguration (a new app, a test capturing stderr) takes effect at once.
+        cache_logger_on_first_use=False,
+    )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER and _VALID_REQUEST_ID.match(value):
+            return value.decode()
+    return uuid.uuid4().hex
+
+
+class RequestLogMiddleware:
+    """Outermost: gives the request its id and writes the log line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})[_STATE_KEY] = {"id": request_id, "status": 500}
+        started = time.perf_counter()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            log.info(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=scope["state"][_STATE_KEY]["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                **_principal_fields(scope.get("user")),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def stamp_request_id(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: every response, error responses included, names its request."""
+    if message["type"] != "http.response.start":
+        return
+    tracked = scope.get("state", {}).get(_STATE_KEY)
+    if tracked is None:
+        return
+    tracked["status"] = message["status"]
+    headers = list(message.get("headers", []))
+    headers.append((REQUEST_ID_HEADER, tracked["id"].encode()))
+    message["headers"] = headers
+
+
+def _principal_fields(user: Any) -> dict[str, str]:
+    if not isinstance(user, Principal):
+        return {}
+    return {"principal": f"{user.kind}:{user.credential_id}"}

@@ -1,0 +1,53 @@
+"""Request ids, request logs and rate limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.conftest import ADMIN, ADMIN_TOKEN, Tenant
+
+
+async def test_every_response_carries_a_request_id(
+    client: AsyncTestClient[Litestar], tenant: Tenant
+) -> None:
+    fresh = await client.get("/health")
+    assert len(fresh.headers["x-request-id"]) == 32
+    echoed = await client.get(tenant.base, headers=tenant.treasurer | {"X-Request-ID": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
+    refused = await client.get(tenant.base, headers={"X-Request-ID": "bad id\n"})
+    assert refused.status_code == 401 and refused.headers["x-request-id"] != "bad id\n"
+
+
+async def test_the_request_log_names_the_principal_but_no_secret(
+    client: AsyncTestClient[Litestar], tenant: Tenant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    response = await client.get(f"{tenant.base}/entries", headers=tenant.treasurer)
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    (line,) = [entry for entry in lines if entry.get("path") == f"{tenant.base}/entries"]
+    assert line["status"] == 200 and line["request_id"] == response.headers["x-request-id"]
+    assert line["principal"].startswith("api_key:")
+    token = tenant.treasurer["Authorization"].split()[1]
+    assert token not in json.dumps(lines)
+
+
+async def test_a_token_over_its_rate_gets_429(database_url: str) -> None:
+    settings = Settings(database_url=database_url, admin_token=ADMIN_TOKEN, rate_limit_per_minute=3)
+    async with AsyncTestClient(create_app(settings)) as client:
+        statuses = [(await client.get("/api/v1/communities/none", headers=ADMIN)) for _ in range(4)]
+        assert [r.status_code for r in statuses] == [404, 404, 404, 429]
+        limited = statuses[-1]
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        assert "retry-after" in {k.lower() for k in limited.headers} or "ratelimit-reset" in {
+            k.lower() for k in limited.headers
+        }
+        # Health checks are never limited.
+        assert (await client.get("/health")).status_code == 200

@@ -50,6 +50,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "entry_not_posted": HTTP_409_CONFLICT,
     "entry_already_reversed": HTTP_409_CONFLICT,
     "idempotency_conflict": HTTP_409_CONFLICT,
+    "idempotency_in_flight": HTTP_409_CONFLICT,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

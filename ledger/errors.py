@@ -164,6 +164,12 @@ class IdempotencyConflict(LedgerError):
     code = "idempotency_conflict"
 
 
+class IdempotencyInFlight(LedgerError):
+    """A request under the same idempotency key is still being processed."""
+
+    code = "idempotency_in_flight"
+
+
 ERROR_TYPES: dict[str, type[LedgerError]] = {
     cls.code: cls
     for cls in (

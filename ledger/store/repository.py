@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -465,6 +466,8 @@ class SqlRepository:
         fingerprint: str,
         created_at: datetime,
     ) -> StoredOutcome | None:
+        if self._dialect == "postgresql":
+            await self._claim_in_flight_lock(community_id, key)
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         statement = (
             insert(idempotency_keys)
@@ -492,6 +495,22 @@ class SqlRepository:
             )
         ).one()
         return StoredOutcome(row.fingerprint, row.result)
+
+    async def _claim_in_flight_lock(self, community_id: uuid.UUID, key: IdempotencyKey) -> None:
+        """A transaction-scoped advisory lock per key: a second request under a key whose first
+        is still running fails at once instead of waiting for it (SQLite needs none: its writers
+        never overlap)."""
+        digest = hashlib.sha256(f"{community_id}\x00{key.scope}\x00{key.key}".encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        got = (
+            await self._conn.execute(
+                sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(lock_id, sa.BigInteger)))
+            )
+        ).scalar_one()
+        if not got:
+            raise errors.IdempotencyInFlight(
+                "a request with this idempotency key is still in progress; retry shortly"
+            )
 
     async def store_idempotency_result(
         self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes

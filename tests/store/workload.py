@@ -399,7 +399,14 @@ class _Writer:
 
     def _settle(self, outcomes: Sequence[_Outcome], what: str) -> Entry | None:
         """The entry that one request — possibly sent several times under one key — wrote;
-        None when it was rejected. Every copy must have had the same outcome."""
+        None when it was rejected. Every copy must have had the same outcome, except that a
+        copy sent while its twin was still running may be refused as in flight (PostgreSQL);
+        the retry sent after both ended never is."""
+        if outcomes and isinstance(outcomes[-1], errors.IdempotencyInFlight):
+            self.report.violate(IDEMPOTENCY, f"{what}: a retry after the fact was 'in flight'")
+        in_flight = [o for o in outcomes if isinstance(o, errors.IdempotencyInFlight)]
+        self.report.rejections[errors.IdempotencyInFlight.code] += len(in_flight)
+        outcomes = [o for o in outcomes if not isinstance(o, errors.IdempotencyInFlight)]
         entries = [o for o in outcomes if isinstance(o, Entry)]
         rejected = [o for o in outcomes if isinstance(o, errors.LedgerError)]
         if not entries and not rejected:
@@ -447,7 +454,13 @@ class _Writer:
 
         outcomes = await self._send(send)
         entries = [o for o in outcomes if isinstance(o, Entry)]
-        rejected = [o for o in outcomes if isinstance(o, errors.LedgerError)]
+        in_flight = [o for o in outcomes[:-1] if isinstance(o, errors.IdempotencyInFlight)]
+        self.report.rejections[errors.IdempotencyInFlight.code] += len(in_flight)
+        rejected = [
+            o
+            for o in outcomes
+            if isinstance(o, errors.LedgerError) and not any(o is f for f in in_flight)
+        ]
         self.report.replays += max(len(entries) - 1, 0)
         for rejection in rejected:
             self.report.violate(COMPLETION, f"{target} of own pending {entry_id}: {rejection!r}")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
+from ledger import errors
+from ledger.access import Scope
 from ledger.credentials import Access
 from ledger.model import HOURS
 from ledger.service import Ledger
@@ -30,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database schema up to date")
+    create = commands.add_parser("create-community", help="create a community (operator tool)")
+    create.add_argument("slug", help="lowercase letters, digits and inner hyphens")
+    create.add_argument("name")
+    issue = commands.add_parser("issue-key", help="issue an API key of a community; printed once")
+    issue.add_argument("slug")
+    issue.add_argument(
+        "--scopes", default="read", help="comma-separated: read, write, treasurer, admin"
+    )
+    issue.add_argument("--name", default="API key")
+    issue.add_argument("--expires-days", type=int, default=None)
     for name, text in (
         ("serve", "migrate, then run the service"),
         ("demo", "migrate, seed a demo community, print its tokens, then run the service"),
@@ -41,36 +55,66 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
+    async with _services(settings):
+        pass
 
 
 async def _demo(settings: Settings, url: str) -> None:
+    async with _services(settings) as (ledger, access):
+        community, created = await seed_demo(ledger)
+        tokens = await DemoAccess.issue(access, ledger, community)
+        accounts = await ledger.list_accounts(community.id)
+    state = "created" if created else "already present"
+    _say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
+    for account in accounts:
+        unit = "min" if account.commodity == HOURS else account.commodity
+        balance = account.balance
+        _say(f"  {account.name:<34} {balance.posted:>8} {unit:<4} (pending {balance.pending:+d})")
+    _say()
+    _say(f"API:      {url}/api/v1/communities/{community.slug}")
+    _say(f"OpenAPI:  {url}/schema")
+    _say(f"Treasurer key (all scopes but admin): {tokens.treasurer}")
+    for name, token in tokens.members:
+        _say(f"Member token of {name}: {token}")
+    _say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
+
+
+async def _create_community(settings: Settings, slug: str, name: str) -> None:
+    async with _services(settings) as (ledger, _):
+        community = await ledger.create_community(slug, name)
+    _say(f"Community {community.slug!r} created (id {community.id}).")
+
+
+async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
+    try:
+        scopes = frozenset(Scope(name.strip()) for name in arguments.scopes.split(","))
+    except ValueError:
+        raise errors.InvalidInput(
+            f"--scopes {arguments.scopes!r}: use read, write, treasurer or admin"
+        ) from None
+    expires_at = (
+        None
+        if arguments.expires_days is None
+        else datetime.now(UTC) + timedelta(days=arguments.expires_days)
+    )
+    async with _services(settings) as (ledger, access):
+        community = await ledger.get_community_by_slug(arguments.slug)
+        credential, token = await access.issue_api_key(
+            community.id, arguments.name, scopes, expires_at
+        )
+    _say(f"API key {credential.id} ({', '.join(sorted(scopes))}) for {community.slug!r}:")
+    _say(token)
+    _say("Store it now: it is not shown again.")
+
+
+@asynccontextmanager
+async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
+    """The use cases on a migrated database, disposed of afterwards."""
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(engine)
-        ledger = Ledger(uow)
-        community, created = await seed_demo(ledger)
-        access: DemoAccess = await DemoAccess.issue(Access(uow), ledger, community)
-        state = "created" if created else "already present"
-        _say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
-        for account in await ledger.list_accounts(community.id):
-            unit = "min" if account.commodity == HOURS else account.commodity
-            balance = account.balance
-            _say(
-                f"  {account.name:<34} {balance.posted:>8} {unit:<4} (pending {balance.pending:+d})"
-            )
-        _say()
-        _say(f"API:      {url}/api/v1/communities/{community.slug}")
-        _say(f"OpenAPI:  {url}/schema")
-        _say(f"Treasurer key (all scopes but admin): {access.treasurer}")
-        for name, token in access.members:
-            _say(f"Member token of {name}: {token}")
-        _say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
+        yield Ledger(uow), Access(uow)
     finally:
         await engine.dispose()
 
@@ -82,6 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2
+    try:
+        if arguments.command == "create-community":
+            asyncio.run(_create_community(settings, arguments.slug, arguments.name))
+            return 0
+        if arguments.command == "issue-key":
+            asyncio.run(_issue_key(settings, arguments))
+            return 0
+    except errors.LedgerError as exc:
+        sys.stderr.write(f"commons-ledger: {exc.detail}\n")
+        return 1
     if arguments.command == "demo":
         asyncio.run(_demo(settings, f"http://{arguments.host}:{arguments.port}"))
     else:

@@ -28,6 +28,17 @@ def _say(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def _amount(amount: int, commodity: str, scale: int) -> str:
+    """An integer amount for people: minutes as hours and minutes, money with its decimals."""
+    sign = "-" if amount < 0 else ""
+    if commodity == HOURS:
+        hours, minutes = divmod(abs(amount), 60)
+        return f"{sign}{hours} h {minutes:02d} min"
+    whole, fraction = divmod(abs(amount), 10**scale)
+    decimals = f".{fraction:0{scale}d}" if scale else ""
+    return f"{sign}{whole:,}{decimals} {commodity}"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="commons-ledger", description="Commons Ledger: books for time-banks and co-ops."
@@ -64,12 +75,14 @@ async def _demo(settings: Settings, url: str) -> None:
         community, created = await seed_demo(ledger)
         tokens = await DemoAccess.issue(access, ledger, community)
         accounts = await ledger.list_accounts(community.id)
+        scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
     state = "created" if created else "already present"
     _say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
     for account in accounts:
-        unit = "min" if account.commodity == HOURS else account.commodity
         balance = account.balance
-        _say(f"  {account.name:<34} {balance.posted:>8} {unit:<4} (pending {balance.pending:+d})")
+        shown = _amount(balance.posted, account.commodity, scales[account.commodity])
+        pending = _amount(balance.pending, account.commodity, scales[account.commodity])
+        _say(f"  {account.name:<28} {shown:>16}   pending {pending}")
     _say()
     _say(f"API:      {url}/api/v1/communities/{community.slug}")
     _say(f"OpenAPI:  {url}/schema")

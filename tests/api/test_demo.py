@@ -1,0 +1,36 @@
+"""The demo community is seeded once, balanced, and shown in people's units."""
+
+from __future__ import annotations
+
+from api.cli import _amount
+from api.demo import MEMBERS, seed_demo
+from ledger import errors
+from ledger.model import HOURS
+from ledger.service import Ledger
+
+
+async def test_the_demo_is_seeded_once_and_balances(ledger: Ledger) -> None:
+    try:
+        existing = await ledger.get_community_by_slug("demo")
+    except errors.CommunityNotFound:
+        existing = None
+    community, created = await seed_demo(ledger)
+    assert created is (existing is None)
+    again, created_again = await seed_demo(ledger)
+    assert (again, created_again) == (community, False)
+    assert len(await ledger.list_members(community.id, limit=100)) == len(MEMBERS)
+    trial = await ledger.trial_balance(community.id)
+    assert {c.commodity for c in trial.commodities} == {HOURS, "EUR"}
+    assert all(c.total_debit == c.total_credit > 0 for c in trial.commodities)
+    pending = [
+        e for e in await ledger.list_entries(community.id, limit=500) if e.status == "pending"
+    ]
+    assert len(pending) == 2 and all(e.kind == "exchange" for e in pending)
+
+
+def test_amounts_read_in_hours_and_money() -> None:
+    assert _amount(90, HOURS, 0) == "1 h 30 min"
+    assert _amount(-45, HOURS, 0) == "-0 h 45 min"
+    assert _amount(244_000, "EUR", 2) == "2,440.00 EUR"
+    assert _amount(-5, "EUR", 2) == "-0.05 EUR"
+    assert _amount(12, "EGGS", 0) == "12 EGGS"

@@ -55,7 +55,8 @@ class _Keep:
 
 KEEP: Final = _Keep()
 
-PAGE_SIZE_MAX = 500
+PAGE_SIZE_MAX = 1000
+"""Largest page a use case returns; the API offers clients at most 500 and peeks one further."""
 _NAME_MAX_CHARS = 200
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _COMMODITY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,23}$")

@@ -280,3 +280,11 @@ async def test_creating_a_member_is_idempotent(client: Client, tenant: Tenant) -
     assert first.content == second.content
     listed = await client.get(f"{tenant.base}/members", headers=tenant.treasurer)
     assert [m["name"] for m in listed.json()["items"]] == ["Ann", "Bob", "Carol"]
+
+
+async def test_the_largest_page_is_served(client: Client, tenant: Tenant) -> None:
+    for path in ("/accounts", "/entries", "/members"):
+        response = await client.get(
+            tenant.base + path, params={"limit": 500}, headers=tenant.treasurer
+        )
+        assert response.status_code == 200, (path, response.text)

@@ -310,7 +310,7 @@ async def test_long_texts_stay_within_their_columns(ledger: Ledger, community: C
     with pytest.raises(errors.InvalidInput):
         await ledger.statement(community.id, ann.hours_account_id, limit=0)
     with pytest.raises(errors.InvalidInput):
-        await ledger.list_entries(community.id, limit=501)
+        await ledger.list_entries(community.id, limit=1001)
 
 
 async def test_a_reversal_meets_the_limits_too(ledger: Ledger, community: Community) -> None:

@@ -4,6 +4,10 @@ A write under an idempotency key stores the request's fingerprint and its outcom
 member or account it wrote, or the rejection it met — in the same transaction as its effect. A
 retry with the same request gets that outcome back (the result as it was first returned, or the
 same error); a retry with a different request under the same key is an ``idempotency_conflict``.
+
+A request refused by the checks that need no database (malformed fields, fewer than two postings,
+a bad amount) never reaches the point of claiming its key: nothing is recorded and the key stays
+free, as with payment APIs that save no result for requests that fail validation.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ from tests.conftest import unique_slug
 
 T = TypeVar("T")
 
-EXAMPLES = int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "45"))
+EXAMPLES = int(os.environ.get("LEDGER_PROPERTY_EXAMPLES", "50"))
 STEPS = int(os.environ.get("LEDGER_PROPERTY_STEPS", "30"))
 
 EUR = "EUR"
@@ -486,7 +486,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @staticmethod
     def shape_error(write: Write) -> str | None:
-        """Checks that run before the idempotency key is even looked at."""
+        """Checks 1–2, which ``Ledger.post_entry`` runs before it even looks at the idempotency
+        key: a request they reject does not claim its key, so a later request may still use it.
+        (The contract's "same key, different body is 409" read literally would claim it.)"""
         if write.new_entry is None:
             return None
         postings = write.new_entry.postings

@@ -6,6 +6,8 @@ resource the principal may not see answers 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from typing import Any
 
 from litestar import Request
@@ -21,6 +23,7 @@ from ledger import errors
 from ledger.access import BOOTSTRAP_ADMIN, Principal, Scope, secrets_match
 from ledger.model import Community
 
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commons-ledger"'}
 
 
@@ -68,10 +71,10 @@ def requires(scope: Scope, *, members: bool = False) -> Guard:
 async def provide_community(slug: FromPath[str], request: Request[Any, Any, Any]) -> Community:
     """The community of the path, if the principal may enter it; otherwise 404."""
     principal = principal_of(request)
-    try:
-        community = await Services.of(request).ledger.get_community_by_slug(slug)
-    except errors.CommunityNotFound:
-        community = None
+    community = None
+    if _SLUG.match(slug):
+        with contextlib.suppress(errors.CommunityNotFound):
+            community = await Services.of(request).ledger.get_community_by_slug(slug)
     if community is None or not principal.may_enter(community.id):
         raise NotFoundException(f"community {slug!r} does not exist")
     return community

@@ -3,7 +3,8 @@
 Litestar converts request data in msgspec's lax mode, which turns the string ``"15"`` into the
 integer 15. A ledger must not guess: an amount sent as a string or a float is a client bug. This
 hook decodes the raw body once more in strict mode against the handler's declared body type and
-answers 400 with the reason when it does not fit.
+answers 400 with the reason when it does not fit. Text holding a NUL character is refused too:
+PostgreSQL cannot store it, and SQLite would store what PostgreSQL refuses.
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
     if not raw and field.is_optional:
         return
     try:
-        _decoder(field.annotation).decode(raw)
+        decoded = _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
         raise ValidationException(f"the request body does not fit: {exc}") from None
+    if _has_nul(msgspec.to_builtins(decoded)):
+        # PostgreSQL stores no NUL character in text or JSONB; refuse it here, with a reason.
+        raise ValidationException("text in the request body must not contain NUL characters")
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False

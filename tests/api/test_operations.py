@@ -51,3 +51,22 @@ async def test_a_token_over_its_rate_gets_429(database_url: str) -> None:
         }
         # Health checks are never limited.
         assert (await client.get("/health")).status_code == 200
+
+
+async def test_nul_characters_are_refused_not_stored(
+    client: AsyncTestClient[Litestar], tenant: Tenant
+) -> None:
+    created = await client.post(
+        f"{tenant.base}/members", json={"name": "Eve\u0000"}, headers=tenant.treasurer
+    )
+    assert created.status_code == 400 and "NUL" in created.json()["detail"]
+    body = {
+        "debit_account_id": tenant.bob["hours_account_id"],
+        "credit_account_id": tenant.ann["hours_account_id"],
+        "amount": 5,
+        "metadata": {"note": "a\u0000b"},
+    }
+    transfer = await client.post(f"{tenant.base}/transfers", json=body, headers=tenant.treasurer)
+    assert transfer.status_code == 400
+    odd_slug = await client.get("/api/v1/communities/x%00y", headers=tenant.treasurer)
+    assert odd_slug.status_code == 404

@@ -1,18 +1,206 @@
-"""The OpenAPI document and its interactive UI, served at ``/schema``."""
+"""The OpenAPI document and its interactive UI, served at ``/schema``.
+
+``/schema`` (and ``/schema/swagger``) is Swagger UI; ``/schema/openapi.json`` is the OpenAPI 3.1
+document. The UI's JavaScript, stylesheet and icon are served by the application itself from
+``api/static/swagger-ui`` (vendored from the npm package ``swagger-ui-dist``; its README says how
+to update it): nothing comes from a CDN, so the page works offline.
+
+Error responses are documented per operation with :func:`problems`: the statuses its
+authentication, guards and parameters can produce, plus the ledger error codes its use case can
+raise (each adds its status from :data:`api.errors.STATUS_BY_CODE` and an example with its stable
+problem ``type``). Every error is an RFC 9457 ``application/problem+json`` body, the
+:class:`api.errors.Problem` struct.
+"""
 
 from __future__ import annotations
 
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+from litestar import Router
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, Example, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from api.errors import PROBLEM_JSON, STATUS_BY_CODE, Problem, problem_response
+
+SCHEMA_PATH = "/schema"
+ASSETS_PATH = f"{SCHEMA_PATH}/assets"
+SWAGGER_UI_DIR = Path(__file__).parent / "static" / "swagger-ui"
+"""Swagger UI's distribution files (swagger-ui-dist, Apache-2.0), served at :data:`ASSETS_PATH`."""
+
+# Statuses every operation under ``/api/v1`` can answer: a malformed request, a missing or bad
+# token, too many requests (the per-token rate limit).
+API = (400, 401, 429)
+# ... and under ``/api/v1/communities/{slug}``: a community the token may not enter is 404.
+COMMUNITY = (*API, 404)
+# Writes that take an ``Idempotency-Key``: a different request under a used key, or a retry while
+# the first is still in flight, is a conflict.
+IDEMPOTENT = ("idempotency_conflict", "idempotency_in_flight")
+# What the posting rules can refuse in a new entry (transfers, general entries, reversals).
+ENTRY_RULES = (
+    "invalid_input",
+    "invalid_amount",
+    "too_few_postings",
+    "account_not_found",
+    "account_closed",
+    "unbalanced",
+    "counter_overflow",
+    "limit_exceeded",
+)
+
+_GENERIC: dict[int, tuple[str, str, str]] = {
+    400: (
+        "The request is malformed: a parameter, header or body does not fit its schema "
+        "(`errors` lists the fields)",
+        "invalid_request",
+        "Validation failed for POST /api/v1/communities/garden-club/transfers",
+    ),
+    401: (
+        "No bearer token, or one that is unknown, revoked or expired",
+        "unauthorized",
+        "a bearer token is required",
+    ),
+    403: (
+        "The token lacks the scope this needs, or is a member token where none may act",
+        "forbidden",
+        "this needs the treasurer scope",
+    ),
+    404: (
+        "The community, or the resource in it, does not exist or is not visible to this token",
+        "not_found",
+        "community 'garden-club' does not exist",
+    ),
+    409: ("The request conflicts with the ledger's state", "", ""),
+    413: (
+        "The request body is larger than the server accepts",
+        "request_too_large",
+        "Request Entity Too Large",
+    ),
+    422: ("The request is well-formed but breaks a ledger rule", "", ""),
+    429: (
+        "Too many requests with this token this minute; retry after `Retry-After` seconds",
+        "too_many_requests",
+        "Too many requests",
+    ),
+}
+"""Per status: the response's description, and the code and detail of its generic example
+(none for 409 and 422, which always come from a ledger error code)."""
+
+EXAMPLE_DETAILS: dict[str, str] = {
+    "community_not_found": "community 'garden-club' does not exist",
+    "account_not_found": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "entry_not_found": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "member_not_found": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "commodity_not_found": "commodity 'EUR' does not exist",
+    "credential_not_found": "credential 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "community_exists": "community 'garden-club' already exists",
+    "commodity_exists": "commodity 'EUR' already exists",
+    "account_code_exists": "account code 'assets:cash' already exists",
+    "invalid_input": "name must be 1–200 characters of text",
+    "invalid_amount": "posting 0: amount must be a non-zero integer within ±9007199254740991",
+    "too_few_postings": "an entry needs at least 2 postings, got 1",
+    "unbalanced": "postings do not sum to zero: HOURS by +30",
+    "account_closed": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed",
+    "limit_exceeded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to -660 HOURS "
+    "counting pending entries, below its minimum of -600",
+    "limits_violated_by_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to "
+    "-90 HOURS counting pending entries, below its minimum of 0",
+    "account_has_pending": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has pending entries; "
+    "post or void them first",
+    "counter_overflow": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f: a balance counter would "
+    "exceed 9223372036854775807",
+    "entry_not_pending": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is already posted; only a "
+    "pending entry completes",
+    "entry_not_posted": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is pending; only a posted "
+    "entry can be reversed",
+    "entry_already_reversed": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f was already reversed",
+    "idempotency_conflict": "the Idempotency-Key was used with a different request",
+    "idempotency_in_flight": "a request with this Idempotency-Key is still being processed",
+}
+"""An example detail for every ledger error code (a test checks none is missing)."""
+
+
+def _example(status: int, code: str, detail: str) -> Example:
+    body = problem_response(status, code, detail).content
+    assert isinstance(body, Problem)
+    # No ``id``: Litestar would write it into the Example Object, where OpenAPI has no such field.
+    return Example(summary=code, value=msgspec.to_builtins(body))
+
+
+def _problem_spec(status: int, codes: list[str]) -> ResponseSpec:
+    description, generic_code, generic_detail = _GENERIC[status]
+    examples = [_example(status, generic_code, generic_detail)] if generic_code else []
+    examples += [_example(status, code, EXAMPLE_DETAILS[code]) for code in codes]
+    if codes:
+        description += ": " + ", ".join(f"`{code}`" for code in codes)
+    return ResponseSpec(
+        data_container=Problem,
+        generate_examples=False,
+        description=description,
+        media_type=PROBLEM_JSON,
+        examples=examples,
+    )
+
+
+def problems(*statuses: int, codes: Iterable[str] = ()) -> dict[int, ResponseSpec]:
+    """The ``responses=`` of a route: a problem-details response for each of ``statuses`` and for
+    the status of each ledger error code in ``codes``, with an example per code.
+
+    >>> sorted(problems(*COMMUNITY, codes=["account_not_found", *IDEMPOTENT]))
+    [400, 401, 404, 409, 429]
+    """
+    by_status: dict[int, list[str]] = {status: [] for status in statuses}
+    for code in codes:
+        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+    for status, status_codes in by_status.items():
+        if status not in _GENERIC:
+            raise ValueError(f"no problem response is defined for status {status}")
+        if not status_codes and not _GENERIC[status][1]:
+            raise ValueError(f"status {status} needs the ledger error codes that cause it")
+    return {status: _problem_spec(status, by_status[status]) for status in sorted(by_status)}
+
+
+def _asset(name: str) -> str:
+    return f"{ASSETS_PATH}/{name}"
 
 
 def openapi_config() -> OpenAPIConfig:
+    swagger = SwaggerRenderPlugin(
+        path=["/", "/swagger"],
+        js_url=_asset("swagger-ui-bundle.js"),
+        css_url=_asset("swagger-ui.css"),
+        standalone_preset_js_url=_asset("swagger-ui-standalone-preset.js"),
+        favicon=f"<link rel='icon' type='image/png' href='{_asset('favicon-32x32.png')}'>",
+    )
+    assets = create_static_files_router(
+        path=ASSETS_PATH.removeprefix(SCHEMA_PATH),
+        directories=[SWAGGER_UI_DIR],
+        name="openapi_assets",
+        include_in_schema=False,
+    )
     return OpenAPIConfig(
         title="Commons Ledger",
         version="1",
-        description="The books of time-banks and cooperatives: hours, money and goods.",
-        path="/schema",
-        components=Components(
-            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+        description=(
+            "The books of time-banks and cooperatives: hours, money and goods.\n\n"
+            "Authenticate with `Authorization: Bearer <token>` (an API key or a member token). "
+            "Errors are RFC 9457 `application/problem+json` bodies whose `type` "
+            "(`/problems/<code>`) is stable. Lists are paginated: pass `next_cursor` as "
+            "`cursor`."
         ),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key (scopes read, write, treasurer, admin) or a member "
+                    "token",
+                )
+            }
+        ),
+        render_plugins=[swagger, JsonRenderPlugin()],
+        openapi_router=Router(path=SCHEMA_PATH, route_handlers=[assets], include_in_schema=False),
     )

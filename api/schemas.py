@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import msgspec
 
 from ledger.access import Credential
+from ledger.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
 from ledger.model import (
     AMOUNT_ABS_MAX,
     Account,
@@ -25,15 +26,19 @@ from ledger.model import (
     TrialBalance,
 )
 
-Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX)]
-PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX)]
+Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX, examples=[90, -90])]
+PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX, examples=[90])]
 Limit = Annotated[int, msgspec.Meta(ge=-(2**63) + 1, le=2**63 - 1)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=1000)]
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+Description = Annotated[str, msgspec.Meta(max_length=1000, examples=["Garden work"])]
+Slug = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", examples=["garden-club"]),
+]
 CommodityCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{0,23}$")]
-AccountCode = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+AccountCode = Annotated[str, msgspec.Meta(min_length=1, max_length=120, examples=["assets:cash"])]
 Metadata = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
+AccountId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
 AccountTypeName = Literal["asset", "liability", "equity", "income", "expense"]
 ScopeName = Literal["read", "write", "treasurer", "admin"]
 
@@ -47,7 +52,7 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 
 class CommunityCreate(Request, frozen=True):
     slug: Slug
-    name: Name
+    name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
 
 
 class CommunityOut(msgspec.Struct, frozen=True):
@@ -62,8 +67,8 @@ class CommunityOut(msgspec.Struct, frozen=True):
 
 
 class MemberCreate(Request, frozen=True):
-    name: Name
-    hours_min: Limit | None = None
+    name: Annotated[Name, msgspec.Meta(examples=["Ann"])]
+    hours_min: Annotated[Limit, msgspec.Meta(examples=[-600])] | None = None
     """Lowest hours balance allowed, in minutes (e.g. -600 for ten hours in debt)."""
     hours_max: Limit | None = None
 
@@ -80,9 +85,9 @@ class MemberOut(msgspec.Struct, frozen=True):
 
 
 class CommodityCreate(Request, frozen=True):
-    code: CommodityCode
-    name: Name
-    scale: Annotated[int, msgspec.Meta(ge=0, le=9)]
+    code: Annotated[CommodityCode, msgspec.Meta(examples=["EUR"])]
+    name: Annotated[Name, msgspec.Meta(examples=["Euro"])]
+    scale: Annotated[int, msgspec.Meta(ge=0, le=9, examples=[2])]
 
 
 class CommodityOut(msgspec.Struct, frozen=True):
@@ -96,13 +101,15 @@ class CommodityOut(msgspec.Struct, frozen=True):
 
 
 class ApiKeyCreate(Request, frozen=True):
-    scopes: Annotated[list[ScopeName], msgspec.Meta(min_length=1, max_length=4)]
+    scopes: Annotated[
+        list[ScopeName], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])
+    ]
     name: Name = "API key"
     expires_at: datetime | None = None
 
 
 class MemberTokenCreate(Request, frozen=True):
-    name: Name = "Member token"
+    name: Annotated[Name, msgspec.Meta(examples=["Ann's phone"])] = "Member token"
     expires_at: datetime | None = None
 
 
@@ -136,19 +143,19 @@ class CredentialOut(msgspec.Struct, frozen=True):
 
 class AccountCreate(Request, frozen=True):
     code: AccountCode
-    name: Name
-    type: AccountTypeName
-    commodity: CommodityCode
+    name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
+    type: Annotated[AccountTypeName, msgspec.Meta(examples=["asset"])]
+    commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
     member_id: uuid.UUID | None = None
     min_balance: Limit | None = None
     max_balance: Limit | None = None
 
 
 class AccountPatch(Request, frozen=True):
-    name: Name | msgspec.UnsetType = msgspec.UNSET
+    name: Annotated[Name, msgspec.Meta(examples=["Petty cash"])] | msgspec.UnsetType = msgspec.UNSET
     min_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
     max_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
-    closed: bool | msgspec.UnsetType = msgspec.UNSET
+    closed: Annotated[bool, msgspec.Meta(examples=[False])] | msgspec.UnsetType = msgspec.UNSET
 
 
 class AccountOut(msgspec.Struct, frozen=True):
@@ -255,7 +262,7 @@ class TrialBalanceOut(msgspec.Struct, frozen=True):
 
 
 class PostingIn(Request, frozen=True):
-    account_id: uuid.UUID
+    account_id: AccountId
     amount: Amount
     """Positive debits, negative credits, in the account commodity's smallest unit."""
 
@@ -269,8 +276,8 @@ class EntryCreate(Request, frozen=True):
 
 
 class TransferCreate(Request, frozen=True):
-    debit_account_id: uuid.UUID
-    credit_account_id: uuid.UUID
+    debit_account_id: AccountId
+    credit_account_id: AccountId
     amount: PositiveAmount
     description: Description = ""
     pending: bool = False
@@ -330,3 +337,56 @@ class Page(msgspec.Struct, Generic[T], frozen=True):
 class Health(msgspec.Struct, frozen=True, omit_defaults=True):
     status: str
     database: str | None = None
+
+
+# Exchanges ----------------------------------------------------------------------------------
+
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=MINUTES_MAX, examples=[90])]
+Category = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=CATEGORY_MAX_CHARS, examples=["repairs"])
+]
+MemberId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
+
+
+class ExchangeCreate(Request, frozen=True):
+    """A service ``provider_member_id`` gave ``receiver_member_id``: pending until the receiver
+    (or a steward) confirms it."""
+
+    provider_member_id: MemberId
+    receiver_member_id: MemberId
+    minutes: Minutes
+    """Length of the service in whole minutes (90 for an hour and a half)."""
+    description: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=1000, examples=["Fixed the bike"])
+    ]
+    category: Category | None = None
+
+
+class ExchangeOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    """Also the id of the exchange's journal entry."""
+    status: str
+    """``pending``, ``confirmed`` (its entry posted) or ``declined`` (its entry voided)."""
+    provider_member_id: uuid.UUID
+    receiver_member_id: uuid.UUID
+    minutes: int
+    description: str
+    category: str | None
+    effective_date: date
+    created_at: datetime
+    completed_at: datetime | None
+
+    @staticmethod
+    def of(exchange: Exchange) -> ExchangeOut:
+        return ExchangeOut(
+            id=exchange.id,
+            status=exchange.status.value,
+            provider_member_id=exchange.provider_member_id,
+            receiver_member_id=exchange.receiver_member_id,
+            minutes=exchange.minutes,
+            description=exchange.description,
+            category=exchange.category,
+            effective_date=exchange.effective_date,
+            created_at=exchange.created_at,
+            completed_at=exchange.completed_at,
+        )

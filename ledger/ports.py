@@ -99,8 +99,11 @@ class LedgerRepository(Protocol):
         after: uuid.UUID | None,
         limit: int,
         account_ids: Sequence[uuid.UUID] | None = None,
+        kind: str | None = None,
+        status: EntryStatus | None = None,
     ) -> Sequence[Entry]:
-        """Entries by id (recorded order); only those touching ``account_ids`` when given."""
+        """Entries by id (recorded order); only those touching ``account_ids``, of ``kind`` and
+        in ``status``, for each filter given."""
         ...
 
     async def complete_entry(

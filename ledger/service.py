@@ -377,13 +377,20 @@ class Ledger:
         after: uuid.UUID | None = None,
         limit: int = 50,
         account_ids: Sequence[uuid.UUID] | None = None,
+        kind: str | None = None,
+        status: EntryStatus | None = None,
     ) -> list[Entry]:
         """Entries in the order they were recorded, ``limit`` after the entry ``after``; only
-        those touching ``account_ids`` when given."""
+        those touching ``account_ids``, of ``kind`` and in ``status``, for each filter given."""
         _check_page_size(limit)
         async with self._uow(write=False) as uow:
             found = await uow.repo.list_entries(
-                community_id, after=after, limit=limit, account_ids=account_ids
+                community_id,
+                after=after,
+                limit=limit,
+                account_ids=account_ids,
+                kind=kind,
+                status=status,
             )
         return list(found)
 

@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
+from api.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.pagination import AsOf, Cursor, PageLimit, decode_cursor, encode_cursor, page_of
 from api.schemas import (
     AccountCreate,
@@ -29,7 +30,24 @@ from ledger.model import AccountType, Community, StatementCursor
 from ledger.service import KEEP, AccountChange, NewAccount
 
 
-@post("/accounts", summary="Open an account", guards=[requires(Scope.TREASURER)], tags=["accounts"])
+@post(
+    "/accounts",
+    summary="Open an account",
+    responses=problems(
+        *COMMUNITY,
+        403,
+        413,
+        codes=[
+            "commodity_not_found",
+            "member_not_found",
+            "account_code_exists",
+            "invalid_input",
+            *IDEMPOTENT,
+        ],
+    ),
+    guards=[requires(Scope.TREASURER)],
+    tags=["accounts"],
+)
 async def open_account(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
@@ -55,6 +73,7 @@ async def open_account(
 @get(
     "/accounts",
     summary="List accounts by code (a member token: its own)",
+    responses=problems(*COMMUNITY),
     guards=[requires(Scope.READ, members=True)],
     tags=["accounts"],
 )
@@ -85,6 +104,7 @@ async def _visible_account(
 @get(
     "/accounts/{account_id:uuid}",
     summary="Read an account",
+    responses=problems(*COMMUNITY, codes=["account_not_found"]),
     guards=[requires(Scope.READ, members=True)],
     tags=["accounts"],
 )
@@ -99,6 +119,18 @@ async def read_account(
 @patch(
     "/accounts/{account_id:uuid}",
     summary="Rename, change limits, close or reopen an account",
+    responses=problems(
+        *COMMUNITY,
+        403,
+        413,
+        codes=[
+            "account_not_found",
+            "limits_violated_by_balance",
+            "account_has_pending",
+            "invalid_input",
+            *IDEMPOTENT,
+        ],
+    ),
     guards=[requires(Scope.TREASURER)],
     tags=["accounts"],
 )
@@ -126,6 +158,7 @@ async def update_account(
 @get(
     "/accounts/{account_id:uuid}/balance",
     summary="Posted, pending and available balance, now or as of a date",
+    responses=problems(*COMMUNITY, codes=["account_not_found"]),
     guards=[requires(Scope.READ, members=True)],
     tags=["accounts"],
 )
@@ -149,6 +182,7 @@ class _StatementPosition(msgspec.Struct, array_like=True, frozen=True):
 @get(
     "/accounts/{account_id:uuid}/postings",
     summary="The account's statement with running balance",
+    responses=problems(*COMMUNITY, codes=["account_not_found"]),
     guards=[requires(Scope.READ, members=True)],
     tags=["accounts"],
 )

@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
+from api.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.pagination import AsOf
 from api.schemas import CommodityCreate, CommodityOut, Page, TrialBalanceOut
 from api.state import Services
@@ -20,6 +21,9 @@ from ledger.model import Community
 @post(
     "/commodities",
     summary="Add a money or goods unit",
+    responses=problems(
+        *COMMUNITY, 403, 413, codes=["commodity_exists", "invalid_input", *IDEMPOTENT]
+    ),
     guards=[requires(Scope.TREASURER)],
     tags=["books"],
 )
@@ -44,6 +48,7 @@ async def add_commodity(
 @get(
     "/commodities",
     summary="The community's units of account",
+    responses=problems(*COMMUNITY),
     guards=[requires(Scope.READ, members=True)],
     tags=["books"],
 )
@@ -58,6 +63,7 @@ async def list_commodities(
 @get(
     "/trial-balance",
     summary="Every account's balance per commodity; debits equal credits",
+    responses=problems(*COMMUNITY, 403),
     guards=[requires(Scope.READ)],
     tags=["books"],
 )

@@ -10,6 +10,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
 from api.auth import principal_of, requires
+from api.openapi import API, COMMUNITY, problems
 from api.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from api.state import Services
 from ledger.access import Scope
@@ -19,6 +20,7 @@ from ledger.model import Community
 @post(
     "/communities",
     summary="Create a community (operator's admin token)",
+    responses=problems(*API, 403, 413, codes=["community_exists", "invalid_input"]),
     guards=[requires(Scope.ADMIN)],
     tags=["communities"],
 )
@@ -36,6 +38,7 @@ async def create_community(
 @get(
     "/",
     summary="Read a community",
+    responses=problems(*COMMUNITY),
     guards=[requires(Scope.READ, members=True)],
     tags=["communities"],
 )
@@ -46,6 +49,7 @@ async def read_community(community: NamedDependency[Community]) -> CommunityOut:
 @post(
     "/api-keys",
     summary="Issue an API key; its token is shown once",
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input"]),
     guards=[requires(Scope.ADMIN)],
     tags=["access"],
 )

@@ -10,16 +10,19 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
+from api.openapi import COMMUNITY, ENTRY_RULES, IDEMPOTENT, problems
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
 from api.state import Services
 from api.visibility import check_entry
 from ledger.access import Principal, Scope
+from ledger.exchanges import EXCHANGE_KIND
 from ledger.model import Community, Entry, NewEntry, PostingSpec
 from ledger.service import Ledger
 
@@ -27,6 +30,7 @@ from ledger.service import Ledger
 @post(
     "/transfers",
     summary="Move an amount from one account to another",
+    responses=problems(*COMMUNITY, 403, 413, codes=[*ENTRY_RULES, *IDEMPOTENT]),
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_201_CREATED,
     tags=["entries"],
@@ -55,6 +59,7 @@ async def create_transfer(
 @post(
     "/entries",
     summary="Write a multi-posting, multi-commodity entry",
+    responses=problems(*COMMUNITY, 403, 413, codes=[*ENTRY_RULES, *IDEMPOTENT]),
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_201_CREATED,
     tags=["entries"],
@@ -86,6 +91,7 @@ async def _own_accounts(
 @get(
     "/entries",
     summary="List entries in recorded order (a member token: those touching its accounts)",
+    responses=problems(*COMMUNITY),
     guards=[requires(Scope.READ, members=True)],
     tags=["entries"],
 )
@@ -110,6 +116,7 @@ async def list_entries(
 @get(
     "/entries/{entry_id:uuid}",
     summary="Read an entry",
+    responses=problems(*COMMUNITY, codes=["entry_not_found"]),
     guards=[requires(Scope.READ, members=True)],
     tags=["entries"],
 )
@@ -128,14 +135,23 @@ async def read_entry(
 
 async def _complete(
     request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    entry_id: FromPath[uuid.UUID],
+    community: Community,
+    entry_id: uuid.UUID,
     header: str | None,
     *,
     post: bool,
 ) -> Entry:
     ledger = Services.of(request).ledger
-    key = key_of(principal_of(request), header)
+    principal = principal_of(request)
+    if not principal.allows(Scope.TREASURER):
+        # Exchanges are confirmed by their receiver or a steward (see /exchanges), never
+        # completed by a write key through the general entry routes.
+        entry = await ledger.get_entry(community.id, entry_id)
+        if entry.kind == EXCHANGE_KIND:
+            raise PermissionDeniedException(
+                "an exchange is confirmed or declined through /exchanges/{id}"
+            )
+    key = key_of(principal, header)
     if post:
         return await ledger.post_pending(community.id, entry_id, key)
     return await ledger.void_pending(community.id, entry_id, key)
@@ -144,6 +160,17 @@ async def _complete(
 @post(
     "/entries/{entry_id:uuid}/post",
     summary="Post a pending entry",
+    responses=problems(
+        *COMMUNITY,
+        403,
+        codes=[
+            "entry_not_found",
+            "entry_not_pending",
+            "counter_overflow",
+            "limit_exceeded",
+            *IDEMPOTENT,
+        ],
+    ),
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_200_OK,
     tags=["entries"],
@@ -160,6 +187,17 @@ async def post_pending(
 @post(
     "/entries/{entry_id:uuid}/void",
     summary="Void a pending entry, releasing its reservations",
+    responses=problems(
+        *COMMUNITY,
+        403,
+        codes=[
+            "entry_not_found",
+            "entry_not_pending",
+            "counter_overflow",
+            "limit_exceeded",
+            *IDEMPOTENT,
+        ],
+    ),
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_200_OK,
     tags=["entries"],
@@ -176,6 +214,21 @@ async def void_pending(
 @post(
     "/entries/{entry_id:uuid}/reverse",
     summary="Write the entry that undoes a posted entry (once)",
+    responses=problems(
+        *COMMUNITY,
+        403,
+        413,
+        codes=[
+            "entry_not_found",
+            "entry_not_posted",
+            "entry_already_reversed",
+            "invalid_input",
+            "account_closed",
+            "counter_overflow",
+            "limit_exceeded",
+            *IDEMPOTENT,
+        ],
+    ),
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_201_CREATED,
     tags=["entries"],

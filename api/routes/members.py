@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
+from api.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
 from api.state import Services
@@ -22,6 +23,7 @@ from ledger.model import Community
 @post(
     "/members",
     summary="Add a member, opening their HOURS account",
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", *IDEMPOTENT]),
     guards=[requires(Scope.TREASURER)],
     tags=["members"],
 )
@@ -44,6 +46,7 @@ async def create_member(
 @get(
     "/members",
     summary="List members in the order they joined",
+    responses=problems(*COMMUNITY),
     guards=[requires(Scope.READ, members=True)],
     tags=["members"],
 )
@@ -68,6 +71,7 @@ async def list_members(
 @get(
     "/members/{member_id:uuid}",
     summary="Read a member",
+    responses=problems(*COMMUNITY, codes=["member_not_found"]),
     guards=[requires(Scope.READ, members=True)],
     tags=["members"],
 )
@@ -83,6 +87,7 @@ async def read_member(
 @post(
     "/members/{member_id:uuid}/tokens",
     summary="Issue a token that acts as this member; shown once",
+    responses=problems(*COMMUNITY, 403, 413, codes=["member_not_found", "invalid_input"]),
     guards=[requires(Scope.TREASURER)],
     tags=["access"],
 )

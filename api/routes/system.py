@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Request, Response, get
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from api.schemas import Health
@@ -16,7 +17,20 @@ from api.state import Services
 READY_TIMEOUT_S = 2.0
 
 
-@get("/health", summary="Liveness: the process answers", exclude_from_auth=True, tags=["system"])
+@get(
+    "/health",
+    summary="Liveness: the process answers",
+    exclude_from_auth=True,
+    tags=["system"],
+    responses={
+        200: ResponseSpec(
+            Health,
+            description="The process answers",
+            generate_examples=False,
+            examples=[Example(summary="ok", value={"status": "ok"})],
+        )
+    },
+)
 async def health() -> Health:
     return Health(status="ok")
 
@@ -26,7 +40,25 @@ async def health() -> Health:
     summary="Readiness: the database answers",
     exclude_from_auth=True,
     tags=["system"],
-    responses={503: ResponseSpec(Health, description="The database does not answer")},
+    responses={
+        200: ResponseSpec(
+            Health,
+            description="The database answers",
+            generate_examples=False,
+            examples=[Example(summary="ok", value={"status": "ok", "database": "ok"})],
+        ),
+        503: ResponseSpec(
+            Health,
+            description="The database does not answer; retry after `Retry-After` seconds",
+            generate_examples=False,
+            examples=[
+                Example(
+                    summary="unavailable",
+                    value={"status": "unavailable", "database": "unreachable"},
+                )
+            ],
+        ),
+    },
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[Health]:
     engine = Services.of(request).engine

@@ -294,10 +294,16 @@ class SqlRepository:
         after: uuid.UUID | None,
         limit: int,
         account_ids: Sequence[uuid.UUID] | None = None,
+        kind: str | None = None,
+        status: EntryStatus | None = None,
     ) -> Sequence[Entry]:
         query = sa.select(entries).where(entries.c.community_id == community_id)
         if after is not None:
             query = query.where(entries.c.id > after)
+        if kind is not None:
+            query = query.where(entries.c.kind == kind)
+        if status is not None:
+            query = query.where(entries.c.status == status.value)
         if account_ids is not None:
             touching = sa.select(postings.c.entry_id).where(
                 postings.c.community_id == community_id,

@@ -157,20 +157,23 @@ async def _complete(
     return await ledger.void_pending(community.id, entry_id, key)
 
 
+_COMPLETION_PROBLEMS = problems(
+    *COMMUNITY,
+    403,
+    codes=[
+        "entry_not_found",
+        "entry_not_pending",
+        "counter_overflow",
+        "limit_exceeded",
+        *IDEMPOTENT,
+    ],
+)
+
+
 @post(
     "/entries/{entry_id:uuid}/post",
     summary="Post a pending entry",
-    responses=problems(
-        *COMMUNITY,
-        403,
-        codes=[
-            "entry_not_found",
-            "entry_not_pending",
-            "counter_overflow",
-            "limit_exceeded",
-            *IDEMPOTENT,
-        ],
-    ),
+    responses=_COMPLETION_PROBLEMS,
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_200_OK,
     tags=["entries"],
@@ -187,17 +190,7 @@ async def post_pending(
 @post(
     "/entries/{entry_id:uuid}/void",
     summary="Void a pending entry, releasing its reservations",
-    responses=problems(
-        *COMMUNITY,
-        403,
-        codes=[
-            "entry_not_found",
-            "entry_not_pending",
-            "counter_overflow",
-            "limit_exceeded",
-            *IDEMPOTENT,
-        ],
-    ),
+    responses=_COMPLETION_PROBLEMS,
     guards=[requires(Scope.WRITE)],
     status_code=HTTP_200_OK,
     tags=["entries"],

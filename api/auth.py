@@ -15,7 +15,6 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.params import FromPath
 from litestar.types import Guard
 
 from api.state import Services
@@ -24,6 +23,7 @@ from ledger.access import BOOTSTRAP_ADMIN, Principal, Scope, secrets_match
 from ledger.model import Community
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_COMMUNITY_STATE = "commons_ledger_community"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commons-ledger"'}
 
 
@@ -55,11 +55,14 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 def requires(scope: Scope, *, members: bool = False) -> Guard:
-    """A guard: the principal holds ``scope``. Member tokens pass only where ``members`` is set;
-    the handler then limits them to their own resources."""
+    """A guard: the principal may enter the path's community (else 404, before anything else,
+    so a foreign token learns nothing) and holds ``scope`` (else 403). Member tokens pass only
+    where ``members`` is set; the handler then limits them to their own resources."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = principal_of(connection)
+        if "slug" in connection.path_params:
+            await community_of(connection)
         if principal.is_member and not members:
             raise PermissionDeniedException("a member token cannot do this")
         if not principal.allows(scope):
@@ -68,13 +71,22 @@ def requires(scope: Scope, *, members: bool = False) -> Guard:
     return guard
 
 
-async def provide_community(slug: FromPath[str], request: Request[Any, Any, Any]) -> Community:
-    """The community of the path, if the principal may enter it; otherwise 404."""
-    principal = principal_of(request)
+async def community_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Community:
+    """The community of the path, if the principal may enter it; otherwise 404. Looked up once
+    per request."""
+    cached = connection.state.get(_COMMUNITY_STATE)
+    if isinstance(cached, Community):
+        return cached
+    slug = str(connection.path_params["slug"])
     community = None
     if _SLUG.match(slug):
         with contextlib.suppress(errors.CommunityNotFound):
-            community = await Services.of(request).ledger.get_community_by_slug(slug)
-    if community is None or not principal.may_enter(community.id):
+            community = await Services.of(connection).ledger.get_community_by_slug(slug)
+    if community is None or not principal_of(connection).may_enter(community.id):
         raise NotFoundException(f"community {slug!r} does not exist")
+    connection.state[_COMMUNITY_STATE] = community
     return community
+
+
+async def provide_community(request: Request[Any, Any, Any]) -> Community:
+    return await community_of(request)

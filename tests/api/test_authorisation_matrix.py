@@ -1,0 +1,198 @@
+"""Who may do what, as a grid: every kind of caller × every resource, on both engines.
+
+401 without a valid token; 403 for a valid token lacking the scope (or a member token where
+members may not act); 404 for anything of another member or another community, exactly as if it
+did not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import ADMIN, Tenant, bearer, make_tenant
+
+Client = AsyncTestClient[Litestar]
+CALLERS = ("none", "operator", "admin", "treasurer", "write", "read", "ann", "other")
+
+
+@dataclass
+class World:
+    tenant: Tenant
+    headers: dict[str, dict[str, str]]
+    ann_entry: str
+    books_entry: str
+    exchange: str
+
+
+async def _world(client: Client) -> World:
+    tenant, other = await make_tenant(client), await make_tenant(client)
+    headers = {
+        "none": {},
+        "operator": ADMIN,
+        "treasurer": tenant.treasurer,
+        "ann": tenant.ann_token,
+        "other": other.treasurer,
+    }
+    for scope in ("admin", "write", "read"):
+        key = await client.post(f"{tenant.base}/api-keys", json={"scopes": [scope]}, headers=ADMIN)
+        headers[scope] = bearer(key.json()["token"])
+    treasurer = tenant.treasurer
+    await client.post(
+        f"{tenant.base}/commodities", json={"code": "EUR", "name": "Euro", "scale": 2},
+        headers=treasurer,
+    )  # fmt: skip
+    cash, dues = [
+        (
+            await client.post(
+                f"{tenant.base}/accounts",
+                json={"code": code, "name": code, "type": kind, "commodity": "EUR"},
+                headers=treasurer,
+            )
+        ).json()["id"]
+        for code, kind in (("Assets:Cash", "asset"), ("Income:Dues", "income"))
+    ]
+
+    async def transfer(debit: object, credit: object) -> str:
+        body = {"debit_account_id": debit, "credit_account_id": credit, "amount": 10}
+        response = await client.post(f"{tenant.base}/transfers", json=body, headers=treasurer)
+        assert response.status_code == 201, response.text
+        entry_id: str = response.json()["id"]
+        return entry_id
+
+    exchange = await client.post(
+        f"{tenant.base}/exchanges",
+        json={
+            "provider_member_id": tenant.bob["id"],
+            "receiver_member_id": tenant.ann["id"],
+            "minutes": 30,
+            "description": "Soup",
+        },
+        headers=treasurer,
+    )
+    return World(
+        tenant=tenant,
+        headers=headers,
+        ann_entry=await transfer(tenant.bob["hours_account_id"], tenant.ann["hours_account_id"]),
+        books_entry=await transfer(cash, dues),
+        exchange=exchange.json()["id"],
+    )
+
+
+def _expect(ok: int, *, member: int, denied: tuple[str, ...] = ()) -> dict[str, int]:
+    """The status for each caller: ``ok`` for those allowed, 403 for ``denied`` keys, ``member``
+    for Ann's token, 404 for another community's key and 401 without a token."""
+    grid = dict.fromkeys(CALLERS, ok)
+    grid.update(dict.fromkeys(denied, 403))
+    grid.update({"none": 401, "ann": member, "other": 404})
+    return grid
+
+
+READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
+    ("community", lambda w: "", _expect(200, member=200)),
+    ("members", lambda w: "/members", _expect(200, member=200)),
+    ("own member", lambda w: f"/members/{w.tenant.ann['id']}", _expect(200, member=200)),
+    ("other member", lambda w: f"/members/{w.tenant.bob['id']}", _expect(200, member=404)),
+    ("accounts", lambda w: "/accounts", _expect(200, member=200)),
+    (
+        "own account",
+        lambda w: f"/accounts/{w.tenant.ann['hours_account_id']}/balance",
+        _expect(200, member=200),
+    ),
+    (
+        "other's account",
+        lambda w: f"/accounts/{w.tenant.bob['hours_account_id']}",
+        _expect(200, member=404),
+    ),
+    (
+        "other's statement",
+        lambda w: f"/accounts/{w.tenant.bob['hours_account_id']}/postings",
+        _expect(200, member=404),
+    ),
+    ("entries", lambda w: "/entries", _expect(200, member=200)),
+    ("own entry", lambda w: f"/entries/{w.ann_entry}", _expect(200, member=200)),
+    ("books entry", lambda w: f"/entries/{w.books_entry}", _expect(200, member=404)),
+    ("commodities", lambda w: "/commodities", _expect(200, member=200)),
+    ("trial balance", lambda w: "/trial-balance", _expect(200, member=403)),
+    ("exchanges", lambda w: "/exchanges", _expect(200, member=200)),
+    ("own exchange", lambda w: f"/exchanges/{w.exchange}", _expect(200, member=200)),
+]
+
+
+async def test_reads(client: Client) -> None:
+    world = await _world(client)
+    wrong: list[str] = []
+    for name, path, grid in READS:
+        for caller, expected in grid.items():
+            response = await client.get(
+                world.tenant.base + path(world), headers=world.headers[caller]
+            )
+            if response.status_code != expected:
+                wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
+    assert wrong == []
+
+
+def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]], dict[str, int]]]:
+    tenant = world.tenant
+
+    def transfer() -> dict[str, object]:
+        return {
+            "debit_account_id": tenant.bob["hours_account_id"],
+            "credit_account_id": tenant.ann["hours_account_id"],
+            "amount": 1,
+        }
+
+    def unique(prefix: str) -> str:
+        return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+    writers_and_readers = ("write", "read")
+    return [
+        ("transfer", "/transfers", transfer, _expect(201, member=403, denied=("read",))),
+        (
+            "member",
+            "/members",
+            lambda: {"name": unique("M")},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "account",
+            "/accounts",
+            lambda: {"code": unique("a:"), "name": "A", "type": "asset", "commodity": "HOURS"},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "commodity",
+            "/commodities",
+            lambda: {"code": unique("G").upper(), "name": "Goods", "scale": 0},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "member token",
+            f"/members/{tenant.bob['id']}/tokens",
+            dict,
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "api key",
+            "/api-keys",
+            lambda: {"scopes": ["read"]},
+            _expect(201, member=403, denied=("treasurer", *writers_and_readers)),
+        ),
+    ]
+
+
+async def test_writes(client: Client) -> None:
+    world = await _world(client)
+    wrong: list[str] = []
+    for name, path, body, grid in _writes(world):
+        for caller, expected in grid.items():
+            response = await client.post(
+                world.tenant.base + path, json=body(), headers=world.headers[caller]
+            )
+            if response.status_code != expected:
+                wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
+    assert wrong == []

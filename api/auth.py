@@ -20,9 +20,9 @@ from litestar.types import Guard
 from api.state import Services
 from ledger import errors
 from ledger.access import BOOTSTRAP_ADMIN, Principal, Scope, secrets_match
-from ledger.model import Community
+from ledger.model import SLUG_PATTERN, Community
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_SLUG = re.compile(SLUG_PATTERN)
 _COMMUNITY_STATE = "commons_ledger_community"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="commons-ledger"'}
 

@@ -39,6 +39,8 @@ COMMUNITY = (*API, 404)
 # Writes that take an ``Idempotency-Key``: a different request under a used key, or a retry while
 # the first is still in flight, is a conflict.
 IDEMPOTENT = ("idempotency_conflict", "idempotency_in_flight")
+# What completing a pending entry (or an exchange) can refuse.
+COMPLETION = ("entry_not_found", "entry_not_pending", "counter_overflow", "limit_exceeded")
 # What the posting rules can refuse in a new entry (transfers, general entries, reversals).
 ENTRY_RULES = (
     "invalid_input",

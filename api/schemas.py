@@ -16,6 +16,8 @@ from ledger.access import Credential
 from ledger.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
 from ledger.model import (
     AMOUNT_ABS_MAX,
+    COMMODITY_CODE_PATTERN,
+    SLUG_PATTERN,
     Account,
     Balance,
     Commodity,
@@ -33,9 +35,9 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Description = Annotated[str, msgspec.Meta(max_length=1000, examples=["Garden work"])]
 Slug = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$", examples=["garden-club"]),
+    msgspec.Meta(pattern=SLUG_PATTERN, examples=["garden-club"]),
 ]
-CommodityCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][A-Z0-9_]{0,23}$")]
+CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN)]
 AccountCode = Annotated[str, msgspec.Meta(min_length=1, max_length=120, examples=["assets:cash"])]
 Metadata = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
 AccountId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]

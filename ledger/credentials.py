@@ -19,7 +19,7 @@ from ledger.access import (
 )
 from ledger.model import new_id
 from ledger.ports import UnitOfWorkFactory
-from ledger.service import Clock, utc_now
+from ledger.service import Clock, require_text, utc_now
 
 LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 """``last_used_at`` is refreshed at most this often, so that reads do not all turn into writes."""
@@ -110,8 +110,7 @@ class Access:
         member_id: uuid.UUID | None,
         expires_at: datetime | None,
     ) -> tuple[Credential, str]:
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise errors.InvalidInput("name must be 1–200 characters of text")
+        require_text("name", name)
         now = self._clock()
         if expires_at is not None and expires_at <= now:
             raise errors.InvalidInput("expires_at must lie in the future")

@@ -23,7 +23,7 @@ from typing import Final
 
 from ledger import errors, rules
 from ledger.model import Entry, EntryStatus, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import PAGE_SIZE_MAX, Ledger
+from ledger.service import Ledger
 
 EXCHANGE_KIND: Final = "exchange"
 MINUTES_MAX: Final = 24 * 60 * 31
@@ -230,8 +230,6 @@ class Exchanges:
     ) -> Sequence[Exchange]:
         """Exchanges in the order they were recorded, ``limit`` after the exchange ``after``:
         only those ``member_id`` takes part in, and in ``status``, when given."""
-        if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
-            raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
         account_ids = None
         if member_id is not None:
             member = await self._ledger.get_member(community_id, member_id)
@@ -245,12 +243,9 @@ class Exchanges:
             kind=EXCHANGE_KIND,
             status=entry_status,
         )
+        # An exchange touching the member's HOURS account is one they give or receive.
         found = [_exchange_or_none(entry) for entry in entries]
-        return [
-            exchange
-            for exchange in found
-            if exchange is not None and (member_id is None or exchange.involves(member_id))
-        ]
+        return [exchange for exchange in found if exchange is not None]
 
 
 __all__ = [

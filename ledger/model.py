@@ -22,6 +22,12 @@ from typing import Any
 HOURS = "HOURS"
 """The commodity every community has; amounts in integer minutes."""
 
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+"""A community's slug: 1–64 lowercase letters, digits or inner hyphens."""
+
+COMMODITY_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{0,23}$"
+"""A commodity's code: 1–24 capital letters, digits or underscores, starting with a letter."""
+
 AMOUNT_ABS_MAX = 2**53 - 1
 """Largest absolute posting amount: the largest integer a JSON number carries exactly."""
 

@@ -17,7 +17,9 @@ from typing import Final, TypeVar
 
 from ledger import errors, idempotency, rules
 from ledger.model import (
+    COMMODITY_CODE_PATTERN,
     HOURS,
+    SLUG_PATTERN,
     Account,
     AccountType,
     Balance,
@@ -58,8 +60,8 @@ KEEP: Final = _Keep()
 PAGE_SIZE_MAX = 1000
 """Largest page a use case returns; the API offers clients at most 500 and peeks one further."""
 _NAME_MAX_CHARS = 200
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_COMMODITY_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,23}$")
+_SLUG = re.compile(SLUG_PATTERN)
+_COMMODITY_CODE = re.compile(COMMODITY_CODE_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ class Ledger:
             raise errors.InvalidInput(
                 f"slug {slug!r} must be 1–64 lowercase letters, digits or inner hyphens"
             )
-        _require_text("name", name)
+        require_text("name", name)
         community = Community(id=new_id(), slug=slug, name=name, created_at=self._clock())
         async with self._uow(write=True) as uow:
             await uow.repo.insert_community(community)
@@ -128,7 +130,7 @@ class Ledger:
             raise errors.InvalidInput(
                 f"commodity code {code!r} must be 1–24 capital letters, digits or underscores"
             )
-        _require_text("name", name)
+        require_text("name", name)
         if type(scale) is not int or not 0 <= scale <= 9:
             raise errors.InvalidInput(f"scale must be an integer from 0 to 9, got {scale!r}")
         commodity = Commodity(community_id, code, name, scale)
@@ -162,7 +164,7 @@ class Ledger:
     ) -> Member:
         """A member and, in the same transaction, their credit-normal ``HOURS`` account
         (limits in minutes)."""
-        _require_text("name", name)
+        require_text("name", name)
         member_id, now = new_id(), self._clock()
         spec = NewAccount(
             code=f"member:{member_id}",
@@ -553,7 +555,7 @@ def _check_page_size(limit: int) -> None:
         raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
 
 
-def _require_text(field: str, value: str, max_length: int = _NAME_MAX_CHARS) -> None:
+def require_text(field: str, value: str, max_length: int = _NAME_MAX_CHARS) -> None:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         raise errors.InvalidInput(f"{field} must be 1–{max_length} characters of text")
 
@@ -571,8 +573,8 @@ def _account_found(account: Account | None, account_id: uuid.UUID) -> Account:
 
 
 def _new_account(community_id: uuid.UUID, spec: NewAccount, now: datetime) -> Account:
-    _require_text("code", spec.code, 120)
-    _require_text("name", spec.name)
+    require_text("code", spec.code, 120)
+    require_text("name", spec.name)
     account = Account(
         community_id=community_id,
         id=new_id(),
@@ -593,7 +595,7 @@ def _new_account(community_id: uuid.UUID, spec: NewAccount, now: datetime) -> Ac
 def _apply_change(account: Account, change: AccountChange) -> Account:
     updated = account
     if not isinstance(change.name, _Keep):
-        _require_text("name", change.name)
+        require_text("name", change.name)
         updated = replace(updated, name=change.name)
     if not isinstance(change.balance_min, _Keep):
         updated = replace(updated, balance_min=change.balance_min)

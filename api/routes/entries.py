@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
-from api.openapi import COMMUNITY, ENTRY_RULES, IDEMPOTENT, problems
+from api.openapi import COMMUNITY, COMPLETION, ENTRY_RULES, IDEMPOTENT, problems
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
 from api.state import Services
@@ -157,17 +157,7 @@ async def _complete(
     return await ledger.void_pending(community.id, entry_id, key)
 
 
-_COMPLETION_PROBLEMS = problems(
-    *COMMUNITY,
-    403,
-    codes=[
-        "entry_not_found",
-        "entry_not_pending",
-        "counter_overflow",
-        "limit_exceeded",
-        *IDEMPOTENT,
-    ],
-)
+_COMPLETION_PROBLEMS = problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT])
 
 
 @post(

@@ -27,16 +27,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import principal_of, requires
 from api.idempotency import IdempotencyHeader, key_of
-from api.openapi import COMMUNITY, IDEMPOTENT, problems
+from api.openapi import COMMUNITY, COMPLETION, IDEMPOTENT, problems
 from api.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.schemas import ExchangeCreate, ExchangeOut, Page
 from api.state import Services
 from ledger.access import Principal, Scope
 from ledger.exchanges import Exchange, Exchanges, ExchangeStatus, not_found
 from ledger.model import Community
-
-# What completing an exchange can refuse: the entry's completion rules.
-_COMPLETION = ("entry_not_found", "entry_not_pending", "counter_overflow", "limit_exceeded")
 
 StatusFilter = Annotated[
     Literal["pending", "confirmed", "declined"] | None,
@@ -185,7 +182,7 @@ async def _complete(
 @post(
     "/exchanges/{exchange_id:uuid}/confirm",
     summary="Confirm a pending exchange: the hours move (the receiver or a steward)",
-    responses=problems(*COMMUNITY, 403, codes=[*_COMPLETION, *IDEMPOTENT]),
+    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
     guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
     status_code=HTTP_200_OK,
     tags=["exchanges"],
@@ -202,7 +199,7 @@ async def confirm_exchange(
 @post(
     "/exchanges/{exchange_id:uuid}/decline",
     summary="Decline a pending exchange, releasing its reservation (the receiver or a steward)",
-    responses=problems(*COMMUNITY, 403, codes=[*_COMPLETION, *IDEMPOTENT]),
+    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
     guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
     status_code=HTTP_200_OK,
     tags=["exchanges"],

@@ -77,6 +77,13 @@ class SqlUnitOfWork:
             self._holds_lock = False
             self._write_lock.release()
 
+    @property
+    def connection(self) -> AsyncConnection:
+        """The unit of work's connection, for read-side queries that live outside the repository
+        (``reports.queries``); it belongs to this unit of work's transaction."""
+        assert self._connection is not None, "enter the unit of work first"
+        return self._connection
+
     async def commit(self) -> None:
         assert self._transaction is not None and not self._committed, "commit once"
         await self._transaction.commit()

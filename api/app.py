@@ -10,9 +10,15 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from api.allow import complete_allow_header
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
-from api.openapi import openapi_config
+from api.openapi import (
+    document_links,
+    document_response_headers,
+    forbid_unknown_request_fields,
+    openapi_config,
+)
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
@@ -61,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearer": []}],
         before_request=reject_lax_json,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[system.health, system.ready, api],
         middleware=[
             RequestLogMiddleware,
@@ -69,9 +75,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[stamp_request_id],
+        before_send=[stamp_request_id, complete_allow_header],
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
+    document_response_headers(app.openapi_schema)
+    forbid_unknown_request_fields(app.openapi_schema)
+    document_links(app.openapi_schema)
+    return app

@@ -19,7 +19,7 @@ MEMBER_NAMES = (
     'Bob "the builder" Gardener',
     "Zoë O'Brien-Łukasz",
     "李雷",
-    "=HYPERLINK(\"http://evil\")",
+    '=HYPERLINK("http://evil")',
     "back\\slash; semi",
     "Carol\nNewline",
 )
@@ -77,7 +77,9 @@ def raw_balances(trial: TrialBalance) -> dict[uuid.UUID, tuple[str, int]]:
     }
 
 
-async def generate(ledger: Ledger, community: Community, entries: int, seed: int) -> GeneratedLedger:
+async def generate(
+    ledger: Ledger, community: Community, entries: int, seed: int
+) -> GeneratedLedger:
     rng = random.Random(seed)
     made = GeneratedLedger(community)
     cid = community.id

@@ -18,7 +18,7 @@ from reports.exports.book import OPENING_DESCRIPTION, ExportClose, ExportHead
 from reports.exports.naming import HOURS_EXPORT, commodity_name, decimal_text
 from reports.queries.journal import JournalEntry
 
-MEDIA_TYPE = "text/plain; charset=utf-8"
+MEDIA_TYPE = "text/plain"
 SUFFIX = "beancount"
 
 

@@ -24,7 +24,7 @@ from reports.exports.book import OPENING_DESCRIPTION, ExportClose, ExportHead
 from reports.exports.naming import decimal_text
 from reports.queries.journal import JournalEntry
 
-MEDIA_TYPE = "text/csv; charset=utf-8"
+MEDIA_TYPE = "text/csv"
 SUFFIX = "csv"
 
 COLUMNS = (

@@ -24,7 +24,7 @@ from reports.exports.book import CLOSING_DESCRIPTION, OPENING_DESCRIPTION, Expor
 from reports.exports.naming import HOURS_EXPORT, commodity_name, decimal_text
 from reports.queries.journal import JournalEntry
 
-MEDIA_TYPE = "text/plain; charset=utf-8"
+MEDIA_TYPE = "text/plain"
 SUFFIX = "hledger"
 
 _TYPE_TAGS = {

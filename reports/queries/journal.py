@@ -14,11 +14,13 @@ entry id, line) order, so memory stays constant however long the journal is.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -26,6 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.model import AccountType, EntryStatus
 from ledger.store.tables import accounts, commodities, communities, entries, members, postings
+
+T = TypeVar("T")
 
 STREAM_BATCH_ROWS = 2_000
 """Posting rows fetched from the server per round trip while streaming."""
@@ -172,6 +176,35 @@ def _canonical_json(text: str) -> str:
     return msgspec.json.encode(value, order="sorted").decode()
 
 
+def _raw(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    # The driver's value without SQLAlchemy's per-row conversion (UUIDs from 32 hex digits and
+    # dates from text on SQLite): most rows repeat their entry's values and an account's id, so
+    # ``_Decoder`` converts each distinct value once.
+    return sa.type_coerce(column, sa.String)
+
+
+class _Decoder:
+    """Turns the driver's raw ids and dates into ``uuid.UUID`` and ``date``: asyncpg gives
+    those types (its UUID subclasses ``uuid.UUID``), SQLite gives hex digits and ISO text."""
+
+    def __init__(self) -> None:
+        self._accounts: dict[Any, uuid.UUID] = {}
+
+    @staticmethod
+    def to_uuid(raw: Any) -> uuid.UUID:
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(hex=raw)
+
+    @staticmethod
+    def to_date(raw: Any) -> date:
+        return raw if isinstance(raw, date) else date.fromisoformat(raw)
+
+    def account(self, raw: Any) -> uuid.UUID:
+        found = self._accounts.get(raw)
+        if found is None:
+            found = self._accounts[raw] = self.to_uuid(raw)
+        return found
+
+
 async def stream_entries(
     conn: AsyncConnection, community_id: uuid.UUID, dates: DateRange
 ) -> AsyncIterator[JournalEntry]:
@@ -179,13 +212,13 @@ async def stream_entries(
     line order. Rows come from a server-side cursor, one entry is held at a time."""
     query = (
         sa.select(
-            entries.c.id,
-            entries.c.effective_date,
+            _raw(entries.c.id).label("id"),
+            _raw(entries.c.effective_date).label("effective_date"),
             entries.c.kind,
             entries.c.description,
             sa.cast(entries.c.metadata, sa.Text).label("metadata_json"),
-            entries.c.reverses,
-            postings.c.account_id,
+            _raw(entries.c.reverses).label("reverses"),
+            _raw(postings.c.account_id).label("account_id"),
             postings.c.commodity,
             postings.c.amount,
         )
@@ -200,29 +233,47 @@ async def stream_entries(
         .order_by(entries.c.effective_date, entries.c.id, postings.c.line)
         .execution_options(yield_per=STREAM_BATCH_ROWS)
     )
+    decode = _Decoder()
     result = await conn.stream(query)
     head: Any = None
     lines: list[JournalPosting] = []
-    async for batch in result.partitions():
+    async for batch in _fetching_ahead(result.partitions()):
         for row in batch:
-            if head is not None and row.id != head.id:
-                yield _entry(head, lines)
+            if head is not None and row[0] != head[0]:
+                yield _entry(head, lines, decode)
                 lines = []
             if not lines:
                 head = row
-            lines.append(JournalPosting(row.account_id, row.commodity, row.amount))
+            lines.append(JournalPosting(decode.account(row[6]), row[7], row[8]))
     if head is not None:
-        yield _entry(head, lines)
+        yield _entry(head, lines, decode)
 
 
-def _entry(head: Any, lines: list[JournalPosting]) -> JournalEntry:
+async def _fetching_ahead(batches: AsyncIterator[Sequence[T]]) -> AsyncIterator[Sequence[T]]:
+    """The batches of ``batches``, the next one fetched while the caller works on this one:
+    the database (or SQLite's thread) and the writer then work at the same time."""
+    ahead: asyncio.Future[Sequence[T] | None] = asyncio.ensure_future(anext(batches, None))
+    try:
+        while (batch := await ahead) is not None:
+            ahead = asyncio.ensure_future(anext(batches, None))
+            yield batch
+    finally:
+        # A consumer that stops early: let the fetch in flight end before the connection is
+        # rolled back and closed (one batch at most), rather than cancel it mid-protocol.
+        if not ahead.done():
+            with contextlib.suppress(Exception):
+                await ahead
+
+
+def _entry(head: Any, lines: list[JournalPosting], decode: _Decoder) -> JournalEntry:
+    entry_id, day, kind, description, metadata_json, reverses = head[:6]
     return JournalEntry(
-        id=head.id,
-        effective_date=head.effective_date,
+        id=decode.to_uuid(entry_id),
+        effective_date=decode.to_date(day),
         status=EntryStatus.POSTED,
-        kind=head.kind,
-        description=head.description,
-        metadata_json=_canonical_json(head.metadata_json),
-        reverses=head.reverses,
+        kind=kind,
+        description=description,
+        metadata_json=_canonical_json(metadata_json),
+        reverses=None if reverses is None else decode.to_uuid(reverses),
         postings=tuple(lines),
     )

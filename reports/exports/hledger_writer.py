@@ -117,6 +117,8 @@ class HledgerWriter:
         return "".join(lines)
 
     def footer(self, close: ExportClose) -> Iterator[str]:
+        if not self._head.accounts:
+            return
         yield f"{close.as_of} * {CLOSING_DESCRIPTION}\n"
         for account in self._head.accounts:
             name, scale, unit = self._accounts[account.id]

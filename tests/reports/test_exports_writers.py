@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from beancount import loader
@@ -266,3 +269,21 @@ def test_csv_rows_one_per_posting_with_exact_amounts() -> None:
         '{"stall":3}',
     ]
     assert body[2][9:12] == ["HOURS", "-90", "-90"]
+
+
+def test_an_empty_journal_is_valid_for_both_tools(tmp_path: Path) -> None:
+    head = ExportHead("Empty", DateRange(), date(2025, 1, 1), (), (), {})
+    close = ExportClose(date(2025, 1, 1), {})
+    bean = beancount_writer.BeancountWriter(head)
+    assert loader.load_string("".join([*bean.header(), *bean.footer(close)]))[1] == []
+    ledger = hledger_writer.HledgerWriter(head)
+    path = tmp_path / "empty.hledger"
+    path.write_text("".join([*ledger.header(), *ledger.footer(close)]))
+    hledger = shutil.which("hledger") or "/usr/bin/hledger"
+    done = subprocess.run(
+        [hledger, "-f", str(path), "check", "-s", "ordereddates"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

@@ -55,8 +55,10 @@ class CsvWriter:
     def __init__(self, head: ExportHead) -> None:
         self._head = head
         scales = head.scales
+        # Per account, its cells as text once: ``str(uuid)`` per row would dominate the cost.
         self._accounts = {
             account.id: (
+                str(account.id),
                 cell(account.code),
                 cell(account.name),
                 account.commodity,
@@ -96,8 +98,8 @@ class CsvWriter:
     ) -> None:
         """Writes ``cells`` (entry id, date, status, kind, description), the posting's columns,
         then ``tail`` (reverses, metadata)."""
-        code, name, commodity, scale = self._accounts[account_id]
-        posting = (line, account_id, code, name, commodity, amount, decimal_text(amount, scale))
+        account, code, name, commodity, scale = self._accounts[account_id]
+        posting = (line, account, code, name, commodity, amount, decimal_text(amount, scale))
         self._csv.writerow((*cells, *posting, *tail))
 
     def entry(self, entry: JournalEntry) -> str:

@@ -99,6 +99,8 @@ def commodity_name(code: str) -> str:
 
 def decimal_text(amount: int, scale: int) -> str:
     """``amount`` in units of 10^-scale as an exact decimal: ``(-1250, 2)`` → ``"-12.50"``."""
+    if not scale:
+        return str(amount)
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**scale)
-    return f"{sign}{whole}.{fraction:0{scale}d}" if scale else f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:0{scale}d}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from reports.exports.book import OPENING_DESCRIPTION, ExportClose, ExportHead
 from reports.exports.naming import decimal_text
@@ -52,68 +52,63 @@ def cell(text: str) -> str:
 
 
 class CsvWriter:
+    """Rows are assembled from cells quoted once: an entry's own cells once per entry, an
+    account's once per export; per posting only its line and amounts (numbers, never quoted)
+    are formatted. The csv module does all quoting, so the text is what it would write."""
+
     def __init__(self, head: ExportHead) -> None:
         self._head = head
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer, lineterminator="")
         scales = head.scales
-        # Per account, its cells as text once: ``str(uuid)`` per row would dominate the cost.
         self._accounts = {
             account.id: (
-                str(account.id),
-                cell(account.code),
-                cell(account.name),
-                account.commodity,
+                self._cells(
+                    str(account.id), cell(account.code), cell(account.name), account.commodity
+                ),
                 scales[account.commodity],
             )
             for account in head.accounts
         }
-        self._buffer = io.StringIO()
-        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
 
-    def _take(self) -> str:
+    def _cells(self, *cells: str) -> str:
+        """``cells`` as one CSV fragment, quoted where needed."""
+        self._csv.writerow(cells)
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
         return text
 
+    def _rows(self, cells: str, postings: Iterable[tuple[uuid.UUID, int]], tail: str) -> str:
+        """One line per posting: ``cells`` (entry id, date, status, kind, description), the
+        posting's columns, then ``tail`` (reverses, metadata)."""
+        lines = []
+        for line, (account_id, amount) in enumerate(postings):
+            account, scale = self._accounts[account_id]
+            decimal = decimal_text(amount, scale)
+            lines.append(f"{cells},{line},{account},{amount},{decimal},{tail}\r\n")
+        return "".join(lines)
+
     def header(self) -> Iterator[str]:
-        self._csv.writerow(COLUMNS)
+        yield self._cells(*COLUMNS) + "\r\n"
         head = self._head
         if head.opening and head.dates.start is not None:
             day = head.dates.start.isoformat()
-            cells = ("", day, "posted", "opening_balance", OPENING_DESCRIPTION)
-            balances = [
-                (account_id, amount) for account_id, amount in head.opening.items() if amount
-            ]
-            for line, (account_id, amount) in enumerate(balances):
-                self._row(cells, line, account_id, amount, ("", "{}"))
-        yield self._take()
-
-    def _row(
-        self,
-        cells: tuple[str, ...],
-        line: int,
-        account_id: uuid.UUID,
-        amount: int,
-        tail: tuple[str, str],
-    ) -> None:
-        """Writes ``cells`` (entry id, date, status, kind, description), the posting's columns,
-        then ``tail`` (reverses, metadata)."""
-        account, code, name, commodity, scale = self._accounts[account_id]
-        posting = (line, account, code, name, commodity, amount, decimal_text(amount, scale))
-        self._csv.writerow((*cells, *posting, *tail))
+            cells = self._cells("", day, "posted", "opening_balance", OPENING_DESCRIPTION)
+            balances = ((account_id, amount) for account_id, amount in head.opening.items())
+            yield self._rows(cells, ((a, amount) for a, amount in balances if amount), ",{}")
 
     def entry(self, entry: JournalEntry) -> str:
-        cells = (
+        cells = self._cells(
             str(entry.id),
             entry.effective_date.isoformat(),
             entry.status.value,
             cell(entry.kind),
             cell(entry.description),
         )
-        tail = ("" if entry.reverses is None else str(entry.reverses), entry.metadata_json)
-        for line, posting in enumerate(entry.postings):
-            self._row(cells, line, posting.account_id, posting.amount, tail)
-        return self._take()
+        reverses = "" if entry.reverses is None else str(entry.reverses)
+        tail = self._cells(reverses, entry.metadata_json)
+        return self._rows(cells, ((p.account_id, p.amount) for p in entry.postings), tail)
 
     def footer(self, close: ExportClose) -> Iterator[str]:
         # CSV has no assertions: the rows themselves sum to ``close.balances``.

@@ -59,7 +59,9 @@ class CsvWriter:
     def __init__(self, head: ExportHead) -> None:
         self._head = head
         self._buffer = io.StringIO()
-        self._csv = csv.writer(self._buffer, lineterminator="")
+        # The terminator stays "\r\n" even though ``_cells`` cuts it off: the csv module quotes
+        # cells holding its characters, and line breaks in a description need quoting.
+        self._csv = csv.writer(self._buffer, lineterminator="\r\n")
         scales = head.scales
         self._accounts = {
             account.id: (
@@ -77,7 +79,7 @@ class CsvWriter:
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()
-        return text
+        return text[:-2]
 
     def _rows(self, cells: str, postings: Iterable[tuple[uuid.UUID, int]], tail: str) -> str:
         """One line per posting: ``cells`` (entry id, date, status, kind, description), the

@@ -287,3 +287,18 @@ def test_an_empty_journal_is_valid_for_both_tools(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_csv_cells_with_line_breaks_commas_and_quotes_read_back_exactly() -> None:
+    awkward = "line one\r\nline two\nthree"
+    entry = JournalEntry(
+        ENTRY, date(2025, 1, 5), EntryStatus.POSTED, "a,b", awkward, '{"k":"v, w"}', None,
+        ONE_ENTRY.postings[:2],
+    )  # fmt: skip
+    writer = csv_writer.CsvWriter(small_head())
+    rows = list(
+        csv.reader(io.StringIO("".join([*writer.header(), writer.entry(entry)]), newline=""))
+    )
+    assert [len(row) for row in rows] == [14, 14, 14]
+    assert rows[1][3:5] == ["a,b", awkward]
+    assert rows[2][13] == '{"k":"v, w"}'

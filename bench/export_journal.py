@@ -18,7 +18,6 @@ import asyncio
 import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -132,13 +131,17 @@ async def _export_once(url: str, community_id: uuid.UUID, export_format: ExportF
     sys.stdout.write(f"{elapsed} {size} {peak_kib}\n")
 
 
-def _measure(name: str, url: str, community_id: uuid.UUID, args: argparse.Namespace) -> None:
+async def _measure(name: str, url: str, community_id: uuid.UUID, args: argparse.Namespace) -> None:
     for export_format in args.formats.split(","):
-        child = [sys.executable, "-m", "bench.export_journal", "--child", url, str(community_id)]
-        done = subprocess.run(  # noqa: S603 -- our own interpreter and module
-            [*child, export_format], capture_output=True, text=True, check=True
+        child = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bench.export_journal", "--child", url, str(community_id)),
+            export_format,
+            stdout=asyncio.subprocess.PIPE,
         )
-        elapsed, size, peak_kib = done.stdout.split()
+        out, _ = await child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(f"the {export_format} export failed")
+        elapsed, size, peak_kib = out.decode().split()
         rate = args.postings / float(elapsed)
         sys.stdout.write(
             f"{name:<10} {export_format:<9} {args.postings:>9} postings  {rate:10.0f} postings/s  "
@@ -157,7 +160,7 @@ async def _bench(name: str, url: str, args: argparse.Namespace) -> None:
         sys.stdout.write(f"{name:<10} generated {args.postings} postings in {seconds:.1f} s\n")
     finally:
         await engine.dispose()
-    await asyncio.to_thread(_measure, name, url, community_id, args)
+    await _measure(name, url, community_id, args)
 
 
 async def _admin(statement: str) -> None:

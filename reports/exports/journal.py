@@ -110,8 +110,9 @@ class JournalExports:
     async def stream(
         self, community_id: uuid.UUID, export_format: ExportFormat, dates: DateRange
     ) -> AsyncIterator[str]:
-        """The export's text in chunks. ``dates.start`` after ``dates.end`` is the caller's to
-        refuse; here it would give an empty journal."""
+        """The export's text in chunks. Callers refuse what :func:`range_problem` names first
+        (a start after the end would give an empty journal, a date at the calendar's edge an
+        overflow)."""
         async with self._sessions(write=False) as session:
             conn = session.connection
             head = await _head(conn, community_id, dates)

@@ -22,12 +22,14 @@ from api.openapi import (
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import exports as journal_exports
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
+from reports.exports.journal import JournalExports
 
 API_PREFIX = "/api/v1"
 
@@ -38,6 +40,7 @@ _COMMUNITY_HANDLERS = [
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
+    *journal_exports.COMMUNITY_HANDLERS,
 ]
 
 
@@ -47,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
-    services = Services(settings, engine, Ledger(uow), Access(uow))
+    services = Services(settings, engine, Ledger(uow), Access(uow), JournalExports(uow))
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

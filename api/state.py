@@ -12,6 +12,7 @@ from api.settings import Settings
 from ledger.credentials import Access
 from ledger.model import Community
 from ledger.service import Ledger
+from reports.exports.journal import JournalExports
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class Services:
     engine: AsyncEngine
     ledger: Ledger
     access: Access
+    exports: JournalExports
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

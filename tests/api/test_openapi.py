@@ -56,6 +56,9 @@ CONTRACT_OPERATIONS = {
     ("GET", f"{COMMUNITY}/trial-balance"),
     ("POST", f"{COMMUNITY}/exchanges"),
     ("POST", f"{COMMUNITY}/exchanges/{{exchange_id}}/confirm"),
+    ("GET", f"{COMMUNITY}/exports/journal.beancount"),
+    ("GET", f"{COMMUNITY}/exports/journal.hledger"),
+    ("GET", f"{COMMUNITY}/exports/journal.csv"),
 }
 
 _HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.settings import Settings
 from ledger.credentials import Access
 from ledger.service import Ledger
+from reports.service import Reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Services:
     engine: AsyncEngine
     ledger: Ledger
     access: Access
+    reports: Reports
 
     @staticmethod
     def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

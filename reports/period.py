@@ -17,6 +17,8 @@ from ledger import errors
 DAYS_MAX = 366 * 10
 """Longest period a report covers: ten years."""
 
+YEAR_MIN = 1900
+YEAR_MAX = 9998
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -44,8 +46,9 @@ class Period:
             raise errors.InvalidInput(f"the period starts ({start}) after it ends ({end})")
         if (end - start).days >= DAYS_MAX:
             raise errors.InvalidInput(f"a report covers at most {DAYS_MAX} days")
-        if start.year < 2 or end.year > 9998:
-            raise errors.InvalidInput("the period must lie within the years 2–9998")
+        # The report also reads 3 periods and a year before this one.
+        if start.year < YEAR_MIN or end.year > YEAR_MAX:
+            raise errors.InvalidInput(f"the period must lie within the years {YEAR_MIN}–{YEAR_MAX}")
         return Period(start, end)
 
     @staticmethod

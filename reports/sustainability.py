@@ -21,7 +21,7 @@ from reports.queries import figures
 from reports.queries.figures import HasConnection
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
-from reports.values import Financial, Resilience, SustainabilityReport
+from reports.values import Financial, Resilience, SustainabilityReport, Unit
 
 DEFAULT_THRESHOLDS = Thresholds()
 TREND_PERIODS = 4
@@ -48,6 +48,9 @@ async def sustainability_report(
     async with units(write=False) as uow:
         conn = uow.connection
         accounts = await figures.list_accounts(conn, cid)
+        known_units = tuple(
+            Unit(c.code, c.name, c.scale) for c in await figures.list_commodities(conn, cid)
+        )
         to_date = await figures.movements(conn, cid, None, period.end)
         trend = [period.shifted(step) for step in range(TREND_PERIODS - 1, -1, -1)]
         trend_moves = [(p, await figures.movements(conn, cid, p.start, p.end)) for p in trend]
@@ -79,6 +82,7 @@ async def sustainability_report(
         year_earlier_period=period_out(period.year_earlier),
         generated_at=clock(),
         fingerprint=fingerprint,
+        units=known_units,
         financial=Financial(
             balance_sheets=financial.balance_sheets(accounts, to_date),
             income_statements=financial.income_statements(accounts, compared),

@@ -20,6 +20,16 @@ class PeriodOut:
 
 
 @dataclass(frozen=True, slots=True)
+class Unit:
+    """A commodity of the report: amounts of ``HOURS`` are minutes; others have ``scale``
+    decimal places (2: cents)."""
+
+    code: str
+    name: str
+    scale: int
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     """An account (or a group of accounts) and its amount in the normal direction."""
 
@@ -202,6 +212,7 @@ class SustainabilityReport:
     generated_at: datetime
     fingerprint: str
     """SHA-256 of the ledger state the report was built from (see ``reports.queries.figures``)."""
+    units: tuple[Unit, ...]
     financial: Financial
     resilience: Resilience
     self_sufficiency: tuple[SelfSufficiency, ...]

@@ -18,7 +18,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.store.tables import accounts, entries, members, postings
+from ledger.store.tables import accounts, commodities, entries, members, postings
 
 EXCHANGE_KIND = "exchange"
 
@@ -71,6 +71,22 @@ class CategoryExchanges:
     category: str | None
     exchanges: int
     minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommodityRow:
+    code: str
+    name: str
+    scale: int
+    """Decimal places of the unit: 2 for cents; HOURS counts minutes whatever its scale."""
+
+
+async def list_commodities(conn: AsyncConnection, community_id: uuid.UUID) -> list[CommodityRow]:
+    c = commodities.c
+    rows = await conn.execute(
+        sa.select(c.code, c.name, c.scale).where(c.community_id == community_id).order_by(c.code)
+    )
+    return [CommodityRow(*row) for row in rows]
 
 
 async def list_accounts(conn: AsyncConnection, community_id: uuid.UUID) -> list[AccountRow]:

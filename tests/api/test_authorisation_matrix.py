@@ -120,6 +120,12 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("trial balance", lambda w: "/trial-balance", _expect(200, member=403)),
     ("exchanges", lambda w: "/exchanges", _expect(200, member=200)),
     ("own exchange", lambda w: f"/exchanges/{w.exchange}", _expect(200, member=200)),
+    # The report names members (burnout and support watch): API keys only.
+    (
+        "sustainability report",
+        lambda w: "/reports/sustainability?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
 ]
 
 

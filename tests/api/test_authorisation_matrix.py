@@ -126,6 +126,16 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
         lambda w: "/reports/sustainability?from=2026-01-01&to=2026-03-31",
         _expect(200, member=403),
     ),
+    (
+        "sustainability page",
+        lambda w: "/reports/sustainability.html?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
+    (
+        "sustainability csv",
+        lambda w: "/reports/sustainability/time-bank.csv?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
 ]
 
 

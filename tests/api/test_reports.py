@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
+
+import openpyxl
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.access import Scope
 from ledger.credentials import Access
 from ledger.store import SqlUnitOfWorkFactory
 from tests.api.conftest import bearer
-from tests.reports.ledgers import Books, fixed_books
+from tests.reports.ledgers import Books, exchange, fixed_books
 
 Client = AsyncTestClient[Litestar]
 Q3 = {"from": "2026-07-01", "to": "2026-09-30"}
@@ -59,3 +64,90 @@ async def test_refusals(client: Client, engine: AsyncEngine) -> None:
     assert backwards.json()["type"].endswith("/invalid-input")
     missing = await client.get(_path(books), params={"from": "2026-07-01"}, headers=headers)
     assert missing.status_code == 400
+
+
+async def _with_awkward_names(engine: AsyncEngine) -> tuple[Books, dict[str, str]]:
+    """The fixed books plus two members whose names attack HTML and spreadsheets, each giving
+    Eve 30 minutes in Q3."""
+    books = await fixed_books(SqlUnitOfWorkFactory(engine))
+    for name in (SCRIPT, FORMULA):
+        member = await books.ledger.create_member(books.community.id, name)
+        gift = exchange(member, books.members["Eve"], 30, date(2026, 9, 20), "<b>tea</b>")
+        await books.ledger.post_entry(books.community.id, gift)
+    return books, await _reader(engine, books)
+
+
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil")'
+
+
+async def test_the_html_page(client: Client, engine: AsyncEngine) -> None:
+    books, headers = await _with_awkward_names(engine)
+    json_form = (await client.get(_path(books), params=Q3, headers=headers)).json()
+    response = await client.get(_path(books, ".html"), params=Q3, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "Sustainability report — Report test" in page
+    assert json_form["fingerprint"] in page
+    assert "<svg" in page and "Hours given per member" in page
+    # Net result of Q3, Q2 and 2025-Q3 in euros.
+    assert "300.00</td>" in page and "140.00</td>" in page
+    assert "no target set" in page and "No adopted budget" in page
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>tea</b>" not in page and "&lt;b&gt;tea&lt;/b&gt;" in page
+
+
+async def test_the_pdf(client: Client, engine: AsyncEngine) -> None:
+    books, headers = await _with_awkward_names(engine)
+    response = await client.get(_path(books, ".pdf"), params=Q3, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in ("Sustainability report", "2026-Q3", "Net result", "Burnout watch",
+                     "Bob", "Glossary", "no target set", SCRIPT):  # fmt: skip
+        assert expected in text, expected
+
+
+async def test_the_workbook(client: Client, engine: AsyncEngine) -> None:
+    books, headers = await _with_awkward_names(engine)
+    response = await client.get(_path(books, ".xlsx"), params=Q3, headers=headers)
+    assert response.status_code == 200, response.text
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert "income-statement" in workbook.sheetnames and "glossary" in workbook.sheetnames
+    sheet = workbook["income-statement"]
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
+        ["commodity", "kind", "line", "current", "previous", "year_earlier"],
+        ["EUR", "income", "Farm", 30_000, 20_000, 10_000],
+        ["EUR", "income", "Grants", 12_000, 0, 0],
+        ["EUR", "expense", "Food", 3_000, 6_000, 0],
+        ["EUR", "expense", "Rent", 9_000, 0, 0],
+        ["EUR", "total", "Total income", 42_000, 20_000, 10_000],
+        ["EUR", "total", "Total expenses", 12_000, 6_000, 0],
+        ["EUR", "total", "Net result", 30_000, 14_000, 10_000],
+    ]
+    assert all(cell.data_type == "n" for row in sheet.iter_rows(min_row=2, min_col=4)
+               for cell in row)  # fmt: skip
+    given = {row[1]: row[2] for row in workbook["hours-given"].iter_rows(values_only=True)}
+    assert given["'" + FORMULA] == 30 and FORMULA not in given
+    assert given["Bob"] == 360
+    assert not any(
+        cell.data_type == "f"
+        for ws in workbook.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+    )
+
+
+async def test_csv_per_section(client: Client, engine: AsyncEngine) -> None:
+    books = await fixed_books(SqlUnitOfWorkFactory(engine))
+    headers = await _reader(engine, books)
+    response = await client.get(_path(books, "/hours-by-category.csv"), params=Q3, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.text == (
+        "category,exchanges,minutes\r\ngardening,3,240\r\ncooking,1,180\r\n(no category),1,90\r\n"
+    )
+    unknown = await client.get(_path(books, "/nothing.csv"), params=Q3, headers=headers)
+    assert unknown.status_code == 400

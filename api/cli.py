@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import uvicorn
 
+from api import report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
@@ -21,6 +22,7 @@ from ledger.model import HOURS
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from reports.service import Reports
 
 
 def _say(line: str = "") -> None:
@@ -62,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
+    report_command.add_parser(commands)
     return parser
 
 
@@ -120,6 +123,16 @@ async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
     _say("Store it now: it is not shown again.")
 
 
+async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        await report_command.run(arguments, Ledger(uow), Reports(uow))
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -145,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
+            return 0
+        if arguments.command == "report":
+            asyncio.run(_report(settings, arguments))
             return 0
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")

@@ -85,6 +85,8 @@ class Period:
             return f"{self.start.year}-Q{self.start.month // 3 + 1}"
         if months == 1:
             return f"{self.start:%Y-%m}"
+        if months is not None:
+            return f"{self.start:%Y-%m} – {self.end:%Y-%m}"
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
     def shifted(self, steps: int) -> Period:

@@ -18,7 +18,7 @@ from reports.financial import PeriodMovements
 from reports.glossary import GLOSSARY
 from reports.period import Period
 from reports.queries import figures
-from reports.queries.figures import HasConnection
+from reports.queries.figures import HasConnection, Window
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
 from reports.values import Financial, Resilience, SustainabilityReport, Unit
@@ -51,25 +51,30 @@ async def sustainability_report(
         known_units = tuple(
             Unit(c.code, c.name, c.scale) for c in await figures.list_commodities(conn, cid)
         )
-        to_date = await figures.movements(conn, cid, None, period.end)
         trend = [period.shifted(step) for step in range(TREND_PERIODS - 1, -1, -1)]
-        trend_moves = [(p, await figures.movements(conn, cid, p.start, p.end)) for p in trend]
-        current = trend_moves[-1][1]
-        compared = PeriodMovements(
-            current,
-            await figures.movements(conn, cid, period.previous.start, period.previous.end),
-            await figures.movements(conn, cid, period.year_earlier.start, period.year_earlier.end),
-        )
-        before = await figures.movements(conn, cid, None, period.start - timedelta(days=1))
-        pending = await figures.movements(conn, cid, period.start, period.end, status="pending")
-        pending_count = await figures.pending_entry_count(conn, cid, period.start, period.end)
         burn_window = period.trailing_months(BURN_MONTHS)
-        burn = await figures.movements(conn, cid, burn_window.start, burn_window.end)
+        windows = {
+            "to_date": Window(None, period.end),
+            "before": Window(None, period.start - timedelta(days=1)),
+            "previous": Window(period.previous.start, period.previous.end),
+            "year_earlier": Window(period.year_earlier.start, period.year_earlier.end),
+            "pending": Window(period.start, period.end, status="pending"),
+            "burn": Window(burn_window.start, burn_window.end),
+            **{f"trend{i}": Window(p.start, p.end) for i, p in enumerate(trend)},
+        }
+        moved = await figures.movements(conn, cid, windows)
+        to_date, current = moved["to_date"], moved[f"trend{len(trend) - 1}"]
+        trend_moves = [(p, moved[f"trend{i}"]) for i, p in enumerate(trend)]
+        compared = PeriodMovements(current, moved["previous"], moved["year_earlier"])
+        pending_count = await figures.pending_entry_count(conn, cid, period.start, period.end)
+        exchanges, exchanged_before = await figures.member_exchanges(
+            conn, cid, period.start, period.end
+        )
         hours = TimeBankFigures(
             members=await figures.list_members(conn, cid),
             accounts=accounts,
-            exchanges=await figures.member_exchanges(conn, cid, period.start, period.end),
-            exchanged_before=await figures.accounts_exchanging_before(conn, cid, period.start),
+            exchanges=exchanges,
+            exchanged_before=exchanged_before,
             categories=await figures.exchanges_by_category(conn, cid, period.start, period.end),
             to_date=to_date,
         )
@@ -86,14 +91,16 @@ async def sustainability_report(
         financial=Financial(
             balance_sheets=financial.balance_sheets(accounts, to_date),
             income_statements=financial.income_statements(accounts, compared),
-            cash_flows=financial.cash_flows(accounts, before, current),
+            cash_flows=financial.cash_flows(accounts, moved["before"], current),
             pending_entries=pending_count,
-            pending=financial.pending(accounts, pending),
+            pending=financial.pending(accounts, moved["pending"]),
             budget=classification.NO_BUDGET,
         ),
         resilience=Resilience(
             burn_window=period_out(burn_window),
-            emergency_funds=resilience.emergency_funds(accounts, to_date, burn, BURN_MONTHS),
+            emergency_funds=resilience.emergency_funds(
+                accounts, to_date, moved["burn"], BURN_MONTHS
+            ),
             essential_expenses_basis=classification.ESSENTIAL_EXPENSES_BASIS,
             restricted_funds=classification.NONE_DESIGNATED,
         ),

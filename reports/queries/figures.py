@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -113,29 +114,53 @@ def _day(moment: datetime) -> date:
     return moment.date()
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Entries of ``status`` dated ``start``–``end`` (from the beginning when ``start`` is
+    ``None``)."""
+
+    start: date | None
+    end: date
+    status: str = "posted"
+
+
 async def movements(
-    conn: AsyncConnection,
-    community_id: uuid.UUID,
-    start: date | None,
-    end: date,
-    *,
-    status: str = "posted",
-) -> dict[uuid.UUID, Movement]:
-    """Per account, the debits and credits of ``status`` entries dated ``start``–``end``
-    (from the beginning when ``start`` is ``None``)."""
+    conn: AsyncConnection, community_id: uuid.UUID, windows: Mapping[str, Window]
+) -> dict[str, dict[uuid.UUID, Movement]]:
+    """Per window and account, the debits and credits of the window's entries — every window in
+    one pass over the community's postings (conditional sums), not one scan per window."""
     p, e = postings.c, entries.c
-    debit = sa.func.coalesce(sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0)), 0)
-    credit = sa.func.coalesce(sa.func.sum(sa.case((p.amount < 0, -p.amount), else_=0)), 0)
-    query = (
-        sa.select(p.account_id, debit, credit)
+    names = list(windows)
+    columns: list[sa.ColumnElement[Any]] = []
+    for name in names:
+        window = windows[name]
+        inside = sa.and_(
+            e.status == window.status,
+            p.effective_date <= window.end,
+            *([p.effective_date >= window.start] if window.start is not None else []),
+        )
+        columns += [
+            sa.func.sum(sa.case((inside & (p.amount > 0), p.amount), else_=0)),
+            sa.func.sum(sa.case((inside & (p.amount < 0), -p.amount), else_=0)),
+        ]
+    statuses = sorted({w.status for w in windows.values()})
+    rows = await conn.execute(
+        sa.select(p.account_id, *columns)
         .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(p.community_id == community_id, e.status == status, p.effective_date <= end)
+        .where(
+            p.community_id == community_id,
+            e.status.in_(statuses),
+            p.effective_date <= max(w.end for w in windows.values()),
+        )
         .group_by(p.account_id)
     )
-    if start is not None:
-        query = query.where(p.effective_date >= start)
-    rows = await conn.execute(query)
-    return {row[0]: Movement(int(row[1]), int(row[2])) for row in rows}
+    found: dict[str, dict[uuid.UUID, Movement]] = {name: {} for name in names}
+    for row in rows:
+        for index, name in enumerate(names):
+            debits, credits = int(row[1 + 2 * index]), int(row[2 + 2 * index])
+            if debits or credits:
+                found[name][row[0]] = Movement(debits, credits)
+    return found
 
 
 async def pending_entry_count(
@@ -171,37 +196,33 @@ def _confirmed_exchanges(community_id: uuid.UUID, end: date) -> sa.ColumnElement
 
 async def member_exchanges(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
-) -> dict[uuid.UUID, MemberExchanges]:
-    """Per member HOURS account, the confirmed exchanges dated ``start``–``end``: credits are
-    minutes given, debits minutes received."""
+) -> tuple[dict[uuid.UUID, MemberExchanges], set[uuid.UUID]]:
+    """Per member HOURS account, the confirmed exchanges dated ``start``–``end`` (credits are
+    minutes given, debits minutes received); and the accounts with a confirmed exchange dated
+    before ``start``. One pass."""
     p, e = postings.c, entries.c
+    during = e.effective_date >= start
     query = (
         sa.select(
             p.account_id,
-            sa.func.coalesce(sa.func.sum(sa.case((p.amount < 0, -p.amount), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0)), 0),
-            sa.func.count(sa.distinct(p.entry_id)),
+            sa.func.sum(sa.case((during & (p.amount < 0), -p.amount), else_=0)),
+            sa.func.sum(sa.case((during & (p.amount > 0), p.amount), else_=0)),
+            # An exchange has one posting per member account: rows count exchanges.
+            sa.func.sum(sa.case((during, 1), else_=0)),
+            sa.func.sum(sa.case((during, 0), else_=1)),
         )
         .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))
+        .where(_confirmed_exchanges(community_id, end), e.effective_date <= end)
         .group_by(p.account_id)
     )
-    rows = await conn.execute(query)
-    return {row[0]: MemberExchanges(int(row[1]), int(row[2]), int(row[3])) for row in rows}
-
-
-async def accounts_exchanging_before(
-    conn: AsyncConnection, community_id: uuid.UUID, day: date
-) -> set[uuid.UUID]:
-    """The HOURS accounts that took part in a confirmed exchange dated before ``day``."""
-    p, e = postings.c, entries.c
-    rows = await conn.execute(
-        sa.select(p.account_id)
-        .distinct()
-        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(_confirmed_exchanges(community_id, day), e.effective_date < day)
-    )
-    return {row[0] for row in rows}
+    in_period: dict[uuid.UUID, MemberExchanges] = {}
+    before: set[uuid.UUID] = set()
+    for row in await conn.execute(query):
+        if row[3]:
+            in_period[row[0]] = MemberExchanges(int(row[1]), int(row[2]), int(row[3]))
+        if row[4]:
+            before.add(row[0])
+    return in_period, before
 
 
 async def exchanges_by_category(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, date, datetime
+from typing import Protocol
 
-from ledger.model import Community
+import msgspec
+
+from ledger import errors
+from ledger.model import Community, new_id
+from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
-from reports.sustainability import ReadUnits, ReportRequest, sustainability_report
+from reports.queries import snapshots as stored
+from reports.queries.figures import HasConnection
+from reports.queries.snapshots import SnapshotRow
+from reports.snapshots import REPORT, closed_periods
+from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
 from reports.values import SustainabilityReport
 
@@ -16,8 +27,18 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Unit(HasConnection, Protocol):
+    async def commit(self) -> None: ...
+
+
+class Units(Protocol):
+    """Opens units of work that lend their connection (``ledger.store``'s factory)."""
+
+    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
+
+
 class Reports:
-    def __init__(self, units: ReadUnits, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, units: Units, clock: Callable[[], datetime] = _utc_now) -> None:
         self._units = units
         self._clock = clock
 
@@ -27,3 +48,42 @@ class Reports:
         """The period's sustainability report, read in one snapshot of the ledger."""
         request = ReportRequest(community, period, thresholds or Thresholds())
         return await sustainability_report(self._units, request, self._clock)
+
+    async def take_snapshot(self, community: Community, period: Period) -> SnapshotRow:
+        """Stores the report of a closed period (default thresholds); ``snapshot_exists`` if the
+        period has one — it is never overwritten."""
+        if period.end >= self._clock().date():
+            raise errors.InvalidInput(f"the period {period.label} has not closed yet")
+        report = await self.sustainability(community, period)
+        row = SnapshotRow(
+            new_id(), REPORT, period.start, period.end, report.fingerprint, report.generated_at
+        )
+        async with self._units(write=True) as uow:
+            if not await stored.insert(
+                uow.connection, community.id, row, msgspec.json.encode(report)
+            ):
+                raise SnapshotExists(f"the period {period.label} has a snapshot already")
+            await uow.commit()
+        return row
+
+    async def take_due_snapshots(self, community: Community, today: date) -> list[SnapshotRow]:
+        """The snapshots of the month, quarter and year closed most recently, those missing."""
+        taken = []
+        for period in closed_periods(today):
+            try:
+                taken.append(await self.take_snapshot(community, period))
+            except SnapshotExists:
+                continue
+        return taken
+
+    async def list_snapshots(self, community: Community) -> list[SnapshotRow]:
+        async with self._units(write=False) as uow:
+            return await stored.list_all(uow.connection, community.id)
+
+    async def snapshot(self, community: Community, snapshot_id: uuid.UUID) -> SustainabilityReport:
+        """The report as it was stored."""
+        async with self._units(write=False) as uow:
+            content = await stored.content_of(uow.connection, community.id, snapshot_id)
+        if content is None:
+            raise SnapshotNotFound(f"snapshot {snapshot_id} does not exist")
+        return msgspec.json.decode(content, type=SustainabilityReport)

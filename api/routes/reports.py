@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import PathParameter, QueryParameter
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
 
 from api.auth import requires
 from api.openapi import COMMUNITY, problems
+from api.schemas import Page, SnapshotCreate, SnapshotOut
 from api.state import Services
 from ledger.access import Scope
 from ledger.model import Community
@@ -89,83 +93,112 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response[
     )
 
 
-_COMMON: dict[str, Any] = {
-    "responses": problems(*COMMUNITY, 403, codes=["invalid_input"]),
-    "guards": [requires(Scope.READ)],
-    "tags": ["reports"],
-    "dependencies": {"report": Provide(provide_report)},
-}
+async def provide_snapshot(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    snapshot_id: Annotated[uuid.UUID, PathParameter(description="the snapshot's id")],
+) -> SustainabilityReport:
+    return await Services.of(request).reports.snapshot(community, snapshot_id)
+
+
+def _forms(path: str, provider: Provide, what: str, codes: list[str]) -> list[HTTPRouteHandler]:
+    """The handlers of one report in every form: JSON at ``path``, ``.html``, ``.pdf`` and
+    ``.xlsx`` beside it and ``{path}/{section}.csv``."""
+    common: dict[str, Any] = {
+        "responses": problems(*COMMUNITY, 403, codes=codes),
+        "guards": [requires(Scope.READ)],
+        "tags": ["reports"],
+        "dependencies": {"report": provider},
+    }
+
+    @get(path, summary=f"{what} (financial, resilience, self-sufficiency, time-bank health, "
+         "glossary)", description=_JSON_DESCRIPTION, **common)  # fmt: skip
+    async def as_json(report: NamedDependency[SustainabilityReport]) -> SustainabilityReport:
+        return report
+
+    @get(f"{path}.html", summary=f"{what} as a printable HTML page with charts",
+         media_type=MediaType.HTML, **common)  # fmt: skip
+    async def as_html(report: NamedDependency[SustainabilityReport]) -> str:
+        return render_html(report)
+
+    @get(f"{path}.pdf", summary=f"{what} as a PDF", media_type=PDF, **common)
+    async def as_pdf(report: NamedDependency[SustainabilityReport]) -> Response[bytes | str]:
+        content = await asyncio.to_thread(render_pdf, report)
+        return _download(content, PDF, _filename(report, ".pdf"))
+
+    @get(f"{path}.xlsx", summary=f"{what} as an XLSX workbook, one sheet per section",
+         media_type=XLSX, **common)  # fmt: skip
+    async def as_xlsx(report: NamedDependency[SustainabilityReport]) -> Response[bytes | str]:
+        content = await asyncio.to_thread(render_xlsx, report)
+        return _download(content, XLSX, _filename(report, ".xlsx"))
+
+    @get(f"{path}/{{file:str}}", summary=f"One section of {what.lower()} as CSV",
+         media_type=CSV, **common)  # fmt: skip
+    async def as_csv(
+        report: NamedDependency[SustainabilityReport],
+        file: Annotated[CsvFile, PathParameter(description="the section's file, e.g. pending.csv")],
+    ) -> Response[bytes | str]:
+        section = str(file.value).removesuffix(".csv")
+        content = render_csv(SECTIONS[section](report))
+        return _download(content, CSV, _filename(report, f"-{section}.csv"))
+
+    return [as_json, as_html, as_pdf, as_xlsx, as_csv]
+
+
+_JSON_DESCRIPTION = (
+    "Amounts are integers in each commodity's smallest unit (minutes for HOURS); ratios are "
+    "decimal strings with four places. The `glossary` defines every figure; `fingerprint` "
+    "identifies the ledger state the report was built from."
+)
+
+
+@post(
+    "/reports/snapshots",
+    summary="Store the sustainability report of a closed period, once",
+    description="A period's snapshot is never overwritten: taking it again is `snapshot_exists`.",
+    status_code=HTTP_201_CREATED,
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "snapshot_exists"]),
+    guards=[requires(Scope.TREASURER)],
+    tags=["reports"],
+)
+async def take_snapshot(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[SnapshotCreate],
+) -> SnapshotOut:
+    reports = Services.of(request).reports
+    return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period)))
 
 
 @get(
-    "/reports/sustainability",
-    summary="The period's sustainability report (financial, resilience, self-sufficiency, "
-    "time-bank health, glossary)",
-    description="Amounts are integers in each commodity's smallest unit (minutes for HOURS); "
-    "ratios are decimal strings with four places. The `glossary` defines every figure; "
-    "`fingerprint` identifies the ledger state the report was built from.",
-    **_COMMON,
+    "/reports/snapshots",
+    summary="The stored report snapshots, latest period first",
+    responses=problems(*COMMUNITY, 403),
+    guards=[requires(Scope.READ)],
+    tags=["reports"],
 )
-async def sustainability(report: NamedDependency[SustainabilityReport]) -> SustainabilityReport:
-    return report
-
-
-@get(
-    "/reports/sustainability.html",
-    summary="The sustainability report as a printable HTML page with charts",
-    media_type=MediaType.HTML,
-    **_COMMON,
-)
-async def sustainability_html(report: NamedDependency[SustainabilityReport]) -> str:
-    return render_html(report)
-
-
-@get(
-    "/reports/sustainability.pdf",
-    summary="The sustainability report as a PDF",
-    media_type=PDF,
-    **_COMMON,
-)
-async def sustainability_pdf(
-    report: NamedDependency[SustainabilityReport],
-) -> Response[bytes | str]:
-    content = await asyncio.to_thread(render_pdf, report)
-    return _download(content, PDF, _filename(report, ".pdf"))
-
-
-@get(
-    "/reports/sustainability.xlsx",
-    summary="The sustainability report as an XLSX workbook, one sheet per section",
-    media_type=XLSX,
-    **_COMMON,
-)
-async def sustainability_xlsx(
-    report: NamedDependency[SustainabilityReport],
-) -> Response[bytes | str]:
-    content = await asyncio.to_thread(render_xlsx, report)
-    return _download(content, XLSX, _filename(report, ".xlsx"))
-
-
-@get(
-    "/reports/sustainability/{file:str}",
-    summary="One section of the sustainability report as CSV",
-    media_type=CSV,
-    **_COMMON,
-)
-async def sustainability_csv(
-    report: NamedDependency[SustainabilityReport],
-    file: Annotated[CsvFile, PathParameter(description="the section's file, e.g. pending.csv")],
-) -> Response[bytes | str]:
-    section = str(file.value).removesuffix(".csv")
-    content = render_csv(SECTIONS[section](report))
-    return _download(content, CSV, _filename(report, f"-{section}.csv"))
+async def list_snapshots(
+    request: Request[Any, Any, Any], community: NamedDependency[Community]
+) -> Page[SnapshotOut]:
+    # A few snapshots a month at most: one page holds years of them.
+    found = await Services.of(request).reports.list_snapshots(community)
+    return Page([SnapshotOut.of(row) for row in found], None)
 
 
 COMMUNITY_HANDLERS = [
-    sustainability,
-    sustainability_html,
-    sustainability_pdf,
-    sustainability_xlsx,
-    sustainability_csv,
+    *_forms(
+        "/reports/sustainability",
+        Provide(provide_report),
+        "The period's sustainability report",
+        ["invalid_input"],
+    ),
+    take_snapshot,
+    list_snapshots,
+    *_forms(
+        "/reports/snapshots/{snapshot_id:uuid}/sustainability",
+        Provide(provide_snapshot),
+        "A stored sustainability report",
+        ["snapshot_not_found"],
+    ),
 ]
 """Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

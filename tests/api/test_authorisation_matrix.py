@@ -136,6 +136,7 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
         lambda w: "/reports/sustainability/time-bank.csv?from=2026-01-01&to=2026-03-31",
         _expect(200, member=403),
     ),
+    ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
 ]
 
 
@@ -166,6 +167,7 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
         return f"{prefix}{uuid.uuid4().hex[:8]}"
 
     writers_and_readers = ("write", "read")
+    years = iter(range(2000, 2100))  # a snapshot per period: each success needs its own
     return [
         ("transfer", "/transfers", transfer, _expect(201, member=403, denied=("read",))),
         (
@@ -197,6 +199,12 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             "/api-keys",
             lambda: {"scopes": ["read"]},
             _expect(201, member=403, denied=("treasurer", *writers_and_readers)),
+        ),
+        (
+            "report snapshot",
+            "/reports/snapshots",
+            lambda: {"period": str(next(years))},
+            _expect(201, member=403, denied=writers_and_readers),
         ),
     ]
 

@@ -295,6 +295,7 @@ def fuzz_schema() -> Iterator[schemathesis.BaseSchema]:
             to_reverse = setup.transfer(bob, ann)
             to_confirm = setup.exchange(cat, dan)
             to_decline = setup.exchange(cat, dan)
+            snapshot = setup.post(f"{COMMUNITY}/reports/snapshots", {"period": "2025"})
             entry = f"{COMMUNITY}/entries/{{entry_id}}"
             exchange = f"{COMMUNITY}/exchanges/{{exchange_id}}"
             config = schemathesis.Config.from_dict(
@@ -310,6 +311,7 @@ def fuzz_schema() -> Iterator[schemathesis.BaseSchema]:
                         "path.account_id": account["id"],
                         "path.entry_id": to_reverse["id"],
                         "path.exchange_id": to_confirm["id"],
+                        "path.snapshot_id": snapshot["id"],
                     },
                     "checks": {
                         # Every check but two: `positive_data_acceptance` wants a 2xx for any

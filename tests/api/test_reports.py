@@ -21,10 +21,14 @@ Client = AsyncTestClient[Litestar]
 Q3 = {"from": "2026-07-01", "to": "2026-09-30"}
 
 
-async def _reader(engine: AsyncEngine, books: Books) -> dict[str, str]:
+async def _key(engine: AsyncEngine, books: Books, scope: Scope) -> dict[str, str]:
     access = Access(SqlUnitOfWorkFactory(engine))
-    _, token = await access.issue_api_key(books.community.id, "reader", frozenset({Scope.READ}))
+    _, token = await access.issue_api_key(books.community.id, str(scope), frozenset({scope}))
     return bearer(token)
+
+
+async def _reader(engine: AsyncEngine, books: Books) -> dict[str, str]:
+    return await _key(engine, books, Scope.READ)
 
 
 def _path(books: Books, suffix: str = "") -> str:
@@ -151,3 +155,31 @@ async def test_csv_per_section(client: Client, engine: AsyncEngine) -> None:
     )
     unknown = await client.get(_path(books, "/nothing.csv"), params=Q3, headers=headers)
     assert unknown.status_code == 400
+
+
+async def test_snapshots_over_http(client: Client, engine: AsyncEngine) -> None:
+    books = await fixed_books(SqlUnitOfWorkFactory(engine))
+    reader = await _reader(engine, books)
+    treasurer = await _key(engine, books, Scope.TREASURER)
+    base = f"/api/v1/communities/{books.community.slug}/reports/snapshots"
+    taken = await client.post(base, json={"period": "2026-Q3"}, headers=treasurer)
+    assert taken.status_code == 201, taken.text
+    snapshot = taken.json()
+    assert (snapshot["period_start"], snapshot["period_end"]) == ("2026-07-01", "2026-09-30")
+    again = await client.post(base, json={"period": "2026-Q3"}, headers=treasurer)
+    assert again.status_code == 409 and again.json()["type"].endswith("/snapshot-exists")
+    assert (await client.post(base, json={"period": "2026-Q3"}, headers=reader)).status_code == 403
+    listed = await client.get(base, headers=reader)
+    assert [s["id"] for s in listed.json()["items"]] == [snapshot["id"]]
+    stored = await client.get(f"{base}/{snapshot['id']}/sustainability", headers=reader)
+    live = await client.get(_path(books), params=Q3, headers=reader)
+    assert stored.json()["fingerprint"] == live.json()["fingerprint"] == snapshot["fingerprint"]
+    assert stored.json()["time_bank"] == live.json()["time_bank"]
+    pdf = await client.get(f"{base}/{snapshot['id']}/sustainability.pdf", headers=reader)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    csv = await client.get(f"{base}/{snapshot['id']}/sustainability/pending.csv", headers=reader)
+    assert (
+        csv.text == "commodity,figure,value\r\n*,entries,2\r\nEUR,income,7000\r\nEUR,expenses,0\r\n"
+    )
+    missing = await client.get(f"{base}/{books.community.id}/sustainability", headers=reader)
+    assert missing.status_code == 404

@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
     report_command.add_parser(commands)
+    report_command.add_snapshot_parser(commands)
     return parser
 
 
@@ -128,7 +129,10 @@ async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
     try:
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(engine)
-        await report_command.run(arguments, Ledger(uow), Reports(uow))
+        if arguments.command == "report-snapshots":
+            await report_command.run_snapshots(Reports(uow), datetime.now(UTC).date(), _say)
+        else:
+            await report_command.run(arguments, Ledger(uow), Reports(uow))
     finally:
         await engine.dispose()
 
@@ -159,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
             return 0
-        if arguments.command == "report":
+        if arguments.command in ("report", "report-snapshots"):
             asyncio.run(_report(settings, arguments))
             return 0
     except errors.LedgerError as exc:

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,6 +41,22 @@ def add_parser(commands: Any) -> None:
         "--burnout-minutes", type=int, default=Thresholds().burnout_minutes,
         help="burnout watch: members who gave more minutes than this",
     )  # fmt: skip
+
+
+def add_snapshot_parser(commands: Any) -> None:
+    commands.add_parser(
+        "report-snapshots",
+        help="store the report snapshots of every community's closed month, quarter and year "
+        "that are missing (run it daily, e.g. from cron; running it again does nothing)",
+    )
+
+
+async def run_snapshots(reports: Reports, today: date, say: Callable[[str], None]) -> None:
+    taken = await reports.take_all_due_snapshots(today)
+    for slug, row in taken:
+        say(f"{slug}: snapshot {row.id} of {row.period_start} – {row.period_end} "
+            f"(ledger state {row.fingerprint[:12]})")  # fmt: skip
+    say(f"{len(taken)} snapshot(s) taken.")
 
 
 class Progress:

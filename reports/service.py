@@ -76,6 +76,17 @@ class Reports:
                 continue
         return taken
 
+    async def take_all_due_snapshots(self, today: date) -> list[tuple[str, SnapshotRow]]:
+        """The job at each period close: every community's missing snapshots of the closed
+        month, quarter and year. Safe to run any number of times, from several processes."""
+        async with self._units(write=False) as uow:
+            found = await stored.communities(uow.connection)
+        taken = []
+        for community_id, slug, name, created_at in found:
+            community = Community(community_id, slug, name, created_at)
+            taken += [(slug, row) for row in await self.take_due_snapshots(community, today)]
+        return taken
+
     async def list_snapshots(self, community: Community) -> list[SnapshotRow]:
         async with self._units(write=False) as uow:
             return await stored.list_all(uow.connection, community.id)

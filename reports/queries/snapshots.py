@@ -10,6 +10,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.store.tables import communities as communities_table
 from ledger.store.tables import report_snapshots
 
 _S = report_snapshots.c
@@ -80,3 +81,10 @@ async def content_of(
         sa.select(_S.content).where(_S.community_id == community_id, _S.id == snapshot_id)
     )
     return None if content is None else bytes(content)
+
+
+async def communities(conn: AsyncConnection) -> list[tuple[uuid.UUID, str, str, datetime]]:
+    """Every community (id, slug, name, created_at), for the periodic snapshot job."""
+    c = communities_table.c
+    rows = await conn.execute(sa.select(c.id, c.slug, c.name, c.created_at).order_by(c.slug))
+    return [(row.id, row.slug, row.name, row.created_at) for row in rows]

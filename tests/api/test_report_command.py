@@ -54,3 +54,12 @@ def test_refusals(slug: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "2026-Q5" in capsys.readouterr().err
     assert main(["report", "--community", "nowhere", "--period", "2026", "-o", str(out)]) == 1
     assert not out.exists()
+
+
+def test_report_snapshots(slug: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report-snapshots"]) == 0
+    first = capsys.readouterr().out
+    # The fixed books' community: last month, quarter and year (dates depend on today).
+    assert first.count(f"{slug}: snapshot ") == 3 and "3 snapshot(s) taken." in first
+    assert main(["report-snapshots"]) == 0
+    assert "0 snapshot(s) taken." in capsys.readouterr().out

@@ -23,6 +23,7 @@ from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
 from api.routes import exports as journal_exports
+from api.routes import reports as report_routes
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
@@ -30,6 +31,7 @@ from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from reports.exports.journal import JournalExports
+from reports.service import Reports
 
 API_PREFIX = "/api/v1"
 
@@ -41,6 +43,7 @@ _COMMUNITY_HANDLERS = [
     *entries.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
+    *report_routes.COMMUNITY_HANDLERS,
 ]
 
 
@@ -50,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
-    services = Services(settings, engine, Ledger(uow), Access(uow), JournalExports(uow))
+    services = Services(
+        settings, engine, Ledger(uow), Access(uow), JournalExports(uow), Reports(uow)
+    )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

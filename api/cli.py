@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from api import report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
@@ -25,6 +26,7 @@ from ledger.store.migrate import upgrade
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
 from reports.queries.journal import DateRange
+from reports.service import Reports
 
 
 def _say(line: str = "") -> None:
@@ -72,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
+    report_command.add_parser(commands)
+    report_command.add_snapshot_parser(commands)
     return parser
 
 
@@ -146,6 +150,19 @@ async def _export(settings: Settings, arguments: argparse.Namespace) -> None:
         await engine.dispose()
 
 
+async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        if arguments.command == "report-snapshots":
+            await report_command.run_snapshots(Reports(uow), datetime.now(UTC).date(), _say)
+        else:
+            await report_command.run(arguments, Ledger(uow), Reports(uow))
+    finally:
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -174,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if arguments.command == "export":
             asyncio.run(_export(settings, arguments))
+            return 0
+        if arguments.command in ("report", "report-snapshots"):
+            asyncio.run(_report(settings, arguments))
             return 0
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")

@@ -53,6 +53,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "entry_already_reversed": HTTP_409_CONFLICT,
     "idempotency_conflict": HTTP_409_CONFLICT,
     "idempotency_in_flight": HTTP_409_CONFLICT,
+    "snapshot_exists": HTTP_409_CONFLICT,
+    "snapshot_not_found": HTTP_404_NOT_FOUND,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

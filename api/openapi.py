@@ -135,6 +135,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "entry_already_reversed": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f was already reversed",
     "idempotency_conflict": "the Idempotency-Key was used with a different request",
     "idempotency_in_flight": "a request with this Idempotency-Key is still being processed",
+    "snapshot_exists": "the period 2026-Q3 has a snapshot already",
+    "snapshot_not_found": "snapshot 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

@@ -27,6 +27,7 @@ from ledger.model import (
     StatementLine,
     TrialBalance,
 )
+from reports.queries.snapshots import SnapshotRow
 
 Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX, examples=[90, -90])]
 PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX, examples=[90])]
@@ -414,4 +415,36 @@ class ExchangeOut(msgspec.Struct, frozen=True):
             effective_date=exchange.effective_date,
             created_at=exchange.created_at,
             completed_at=exchange.completed_at,
+        )
+
+
+# Report snapshots -----------------------------------------------------------------------------
+
+
+class SnapshotCreate(Request, frozen=True):
+    period: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=10,
+            examples=["2026-Q3"],
+            description="a closed month, quarter or year: 2026-09, 2026-Q3 or 2026",
+        ),
+    ]
+
+
+class SnapshotOut(msgspec.Struct, frozen=True):
+    """A stored report: its content never changes; ``fingerprint`` is the ledger state it was
+    built from (compare it with a fresh report's to see whether the books changed since)."""
+
+    id: uuid.UUID
+    report: str
+    period_start: date
+    period_end: date
+    fingerprint: str
+    generated_at: datetime
+
+    @staticmethod
+    def of(row: SnapshotRow) -> SnapshotOut:
+        return SnapshotOut(
+            row.id, row.report, row.period_start, row.period_end, row.fingerprint, row.generated_at
         )

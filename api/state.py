@@ -13,6 +13,7 @@ from ledger.credentials import Access
 from ledger.model import Community
 from ledger.service import Ledger
 from reports.exports.journal import JournalExports
+from reports.service import Reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Services:
     ledger: Ledger
     access: Access
     exports: JournalExports
+    reports: Reports
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -124,6 +124,23 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("beancount export", lambda w: "/exports/journal.beancount", _expect(200, member=403)),
     ("hledger export", lambda w: "/exports/journal.hledger", _expect(200, member=403)),
     ("csv export", lambda w: "/exports/journal.csv", _expect(200, member=403)),
+    # The report names members (burnout and support watch): API keys only.
+    (
+        "sustainability report",
+        lambda w: "/reports/sustainability?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
+    (
+        "sustainability page",
+        lambda w: "/reports/sustainability.html?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
+    (
+        "sustainability csv",
+        lambda w: "/reports/sustainability/time-bank.csv?from=2026-01-01&to=2026-03-31",
+        _expect(200, member=403),
+    ),
+    ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
 ]
 
 
@@ -154,6 +171,7 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
         return f"{prefix}{uuid.uuid4().hex[:8]}"
 
     writers_and_readers = ("write", "read")
+    years = iter(range(2000, 2100))  # a snapshot per period: each success needs its own
     return [
         ("transfer", "/transfers", transfer, _expect(201, member=403, denied=("read",))),
         (
@@ -185,6 +203,12 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             "/api-keys",
             lambda: {"scopes": ["read"]},
             _expect(201, member=403, denied=("treasurer", *writers_and_readers)),
+        ),
+        (
+            "report snapshot",
+            "/reports/snapshots",
+            lambda: {"period": str(next(years))},
+            _expect(201, member=403, denied=writers_and_readers),
         ),
     ]
 

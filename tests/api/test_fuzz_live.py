@@ -102,6 +102,7 @@ class Community:
     treasurer: str
     members: dict[str, Doc]
     tokens: dict[str, str]
+    snapshot_id: str
 
 
 def _community(setup: Setup) -> Community:
@@ -109,7 +110,8 @@ def _community(setup: Setup) -> Community:
     setup.token = setup.post(f"{COMMUNITY}/api-keys", {"scopes": ["treasurer"]})["token"]
     members = {name: setup.member(name.title()) for name in ("ann", "bob", "cat")}
     tokens = {name: setup.member_token(members[name]) for name in ("ann", "bob")}
-    return Community(setup.token, members, {**tokens, "treasurer": setup.token})
+    snapshot = setup.post(f"{COMMUNITY}/reports/snapshots", {"period": "2025"})
+    return Community(setup.token, members, {**tokens, "treasurer": setup.token}, snapshot["id"])
 
 
 def _auth_file(identities: list[tuple[str, str]], path: Path) -> Path:
@@ -161,6 +163,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             "path.account_id": ann["hours_account_id"],
             "path.entry_id": to_reverse["id"],
             "path.exchange_id": to_confirm["id"],
+            "path.snapshot_id": community.snapshot_id,
         },
         "operations": [
             _only("PATCH", f"{COMMUNITY}/accounts/{{account_id}}", **{
@@ -169,10 +172,13 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             _only("POST", f"{ENTRY}/post", **{"path.entry_id": to_post["id"]}),
             _only("POST", f"{ENTRY}/void", **{"path.entry_id": to_void["id"]}),
             {
-                # An opaque cursor the service did not give out is refused: no schema can tell
-                # a well-formed one.
+                # An opaque cursor the service did not give out is refused, and so is a date
+                # range that ends before it starts: no schema can say either.
                 "include-method": "GET",
-                "include-path-regex": "/(members|commodities|accounts|postings|entries|exchanges)$",
+                "include-path-regex": (
+                    "/(members|commodities|accounts|postings|entries|exchanges|snapshots)$"
+                    "|/exports/|/reports/sustainability"
+                ),
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
             },
             _only("POST", f"{EXCHANGE}/decline", **{"path.exchange_id": to_decline["id"]}),

@@ -1,0 +1,291 @@
+"""The sustainability report's read-side SQL: every figure is a GROUP BY over postings, so a
+report over a year of a large community reads aggregates, never individual postings.
+
+Every function takes the connection of one read unit of work, so a whole report sees one
+snapshot (REPEATABLE READ on PostgreSQL, a deferred transaction on SQLite). Amounts are integers
+in each commodity's smallest unit (minutes for HOURS). Only ``posted`` entries count as actuals;
+``pending`` ones are aggregated apart; ``voided`` ones never count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.store.tables import accounts, commodities, entries, members, postings
+
+EXCHANGE_KIND = "exchange"
+
+
+class HasConnection(Protocol):
+    @property
+    def connection(self) -> AsyncConnection: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    type: str
+    commodity: str
+    member_id: uuid.UUID | None
+    balance_min: int | None
+    """Normal-direction floor, smallest unit; ``None`` when unlimited."""
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """An account's debits and credits over a period, both ≥ 0, smallest unit."""
+
+    debits: int
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: uuid.UUID
+    name: str
+    hours_account_id: uuid.UUID
+    created_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class MemberExchanges:
+    """A member's confirmed exchanges in a period: minutes given and received, and how many
+    exchanges they took part in."""
+
+    given_minutes: int
+    received_minutes: int
+    exchanges: int
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryExchanges:
+    category: str | None
+    exchanges: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommodityRow:
+    code: str
+    name: str
+    scale: int
+    """Decimal places of the unit: 2 for cents; HOURS counts minutes whatever its scale."""
+
+
+async def list_commodities(conn: AsyncConnection, community_id: uuid.UUID) -> list[CommodityRow]:
+    c = commodities.c
+    rows = await conn.execute(
+        sa.select(c.code, c.name, c.scale).where(c.community_id == community_id).order_by(c.code)
+    )
+    return [CommodityRow(*row) for row in rows]
+
+
+async def list_accounts(conn: AsyncConnection, community_id: uuid.UUID) -> list[AccountRow]:
+    a = accounts.c
+    rows = await conn.execute(
+        sa.select(a.id, a.code, a.name, a.type, a.commodity, a.member_id, a.balance_min)
+        .where(a.community_id == community_id)
+        .order_by(a.commodity, a.code)
+    )
+    return [AccountRow(*row) for row in rows]
+
+
+async def list_members(conn: AsyncConnection, community_id: uuid.UUID) -> list[MemberRow]:
+    m = members.c
+    rows = await conn.execute(
+        sa.select(m.id, m.name, m.hours_account_id, m.created_at)
+        .where(m.community_id == community_id)
+        .order_by(m.name, m.id)
+    )
+    return [MemberRow(row.id, row.name, row.hours_account_id, _day(row.created_at)) for row in rows]
+
+
+def _day(moment: datetime) -> date:
+    return moment.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Entries of ``status`` dated ``start``–``end`` (from the beginning when ``start`` is
+    ``None``)."""
+
+    start: date | None
+    end: date
+    status: str = "posted"
+
+
+async def movements(
+    conn: AsyncConnection, community_id: uuid.UUID, windows: Mapping[str, Window]
+) -> dict[str, dict[uuid.UUID, Movement]]:
+    """Per window and account, the debits and credits of the window's entries — every window in
+    one pass over the community's postings (conditional sums), not one scan per window."""
+    p, e = postings.c, entries.c
+    names = list(windows)
+    columns: list[sa.ColumnElement[Any]] = []
+    for name in names:
+        window = windows[name]
+        inside = sa.and_(
+            e.status == window.status,
+            p.effective_date <= window.end,
+            *([p.effective_date >= window.start] if window.start is not None else []),
+        )
+        columns += [
+            sa.func.sum(sa.case((inside & (p.amount > 0), p.amount), else_=0)),
+            sa.func.sum(sa.case((inside & (p.amount < 0), -p.amount), else_=0)),
+        ]
+    statuses = sorted({w.status for w in windows.values()})
+    rows = await conn.execute(
+        sa.select(p.account_id, *columns)
+        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
+        .where(
+            p.community_id == community_id,
+            e.status.in_(statuses),
+            p.effective_date <= max(w.end for w in windows.values()),
+        )
+        .group_by(p.account_id)
+    )
+    found: dict[str, dict[uuid.UUID, Movement]] = {name: {} for name in names}
+    for row in rows:
+        for index, name in enumerate(names):
+            debits, credits = int(row[1 + 2 * index]), int(row[2 + 2 * index])
+            if debits or credits:
+                found[name][row[0]] = Movement(debits, credits)
+    return found
+
+
+async def pending_entry_count(
+    conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
+) -> int:
+    e = entries.c
+    count = await conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(entries)
+        .where(
+            e.community_id == community_id,
+            e.status == "pending",
+            e.effective_date.between(start, end),
+        )
+    )
+    return int(count or 0)
+
+
+def _confirmed_exchanges(community_id: uuid.UUID, end: date) -> sa.ColumnElement[bool]:
+    """Posted exchange entries not undone by a reversal dated on or before ``end``."""
+    e = entries.c
+    reversal = entries.alias("reversal")
+    undone = sa.exists().where(
+        reversal.c.community_id == e.community_id,
+        reversal.c.reverses == e.id,
+        reversal.c.status == "posted",
+        reversal.c.effective_date <= end,
+    )
+    return sa.and_(
+        e.community_id == community_id, e.kind == EXCHANGE_KIND, e.status == "posted", ~undone
+    )
+
+
+async def member_exchanges(
+    conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
+) -> tuple[dict[uuid.UUID, MemberExchanges], set[uuid.UUID]]:
+    """Per member HOURS account, the confirmed exchanges dated ``start``–``end`` (credits are
+    minutes given, debits minutes received); and the accounts with a confirmed exchange dated
+    before ``start``. One pass."""
+    p, e = postings.c, entries.c
+    during = e.effective_date >= start
+    query = (
+        sa.select(
+            p.account_id,
+            sa.func.sum(sa.case((during & (p.amount < 0), -p.amount), else_=0)),
+            sa.func.sum(sa.case((during & (p.amount > 0), p.amount), else_=0)),
+            # An exchange has one posting per member account: rows count exchanges.
+            sa.func.sum(sa.case((during, 1), else_=0)),
+            sa.func.sum(sa.case((during, 0), else_=1)),
+        )
+        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
+        .where(_confirmed_exchanges(community_id, end), e.effective_date <= end)
+        .group_by(p.account_id)
+    )
+    in_period: dict[uuid.UUID, MemberExchanges] = {}
+    before: set[uuid.UUID] = set()
+    for row in await conn.execute(query):
+        if row[3]:
+            in_period[row[0]] = MemberExchanges(int(row[1]), int(row[2]), int(row[3]))
+        if row[4]:
+            before.add(row[0])
+    return in_period, before
+
+
+async def exchanges_by_category(
+    conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
+) -> list[CategoryExchanges]:
+    """Confirmed exchanges dated ``start``–``end`` per service category (``None``: none given);
+    an exchange's minutes are its debit side."""
+    p, e = postings.c, entries.c
+    category = e.metadata["category"].as_string()
+    rows = await conn.execute(
+        sa.select(
+            category,
+            sa.func.count(sa.distinct(p.entry_id)),
+            sa.func.coalesce(sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0)), 0),
+        )
+        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
+        .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))
+        .group_by(category)
+    )
+    found = [CategoryExchanges(row[0], int(row[1]), int(row[2])) for row in rows]
+    return sorted(found, key=lambda c: (-c.minutes, c.category or ""))
+
+
+async def fingerprint(conn: AsyncConnection, community_id: uuid.UUID) -> str:
+    """SHA-256 (hex) of the community's ledger state: entries per status, the latest entry id
+    (ids are time-ordered UUIDv7), the sums of the four balance counters over all accounts, and
+    the numbers of accounts and members. Any new, completed or reversed entry, new account or new
+    member changes it; the same state always gives the same fingerprint."""
+    e, a, m = entries.c, accounts.c, members.c
+    status_rows = await conn.execute(
+        sa.select(e.status, sa.func.count())
+        .where(e.community_id == community_id)
+        .group_by(e.status)
+    )
+    by_status: dict[str, int] = {row[0]: int(row[1]) for row in status_rows}
+    # PostgreSQL has no max(uuid): the newest id is the first in descending order.
+    latest = await conn.scalar(
+        sa.select(e.id).where(e.community_id == community_id).order_by(e.id.desc()).limit(1)
+    )
+    counters = (
+        await conn.execute(
+            sa.select(
+                sa.func.count(),
+                *(
+                    sa.func.coalesce(sa.func.sum(column), 0)
+                    for column in (
+                        a.debits_posted,
+                        a.credits_posted,
+                        a.debits_pending,
+                        a.credits_pending,
+                    )
+                ),
+            ).where(a.community_id == community_id)
+        )
+    ).one()
+    member_count = await conn.scalar(
+        sa.select(sa.func.count()).select_from(members).where(m.community_id == community_id)
+    )
+    parts = [
+        "v1",
+        *(f"{s}={int(by_status.get(s, 0))}" for s in ("pending", "posted", "voided")),
+        f"latest={latest}",
+        "accounts={}|dp={}|cp={}|dpe={}|cpe={}".format(*(int(v) for v in counters)),
+        f"members={int(member_count or 0)}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()

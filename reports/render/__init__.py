@@ -1,0 +1,1 @@
+"""Writers of the sustainability report: HTML (with inline SVG charts), PDF, XLSX and CSV."""

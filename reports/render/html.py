@@ -1,0 +1,86 @@
+"""The report as an HTML page that prints well: Jinja2 with autoescaping, inline SVG charts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jinja2
+
+from reports.render import charts, fmt
+from reports.values import SustainabilityReport
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("reports.render", "templates"),
+    autoescape=True,  # every text of the ledger (names, descriptions) is user input
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Formats:
+    """The formatting helpers the template calls, bound to the report's units."""
+
+    scales: dict[str, int]
+
+    def amount(self, value: int, commodity: str) -> str:
+        return fmt.amount(value, commodity, self.scales.get(commodity, 0))
+
+    def money(self, commodity: str) -> Callable[[int], str]:
+        return lambda value: self.amount(value, commodity)
+
+
+def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object]:
+    trends = [
+        charts.bar_chart(
+            f"Income and expenses, {s.commodity}",
+            [
+                (
+                    p.period.label,
+                    [
+                        ("earned", p.earned_income),
+                        ("external", p.external_support),
+                        ("expense", p.expenses),
+                    ],
+                )
+                for p in s.trend
+            ],
+            formats.money(s.commodity),
+            [
+                ("earned", "earned income"),
+                ("external", "external support"),
+                ("expense", "expenses"),
+            ],
+        )
+        for s in report.self_sufficiency
+    ]
+    lines = [
+        charts.bar_chart(
+            f"This period by line, {s.commodity}",
+            [(c.name, [("earned", c.current)]) for c in s.income]
+            + [(c.name, [("expense", c.current)]) for c in s.expenses],
+            formats.money(s.commodity),
+            [("earned", "income"), ("expense", "expenses")],
+        )
+        for s in report.financial.income_statements
+    ]
+    given = charts.bar_chart(
+        "Hours given per member",
+        [(g.name, [("hours", g.minutes)]) for g in report.time_bank.given],
+        fmt.minutes,
+    )
+    categories = charts.bar_chart(
+        "Hours by service category",
+        [(c.category, [("hours", c.minutes)]) for c in report.time_bank.by_category],
+        fmt.minutes,
+    )
+    return {"trends": trends, "lines": lines, "given": given, "categories": categories}
+
+
+def render_html(report: SustainabilityReport) -> str:
+    formats = _Formats({unit.code: unit.scale for unit in report.units})
+    return _ENV.get_template("sustainability.html").render(
+        r=report, f=formats, fmt=fmt, charts=_charts(report, formats)
+    )

@@ -1,0 +1,76 @@
+"""Pure builders of the resilience and self-sufficiency sections (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from reports import classification
+from reports.financial import Movements, commodities_of, normal_amount
+from reports.period import Period
+from reports.queries.figures import AccountRow, Movement
+from reports.ratios import ratio
+from reports.values import EmergencyFund, PeriodOut, SelfSufficiency, SelfSufficiencyPoint
+
+BURN_MONTHS = 3
+"""The trailing window of the burn rate, in calendar months."""
+
+_NONE = Movement(0, 0)
+
+
+def period_out(period: Period) -> PeriodOut:
+    return PeriodOut(period.start, period.end, period.label)
+
+
+def _sum(accounts: list[AccountRow], moved: Movements) -> int:
+    return sum(normal_amount(a, moved.get(a.id, _NONE)) for a in accounts)
+
+
+def emergency_funds(
+    accounts: list[AccountRow], to_date: Movements, burn: Movements, burn_months: int
+) -> tuple[EmergencyFund, ...]:
+    """Per commodity holding an emergency fund: its balance, and the months of essential
+    expenses it covers at the average monthly burn of the trailing window."""
+    funds = []
+    for commodity in commodities_of(accounts):
+        own = [a for a in accounts if a.commodity == commodity]
+        fund = [a for a in own if classification.is_emergency_fund(a.type, a.code)]
+        if not fund:
+            continue
+        balance = _sum(fund, to_date)
+        burned = _sum([a for a in own if a.type == "expense"], burn)
+        monthly = int((Decimal(burned) / burn_months).quantize(Decimal(1), ROUND_HALF_EVEN))
+        funds.append(
+            EmergencyFund(
+                commodity, balance, None, classification.NO_TARGET, monthly,
+                ratio(balance * burn_months, burned) if burned > 0 else None,
+            )
+        )  # fmt: skip
+    return tuple(funds)
+
+
+def self_sufficiency(
+    accounts: list[AccountRow], trend: Sequence[tuple[Period, Movements]]
+) -> tuple[SelfSufficiency, ...]:
+    """Per commodity with income or expenses: earned income over expenses and external support
+    over income, for each period of the trend (oldest first)."""
+    found = []
+    for commodity in commodities_of(accounts):
+        income = [a for a in accounts if a.commodity == commodity and a.type == "income"]
+        expenses = [a for a in accounts if a.commodity == commodity and a.type == "expense"]
+        if not income and not expenses:
+            continue
+        external = [a for a in income if classification.is_external_support(a.code)]
+        earned = [a for a in income if not classification.is_external_support(a.code)]
+        points = []
+        for period, moved in trend:
+            earned_amount, external_amount = _sum(earned, moved), _sum(external, moved)
+            total, spent = earned_amount + external_amount, _sum(expenses, moved)
+            points.append(
+                SelfSufficiencyPoint(
+                    period_out(period), earned_amount, external_amount, total, spent,
+                    ratio(earned_amount, spent), ratio(external_amount, total),
+                )
+            )  # fmt: skip
+        found.append(SelfSufficiency(commodity, tuple(points)))
+    return tuple(found)

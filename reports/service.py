@@ -1,0 +1,100 @@
+"""The reports' use cases, as the API and the CLI call them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+import msgspec
+
+from ledger import errors
+from ledger.model import Community, new_id
+from reports.errors import SnapshotExists, SnapshotNotFound
+from reports.period import Period
+from reports.queries import snapshots as stored
+from reports.queries.figures import HasConnection
+from reports.queries.snapshots import SnapshotRow
+from reports.snapshots import REPORT, closed_periods
+from reports.sustainability import ReportRequest, sustainability_report
+from reports.timebank import Thresholds
+from reports.values import SustainabilityReport
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Unit(HasConnection, Protocol):
+    async def commit(self) -> None: ...
+
+
+class Units(Protocol):
+    """Opens units of work that lend their connection (``ledger.store``'s factory)."""
+
+    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
+
+
+class Reports:
+    def __init__(self, units: Units, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._units = units
+        self._clock = clock
+
+    async def sustainability(
+        self, community: Community, period: Period, thresholds: Thresholds | None = None
+    ) -> SustainabilityReport:
+        """The period's sustainability report, read in one snapshot of the ledger."""
+        request = ReportRequest(community, period, thresholds or Thresholds())
+        return await sustainability_report(self._units, request, self._clock)
+
+    async def take_snapshot(self, community: Community, period: Period) -> SnapshotRow:
+        """Stores the report of a closed period (default thresholds); ``snapshot_exists`` if the
+        period has one — it is never overwritten."""
+        if period.end >= self._clock().date():
+            raise errors.InvalidInput(f"the period {period.label} has not closed yet")
+        report = await self.sustainability(community, period)
+        row = SnapshotRow(
+            new_id(), REPORT, period.start, period.end, report.fingerprint, report.generated_at
+        )
+        async with self._units(write=True) as uow:
+            if not await stored.insert(
+                uow.connection, community.id, row, msgspec.json.encode(report)
+            ):
+                raise SnapshotExists(f"the period {period.label} has a snapshot already")
+            await uow.commit()
+        return row
+
+    async def take_due_snapshots(self, community: Community, today: date) -> list[SnapshotRow]:
+        """The snapshots of the month, quarter and year closed most recently, those missing."""
+        taken = []
+        for period in closed_periods(today):
+            try:
+                taken.append(await self.take_snapshot(community, period))
+            except SnapshotExists:
+                continue
+        return taken
+
+    async def take_all_due_snapshots(self, today: date) -> list[tuple[str, SnapshotRow]]:
+        """The job at each period close: every community's missing snapshots of the closed
+        month, quarter and year. Safe to run any number of times, from several processes."""
+        async with self._units(write=False) as uow:
+            found = await stored.communities(uow.connection)
+        taken = []
+        for community_id, slug, name, created_at in found:
+            community = Community(community_id, slug, name, created_at)
+            taken += [(slug, row) for row in await self.take_due_snapshots(community, today)]
+        return taken
+
+    async def list_snapshots(self, community: Community) -> list[SnapshotRow]:
+        async with self._units(write=False) as uow:
+            return await stored.list_all(uow.connection, community.id)
+
+    async def snapshot(self, community: Community, snapshot_id: uuid.UUID) -> SustainabilityReport:
+        """The report as it was stored."""
+        async with self._units(write=False) as uow:
+            content = await stored.content_of(uow.connection, community.id, snapshot_id)
+        if content is None:
+            raise SnapshotNotFound(f"snapshot {snapshot_id} does not exist")
+        return msgspec.json.decode(content, type=SustainabilityReport)

@@ -21,7 +21,7 @@ from api.state import Services
 from api.strict_body import reject_lax_json
 from ledger.credentials import Access
 from ledger.service import Ledger
-from ledger.store import SqlUnitOfWorkFactory, create_engine
+from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 
 API_PREFIX = "/api/v1"
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
     configure_logging()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
     services = Services(settings, engine, Ledger(uow), Access(uow))
 
@@ -74,4 +74,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
+    )
+
+
+def _timeouts(settings: Settings) -> DatabaseTimeouts:
+    return DatabaseTimeouts(
+        statement_ms=settings.statement_timeout_ms,
+        lock_ms=settings.lock_timeout_ms,
+        connect_s=settings.connect_timeout_s,
+        pool_s=settings.pool_timeout_s,
     )

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite writer waits for the write lock before failing."""
+"""How long a SQLite writer waits for another process's write lock before failing, unless
+:class:`DatabaseTimeouts` says otherwise."""
 WRITE_OPTION = "commons_ledger_write"
 """Execution option set on a connection whose transaction will write."""
 
@@ -38,7 +39,8 @@ class DatabaseTimeouts:
     statement_ms: int = 15_000
     """The server cancels a statement that runs longer (SQLSTATE 57014)."""
     lock_ms: int = 3_000
-    """The server stops waiting for a lock after this long (SQLSTATE 55P03)."""
+    """The server stops waiting for a lock after this long (SQLSTATE 55P03); on SQLite, the busy
+    timeout (then "database is locked")."""
     connect_s: int = 5
     """Opening a connection, the TCP and start-up handshake included."""
     pool_s: int = 5
@@ -70,7 +72,9 @@ def create_engine(
     such as migrations run without server-side bounds)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, **kwargs)
+        # SQLite's only bound is on waiting for another process's write lock.
+        busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
+        return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 5)
@@ -85,7 +89,7 @@ def create_engine(
     )
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -93,7 +97,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Hand transaction control to us: the driver's own implicit BEGIN is deferred.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")

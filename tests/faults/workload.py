@@ -37,6 +37,8 @@ class Write:
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
     status: int | None = None
     content: bytes | None = None
+    sent_at: float = 0.0
+    """``time.monotonic()`` when first sent."""
 
     @property
     def settled(self) -> bool:
@@ -91,6 +93,8 @@ class Writer:
         self.tenant = tenant
         self.rng = random.Random(seed)
         self.writes: list[Write] = []
+        self.broken_connections = 0
+        self.slowest_s = 0.0
 
     def _next(self) -> Write:
         giver, taker = self.rng.sample(self.tenant.members, 2)
@@ -128,13 +132,16 @@ class Writer:
 
     async def _attempt(self, write: Write, through_errors: bool) -> bool:
         self.writes.append(write)
+        started = write.sent_at = time.monotonic()
         try:
             await send(self.client, self.tenant, write)
         except httpx.TransportError:
+            self.broken_connections += 1
             if not through_errors:
                 return False
             await asyncio.sleep(0.05)
         else:
+            self.slowest_s = max(self.slowest_s, time.monotonic() - started)
             if write.status in RETRYABLE:
                 await asyncio.sleep(0.05)
         return True

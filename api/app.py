@@ -12,6 +12,7 @@ from litestar.middleware import DefineMiddleware
 
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
+from api.metrics import Metrics
 from api.openapi import openapi_config
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
-    services = Services(settings, engine, Ledger(uow), Access(uow))
+    metrics = Metrics(engine)
+    services = Services(settings, engine, Ledger(uow, events=metrics), Access(uow), metrics)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -62,14 +64,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=reject_lax_json,
     )
     return Litestar(
-        route_handlers=[system.health, system.ready, api],
+        route_handlers=[system.health, system.ready, system.metrics, api],
         middleware=[
             RequestLogMiddleware,
+            metrics.middleware,
             *rate_limit_middleware(settings),
-            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
+            DefineMiddleware(
+                BearerAuthentication, exclude=["^/schema", "^/health", "^/ready", "^/metrics"]
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[stamp_request_id],
+        before_send=[stamp_request_id, metrics.before_send],
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,

@@ -8,6 +8,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.metrics import Metrics
 from api.settings import Settings
 from ledger.credentials import Access
 from ledger.service import Ledger
@@ -19,6 +20,7 @@ class Services:
     engine: AsyncEngine
     ledger: Ledger
     access: Access
+    metrics: Metrics
 
     @staticmethod
     def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

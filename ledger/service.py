@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Final, TypeVar
 
 from ledger import errors, idempotency, rules
+from ledger.events import LedgerEvents, NoEvents
 from ledger.model import (
     COMMODITY_CODE_PATTERN,
     HOURS,
@@ -84,11 +85,15 @@ class AccountChange:
 
 
 class Ledger:
-    """Use cases over one database. ``uow`` opens units of work; ``clock`` tells UTC time."""
+    """Use cases over one database. ``uow`` opens units of work; ``clock`` tells UTC time;
+    ``events`` hears of every write that took effect and every idempotent replay."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, events: LedgerEvents | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._events: LedgerEvents = events or NoEvents()
 
     # Communities, commodities, members ------------------------------------------------------
 
@@ -464,6 +469,8 @@ class Ledger:
                     community_id, key, fingerprint, self._clock()
                 )
                 if stored is not None:
+                    if stored.fingerprint == fingerprint:
+                        self._events.replayed(operation)
                     return idempotency.replay(stored, fingerprint, result_type)
             try:
                 result = await work(repo)
@@ -480,6 +487,7 @@ class Ledger:
                     community_id, key, idempotency.encode_result(result)
                 )
             await uow.commit()
+        self._events.written(operation, result)
         return result
 
     async def _write_entry(

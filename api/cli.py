@@ -156,7 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
         uvicorn.run(
-            create_app(settings), host=arguments.host, port=arguments.port, access_log=False
+            create_app(settings),
+            host=arguments.host,
+            port=arguments.port,
+            access_log=False,
+            # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
+            timeout_graceful_shutdown=settings.shutdown_timeout_s,
         )
     return 0
 

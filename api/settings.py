@@ -49,6 +49,11 @@ class Settings:
     """COMMONS_LEDGER_POOL_TIMEOUT_S: how long a request waits for a free pooled connection
     before it answers 503 ``database_unavailable``."""
 
+    shutdown_timeout_s: int = 30
+    """COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S: on SIGTERM the server stops accepting connections and
+    lets requests in flight finish for up to this long before it cancels them and closes the
+    pool."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -90,6 +95,7 @@ _BOUNDS = {
     "lock_timeout_ms": ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", 3_000, 0, 3_600_000),
     "connect_timeout_s": ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", 5, 1, 300),
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
+    "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
 }
 
 

@@ -7,47 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import aiosqlite
-import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.settings import Settings
 from tests.api.conftest import ADMIN_TOKEN, Tenant, make_tenant
+from tests.faults.locks import holding_account
 
 BOUND_MS = 300
 BLOCKED_REQUESTS = 12
 """More than the PostgreSQL pool's 10 connections: the bound must keep the pool moving."""
-
-
-@asynccontextmanager
-async def holding_account(database_url: str, account_id: str) -> AsyncIterator[None]:
-    """Another process's transaction holding the account's row lock (on SQLite, the write
-    lock) until the block ends."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        async with aiosqlite.connect(url.database or "", isolation_level=None) as sqlite:
-            await sqlite.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            finally:
-                await sqlite.execute("ROLLBACK")
-        return
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        async with connection.transaction():
-            await connection.execute("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", account_id)
-            yield
-    finally:
-        await connection.close()
 
 
 def _transfer(tenant: Tenant) -> dict[str, object]:

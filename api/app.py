@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from api.audit_context import AuditContextMiddleware
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
 from api.metrics import Metrics
@@ -17,9 +18,11 @@ from api.openapi import openapi_config
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import audit as audit_routes
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
@@ -33,6 +36,7 @@ _COMMUNITY_HANDLERS = [
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
+    *audit_routes.COMMUNITY_HANDLERS,
 ]
 
 
@@ -43,7 +47,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
-    services = Services(settings, engine, Ledger(uow, events=metrics), Access(uow), metrics)
+    ledger = Ledger(uow, events=metrics)
+    services = Services(settings, engine, ledger, Access(uow), metrics, AuditTrail(uow))
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 BearerAuthentication, exclude=["^/schema", "^/health", "^/ready", "^/metrics"]
             ),
+            AuditContextMiddleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_request_id, metrics.before_send],

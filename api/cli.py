@@ -16,6 +16,7 @@ from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
 from ledger import errors
 from ledger.access import Scope
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import HOURS
 from ledger.service import Ledger
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     issue.add_argument("--name", default="API key")
     issue.add_argument("--expires-days", type=int, default=None)
+    audit = commands.add_parser("audit", help="the audit trail of a community")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first broken link"
+    )
+    verify.add_argument("--community", required=True, metavar="SLUG")
     for name, text in (
         ("serve", "migrate, then run the service"),
         ("demo", "migrate, seed a demo community, print its tokens, then run the service"),
@@ -120,6 +127,24 @@ async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
     _say("Store it now: it is not shown again.")
 
 
+async def _verify_audit(settings: Settings, slug: str) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        community = await Ledger(uow).get_community_by_slug(slug)
+        verification = await AuditTrail(uow).verify(community.id)
+    finally:
+        await engine.dispose()
+    if verification.broken is None:
+        _say(f"Audit trail of {slug!r}: {verification.records} records, the chain is intact.")
+        return 0
+    broken = verification.broken
+    _say(f"Audit trail of {slug!r}: BROKEN at record {broken.seq}: {broken.reason}.")
+    _say(f"The {verification.records} records before it are intact.")
+    return 1
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -146,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
             return 0
+        if arguments.command == "audit":
+            return asyncio.run(_verify_audit(settings, arguments.community))
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")
         return 1

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.metrics import Metrics
 from api.settings import Settings
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.service import Ledger
 
@@ -21,6 +22,7 @@ class Services:
     ledger: Ledger
     access: Access
     metrics: Metrics
+    audit: AuditTrail
 
     @staticmethod
     def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Final, TypeVar
 
-from ledger import errors, idempotency, rules
+from ledger import audit, errors, idempotency, rules
 from ledger.events import LedgerEvents, NoEvents
 from ledger.model import (
     COMMODITY_CODE_PATTERN,
@@ -486,9 +486,23 @@ class Ledger:
                 await repo.store_idempotency_result(
                     community_id, key, idempotency.encode_result(result)
                 )
+            await repo.append_audit(community_id, self._audit_event(operation, key, result))
             await uow.commit()
         self._events.written(operation, result)
         return result
+
+    def _audit_event(
+        self, operation: str, key: IdempotencyKey | None, result: object
+    ) -> audit.AuditEvent:
+        context = audit.current()
+        return audit.AuditEvent(
+            operation=operation,
+            actor=context.actor,
+            request_id=context.request_id,
+            idempotency_key=None if key is None else key.key,
+            result_ids=audit.result_ids(result),
+            recorded_at=self._clock(),
+        )
 
     async def _write_entry(
         self,

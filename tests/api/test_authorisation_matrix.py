@@ -120,6 +120,7 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("trial balance", lambda w: "/trial-balance", _expect(200, member=403)),
     ("exchanges", lambda w: "/exchanges", _expect(200, member=200)),
     ("own exchange", lambda w: f"/exchanges/{w.exchange}", _expect(200, member=200)),
+    ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
 ]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from api.cli import main
+from ledger.service import Ledger
+from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import sqlite_url
 
 
@@ -42,3 +46,46 @@ def test_an_invalid_setting_stops_with_one_line(
     monkeypatch.setenv("COMMONS_LEDGER_ADMIN_TOKEN", "short")
     assert main(["migrate"]) == 2
     assert "COMMONS_LEDGER_ADMIN_TOKEN" in capsys.readouterr().err
+
+
+def test_audit_verify_names_the_first_broken_link(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create-community", "riverside", "Riverside"]) == 0
+    asyncio.run(_two_members(database))
+    capsys.readouterr()
+    assert main(["audit", "verify", "--community", "riverside"]) == 0
+    assert "2 records, the chain is intact" in capsys.readouterr().out
+    # Someone with write access to the file drops the guard and edits the first record.
+    asyncio.run(
+        _raw(
+            database,
+            "DROP TRIGGER audit_log_no_update",
+            "UPDATE audit_log SET role = 'member' WHERE seq = 1",
+        )
+    )
+    assert main(["audit", "verify", "--community", "riverside"]) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN at record 1" in out and "no longer matches its hash" in out
+    assert main(["audit", "verify", "--community", "nowhere"]) == 1
+
+
+async def _two_members(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        ledger = Ledger(SqlUnitOfWorkFactory(engine))
+        community = await ledger.get_community_by_slug("riverside")
+        for name in ("Ann", "Bob"):
+            await ledger.create_member(community.id, name)
+    finally:
+        await engine.dispose()
+
+
+async def _raw(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(sa.text(statement))
+    finally:
+        await engine.dispose()

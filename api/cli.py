@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import uvicorn
 
@@ -20,8 +21,8 @@ from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import HOURS
 from ledger.service import Ledger
-from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.migrate import upgrade
+from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.migrate import head_revision, upgrade
 
 
 def _say(line: str = "") -> None:
@@ -56,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     issue.add_argument("--name", default="API key")
     issue.add_argument("--expires-days", type=int, default=None)
+    export = commands.add_parser(
+        "export-archive", help="write a community's complete archive (JSON Lines)"
+    )
+    export.add_argument("slug")
+    export.add_argument("--output", default="-", help="a file; default standard output")
+    restore = commands.add_parser(
+        "import-archive", help="restore an archive into a database without that community"
+    )
+    restore.add_argument("path")
     audit = commands.add_parser("audit", help="the audit trail of a community")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -145,6 +155,38 @@ async def _verify_audit(settings: Settings, slug: str) -> int:
     return 1
 
 
+async def _export_archive(settings: Settings, slug: str, sink: BinaryIO) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async for line in archive.export_lines(engine, slug, head_revision(), datetime.now(UTC)):
+            sink.write(line)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _import_archive(settings: Settings, lines: Iterable[bytes]) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        restored = await archive.import_lines(engine, lines, head_revision())
+    finally:
+        await engine.dispose()
+    _say(f"Restored community {restored.slug!r}: {sum(restored.rows.values())} rows.")
+    return 0
+
+
+@contextmanager
+def _output(path: str) -> Iterator[BinaryIO]:
+    if path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with open(path, "wb") as sink:
+        yield sink
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -171,10 +213,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
             return 0
+        if arguments.command == "export-archive":
+            with _output(arguments.output) as sink:
+                return asyncio.run(_export_archive(settings, arguments.slug, sink))
+        if arguments.command == "import-archive":
+            with open(arguments.path, "rb") as lines:
+                return asyncio.run(_import_archive(settings, lines))
         if arguments.command == "audit":
             return asyncio.run(_verify_audit(settings, arguments.community))
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"commons-ledger: {exc}\n")
         return 1
     if arguments.command == "demo":
         asyncio.run(_demo(settings, f"http://{arguments.host}:{arguments.port}"))

@@ -89,3 +89,26 @@ async def _raw(url: str, *statements: str) -> None:
                 await connection.execute(sa.text(statement))
     finally:
         await engine.dispose()
+
+
+def test_export_and_import_an_archive(
+    database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["create-community", "riverside", "Riverside"]) == 0
+    asyncio.run(_two_members(database))
+    archive = tmp_path / "riverside.jsonl"
+    assert main(["export-archive", "riverside", "--output", str(archive)]) == 0
+    lines = archive.read_text().splitlines()
+    assert len(lines) == 1 + 1 + 1 + 2 + 2 + 2 + 1 + 1  # header, community, HOURS, members,
+    # their accounts, two audit records, the chain head, footer
+    monkeypatch.setenv("COMMONS_LEDGER_DATABASE_URL", sqlite_url(tmp_path / "restored.db"))
+    capsys.readouterr()
+    assert main(["import-archive", str(archive)]) == 0
+    assert "Restored community 'riverside'" in capsys.readouterr().out
+    assert main(["audit", "verify", "--community", "riverside"]) == 0
+    assert main(["import-archive", str(archive)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["import-archive", str(tmp_path / "missing.jsonl")]) == 1

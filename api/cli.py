@@ -8,9 +8,11 @@ import sys
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import BinaryIO
 
 import uvicorn
+from tqdm import tqdm
 
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
@@ -21,6 +23,7 @@ from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import HOURS
 from ledger.service import Ledger
+from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.migrate import head_revision, upgrade
 
@@ -66,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
         "import-archive", help="restore an archive into a database without that community"
     )
     restore.add_argument("path")
+    spreadsheet = commands.add_parser(
+        "import-csv",
+        help="import members and historical exchanges from CSV: all rows, or none",
+    )
+    spreadsheet.add_argument("slug")
+    spreadsheet.add_argument("--members", help="CSV: name[,hours_min,hours_max]")
+    spreadsheet.add_argument(
+        "--exchanges", help="CSV: date,provider,receiver,minutes,description[,category]"
+    )
     audit = commands.add_parser("audit", help="the audit trail of a community")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -177,6 +189,28 @@ async def _import_archive(settings: Settings, lines: Iterable[bytes]) -> int:
     return 0
 
 
+async def _import_csv(settings: Settings, arguments: argparse.Namespace) -> int:
+    sources = {}
+    for kind in ("members", "exchanges"):
+        path = getattr(arguments, kind)
+        if path:
+            with open(path, newline="", encoding="utf-8-sig") as text:  # noqa: ASYNC230 - CLI
+                sources[kind] = (Path(path).name, text.read().splitlines(keepends=True))
+    async with _services(settings) as (ledger, _):
+        community = await ledger.get_community_by_slug(arguments.slug)
+        importer = SpreadsheetImport(ledger)
+        plan = await importer.plan(community.id, sources.get("members"), sources.get("exchanges"))
+        if plan.problems:
+            for problem in plan.problems:
+                sys.stderr.write(f"{problem}\n")
+            sys.stderr.write(f"commons-ledger: {len(plan.problems)} bad rows; nothing imported\n")
+            return 1
+        with tqdm(total=len(plan.members) + len(plan.entries), unit="row", file=sys.stderr) as bar:
+            await importer.run(community.id, plan, bar.update)
+    _say(f"Imported {len(plan.members)} members and {len(plan.entries)} exchanges.")
+    return 0
+
+
 @contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
     if path == "-":
@@ -219,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "import-archive":
             with open(arguments.path, "rb") as lines:
                 return asyncio.run(_import_archive(settings, lines))
+        if arguments.command == "import-csv":
+            return asyncio.run(_import_csv(settings, arguments))
         if arguments.command == "audit":
             return asyncio.run(_verify_audit(settings, arguments.community))
     except errors.LedgerError as exc:

@@ -169,19 +169,7 @@ class Ledger:
     ) -> Member:
         """A member and, in the same transaction, their credit-normal ``HOURS`` account
         (limits in minutes)."""
-        require_text("name", name)
-        member_id, now = new_id(), self._clock()
-        spec = NewAccount(
-            code=f"member:{member_id}",
-            name=f"Hours of {name}"[:_NAME_MAX_CHARS],
-            type=AccountType.LIABILITY,
-            commodity=HOURS,
-            member_id=member_id,
-            balance_min=hours_min,
-            balance_max=hours_max,
-        )
-        account = _new_account(community_id, spec, now)
-        member = Member(community_id, member_id, name, account.id, now)
+        member, account = new_member(community_id, name, hours_min, hours_max, self._clock())
 
         async def work(repo: Repository) -> Member:
             _found(await repo.get_community(community_id), community_id)
@@ -447,6 +435,47 @@ class Ledger:
                 accounts = [replace(a, counters=by_account.get(a.id, Counters())) for a in accounts]
         return _trial_balance(accounts, as_of)
 
+    async def import_batch(
+        self,
+        community_id: uuid.UUID,
+        members: Sequence[tuple[Member, Account]],
+        entries: Sequence[NewEntry],
+        progress: Callable[[int], object] = lambda _: None,
+    ) -> list[Entry]:
+        """Writes new members (from :func:`new_member`) and then entries, all in one
+        transaction: every one, or — at the first rule an entry breaks — none. That error's
+        ``context["item"]`` is the failing entry's index. ``progress`` hears of each item."""
+        for index, spec in enumerate(entries):
+            try:
+                rules.check_entry(spec)
+            except errors.LedgerError as exc:
+                exc.context["item"] = index
+                raise
+        written: list[Entry] = []
+        async with self._uow(write=True) as uow:
+            repo = uow.repo
+            _found(await repo.get_community(community_id), community_id)
+            for member, account in members:
+                await repo.insert_member(member)
+                await repo.insert_account(account)
+                await repo.append_audit(
+                    community_id, self._audit_event("import_member", None, member)
+                )
+                progress(1)
+            for index, spec in enumerate(entries):
+                try:
+                    entry = await self._write_entry(repo, community_id, spec, reverses=None)
+                except errors.LedgerError as exc:
+                    exc.context["item"] = index
+                    raise
+                await repo.append_audit(
+                    community_id, self._audit_event("import_entry", None, entry)
+                )
+                written.append(entry)
+                progress(1)
+            await uow.commit()
+        return written
+
     # Internals --------------------------------------------------------------------------------
 
     async def _idempotent(
@@ -570,6 +599,29 @@ class Ledger:
         if entry is None:
             raise errors.EntryNotFound(f"entry {entry_id} does not exist")
         return entry
+
+
+def new_member(
+    community_id: uuid.UUID,
+    name: str,
+    hours_min: int | None,
+    hours_max: int | None,
+    now: datetime,
+) -> tuple[Member, Account]:
+    """A member and their credit-normal ``HOURS`` account (limits in minutes), not yet stored."""
+    require_text("name", name)
+    member_id = new_id()
+    spec = NewAccount(
+        code=f"member:{member_id}",
+        name=f"Hours of {name}"[:_NAME_MAX_CHARS],
+        type=AccountType.LIABILITY,
+        commodity=HOURS,
+        member_id=member_id,
+        balance_min=hours_min,
+        balance_max=hours_max,
+    )
+    account = _new_account(community_id, spec, now)
+    return Member(community_id, member_id, name, account.id, now), account
 
 
 def _check_page_size(limit: int) -> None:

@@ -112,3 +112,34 @@ def test_export_and_import_an_archive(
     assert main(["import-archive", str(archive)]) == 1
     assert "already exists" in capsys.readouterr().err
     assert main(["import-archive", str(tmp_path / "missing.jsonl")]) == 1
+
+
+def test_import_csv_reports_bad_rows_or_imports_everything(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create-community", "riverside", "Riverside"]) == 0
+    members, exchanges = tmp_path / "members.csv", tmp_path / "exchanges.csv"
+    members.write_text("name,hours_min\nAnn,-600\nBob,\n")
+    exchanges.write_text(
+        "date,provider,receiver,minutes,description\n"
+        "2026-01-05,Ann,Bob,90,Fence\n"
+        "2026-01-06,Bob,Carl,30,Soup\n"
+        "2026-01-07,Bob,Ann,x,Soup\n"
+    )
+    arguments = ["import-csv", "riverside", "--members", str(members)]
+    arguments += ["--exchanges", str(exchanges)]
+    capsys.readouterr()
+    assert main(arguments) == 1
+    err = capsys.readouterr().err
+    assert "exchanges.csv line 3: no single member is named 'Carl'" in err
+    assert "exchanges.csv line 4: minutes 'x' is not a whole number" in err
+    assert "2 bad rows; nothing imported" in err
+    exchanges.write_text(
+        "date,provider,receiver,minutes,description\n2026-01-05,Ann,Bob,90,Fence\n"
+    )
+    assert main(arguments) == 0
+    captured = capsys.readouterr()
+    assert "Imported 2 members and 1 exchanges." in captured.out
+    assert "3/3" in captured.err  # the progress bar's last state
+    assert main(arguments) == 1  # Ann and Bob exist now
+    assert "a member named 'Ann' exists" in capsys.readouterr().err

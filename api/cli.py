@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     issue.add_argument("--name", default="API key")
     issue.add_argument("--expires-days", type=int, default=None)
+    revoke = commands.add_parser(
+        "revoke-key", help="revoke an API key or member token at once (by the id issue-key printed)"
+    )
+    revoke.add_argument("slug")
+    revoke.add_argument("credential_id", type=uuid.UUID)
     export = commands.add_parser(
         "export-archive", help="write a community's complete archive (JSON Lines)"
     )
@@ -149,6 +155,13 @@ async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
     _say("Store it now: it is not shown again.")
 
 
+async def _revoke_key(settings: Settings, slug: str, credential_id: uuid.UUID) -> None:
+    async with _services(settings) as (ledger, access):
+        community = await ledger.get_community_by_slug(slug)
+        credential = await access.revoke(community.id, credential_id)
+    _say(f"Credential {credential.id} of {slug!r} is revoked (since {credential.revoked_at}).")
+
+
 async def _verify_audit(settings: Settings, slug: str) -> int:
     engine = create_engine(settings.database_url)
     try:
@@ -233,6 +246,25 @@ async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
         await engine.dispose()
 
 
+_OPERATIONS = ("export-archive", "import-archive", "revoke-key", "import-csv", "audit")
+
+
+def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
+    """The operator's tools: backups, imports, key revocation and the audit check."""
+    if arguments.command == "export-archive":
+        with _output(arguments.output) as sink:
+            return asyncio.run(_export_archive(settings, arguments.slug, sink))
+    if arguments.command == "import-archive":
+        with open(arguments.path, "rb") as lines:
+            return asyncio.run(_import_archive(settings, lines))
+    if arguments.command == "revoke-key":
+        asyncio.run(_revoke_key(settings, arguments.slug, arguments.credential_id))
+        return 0
+    if arguments.command == "import-csv":
+        return asyncio.run(_import_csv(settings, arguments))
+    return asyncio.run(_verify_audit(settings, arguments.community))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
@@ -247,16 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
             return 0
-        if arguments.command == "export-archive":
-            with _output(arguments.output) as sink:
-                return asyncio.run(_export_archive(settings, arguments.slug, sink))
-        if arguments.command == "import-archive":
-            with open(arguments.path, "rb") as lines:
-                return asyncio.run(_import_archive(settings, lines))
-        if arguments.command == "import-csv":
-            return asyncio.run(_import_csv(settings, arguments))
-        if arguments.command == "audit":
-            return asyncio.run(_verify_audit(settings, arguments.community))
+        if arguments.command in _OPERATIONS:
+            return _operation(settings, arguments)
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")
         return 1

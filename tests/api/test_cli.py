@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.cli import main
+from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import sqlite_url
@@ -143,3 +144,23 @@ def test_import_csv_reports_bad_rows_or_imports_everything(
     assert "3/3" in captured.err  # the progress bar's last state
     assert main(arguments) == 1  # Ann and Bob exist now
     assert "a member named 'Ann' exists" in capsys.readouterr().err
+
+
+def test_a_revoked_key_stops_working(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["create-community", "riverside", "Riverside"]) == 0
+    assert main(["issue-key", "riverside", "--scopes", "treasurer"]) == 0
+    heading, token = capsys.readouterr().out.splitlines()[1:3]
+    credential_id = heading.split()[2]
+    assert asyncio.run(_authenticates(database, token))
+    assert main(["revoke-key", "riverside", credential_id]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert not asyncio.run(_authenticates(database, token))
+    assert main(["revoke-key", "riverside", "01a20ef6-c6f4-7d0d-b07a-a72ea06be4fd"]) == 1
+
+
+async def _authenticates(url: str, token: str) -> bool:
+    engine = create_engine(url)
+    try:
+        return await Access(SqlUnitOfWorkFactory(engine)).authenticate(token) is not None
+    finally:
+        await engine.dispose()

@@ -23,27 +23,42 @@ class SqlAuditStore:
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None:
         """Adds ``event`` after the chain's head, which stays locked until the transaction ends:
         appends of one community queue here, so their numbers never collide or leave a gap.
-        Taken as the write's last step, the lock is held only for the commit."""
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        await self._conn.execute(
-            insert(audit_heads)
-            .values(community_id=community_id, seq=0, hash=audit.GENESIS_HASH)
-            .on_conflict_do_nothing()
+        Taken as the write's last step, and followed by one statement only, the lock is held
+        for little more than the commit."""
+        head = await self._lock_head(community_id)
+        if head is None:
+            # The community's first record: make its head, then lock it like any other.
+            insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+            await self._conn.execute(
+                insert(audit_heads)
+                .values(community_id=community_id, seq=0, hash=audit.GENESIS_HASH)
+                .on_conflict_do_nothing()
+            )
+            head = await self._lock_head(community_id)
+            assert head is not None
+        record = audit.chain(community_id, head[0] + 1, head[1], event)
+        advance = (
+            sa.update(audit_heads)
+            .where(audit_heads.c.community_id == community_id)
+            .values(seq=record.seq, hash=record.hash)
         )
-        head = (
+        append = sa.insert(audit_log).values(**_row(record))
+        if self._dialect == "postgresql":
+            # One round trip: a data-modifying CTE runs with the statement it is attached to.
+            await self._conn.execute(append.add_cte(advance.cte("advance")))
+        else:
+            await self._conn.execute(advance)
+            await self._conn.execute(append)
+
+    async def _lock_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
+        row = (
             await self._conn.execute(
                 sa.select(audit_heads.c.seq, audit_heads.c.hash)
                 .where(audit_heads.c.community_id == community_id)
                 .with_for_update()
             )
-        ).one()
-        record = audit.chain(community_id, head.seq + 1, head.hash, event)
-        await self._conn.execute(sa.insert(audit_log).values(**_row(record)))
-        await self._conn.execute(
-            sa.update(audit_heads)
-            .where(audit_heads.c.community_id == community_id)
-            .values(seq=record.seq, hash=record.hash)
-        )
+        ).first()
+        return None if row is None else (row.seq, row.hash)
 
     async def list_audit(
         self, community_id: uuid.UUID, *, after_seq: int, limit: int

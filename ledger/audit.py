@@ -96,6 +96,19 @@ class AuditRecord:
     hash: str
 
 
+def event(operation: str, idempotency_key: str | None, result: object, now: datetime) -> AuditEvent:
+    """The event of a write that produced ``result``, by the actor of the current context."""
+    context = current()
+    return AuditEvent(
+        operation=operation,
+        actor=context.actor,
+        request_id=context.request_id,
+        idempotency_key=idempotency_key,
+        result_ids=result_ids(result),
+        recorded_at=now,
+    )
+
+
 def result_ids(result: object) -> tuple[str, ...]:
     """The ids a write produced: an entry's, a member's and their hours account's, an account's,
     or a commodity's code."""

@@ -108,6 +108,9 @@ class Ledger:
         async with self._uow(write=True) as uow:
             await uow.repo.insert_community(community)
             await uow.repo.insert_commodity(Commodity(community.id, HOURS, "Hours", 0))
+            await uow.repo.append_audit(
+                community.id, self._audit_event("create_community", None, community)
+            )
             await uow.commit()
         return community
 
@@ -523,15 +526,7 @@ class Ledger:
     def _audit_event(
         self, operation: str, key: IdempotencyKey | None, result: object
     ) -> audit.AuditEvent:
-        context = audit.current()
-        return audit.AuditEvent(
-            operation=operation,
-            actor=context.actor,
-            request_id=context.request_id,
-            idempotency_key=None if key is None else key.key,
-            result_ids=audit.result_ids(result),
-            recorded_at=self._clock(),
-        )
+        return audit.event(operation, None if key is None else key.key, result, self._clock())
 
     async def _write_entry(
         self,

@@ -49,19 +49,27 @@ async def test_the_trail_names_actor_request_key_and_result(
     assert exchange.status_code == 201
 
     records = await _all(client, tenant, limit=50)
-    # Two members (with make_tenant), the transfer once (the replay changed nothing), the exchange.
+    # make_tenant's writes, the transfer once (the replay changed nothing), the exchange.
     assert [r["operation"] for r in records] == [
+        "create_community",
+        "issue_api_key",
         "create_member",
+        "issue_member",
         "create_member",
+        "issue_member",
         "post_entry",
         "post_entry",
     ]
-    assert [r["seq"] for r in records] == [1, 2, 3, 4]
-    paid = records[2]
+    assert [r["seq"] for r in records] == list(range(1, 9))
+    assert (records[0]["actor_kind"], records[0]["role"]) == ("bootstrap", "admin")
+    token_ids = {r["result_ids"][0] for r in records if r["operation"] == "issue_member"}
+    assert len(token_ids) == 2
+    assert not any(tenant.ann_token["Authorization"].split()[1] in str(r) for r in records)
+    paid = records[6]
     assert paid["request_id"] == "req-audit-1" and paid["idempotency_key"] == "pay-1"
     assert paid["result_ids"] == [transfer.json()["id"]]
     assert (paid["actor_kind"], paid["role"], paid["member_id"]) == ("api_key", "treasurer", None)
-    swapped = records[3]
+    swapped = records[7]
     assert (swapped["actor_kind"], swapped["role"]) == ("member", "member")
     assert swapped["member_id"] == tenant.ann["id"] and swapped["request_id"] == "req-audit-2"
     assert swapped["result_ids"] == [exchange.json()["id"]]

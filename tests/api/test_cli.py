@@ -56,7 +56,7 @@ def test_audit_verify_names_the_first_broken_link(
     asyncio.run(_two_members(database))
     capsys.readouterr()
     assert main(["audit", "verify", "--community", "riverside"]) == 0
-    assert "2 records, the chain is intact" in capsys.readouterr().out
+    assert "3 records, the chain is intact" in capsys.readouterr().out
     # Someone with write access to the file drops the guard and edits the first record.
     asyncio.run(
         _raw(
@@ -103,8 +103,9 @@ def test_export_and_import_an_archive(
     archive = tmp_path / "riverside.jsonl"
     assert main(["export-archive", "riverside", "--output", str(archive)]) == 0
     lines = archive.read_text().splitlines()
-    assert len(lines) == 1 + 1 + 1 + 2 + 2 + 2 + 1 + 1  # header, community, HOURS, members,
-    # their accounts, two audit records, the chain head, footer
+    # header, community, HOURS, 2 members, their accounts, 3 audit records (the community's
+    # creation, the members), the chain head, footer
+    assert len(lines) == 1 + 1 + 1 + 2 + 2 + 3 + 1 + 1
     monkeypatch.setenv("COMMONS_LEDGER_DATABASE_URL", sqlite_url(tmp_path / "restored.db"))
     capsys.readouterr()
     assert main(["import-archive", str(archive)]) == 0

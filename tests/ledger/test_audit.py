@@ -95,8 +95,14 @@ async def test_each_write_that_took_effect_is_recorded_once(
     # Outside any request: the operator (a command-line tool).
     reversal = await ledger.reverse(community.id, entry.id)
 
-    records = await trail.records(community.id)
-    assert [r.seq for r in records] == [1, 2, 3, 4]
+    created, *records = await trail.records(community.id)
+    assert (created.seq, created.operation, created.actor_kind) == (
+        1,
+        "create_community",
+        "operator",
+    )
+    assert created.result_ids == (str(community.id),)
+    assert [r.seq for r in records] == [2, 3, 4, 5]
     assert [r.operation for r in records] == [
         "create_member",
         "create_member",
@@ -111,7 +117,7 @@ async def test_each_write_that_took_effect_is_recorded_once(
     }
     assert (records[3].actor_kind, records[3].request_id) == ("operator", None)
     assert records[3].result_ids == (str(reversal.id),)
-    assert await trail.verify(community.id) == Verification(4, None)
+    assert await trail.verify(community.id) == Verification(5, None)
     # Paging continues after a record's number.
     assert [r.seq for r in await trail.records(community.id, after_seq=2, limit=1)] == [3]
 
@@ -128,8 +134,9 @@ async def test_concurrent_writers_number_the_chain_without_gaps(
         )
     )
     records = await trail.records(community.id, limit=1000)
-    assert [r.seq for r in records] == list(range(1, 8 + 24 + 1))
-    assert await trail.verify(community.id) == Verification(32, None)
+    # The community's creation, 8 members, 24 transfers.
+    assert [r.seq for r in records] == list(range(1, 1 + 8 + 24 + 1))
+    assert await trail.verify(community.id) == Verification(33, None)
 
 
 async def test_communities_have_chains_of_their_own(
@@ -140,4 +147,8 @@ async def test_communities_have_chains_of_their_own(
     await ledger.create_member(other.id, "Zoe")
     for found in (community, other):
         records = await trail.records(found.id)
-        assert [(r.seq, r.prev_hash) for r in records] == [(1, audit.GENESIS_HASH)]
+        assert [(r.seq, r.operation) for r in records] == [
+            (1, "create_community"),
+            (2, "create_member"),
+        ]
+        assert records[0].prev_hash == audit.GENESIS_HASH

@@ -9,6 +9,7 @@ under the same key is safe.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -67,11 +68,22 @@ def classify(error: BaseException) -> DatabaseFailure | None:
             return UNAVAILABLE
         if isinstance(link, sa.exc.OperationalError) and "database is locked" in str(link):
             return LOCK_WAIT_TOO_LONG  # SQLite's busy timeout ran out
-        if isinstance(link, sa.exc.TimeoutError | sa.exc.InterfaceError | OSError | TimeoutError):
-            # The pool had no free connection in time; the connection broke or the server did
-            # not answer (refused, reset, connect or client-side command timeout).
+        if isinstance(link, sa.exc.TimeoutError | sa.exc.InterfaceError | TimeoutError):
+            # The pool had no free connection in time, the connection broke, or the server did
+            # not answer in time (connect or client-side command timeout).
+            return UNAVAILABLE
+        if _unreachable(link):
             return UNAVAILABLE
     return None
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Connecting failed: refused, reset, an unknown host, or — from asyncio, when the host has
+    several addresses — a plain OSError gathering those. Other OSErrors (a missing file) are
+    bugs, not an unavailable database."""
+    if isinstance(error, ConnectionError | socket.gaierror):
+        return True
+    return type(error) is OSError and str(error).startswith(("Multiple exceptions", "Connect call"))
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

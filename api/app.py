@@ -11,8 +11,10 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from api.allow import complete_allow_header
+from api.audit_context import AuditContextMiddleware
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
+from api.metrics import Metrics
 from api.openapi import (
     document_links,
     document_response_headers,
@@ -22,14 +24,16 @@ from api.openapi import (
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.service import Ledger
-from ledger.store import SqlUnitOfWorkFactory, create_engine
+from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -44,6 +48,7 @@ _COMMUNITY_HANDLERS = [
     *exchanges.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
+    *audit_routes.COMMUNITY_HANDLERS,
 ]
 
 
@@ -51,10 +56,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
     configure_logging()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
+    metrics = Metrics(engine)
+    ledger = Ledger(uow, events=metrics)
     services = Services(
-        settings, engine, Ledger(uow), Access(uow), JournalExports(uow), Reports(uow)
+        settings,
+        engine,
+        ledger,
+        Access(uow),
+        JournalExports(uow),
+        Reports(uow),
+        metrics,
+        AuditTrail(uow),
     )
 
     @asynccontextmanager
@@ -76,14 +90,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=reject_lax_json,
     )
     app = Litestar(
-        route_handlers=[system.health, system.ready, api],
+        route_handlers=[system.health, system.ready, system.metrics, api],
         middleware=[
             RequestLogMiddleware,
+            metrics.middleware,
             *rate_limit_middleware(settings),
-            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
+            DefineMiddleware(
+                BearerAuthentication, exclude=["^/schema", "^/health", "^/ready", "^/metrics"]
+            ),
+            AuditContextMiddleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[stamp_request_id, complete_allow_header],
+        before_send=[stamp_request_id, complete_allow_header, metrics.before_send],
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,
@@ -93,3 +111,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     forbid_unknown_request_fields(app.openapi_schema)
     document_links(app.openapi_schema)
     return app
+
+
+def _timeouts(settings: Settings) -> DatabaseTimeouts:
+    return DatabaseTimeouts(
+        statement_ms=settings.statement_timeout_ms,
+        lock_ms=settings.lock_timeout_ms,
+        connect_s=settings.connect_timeout_s,
+        pool_s=settings.pool_timeout_s,
+    )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import uvicorn
+from tqdm import tqdm
 
 from api import report_command
 from api.app import create_app
@@ -18,11 +21,13 @@ from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
 from ledger import errors
 from ledger.access import Scope
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import HOURS
 from ledger.service import Ledger
-from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.migrate import upgrade
+from ledger.spreadsheet import SpreadsheetImport
+from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.migrate import head_revision, upgrade
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
 from reports.queries.journal import DateRange
@@ -67,6 +72,35 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD")
     export.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD")
     export.add_argument("-o", "--output", type=Path, help="file to write whole (default: stdout)")
+    revoke = commands.add_parser(
+        "revoke-key", help="revoke an API key or member token at once (by the id issue-key printed)"
+    )
+    revoke.add_argument("slug")
+    revoke.add_argument("credential_id", type=uuid.UUID)
+    archive_out = commands.add_parser(
+        "export-archive", help="write a community's complete archive (JSON Lines)"
+    )
+    archive_out.add_argument("slug")
+    archive_out.add_argument("--output", default="-", help="a file; default standard output")
+    restore = commands.add_parser(
+        "import-archive", help="restore an archive into a database without that community"
+    )
+    restore.add_argument("path")
+    spreadsheet = commands.add_parser(
+        "import-csv",
+        help="import members and historical exchanges from CSV: all rows, or none",
+    )
+    spreadsheet.add_argument("slug")
+    spreadsheet.add_argument("--members", help="CSV: name[,hours_min,hours_max]")
+    spreadsheet.add_argument(
+        "--exchanges", help="CSV: date,provider,receiver,minutes,description[,category]"
+    )
+    audit = commands.add_parser("audit", help="the audit trail of a community")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain; exit 1 naming the first broken link"
+    )
+    verify.add_argument("--community", required=True, metavar="SLUG")
     for name, text in (
         ("serve", "migrate, then run the service"),
         ("demo", "migrate, seed a demo community, print its tokens, then run the service"),
@@ -163,6 +197,85 @@ async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
         await engine.dispose()
 
 
+async def _revoke_key(settings: Settings, slug: str, credential_id: uuid.UUID) -> None:
+    async with _services(settings) as (ledger, access):
+        community = await ledger.get_community_by_slug(slug)
+        credential = await access.revoke(community.id, credential_id)
+    _say(f"Credential {credential.id} of {slug!r} is revoked (since {credential.revoked_at}).")
+
+
+async def _verify_audit(settings: Settings, slug: str) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        community = await Ledger(uow).get_community_by_slug(slug)
+        verification = await AuditTrail(uow).verify(community.id)
+    finally:
+        await engine.dispose()
+    if verification.broken is None:
+        _say(f"Audit trail of {slug!r}: {verification.records} records, the chain is intact.")
+        return 0
+    broken = verification.broken
+    _say(f"Audit trail of {slug!r}: BROKEN at record {broken.seq}: {broken.reason}.")
+    _say(f"The {verification.records} records before it are intact.")
+    return 1
+
+
+async def _export_archive(settings: Settings, slug: str, sink: BinaryIO) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async for line in archive.export_lines(engine, slug, head_revision(), datetime.now(UTC)):
+            sink.write(line)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _import_archive(settings: Settings, lines: Iterable[bytes]) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        restored = await archive.import_lines(engine, lines, head_revision())
+    finally:
+        await engine.dispose()
+    _say(f"Restored community {restored.slug!r}: {sum(restored.rows.values())} rows.")
+    return 0
+
+
+async def _import_csv(settings: Settings, arguments: argparse.Namespace) -> int:
+    sources = {}
+    for kind in ("members", "exchanges"):
+        path = getattr(arguments, kind)
+        if path:
+            with open(path, newline="", encoding="utf-8-sig") as text:  # noqa: ASYNC230 - CLI
+                sources[kind] = (Path(path).name, text.read().splitlines(keepends=True))
+    async with _services(settings) as (ledger, _):
+        community = await ledger.get_community_by_slug(arguments.slug)
+        importer = SpreadsheetImport(ledger)
+        plan = await importer.plan(community.id, sources.get("members"), sources.get("exchanges"))
+        if plan.problems:
+            for problem in plan.problems:
+                sys.stderr.write(f"{problem}\n")
+            sys.stderr.write(f"commons-ledger: {len(plan.problems)} bad rows; nothing imported\n")
+            return 1
+        with tqdm(total=len(plan.members) + len(plan.entries), unit="row", file=sys.stderr) as bar:
+            await importer.run(community.id, plan, bar.update)
+    _say(f"Imported {len(plan.members)} members and {len(plan.entries)} exchanges.")
+    return 0
+
+
+@contextmanager
+def _output(path: str) -> Iterator[BinaryIO]:
+    if path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with open(path, "wb") as sink:
+        yield sink
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -173,6 +286,25 @@ async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
         yield Ledger(uow), Access(uow)
     finally:
         await engine.dispose()
+
+
+_OPERATIONS = ("export-archive", "import-archive", "revoke-key", "import-csv", "audit")
+
+
+def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
+    """The operator's tools: backups, imports, key revocation and the audit check."""
+    if arguments.command == "export-archive":
+        with _output(arguments.output) as sink:
+            return asyncio.run(_export_archive(settings, arguments.slug, sink))
+    if arguments.command == "import-archive":
+        with open(arguments.path, "rb") as lines:
+            return asyncio.run(_import_archive(settings, lines))
+    if arguments.command == "revoke-key":
+        asyncio.run(_revoke_key(settings, arguments.slug, arguments.credential_id))
+        return 0
+    if arguments.command == "import-csv":
+        return asyncio.run(_import_csv(settings, arguments))
+    return asyncio.run(_verify_audit(settings, arguments.community))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,8 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command in ("report", "report-snapshots"):
             asyncio.run(_report(settings, arguments))
             return 0
+        if arguments.command in _OPERATIONS:
+            return _operation(settings, arguments)
     except errors.LedgerError as exc:
         sys.stderr.write(f"commons-ledger: {exc.detail}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"commons-ledger: {exc}\n")
         return 1
     if arguments.command == "demo":
         asyncio.run(_demo(settings, f"http://{arguments.host}:{arguments.port}"))
@@ -205,7 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
         uvicorn.run(
-            create_app(settings), host=arguments.host, port=arguments.port, access_log=False
+            create_app(settings),
+            host=arguments.host,
+            port=arguments.port,
+            access_log=False,
+            # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
+            timeout_graceful_shutdown=settings.shutdown_timeout_s,
         )
     return 0
 

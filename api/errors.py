@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -24,6 +25,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from api.database_errors import RETRY_AFTER_S, classify
 from ledger import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -151,9 +153,25 @@ def _on_crash(request: Request[Any, Any, Any], error: Exception) -> Response[Pro
     )
 
 
+def _on_database(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """A database that is down or too slow answers 503 (or 409 for a lock) with Retry-After;
+    anything else from the driver is a crash."""
+    failure = classify(error)
+    if failure is None:
+        return _on_crash(request, error)
+    structlog.get_logger("api").warning(
+        "database unavailable", code=failure.code, error=f"{type(error).__name__}: {error}"[:300]
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return problem_response(failure.status, failure.code, failure.detail, headers=headers)
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     errors.LedgerError: _on_ledger_error,
     ValidationException: _on_validation,
     HTTPException: _on_http,
+    sa.exc.SQLAlchemyError: _on_database,
+    OSError: _on_database,
+    TimeoutError: _on_database,
     Exception: _on_crash,
 }

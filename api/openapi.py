@@ -37,6 +37,7 @@ from litestar.openapi.spec import (
 from litestar.static_files import create_static_files_router
 
 from api import schemas
+from api.database_errors import FAILURES
 from api.errors import PROBLEM_JSON, STATUS_BY_CODE, Problem, problem_response
 from ledger.model import AMOUNT_ABS_MAX
 
@@ -101,6 +102,12 @@ _GENERIC: dict[int, tuple[str, str, str]] = {
         "too_many_requests",
         "Too many requests",
     ),
+    503: (
+        "The database is unavailable, out of connections or too slow; retry after "
+        "`Retry-After` seconds (nothing was written)",
+        "database_unavailable",
+        FAILURES["database_unavailable"].detail,
+    ),
 }
 """Per status: the response's description, and the code and detail of its generic example
 (none for 409 and 422, which always come from a ledger error code)."""
@@ -151,7 +158,9 @@ def _example(status: int, code: str, detail: str) -> Example:
 def _problem_spec(status: int, codes: list[str]) -> ResponseSpec:
     description, generic_code, generic_detail = _GENERIC[status]
     examples = [_example(status, generic_code, generic_detail)] if generic_code else []
-    examples += [_example(status, code, EXAMPLE_DETAILS[code]) for code in codes]
+    examples += [
+        _example(status, code, EXAMPLE_DETAILS.get(code) or FAILURES[code].detail) for code in codes
+    ]
     if codes:
         description += ": " + ", ".join(f"`{code}`" for code in codes)
     return ResponseSpec(
@@ -167,12 +176,19 @@ def problems(*statuses: int, codes: Iterable[str] = ()) -> dict[int, ResponseSpe
     """The ``responses=`` of a route: a problem-details response for each of ``statuses`` and for
     the status of each ledger error code in ``codes``, with an example per code.
 
+    Every operation also documents 503 (``database_unavailable``, ``statement_timeout``), and a
+    write under an idempotency key 409 ``lock_timeout``.
+
     >>> sorted(problems(*COMMUNITY, codes=["account_not_found", *IDEMPOTENT]))
-    [400, 401, 404, 409, 429]
+    [400, 401, 404, 409, 429, 503]
     """
-    by_status: dict[int, list[str]] = {status: [] for status in statuses}
+    codes = list(codes)
+    # Any operation may meet a database that is down or slow; a write may wait on a lock.
+    codes += ["statement_timeout", *(["lock_timeout"] if "idempotency_conflict" in codes else [])]
+    by_status: dict[int, list[str]] = {status: [] for status in (*statuses, 503)}
     for code in codes:
-        by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+        status = STATUS_BY_CODE[code] if code in STATUS_BY_CODE else FAILURES[code].status
+        by_status.setdefault(status, []).append(code)
     for status, status_codes in by_status.items():
         if status not in _GENERIC:
             raise ValueError(f"no problem response is defined for status {status}")

@@ -90,6 +90,12 @@ class RequestLogMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+def request_id_of(scope: Scope) -> str | None:
+    """The id :class:`RequestLogMiddleware` gave the request, if it passed through it."""
+    tracked = scope.get("state", {}).get(_STATE_KEY)
+    return None if tracked is None else str(tracked["id"])
+
+
 async def stamp_request_id(message: Message, scope: Scope) -> None:
     """``before_send`` hook: every response, error responses included, names its request."""
     if message["type"] != "http.response.start":

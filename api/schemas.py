@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 import msgspec
 
 from ledger.access import Credential
+from ledger.audit import AuditRecord
 from ledger.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
 from ledger.model import (
     AMOUNT_ABS_MAX,
@@ -447,4 +448,38 @@ class SnapshotOut(msgspec.Struct, frozen=True):
     def of(row: SnapshotRow) -> SnapshotOut:
         return SnapshotOut(
             row.id, row.report, row.period_start, row.period_end, row.fingerprint, row.generated_at
+        )
+
+
+class AuditRecordOut(msgspec.Struct, frozen=True):
+    """One record of the audit trail; ``hash`` chains it to the record before (``prev_hash``)."""
+
+    seq: Annotated[int, msgspec.Meta(examples=[1])]
+    recorded_at: datetime
+    operation: Annotated[str, msgspec.Meta(examples=["post_entry"])]
+    actor_kind: Annotated[str, msgspec.Meta(examples=["api_key"])]
+    actor_id: str | None
+    member_id: uuid.UUID | None
+    role: Annotated[str, msgspec.Meta(examples=["treasurer"])]
+    request_id: str | None
+    idempotency_key: str | None
+    result_ids: list[str]
+    prev_hash: str
+    hash: str
+
+    @staticmethod
+    def of(record: AuditRecord) -> AuditRecordOut:
+        return AuditRecordOut(
+            seq=record.seq,
+            recorded_at=record.recorded_at,
+            operation=record.operation,
+            actor_kind=record.actor_kind,
+            actor_id=record.actor_id,
+            member_id=record.member_id,
+            role=record.role,
+            request_id=record.request_id,
+            idempotency_key=record.idempotency_key,
+            result_ids=list(record.result_ids),
+            prev_hash=record.prev_hash,
+            hash=record.hash,
         )

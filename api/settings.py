@@ -34,6 +34,26 @@ class Settings:
     """COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE: requests per token (or per client address without
     one) and minute; 0 turns the limit off."""
 
+    statement_timeout_ms: int = 15_000
+    """COMMONS_LEDGER_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer
+    (the request answers 503 ``statement_timeout``); 0 turns the bound off."""
+
+    lock_timeout_ms: int = 3_000
+    """COMMONS_LEDGER_LOCK_TIMEOUT_MS: PostgreSQL gives up waiting for a row lock after this
+    long (the request answers 409 ``lock_timeout``); 0 turns the bound off."""
+
+    connect_timeout_s: int = 5
+    """COMMONS_LEDGER_CONNECT_TIMEOUT_S: how long opening a database connection may take."""
+
+    pool_timeout_s: int = 5
+    """COMMONS_LEDGER_POOL_TIMEOUT_S: how long a request waits for a free pooled connection
+    before it answers 503 ``database_unavailable``."""
+
+    shutdown_timeout_s: int = 30
+    """COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S: on SIGTERM the server stops accepting connections and
+    lets requests in flight finish for up to this long before it cancels them and closes the
+    pool."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -65,4 +85,26 @@ class Settings:
             admin_token=admin_token,
             max_body_bytes=int(max_body),
             rate_limit_per_minute=int(rate),
+            **_bounds(env),
         )
+
+
+_BOUNDS = {
+    # field: (variable, default, smallest, largest)
+    "statement_timeout_ms": ("COMMONS_LEDGER_STATEMENT_TIMEOUT_MS", 15_000, 0, 3_600_000),
+    "lock_timeout_ms": ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", 3_000, 0, 3_600_000),
+    "connect_timeout_s": ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", 5, 1, 300),
+    "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
+    "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
+}
+
+
+def _bounds(env: Mapping[str, str]) -> dict[str, int]:
+    """The database timeouts, each a whole number within its range."""
+    values = {}
+    for field, (variable, default, smallest, largest) in _BOUNDS.items():
+        raw = env.get(variable, "").strip() or str(default)
+        if not raw.isdigit() or not smallest <= int(raw) <= largest:
+            raise SettingsError(f"{variable} must be a whole number from {smallest} to {largest}")
+        values[field] = int(raw)
+    return values

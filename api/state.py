@@ -8,7 +8,9 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.metrics import Metrics
 from api.settings import Settings
+from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import Community
 from ledger.service import Ledger
@@ -24,6 +26,8 @@ class Services:
     access: Access
     exports: JournalExports
     reports: Reports
+    metrics: Metrics
+    audit: AuditTrail
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
-from ledger import errors
+from ledger import audit, errors
 from ledger.access import (
     TOKEN_PREFIX,
     Credential,
@@ -97,6 +97,9 @@ class Access:
             if credential.revoked_at is not None:
                 return credential
             await uow.repo.mark_credential(community_id, credential_id, revoked_at=now)
+            await uow.repo.append_audit(
+                community_id, audit.event("revoke_credential", None, credential, now)
+            )
             await uow.commit()
         return replace(credential, revoked_at=now)
 
@@ -133,5 +136,8 @@ class Access:
             if member_id is not None and await uow.repo.get_member(community_id, member_id) is None:
                 raise errors.MemberNotFound(f"member {member_id} does not exist")
             await uow.repo.insert_credential(credential, secret_hash(secret))
+            # The trail names the credential, never its secret.
+            event = audit.event(f"issue_{kind}", None, credential, now)
+            await uow.repo.append_audit(community_id, event)
             await uow.commit()
         return credential, secret

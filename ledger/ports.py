@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from ledger.access import Credential
+from ledger.audit import AuditEvent, AuditRecord
 from ledger.model import (
     Account,
     Commodity,
@@ -170,7 +171,20 @@ class CredentialRepository(Protocol):
     ) -> None: ...
 
 
-class Repository(LedgerRepository, CredentialRepository, Protocol):
+class AuditRepository(Protocol):
+    async def append_audit(self, community_id: uuid.UUID, event: AuditEvent) -> None:
+        """Chains ``event`` after the community's last record, in this unit of work."""
+        ...
+
+    async def list_audit(
+        self, community_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> Sequence[AuditRecord]: ...
+    async def audit_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
+        """The last record's seq and hash, as the chain remembers them."""
+        ...
+
+
+class Repository(LedgerRepository, CredentialRepository, AuditRepository, Protocol):
     """Everything one unit of work can read and write."""
 
 

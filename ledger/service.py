@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Final, TypeVar
 
-from ledger import errors, idempotency, rules
+from ledger import audit, errors, idempotency, rules
+from ledger.events import LedgerEvents, NoEvents
 from ledger.model import (
     COMMODITY_CODE_PATTERN,
     HOURS,
@@ -84,11 +85,15 @@ class AccountChange:
 
 
 class Ledger:
-    """Use cases over one database. ``uow`` opens units of work; ``clock`` tells UTC time."""
+    """Use cases over one database. ``uow`` opens units of work; ``clock`` tells UTC time;
+    ``events`` hears of every write that took effect and every idempotent replay."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, events: LedgerEvents | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._events: LedgerEvents = events or NoEvents()
 
     # Communities, commodities, members ------------------------------------------------------
 
@@ -103,6 +108,9 @@ class Ledger:
         async with self._uow(write=True) as uow:
             await uow.repo.insert_community(community)
             await uow.repo.insert_commodity(Commodity(community.id, HOURS, "Hours", 0))
+            await uow.repo.append_audit(
+                community.id, self._audit_event("create_community", None, community)
+            )
             await uow.commit()
         return community
 
@@ -164,19 +172,7 @@ class Ledger:
     ) -> Member:
         """A member and, in the same transaction, their credit-normal ``HOURS`` account
         (limits in minutes)."""
-        require_text("name", name)
-        member_id, now = new_id(), self._clock()
-        spec = NewAccount(
-            code=f"member:{member_id}",
-            name=f"Hours of {name}"[:_NAME_MAX_CHARS],
-            type=AccountType.LIABILITY,
-            commodity=HOURS,
-            member_id=member_id,
-            balance_min=hours_min,
-            balance_max=hours_max,
-        )
-        account = _new_account(community_id, spec, now)
-        member = Member(community_id, member_id, name, account.id, now)
+        member, account = new_member(community_id, name, hours_min, hours_max, self._clock())
 
         async def work(repo: Repository) -> Member:
             _found(await repo.get_community(community_id), community_id)
@@ -442,6 +438,47 @@ class Ledger:
                 accounts = [replace(a, counters=by_account.get(a.id, Counters())) for a in accounts]
         return _trial_balance(accounts, as_of)
 
+    async def import_batch(
+        self,
+        community_id: uuid.UUID,
+        members: Sequence[tuple[Member, Account]],
+        entries: Sequence[NewEntry],
+        progress: Callable[[int], object] = lambda _: None,
+    ) -> list[Entry]:
+        """Writes new members (from :func:`new_member`) and then entries, all in one
+        transaction: every one, or — at the first rule an entry breaks — none. That error's
+        ``context["item"]`` is the failing entry's index. ``progress`` hears of each item."""
+        for index, spec in enumerate(entries):
+            try:
+                rules.check_entry(spec)
+            except errors.LedgerError as exc:
+                exc.context["item"] = index
+                raise
+        written: list[Entry] = []
+        async with self._uow(write=True) as uow:
+            repo = uow.repo
+            _found(await repo.get_community(community_id), community_id)
+            for member, account in members:
+                await repo.insert_member(member)
+                await repo.insert_account(account)
+                await repo.append_audit(
+                    community_id, self._audit_event("import_member", None, member)
+                )
+                progress(1)
+            for index, spec in enumerate(entries):
+                try:
+                    entry = await self._write_entry(repo, community_id, spec, reverses=None)
+                except errors.LedgerError as exc:
+                    exc.context["item"] = index
+                    raise
+                await repo.append_audit(
+                    community_id, self._audit_event("import_entry", None, entry)
+                )
+                written.append(entry)
+                progress(1)
+            await uow.commit()
+        return written
+
     # Internals --------------------------------------------------------------------------------
 
     async def _idempotent(
@@ -464,6 +501,8 @@ class Ledger:
                     community_id, key, fingerprint, self._clock()
                 )
                 if stored is not None:
+                    if stored.fingerprint == fingerprint:
+                        self._events.replayed(operation)
                     return idempotency.replay(stored, fingerprint, result_type)
             try:
                 result = await work(repo)
@@ -479,8 +518,15 @@ class Ledger:
                 await repo.store_idempotency_result(
                     community_id, key, idempotency.encode_result(result)
                 )
+            await repo.append_audit(community_id, self._audit_event(operation, key, result))
             await uow.commit()
+        self._events.written(operation, result)
         return result
+
+    def _audit_event(
+        self, operation: str, key: IdempotencyKey | None, result: object
+    ) -> audit.AuditEvent:
+        return audit.event(operation, None if key is None else key.key, result, self._clock())
 
     async def _write_entry(
         self,
@@ -548,6 +594,29 @@ class Ledger:
         if entry is None:
             raise errors.EntryNotFound(f"entry {entry_id} does not exist")
         return entry
+
+
+def new_member(
+    community_id: uuid.UUID,
+    name: str,
+    hours_min: int | None,
+    hours_max: int | None,
+    now: datetime,
+) -> tuple[Member, Account]:
+    """A member and their credit-normal ``HOURS`` account (limits in minutes), not yet stored."""
+    require_text("name", name)
+    member_id = new_id()
+    spec = NewAccount(
+        code=f"member:{member_id}",
+        name=f"Hours of {name}"[:_NAME_MAX_CHARS],
+        type=AccountType.LIABILITY,
+        commodity=HOURS,
+        member_id=member_id,
+        balance_min=hours_min,
+        balance_max=hours_max,
+    )
+    account = _new_account(community_id, spec, now)
+    return Member(community_id, member_id, name, account.id, now), account
 
 
 def _check_page_size(limit: int) -> None:

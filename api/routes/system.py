@@ -1,4 +1,4 @@
-"""Liveness and readiness, outside the API prefix and without authentication."""
+"""Liveness, readiness and metrics, outside the API prefix and without authentication."""
 
 from __future__ import annotations
 
@@ -72,3 +72,31 @@ async def ready(request: Request[Any, Any, Any]) -> Response[Health]:
             headers={"Retry-After": "5"},
         )
     return Response(Health(status="ok", database="ok"), status_code=HTTP_200_OK)
+
+
+_METRICS_EXAMPLE = """# HELP commons_ledger_entries_posted_total Entries that became posted
+# TYPE commons_ledger_entries_posted_total counter
+commons_ledger_entries_posted_total 42.0
+"""
+
+
+@get(
+    "/metrics",
+    summary="Metrics in the Prometheus text format",
+    description="Request counts and latencies by route, entries posted, idempotent replays, "
+    "rejected writes by code and database pool use (see docs/operations.md).",
+    exclude_from_auth=True,
+    tags=["system"],
+    responses={
+        200: ResponseSpec(
+            str,
+            description="The Prometheus text exposition format",
+            media_type="text/plain",
+            generate_examples=False,
+            examples=[Example(summary="a counter", value=_METRICS_EXAMPLE)],
+        )
+    },
+)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    body, content_type = Services.of(request).metrics.exposition()
+    return Response(body, media_type=content_type)

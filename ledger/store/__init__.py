@@ -1,6 +1,6 @@
 """Persistence of the ledger: SQLAlchemy Core tables, repository, unit of work, engines."""
 
-from ledger.store.engine import create_engine
+from ledger.store.engine import DatabaseTimeouts, create_engine
 from ledger.store.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
-__all__ = ["SqlUnitOfWork", "SqlUnitOfWorkFactory", "create_engine"]
+__all__ = ["DatabaseTimeouts", "SqlUnitOfWork", "SqlUnitOfWorkFactory", "create_engine"]

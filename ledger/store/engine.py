@@ -7,10 +7,13 @@ lock first and fail with "database is locked" when upgrading it, which no timeou
 Read-only units of work keep a deferred ``BEGIN`` so that readers never wait for writers.
 
 PostgreSQL (asyncpg) runs at READ COMMITTED; writers serialise on row locks (see the repository).
+Its connections carry bounds (:class:`DatabaseTimeouts`) so that no request waits without end for
+the network, the pool, a lock or a slow statement.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -18,27 +21,75 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite writer waits for the write lock before failing."""
+"""How long a SQLite writer waits for another process's write lock before failing, unless
+:class:`DatabaseTimeouts` says otherwise."""
 WRITE_OPTION = "commons_ledger_write"
 """Execution option set on a connection whose transaction will write."""
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for ``url`` (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``)."""
+CLIENT_GRACE_S = 2.0
+"""How much longer than the server's statement bound the client waits for an answer: past it the
+server itself is unreachable (a network partition), and the connection is given up."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTimeouts:
+    """Bounds on every PostgreSQL connection of an engine; 0 turns a server-side bound off."""
+
+    statement_ms: int = 15_000
+    """The server cancels a statement that runs longer (SQLSTATE 57014)."""
+    lock_ms: int = 3_000
+    """The server stops waiting for a lock after this long (SQLSTATE 55P03); on SQLite, the busy
+    timeout (then "database is locked")."""
+    connect_s: int = 5
+    """Opening a connection, the TCP and start-up handshake included."""
+    pool_s: int = 5
+    """Waiting for a free connection of the pool."""
+
+    def postgres_options(self) -> dict[str, Any]:
+        # Session settings travel in the start-up packet: no extra round trip per transaction,
+        # unlike a ``SET LOCAL`` at each BEGIN, and they hold for every statement on the
+        # connection.
+        server_settings = {
+            "statement_timeout": str(self.statement_ms),
+            "lock_timeout": str(self.lock_ms),
+        }
+        connect_args: dict[str, Any] = {
+            "timeout": self.connect_s,
+            "server_settings": server_settings,
+        }
+        if self.statement_ms:
+            connect_args["command_timeout"] = self.statement_ms / 1000 + CLIENT_GRACE_S
+        return {"connect_args": connect_args, "pool_timeout": self.pool_s}
+
+
+def create_engine(
+    url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine for ``url`` (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``).
+
+    On PostgreSQL, ``timeouts`` bounds each connection (the service passes its settings; tools
+    such as migrations run without server-side bounds)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, **kwargs)
+        # SQLite's only bound is on waiting for another process's write lock.
+        busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
+        return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 5)
+        # A connection broken by a database restart is noticed at checkout and replaced, so
+        # the service recovers without a restart of its own.
         kwargs.setdefault("pool_pre_ping", True)
+        if timeouts is not None:
+            kwargs = timeouts.postgres_options() | kwargs
         return create_async_engine(url, **kwargs)
     raise ValueError(
         f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg"
     )
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -46,7 +97,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Hand transaction control to us: the driver's own implicit BEGIN is deferred.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,3 +37,11 @@ async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
     async with engine.connect() as connection:
         await connection.run_sync(run)
         await connection.commit()
+
+
+def head_revision() -> str:
+    """The newest revision of the history this code ships (what ``upgrade`` brings a database
+    to)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migration history is empty"
+    return head

@@ -30,6 +30,7 @@ from ledger.model import (
     StatementLine,
 )
 from ledger.ports import StoredOutcome
+from ledger.store.audit import SqlAuditStore
 from ledger.store.tables import (
     accounts,
     commodities,
@@ -44,7 +45,7 @@ from ledger.store.tables import (
 _COUNTER_COLUMNS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 
 
-class SqlRepository:
+class SqlRepository(SqlAuditStore):
     """The ledger's repository over one connection inside one transaction."""
 
     def __init__(self, connection: AsyncConnection) -> None:

@@ -242,3 +242,33 @@ report_snapshots = sa.Table(
     # One snapshot per report and period: taking it again never overwrites it.
     sa.UniqueConstraint("community_id", "report", "period_start", "period_end"),
 )
+
+# The audit trail (ledger.audit): one append-only, hash-chained record per write that took
+# effect, and per community the chain's head, which every append locks and advances, so records
+# are numbered without gaps also under concurrent writers. Both engines refuse UPDATE and DELETE
+# of records (triggers in the migration).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, doc="1, 2, 3 … per community."),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("operation", sa.String(40), nullable=False),
+    sa.Column("actor_kind", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(64), nullable=True, doc="The credential's id."),
+    sa.Column("member_id", Id, nullable=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
+    sa.Column("result_ids", Json, nullable=False, doc="Ids of what the write produced."),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, doc="SHA-256 (hex), see ledger.audit."),
+)
+
+audit_heads = sa.Table(
+    "audit_heads",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, doc="The last record's seq."),
+    sa.Column("hash", sa.String(64), nullable=False, doc="The last record's hash."),
+)

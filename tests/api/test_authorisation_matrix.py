@@ -141,6 +141,7 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
         _expect(200, member=403),
     ),
     ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
+    ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
 ]
 
 

@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -202,7 +203,7 @@ async def run_workload(
     report = Report(label, dialect, repository_class.__name__, workload)
     per_engine = math.ceil(workload.workers / workload.engines)
     # Each writer sends at most two requests at once; the pool must never make them queue.
-    engine_options = (
+    engine_options: dict[str, Any] = (
         {"pool_size": 2 * per_engine + 1, "max_overflow": 2} if dialect == "postgresql" else {}
     )
     engines = [create_engine(engine_url, **engine_options) for _ in range(workload.engines)]

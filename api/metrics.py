@@ -1,0 +1,172 @@
+"""Prometheus metrics of one application, served as text at ``GET /metrics``.
+
+- ``commons_ledger_http_requests_total{method,route,status}`` and
+  ``commons_ledger_http_request_duration_seconds{method,route}``: per route *template*
+  (``/api/v1/communities/{slug}/transfers``), so that ids never multiply the series;
+- ``commons_ledger_entries_posted_total``: entries that became posted (new posted entries,
+  completed pending ones, reversals), counted after their commit;
+- ``commons_ledger_writes_total{operation}``: idempotent writes that took effect, by use case;
+- ``commons_ledger_idempotent_replays_total{operation}``: retries answered from their
+  idempotency key, without a second effect;
+- ``commons_ledger_rejected_writes_total{code}``: write requests (POST, PUT, PATCH, DELETE)
+  answered with a problem, by its stable ``code`` (``limit_exceeded``, ``unauthorized`` …);
+- ``commons_ledger_db_pool_connections{state}`` (``checked_out``, ``idle``, ``overflow``) and
+  ``commons_ledger_db_pool_size``: read from the engine's pool at each scrape.
+
+Every application has a registry of its own (several may live in one test process). The request
+metrics are taken in the ``before_send`` hook, which sees every response — also those that
+middleware such as authentication answer by raising — with a start time a middleware stamps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, Final
+
+import msgspec
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger.model import Entry, EntryStatus
+
+METRICS_PATH: Final = "/metrics"
+_STATE_KEY: Final = "commons_ledger_metrics"
+_WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_PROBLEM: Final = b"application/problem+json"
+_LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class _Problem(msgspec.Struct):
+    code: str = "unknown"
+
+
+class _PoolCollector(Collector):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        pool: Any = self._engine.pool
+        states = GaugeMetricFamily(
+            "commons_ledger_db_pool_connections",
+            "Database connections of the pool, by state",
+            labels=["state"],
+        )
+        for state, read in (
+            ("checked_out", "checkedout"),
+            ("idle", "checkedin"),
+            ("overflow", "overflow"),
+        ):
+            reader = getattr(pool, read, None)
+            if reader is not None:
+                states.add_metric([state], max(float(reader()), 0.0))
+        yield states
+        size = getattr(pool, "size", None)
+        if size is not None:
+            yield GaugeMetricFamily(
+                "commons_ledger_db_pool_size", "Connections the pool keeps open", value=size()
+            )
+
+
+class Metrics:
+    """The metrics of one application; also the ledger's events observer."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "commons_ledger_http_requests",
+            "HTTP requests answered, by method, route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "commons_ledger_http_request_duration_seconds",
+            "Time to the end of the response, by method and route template",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.entries_posted = Counter(
+            "commons_ledger_entries_posted", "Entries that became posted", registry=self.registry
+        )
+        self.writes = Counter(
+            "commons_ledger_writes",
+            "Writes that took effect, by use case",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "commons_ledger_idempotent_replays",
+            "Retries answered from their idempotency key, without a second effect",
+            ["operation"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "commons_ledger_rejected_writes",
+            "Write requests answered with a problem, by its code",
+            ["code"],
+            registry=self.registry,
+        )
+        self.registry.register(_PoolCollector(engine))
+
+    # Ledger events --------------------------------------------------------------------------
+
+    def written(self, operation: str, result: object) -> None:
+        self.writes.labels(operation).inc()
+        if isinstance(result, Entry) and result.status is EntryStatus.POSTED:
+            self.entries_posted.inc()
+
+    def replayed(self, operation: str) -> None:
+        self.replays.labels(operation).inc()
+
+    # HTTP -----------------------------------------------------------------------------------
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The Prometheus text format and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    def middleware(self, app: Any) -> Any:
+        """An ASGI middleware that stamps when a routed request began."""
+
+        async def stamp(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                scope.setdefault("state", {})[_STATE_KEY] = {"started": time.perf_counter()}
+            await app(scope, receive, send)
+
+        return stamp
+
+    async def before_send(self, message: Any, scope: Any) -> None:
+        """Counts the response when its start goes out (latency when its last part does)."""
+        tracked = scope.get("state", {}).get(_STATE_KEY)
+        route = scope.get("path_template")
+        if tracked is None or route is None or route == METRICS_PATH:
+            return
+        method = scope.get("method", "")
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+            tracked["status"] = status
+            self.requests.labels(method, route, str(status)).inc()
+            headers = dict(message.get("headers", []))
+            tracked["problem"] = (
+                method in _WRITE_METHODS
+                and status >= 400
+                and headers.get(b"content-type", b"").startswith(_PROBLEM)
+            )
+            tracked["body"] = b""
+        elif message["type"] == "http.response.body":
+            if tracked.get("problem"):
+                tracked["body"] += message.get("body", b"")
+            if not message.get("more_body", False):
+                self._finish(tracked, method, route)
+
+    def _finish(self, tracked: dict[str, Any], method: str, route: str) -> None:
+        self.latency.labels(method, route).observe(time.perf_counter() - tracked["started"])
+        if tracked.pop("problem", False):
+            try:
+                code = msgspec.json.decode(tracked.pop("body"), type=_Problem).code
+            except msgspec.DecodeError:
+                code = "unknown"
+            self.rejected.labels(code).inc()

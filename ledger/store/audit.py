@@ -1,0 +1,118 @@
+"""SQL of the audit trail: appending to a community's chain and reading it back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger import audit
+from ledger.store.tables import audit_heads, audit_log
+
+
+class SqlAuditStore:
+    """Mixed into the repository: the audit trail's reads and writes on its connection."""
+
+    _conn: AsyncConnection
+    _dialect: str
+
+    async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None:
+        """Adds ``event`` after the chain's head, which stays locked until the transaction ends:
+        appends of one community queue here, so their numbers never collide or leave a gap.
+        Taken as the write's last step, and followed by one statement only, the lock is held
+        for little more than the commit."""
+        head = await self._lock_head(community_id)
+        if head is None:
+            # The community's first record: make its head, then lock it like any other.
+            insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+            await self._conn.execute(
+                insert(audit_heads)
+                .values(community_id=community_id, seq=0, hash=audit.GENESIS_HASH)
+                .on_conflict_do_nothing()
+            )
+            head = await self._lock_head(community_id)
+            assert head is not None
+        record = audit.chain(community_id, head[0] + 1, head[1], event)
+        advance = (
+            sa.update(audit_heads)
+            .where(audit_heads.c.community_id == community_id)
+            .values(seq=record.seq, hash=record.hash)
+        )
+        append = sa.insert(audit_log).values(**_row(record))
+        if self._dialect == "postgresql":
+            # One round trip: a data-modifying CTE runs with the statement it is attached to.
+            await self._conn.execute(append.add_cte(advance.cte("advance")))
+        else:
+            await self._conn.execute(advance)
+            await self._conn.execute(append)
+
+    async def _lock_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
+        row = (
+            await self._conn.execute(
+                sa.select(audit_heads.c.seq, audit_heads.c.hash)
+                .where(audit_heads.c.community_id == community_id)
+                .with_for_update()
+            )
+        ).first()
+        return None if row is None else (row.seq, row.hash)
+
+    async def list_audit(
+        self, community_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> Sequence[audit.AuditRecord]:
+        rows = await self._conn.execute(
+            sa.select(audit_log)
+            .where(audit_log.c.community_id == community_id, audit_log.c.seq > after_seq)
+            .order_by(audit_log.c.seq)
+            .limit(limit)
+        )
+        return [_record(row._mapping) for row in rows]
+
+    async def audit_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
+        row = (
+            await self._conn.execute(
+                sa.select(audit_heads.c.seq, audit_heads.c.hash).where(
+                    audit_heads.c.community_id == community_id
+                )
+            )
+        ).first()
+        return None if row is None else (row.seq, row.hash)
+
+
+def _row(record: audit.AuditRecord) -> dict[str, Any]:
+    return {
+        "community_id": record.community_id,
+        "seq": record.seq,
+        "recorded_at": record.recorded_at,
+        "operation": record.operation,
+        "actor_kind": record.actor_kind,
+        "actor_id": record.actor_id,
+        "member_id": record.member_id,
+        "role": record.role,
+        "request_id": record.request_id,
+        "idempotency_key": record.idempotency_key,
+        "result_ids": list(record.result_ids),
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def _record(row: Any) -> audit.AuditRecord:
+    return audit.AuditRecord(
+        community_id=row["community_id"],
+        seq=row["seq"],
+        recorded_at=row["recorded_at"],
+        operation=row["operation"],
+        actor_kind=row["actor_kind"],
+        actor_id=row["actor_id"],
+        member_id=row["member_id"],
+        role=row["role"],
+        request_id=row["request_id"],
+        idempotency_key=row["idempotency_key"],
+        result_ids=tuple(row["result_ids"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )

@@ -1,0 +1,37 @@
+"""The database bounds come from the environment, each checked with one line naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import Settings, SettingsError
+
+
+def test_database_bounds_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "COMMONS_LEDGER_STATEMENT_TIMEOUT_MS": "2500",
+            "COMMONS_LEDGER_LOCK_TIMEOUT_MS": "0",
+            "COMMONS_LEDGER_CONNECT_TIMEOUT_S": "3",
+            "COMMONS_LEDGER_POOL_TIMEOUT_S": "7",
+        }
+    )
+    assert (settings.statement_timeout_ms, settings.lock_timeout_ms) == (2500, 0)
+    assert (settings.connect_timeout_s, settings.pool_timeout_s) == (3, 7)
+    defaults = Settings.from_env({})
+    assert defaults == Settings()
+    assert (defaults.statement_timeout_ms, defaults.lock_timeout_ms) == (15_000, 3_000)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("COMMONS_LEDGER_STATEMENT_TIMEOUT_MS", "-1"),
+        ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", "1.5"),
+        ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", "0"),
+        ("COMMONS_LEDGER_POOL_TIMEOUT_S", "100000"),
+    ],
+)
+def test_a_bad_bound_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})

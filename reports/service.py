@@ -10,7 +10,7 @@ from typing import Protocol
 
 import msgspec
 
-from ledger import errors
+from ledger import audit, errors
 from ledger.model import Community, new_id
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
@@ -28,7 +28,14 @@ def _utc_now() -> datetime:
 
 
 class Unit(HasConnection, Protocol):
+    @property
+    def repo(self) -> AuditLog: ...
+
     async def commit(self) -> None: ...
+
+
+class AuditLog(Protocol):
+    async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None: ...
 
 
 class Units(Protocol):
@@ -63,6 +70,8 @@ class Reports:
                 uow.connection, community.id, row, msgspec.json.encode(report)
             ):
                 raise SnapshotExists(f"the period {period.label} has a snapshot already")
+            event = audit.event("take_snapshot", None, row, self._clock())
+            await uow.repo.append_audit(community.id, event)
             await uow.commit()
         return row
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import errors
+from ledger.audit_trail import AuditTrail
 from ledger.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from reports.errors import SnapshotExists, SnapshotNotFound
@@ -39,6 +40,8 @@ async def test_a_snapshot_is_taken_once_and_read_back_unchanged(engine: AsyncEng
     live = await reports.sustainability(books.community, q3)
     taken = await reports.take_snapshot(books.community, q3)
     assert (taken.period_start, taken.period_end) == (q3.start, q3.end)
+    *_, recorded = await AuditTrail(units).records(books.community.id, limit=1000)
+    assert (recorded.operation, recorded.result_ids) == ("take_snapshot", (str(taken.id),))
     assert taken.fingerprint == live.fingerprint
     with pytest.raises(SnapshotExists):
         await reports.take_snapshot(books.community, q3)

@@ -19,6 +19,8 @@ from api.routes import accounts, books, communities, entries, exchanges, members
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
+from api.web import WEB_PATHS, web_app_config
+from api.web.settings import WebSettings
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
@@ -35,9 +37,12 @@ _COMMUNITY_HANDLERS = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, web_settings: WebSettings | None = None
+) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
+    web = web_app_config(web_settings)
     configure_logging()
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
@@ -62,16 +67,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=reject_lax_json,
     )
     return Litestar(
-        route_handlers=[system.health, system.ready, api],
+        route_handlers=[system.health, system.ready, api, web.router],
         middleware=[
             RequestLogMiddleware,
             *rate_limit_middleware(settings),
-            DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
+            DefineMiddleware(
+                BearerAuthentication, exclude=["^/schema", "^/health", "^/ready", *WEB_PATHS]
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_request_id],
         lifespan=[lifespan],
-        state=State({"services": services}),
+        state=State({"services": services, "web": web.state}),
+        template_config=web.template_config,
+        csrf_config=web.csrf_config,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template

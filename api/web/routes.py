@@ -10,10 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -82,7 +84,9 @@ async def home(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/sign-in", include_in_schema=False)
-async def sign_in_form(request: Request[Any, Any, Any], token: str = "") -> Template:
+async def sign_in_form(
+    request: Request[Any, Any, Any], token: Annotated[str, QueryParameter(max_length=400)] = ""
+) -> Template:
     """A link ``/sign-in?token=…`` fills the form in; the member taps once to sign in (a POST,
     so that link previews and prefetching sign nobody in)."""
     return page(request, "sign_in.html", {"token": token[:200], "error": None})
@@ -110,7 +114,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @post("/sign-out", include_in_schema=False, status_code=303)
-async def sign_out(request: Request[Any, Any, Any], viewer: Viewer) -> Redirect:
+async def sign_out(request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Redirect:
     await Services.of(request).access.revoke(viewer.community.id, viewer.session_id)
     redirect = Redirect("/", status_code=303)
     end_session_cookie(redirect)
@@ -134,12 +138,16 @@ async def _exchanges_page(
 
 
 @get("/exchanges", include_in_schema=False)
-async def exchanges_page(request: Request[Any, Any, Any], viewer: Viewer) -> Template:
+async def exchanges_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Template:
     return await _exchanges_page(request, viewer, HelpForm())
 
 
 @post("/exchanges", include_in_schema=False, status_code=303)
-async def record_help(request: Request[Any, Any, Any], viewer: Viewer) -> Response[Any]:
+async def record_help(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Response[Any]:
     services = Services.of(request)
     form = HelpForm.of({k: str(v) for k, v in (await request.form()).items()})
     directory = await MemberOverview(services.ledger).directory(viewer.community.id)
@@ -185,7 +193,9 @@ async def _answer(
 
 @post("/exchanges/{exchange_id:uuid}/confirm", include_in_schema=False, status_code=303)
 async def confirm(
-    request: Request[Any, Any, Any], viewer: Viewer, exchange_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
     use_cases = await _answer(request, viewer, exchange_id)
     await use_cases.confirm(viewer.community.id, exchange_id)
@@ -194,7 +204,9 @@ async def confirm(
 
 @post("/exchanges/{exchange_id:uuid}/decline", include_in_schema=False, status_code=303)
 async def decline(
-    request: Request[Any, Any, Any], viewer: Viewer, exchange_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
     use_cases = await _answer(request, viewer, exchange_id)
     await use_cases.decline(viewer.community.id, exchange_id)
@@ -202,7 +214,9 @@ async def decline(
 
 
 @get("/community", include_in_schema=False)
-async def community_page(request: Request[Any, Any, Any], viewer: Viewer) -> Template:
+async def community_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Template:
     month = await views.community(Services.of(request), viewer, _today())
     return page(request, "community.html", {"viewer": viewer, "month": month})
 

@@ -45,10 +45,6 @@ class DirectoryEntry:
     name: str
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 def in_month(exchange: Exchange, day: date) -> bool:
     effective = exchange.effective_date
     return (effective.year, effective.month) == (day.year, day.month)

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -97,7 +98,10 @@ class WebAppConfig:
 def web_app_config(settings: WebSettings | None = None) -> WebAppConfig:
     settings = settings or WebSettings.from_env()
     static = create_static_files_router(
-        path="/web-static", directories=[_HERE / "static"], include_in_schema=False
+        path="/web-static",
+        directories=[_HERE / "static"],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
     )
     router = Router(
         path="/",

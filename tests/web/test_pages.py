@@ -3,8 +3,10 @@ CSRF, escaping, the record form's messages, who may answer an exchange, and lang
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from datetime import timedelta
 from html import unescape
 
 from litestar import Litestar
@@ -17,7 +19,8 @@ from api.web.session import SESSION_COOKIE
 from ledger.access import Scope
 from ledger.credentials import Access
 from ledger.exchanges import Exchanges, ExchangeStatus
-from ledger.service import Ledger
+from ledger.model import AccountType, NewEntry, PostingSpec
+from ledger.service import Ledger, NewAccount, utc_now
 from tests.web.conftest import SIGN_INS_PER_MINUTE, People, csrf_of, post_form, sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -298,3 +301,50 @@ async def test_the_language_follows_accept_language(web: Client, people: People)
     assert "Deine Stunden" in home and "Du kannst noch 10 Std. Hilfe erhalten." in home
     english = await web.get("/", headers={"Accept-Language": "de;q=0.5, en;q=0.9"})
     assert '<html lang="en">' in english.text and "Your hours" in english.text
+
+
+async def test_money_and_goods_balances_show_beside_the_hours(
+    web: Client, people: People, ledger: Ledger
+) -> None:
+    await ledger.add_commodity(people.community.id, "EUR", "Euro", 2)
+    await ledger.add_commodity(people.community.id, "EGGS", "Eggs", 0)
+    shares = await ledger.open_account(
+        people.community.id,
+        NewAccount("Ann:Shares", "Ann's shares", AccountType.LIABILITY, "EUR", people.ann.id),
+    )
+    eggs = await ledger.open_account(
+        people.community.id,
+        NewAccount("Ann:Eggs", "Eggs owed to Ann", AccountType.LIABILITY, "EGGS", people.ann.id),
+    )
+    bank = await ledger.open_account(
+        people.community.id, NewAccount("Bank", "Bank", AccountType.ASSET, "EUR")
+    )
+    pantry = await ledger.open_account(
+        people.community.id, NewAccount("Pantry", "Pantry", AccountType.ASSET, "EGGS")
+    )
+    for debit, credit, amount in ((bank, shares, 1250), (pantry, eggs, 12)):
+        postings = (PostingSpec(debit.id, amount), PostingSpec(credit.id, -amount))
+        await ledger.post_entry(people.community.id, NewEntry(postings, "in"))
+    await sign_in(web, people.tokens["Ann"])
+    home = text_of((await web.get("/")).text)
+    assert "Ann's shares 12.50 EUR" in home
+    assert "Eggs owed to Ann 12 EGGS" in home
+    assert "Bank" not in home and "Pantry" not in home, "only the member's own accounts"
+    await sign_in(web, people.tokens["Bob"])
+    assert "Other balances" not in (await web.get("/")).text
+
+
+async def test_an_expired_session_signs_nobody_in(
+    web: Client, people: People, access: Access
+) -> None:
+    _, secret = await access.issue_member_token(
+        people.community.id,
+        people.ann.id,
+        "web session",
+        expires_at=utc_now() + timedelta(seconds=1),
+    )
+    web.cookies.set(SESSION_COOKIE, secret)
+    assert (await web.get("/exchanges", follow_redirects=False)).status_code == 200
+    await asyncio.sleep(1.2)
+    expired = await web.get("/exchanges", follow_redirects=False)
+    assert (expired.status_code, expired.headers["location"]) == (303, "/sign-in")

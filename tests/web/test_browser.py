@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from api.app import create_app
 from api.demo import seed_demo
@@ -160,7 +160,12 @@ def _exchange_status(demo: Demo, description: str) -> ExchangeStatus:
 def test_a_member_signs_in_answers_records_and_signs_out(demo: Demo, browser: Browser) -> None:
     page = browser.new_page(locale="en-GB")
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def note_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note_dialog)
 
     page.goto(f"{demo.url}/sign-in?token={demo.ann_token}")
     page.get_by_role("button", name="Sign in").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from datetime import timedelta
 from html import unescape
@@ -120,6 +121,9 @@ async def test_signing_out_ends_the_session_on_the_server(web: Client, people: P
 
 
 async def test_sign_in_attempts_are_rate_limited(web: Client) -> None:
+    # The throttle counts per minute of the monotonic clock: start well inside one.
+    if time.monotonic() % 60 > 50:
+        await asyncio.sleep(61 - time.monotonic() % 60)
     statuses = []
     for _ in range(SIGN_INS_PER_MINUTE + 1):
         form = await web.get("/sign-in")

@@ -30,6 +30,8 @@ from api.routes import reports as report_routes
 from api.settings import Settings
 from api.state import Services
 from api.strict_body import reject_lax_json
+from api.web import WEB_PATHS, web_app_config
+from api.web.settings import WebSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.service import Ledger
@@ -52,9 +54,12 @@ _COMMUNITY_HANDLERS = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, web_settings: WebSettings | None = None
+) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
+    web = web_app_config(web_settings)
     configure_logging()
     engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
@@ -90,20 +95,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=reject_lax_json,
     )
     app = Litestar(
-        route_handlers=[system.health, system.ready, system.metrics, api],
+        route_handlers=[system.health, system.ready, system.metrics, api, web.router],
         middleware=[
             RequestLogMiddleware,
             metrics.middleware,
             *rate_limit_middleware(settings),
             DefineMiddleware(
-                BearerAuthentication, exclude=["^/schema", "^/health", "^/ready", "^/metrics"]
+                BearerAuthentication,
+                exclude=["^/schema", "^/health", "^/ready", "^/metrics", *WEB_PATHS],
             ),
             AuditContextMiddleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_request_id, complete_allow_header, metrics.before_send],
         lifespan=[lifespan],
-        state=State({"services": services}),
+        state=State({"services": services, "web": web.state}),
+        template_config=web.template_config,
+        csrf_config=web.csrf_config,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )

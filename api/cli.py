@@ -19,6 +19,7 @@ from api import report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
+from api.web.settings import WebSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
@@ -137,6 +138,9 @@ async def _demo(settings: Settings, url: str) -> None:
     _say(f"Treasurer key (all scopes but admin): {tokens.treasurer}")
     for name, token in tokens.members:
         _say(f"Member token of {name}: {token}")
+    _say(f"Member page: {url}/ (sign in with a member token, or open a link below)")
+    for name, token in tokens.members:
+        _say(f"Sign-in link of {name}: {url}/sign-in?token={token}")
     _say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
 
 
@@ -311,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        web_settings = WebSettings.from_env()
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2
@@ -342,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, web_settings),
             host=arguments.host,
             port=arguments.port,
             access_log=False,

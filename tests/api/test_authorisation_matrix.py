@@ -225,3 +225,25 @@ async def test_writes(client: Client) -> None:
             if response.status_code != expected:
                 wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
     assert wrong == []
+
+
+# The member page (api/web) -------------------------------------------------------------------
+
+
+async def test_the_member_page_and_the_api_do_not_share_credentials(client: Client) -> None:
+    """A bearer token of any caller opens no member page (they need a session cookie), and a
+    member page session opens nothing in the JSON API (it needs a bearer token)."""
+    from tests.web.conftest import sign_in  # noqa: PLC0415 - keeps this block self-contained
+
+    world = await _world(client)
+    for caller, headers in world.headers.items():
+        for path in ("/exchanges", "/community"):
+            response = await client.get(path, headers=headers, follow_redirects=False)
+            assert (response.status_code, response.headers.get("location")) == (
+                303,
+                "/sign-in",
+            ), (caller, path)
+    await sign_in(client, world.tenant.ann_token["Authorization"].removeprefix("Bearer "))
+    assert (await client.get("/exchanges")).status_code == 200
+    api = await client.get(f"{world.tenant.base}/accounts")
+    assert api.status_code == 401

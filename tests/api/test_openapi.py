@@ -17,6 +17,7 @@ from api.app import create_app
 from api.errors import STATUS_BY_CODE
 from api.openapi import EXAMPLE_DETAILS
 from api.settings import Settings
+from api.web import WEB_PATHS
 from tests.api.conftest import ADMIN_TOKEN
 from tests.databases import sqlite_url
 
@@ -123,6 +124,8 @@ def test_every_registered_route_is_documented(app: Litestar, document: Doc) -> N
         (method, route.path_format)
         for route in app.routes
         if not route.path_format.startswith("/schema")
+        # The member page's HTML routes are no part of the API document.
+        and not re.match("|".join(WEB_PATHS), route.path_format)
         for method in getattr(route, "methods", ())
         if method in _HTTP_METHODS
     }

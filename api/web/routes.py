@@ -1,0 +1,234 @@
+"""The member page's routes: thin handlers from forms to use cases and back to templates.
+
+A member here may do exactly what their member token may do in the JSON API: see their own
+hours and exchanges, record help they gave, confirm or decline help they received (any other
+exchange answers 404), and read community-level summaries and the names of their community.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, Final
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from litestar.status_codes import (
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
+
+from api.state import Services
+from api.web import views
+from api.web.forms import HelpForm, HelpRecord, parse_help
+from api.web.i18n import N_, Translator, choose_language
+from api.web.session import (
+    Viewer,
+    end_session_cookie,
+    member_of_token,
+    session_cookie,
+    start_session,
+    viewer_or_none,
+)
+from api.web.settings import WebSettings
+from api.web.throttle import Throttle
+from ledger import errors
+from ledger.exchanges import Exchanges
+from ledger.member_overview import MemberOverview
+from ledger.service import utc_now
+
+LIMIT_MESSAGE: Final = N_(
+    "That is more time than your limits or theirs allow. Record less, or ask a steward."
+)
+DONE_MESSAGES: Final = {
+    "recorded": N_("Thank you! Your help is recorded and waits for the other member to confirm."),
+    "confirmed": N_("Confirmed. The hours have moved."),
+    "declined": N_("Declined. Nothing has moved."),
+}
+
+
+def page(
+    request: Request[Any, Any, Any],
+    name: str,
+    context: Mapping[str, object],
+    status_code: int = 200,
+) -> Template:
+    translator = Translator(choose_language(request.headers.get("accept-language")))
+    return Template(
+        template_name=name,
+        context={**translator.template_globals(), **context},
+        status_code=status_code,
+    )
+
+
+def _today() -> date:
+    return utc_now().date()
+
+
+def _web(request: Request[Any, Any, Any]) -> tuple[Services, WebSettings, Throttle]:
+    web = request.app.state.web
+    assert isinstance(web, tuple)
+    return Services.of(request), web[0], web[1]
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    viewer = await viewer_or_none(request)
+    if viewer is None:
+        return page(request, "sign_in.html", {"token": "", "error": None})
+    hours, others = await views.home(Services.of(request), viewer, _today())
+    return page(request, "home.html", {"viewer": viewer, "hours": hours, "others": others})
+
+
+@get("/sign-in", include_in_schema=False)
+async def sign_in_form(
+    request: Request[Any, Any, Any], token: Annotated[str, QueryParameter(max_length=400)] = ""
+) -> Template:
+    """A link ``/sign-in?token=…`` fills the form in; the member taps once to sign in (a POST,
+    so that link previews and prefetching sign nobody in)."""
+    return page(request, "sign_in.html", {"token": token[:200], "error": None})
+
+
+@post("/sign-in", include_in_schema=False, status_code=303)
+async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
+    services, settings, throttle = _web(request)
+    address = request.client.host if request.client else "unknown"
+    if not throttle.allow(address):
+        message = N_("Too many attempts. Wait a minute, then try again.")
+        response = page(request, "sign_in.html", {"token": "", "error": message}, 429)
+        response.headers["Retry-After"] = str(throttle.seconds_left())
+        return response
+    form = await request.form()
+    token = str(form.get("token", ""))
+    principal = await member_of_token(services, token) if token.strip() else None
+    if principal is None:
+        message = N_("That code is unknown, expired or withdrawn. Ask a steward for a new one.")
+        return page(request, "sign_in.html", {"token": "", "error": message}, 401)
+    secret = await start_session(services, principal, settings.session_ttl)
+    redirect = Redirect("/", status_code=303)
+    redirect.cookies.append(session_cookie(request, secret, settings.session_ttl))
+    return redirect
+
+
+@post("/sign-out", include_in_schema=False, status_code=303)
+async def sign_out(request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Redirect:
+    await Services.of(request).access.revoke(viewer.community.id, viewer.session_id)
+    redirect = Redirect("/", status_code=303)
+    end_session_cookie(redirect)
+    return redirect
+
+
+async def _exchanges_page(
+    request: Request[Any, Any, Any], viewer: Viewer, form: HelpForm, status_code: int = 200
+) -> Template:
+    recent, to_answer, others = await views.exchanges(Services.of(request), viewer)
+    done = DONE_MESSAGES.get(request.query_params.get("done", ""))
+    context = {
+        "viewer": viewer,
+        "recent": recent,
+        "to_answer": to_answer,
+        "others": others,
+        "form": form,
+        "done": done,
+    }
+    return page(request, "exchanges.html", context, status_code)
+
+
+@get("/exchanges", include_in_schema=False)
+async def exchanges_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Template:
+    return await _exchanges_page(request, viewer, HelpForm())
+
+
+@post("/exchanges", include_in_schema=False, status_code=303)
+async def record_help(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Response[Any]:
+    services = Services.of(request)
+    form = HelpForm.of({k: str(v) for k, v in (await request.form()).items()})
+    directory = await MemberOverview(services.ledger).directory(viewer.community.id)
+    members = {e.member_id: e.name for e in directory if e.member_id != viewer.member.id}
+    parsed = parse_help(form, members)
+    if isinstance(parsed, HelpForm):
+        return await _exchanges_page(request, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
+    try:
+        await _record(services, viewer, parsed)
+    except errors.LimitExceeded:
+        refused = HelpForm(
+            form.receiver,
+            form.hours,
+            form.minutes,
+            form.description,
+            {"duration": LIMIT_MESSAGE},
+        )
+        return await _exchanges_page(request, viewer, refused, HTTP_422_UNPROCESSABLE_ENTITY)
+    return Redirect("/exchanges?done=recorded", status_code=303)
+
+
+async def _record(services: Services, viewer: Viewer, record: HelpRecord) -> None:
+    await Exchanges(services.ledger).record(
+        viewer.community.id,
+        provider_id=viewer.member.id,
+        receiver_id=record.receiver_id,
+        minutes=record.minutes,
+        description=record.description,
+    )
+
+
+async def _answer(
+    request: Request[Any, Any, Any], viewer: Viewer, exchange_id: uuid.UUID
+) -> Exchanges:
+    """The exchanges use case, once the exchange is known to be the viewer's to answer; any
+    other exchange answers 404, as in the JSON API."""
+    use_cases = Exchanges(Services.of(request).ledger)
+    exchange = await use_cases.get(viewer.community.id, exchange_id)
+    if not exchange.received_by(viewer.member.id):
+        raise NotFoundException("no such exchange")
+    return use_cases
+
+
+@post("/exchanges/{exchange_id:uuid}/confirm", include_in_schema=False, status_code=303)
+async def confirm(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    exchange_id: FromPath[uuid.UUID],
+) -> Redirect:
+    use_cases = await _answer(request, viewer, exchange_id)
+    await use_cases.confirm(viewer.community.id, exchange_id)
+    return Redirect("/exchanges?done=confirmed", status_code=303)
+
+
+@post("/exchanges/{exchange_id:uuid}/decline", include_in_schema=False, status_code=303)
+async def decline(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    exchange_id: FromPath[uuid.UUID],
+) -> Redirect:
+    use_cases = await _answer(request, viewer, exchange_id)
+    await use_cases.decline(viewer.community.id, exchange_id)
+    return Redirect("/exchanges?done=declined", status_code=303)
+
+
+@get("/community", include_in_schema=False)
+async def community_page(
+    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+) -> Template:
+    month = await views.community(Services.of(request), viewer, _today())
+    return page(request, "community.html", {"viewer": viewer, "month": month})
+
+
+HANDLERS: Final = [
+    home,
+    sign_in_form,
+    sign_in,
+    sign_out,
+    exchanges_page,
+    record_help,
+    confirm,
+    decline,
+    community_page,
+]

@@ -1,0 +1,98 @@
+"""Web sessions: a member signs in with their member token and gets a session of their own.
+
+A session is a member credential of its own (issued by ``Access``, stored hashed, expiring,
+revocable), so signing out revokes it server-side and an expired one authenticates nobody. The
+cookie holds only that session's secret, never the member token it was exchanged for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+
+from api.state import Services
+from ledger import errors
+from ledger.access import Principal
+from ledger.model import Community, Member
+from ledger.service import utc_now
+
+SESSION_COOKIE: Final = "cl_session"
+SESSION_NAME: Final = "web session"
+
+
+class SignInRequired(Exception):
+    """The request needs a signed-in member; the page answers with the sign-in form."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in member of one request."""
+
+    principal: Principal
+    community: Community
+    member: Member
+
+    @property
+    def session_id(self) -> uuid.UUID:
+        return uuid.UUID(self.principal.credential_id)
+
+
+async def member_of_token(services: Services, token: str) -> Principal | None:
+    """The member principal a pasted member token stands for; None for anything else."""
+    principal = await services.access.authenticate(token.strip())
+    if principal is None or not principal.is_member:
+        return None
+    return principal
+
+
+async def start_session(services: Services, principal: Principal, ttl: timedelta) -> str:
+    """A new session for the principal's member; returns its secret, for the cookie only."""
+    assert principal.community_id is not None and principal.member_id is not None
+    _, secret = await services.access.issue_member_token(
+        principal.community_id, principal.member_id, SESSION_NAME, expires_at=utc_now() + ttl
+    )
+    return secret
+
+
+async def viewer_or_none(request: Request[Any, Any, Any]) -> Viewer | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    services = Services.of(request)
+    principal = await member_of_token(services, secret)
+    if principal is None or principal.community_id is None or principal.member_id is None:
+        return None
+    try:
+        community = await services.ledger.get_community(principal.community_id)
+        member = await services.ledger.get_member(principal.community_id, principal.member_id)
+    except errors.NotFound:
+        return None
+    return Viewer(principal, community, member)
+
+
+async def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
+    viewer = await viewer_or_none(request)
+    if viewer is None:
+        raise SignInRequired
+    return viewer
+
+
+def session_cookie(request: Request[Any, Any, Any], secret: str, ttl: timedelta) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=secret,
+        max_age=int(ttl.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def end_session_cookie(response: Response[Any]) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")

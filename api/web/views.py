@@ -1,0 +1,109 @@
+"""What each page shows, computed from the use cases into plain values for the templates."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from api.state import Services
+from api.web.session import Viewer
+from ledger.exchanges import Exchange
+from ledger.member_overview import CommunityMonth, DirectoryEntry, MemberMonth, MemberOverview
+from ledger.model import HOURS, Account, Balance
+
+RECENT_COUNT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HoursCard:
+    """The member's hours, in minutes, in the credit-normal direction (positive: gave more)."""
+
+    posted_minutes: int
+    pending_minutes: int
+    can_receive_minutes: int | None
+    """How much more help the lower limit still allows; None without a limit."""
+    can_give_minutes: int | None
+    month: MemberMonth
+
+
+@dataclass(frozen=True, slots=True)
+class OtherBalance:
+    name: str
+    commodity: str
+    amount: str
+    """Posted balance in the commodity's display unit, exact (``12.50``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeLine:
+    exchange: Exchange
+    given: bool
+    """True when the viewer gave the help."""
+    other_name: str
+
+
+def display_amount(amount: int, scale: int) -> str:
+    """An integer amount in the smallest unit as a decimal string, without floats."""
+    if scale == 0:
+        return str(amount)
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10**scale)
+    return f"{sign}{whole}.{fraction:0{scale}d}"
+
+
+def hours_card(account: Account, month: MemberMonth) -> HoursCard:
+    balance: Balance = account.balance
+    can_receive = None
+    if account.balance_min is not None:
+        can_receive = max(0, balance.available - account.balance_min)
+    can_give = None
+    if account.balance_max is not None:
+        can_give = max(0, account.balance_max - balance.ceiling)
+    return HoursCard(balance.posted, balance.pending, can_receive, can_give, month)
+
+
+async def home(
+    services: Services, viewer: Viewer, today: date
+) -> tuple[HoursCard, list[OtherBalance]]:
+    community_id, member = viewer.community.id, viewer.member
+    accounts = await services.ledger.list_accounts(community_id, member_id=member.id)
+    scales = {c.code: c.scale for c in await services.ledger.list_commodities(community_id)}
+    month = await MemberOverview(services.ledger).member_month(community_id, member.id, today)
+    hours = next(a for a in accounts if a.id == member.hours_account_id)
+    others = [
+        OtherBalance(a.name, a.commodity, display_amount(a.balance.posted, scales[a.commodity]))
+        for a in accounts
+        if a.commodity != HOURS and not a.closed
+    ]
+    return hours_card(hours, month), others
+
+
+def lines(
+    exchanges: list[Exchange], viewer: Viewer, names: dict[uuid.UUID, str]
+) -> list[ExchangeLine]:
+    me = viewer.member.id
+    result = []
+    for exchange in exchanges:
+        given = exchange.provider_member_id == me
+        other = exchange.receiver_member_id if given else exchange.provider_member_id
+        result.append(ExchangeLine(exchange, given, names.get(other, "?")))
+    return result
+
+
+async def exchanges(
+    services: Services, viewer: Viewer
+) -> tuple[list[ExchangeLine], list[ExchangeLine], list[DirectoryEntry]]:
+    """The viewer's recent exchanges, those waiting for their answer, and whom they may record
+    help for (everyone else in the community)."""
+    overview = MemberOverview(services.ledger)
+    community_id = viewer.community.id
+    directory = await overview.directory(community_id)
+    names = {entry.member_id: entry.name for entry in directory}
+    recent, to_answer = await overview.recent(community_id, viewer.member.id, RECENT_COUNT)
+    others = [entry for entry in directory if entry.member_id != viewer.member.id]
+    return lines(recent, viewer, names), lines(to_answer, viewer, names), others
+
+
+async def community(services: Services, viewer: Viewer, today: date) -> CommunityMonth:
+    return await MemberOverview(services.ledger).community_month(viewer.community.id, today)

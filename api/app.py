@@ -10,12 +10,19 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from api.allow import complete_allow_header
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
-from api.openapi import openapi_config
+from api.openapi import (
+    document_links,
+    document_response_headers,
+    forbid_unknown_request_fields,
+    openapi_config,
+)
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
 from api.settings import Settings
 from api.state import Services
@@ -23,6 +30,7 @@ from api.strict_body import reject_lax_json
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
+from reports.exports.journal import JournalExports
 from reports.service import Reports
 
 API_PREFIX = "/api/v1"
@@ -34,6 +42,7 @@ _COMMUNITY_HANDLERS = [
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
+    *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
 ]
 
@@ -44,7 +53,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     engine = create_engine(settings.database_url)
     uow = SqlUnitOfWorkFactory(engine)
-    services = Services(settings, engine, Ledger(uow), Access(uow), Reports(uow))
+    services = Services(
+        settings, engine, Ledger(uow), Access(uow), JournalExports(uow), Reports(uow)
+    )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -64,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearer": []}],
         before_request=reject_lax_json,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[system.health, system.ready, api],
         middleware=[
             RequestLogMiddleware,
@@ -72,9 +83,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(BearerAuthentication, exclude=["^/schema", "^/health", "^/ready"]),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[stamp_request_id],
+        before_send=[stamp_request_id, complete_allow_header],
         lifespan=[lifespan],
         state=State({"services": services}),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
+    document_response_headers(app.openapi_schema)
+    forbid_unknown_request_fields(app.openapi_schema)
+    document_links(app.openapi_schema)
+    return app

@@ -78,10 +78,12 @@ async def community_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Commun
     if isinstance(cached, Community):
         return cached
     slug = str(connection.path_params["slug"])
-    community = None
-    if _SLUG.match(slug):
+    services = Services.of(connection)
+    community = services.communities_by_slug.get(slug)
+    if community is None and _SLUG.match(slug):
         with contextlib.suppress(errors.CommunityNotFound):
-            community = await Services.of(connection).ledger.get_community_by_slug(slug)
+            community = await services.ledger.get_community_by_slug(slug)
+            services.communities_by_slug[slug] = community
     if community is None or not principal_of(connection).may_enter(community.id):
         raise NotFoundException(f"community {slug!r} does not exist")
     connection.state[_COMMUNITY_STATE] = community

@@ -7,7 +7,8 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import uvicorn
 
@@ -22,6 +23,9 @@ from ledger.model import HOURS
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from reports.exports.files import write_text
+from reports.exports.journal import ExportFormat, JournalExports, range_problem
+from reports.queries.journal import DateRange
 from reports.service import Reports
 
 
@@ -57,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     issue.add_argument("--name", default="API key")
     issue.add_argument("--expires-days", type=int, default=None)
+    export = commands.add_parser("export", help="write a community's journal for other tools")
+    export.add_argument("--community", required=True, metavar="SLUG")
+    export.add_argument("--format", required=True, choices=[f.value for f in ExportFormat])
+    export.add_argument("--from", dest="start", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="end", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    export.add_argument("-o", "--output", type=Path, help="file to write whole (default: stdout)")
     for name, text in (
         ("serve", "migrate, then run the service"),
         ("demo", "migrate, seed a demo community, print its tokens, then run the service"),
@@ -124,6 +134,22 @@ async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
     _say("Store it now: it is not shown again.")
 
 
+async def _export(settings: Settings, arguments: argparse.Namespace) -> None:
+    dates = DateRange(arguments.start, arguments.end)
+    if problem := range_problem(dates):
+        raise errors.InvalidInput(problem)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        community = await Ledger(uow).get_community_by_slug(arguments.community)
+        export_format = ExportFormat(arguments.format)
+        chunks = JournalExports(uow).stream(community.id, export_format, dates)
+        await write_text(chunks, arguments.output, sys.stdout)
+    finally:
+        await engine.dispose()
+
+
 async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
     engine = create_engine(settings.database_url)
     try:
@@ -162,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))
+            return 0
+        if arguments.command == "export":
+            asyncio.run(_export(settings, arguments))
             return 0
         if arguments.command in ("report", "report-snapshots"):
             asyncio.run(_report(settings, arguments))

@@ -19,6 +19,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
@@ -26,6 +27,7 @@ from litestar.types import ExceptionHandlersMap
 from ledger import errors
 
 PROBLEM_JSON = "application/problem+json"
+RATE_LIMIT_RESET = "RateLimit-Reset"
 
 STATUS_BY_CODE: dict[str, int] = {
     "community_not_found": HTTP_404_NOT_FOUND,
@@ -136,6 +138,9 @@ def _on_http(_: Request[Any, Any, Any], error: HTTPException) -> Response[Proble
     status = error.status_code
     code = _CODES_BY_STATUS.get(status, "invalid_request" if status < 500 else "internal_error")
     headers = dict(error.headers or {})
+    if status == HTTP_429_TOO_MANY_REQUESTS:
+        # RFC 9110's header for when to come back; the rate limiter only sends RateLimit-Reset.
+        headers["Retry-After"] = headers.get(RATE_LIMIT_RESET, "60")
     return problem_response(status, code, error.detail, headers=headers or None)
 
 

@@ -24,7 +24,11 @@ PageLimit = Annotated[
 ]
 Cursor = Annotated[
     str | None,
-    QueryParameter(max_length=500, description="`next_cursor` of the previous page"),
+    QueryParameter(
+        max_length=500,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page (opaque: any other value is a 400)",
+    ),
 ]
 AsOf = Annotated[
     date | None,

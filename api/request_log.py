@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.access import Principal
@@ -71,6 +72,12 @@ class RequestLogMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send)
+        except Exception as exc:
+            # Refusals raised by middleware (no token, over the rate) are answered by Litestar's
+            # outer exception handler after this line is written: log their status, not a 500.
+            tracked = scope["state"][_STATE_KEY]
+            tracked["status"] = exc.status_code if isinstance(exc, HTTPException) else 500
+            raise
         finally:
             log.info(
                 "request",

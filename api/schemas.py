@@ -32,15 +32,38 @@ from reports.queries.snapshots import SnapshotRow
 Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX, examples=[90, -90])]
 PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX, examples=[90])]
 Limit = Annotated[int, msgspec.Meta(ge=-(2**63) + 1, le=2**63 - 1)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Description = Annotated[str, msgspec.Meta(max_length=1000, examples=["Garden work"])]
+NO_NUL = r"^[^\u0000]*$"
+"""Text holds no NUL character: PostgreSQL cannot store one (``api.strict_body`` says so too)."""
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Description = Annotated[
+    str, msgspec.Meta(max_length=1000, pattern=NO_NUL, examples=["Garden work"])
+]
 Slug = Annotated[
     str,
     msgspec.Meta(pattern=SLUG_PATTERN, examples=["garden-club"]),
 ]
 CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN)]
-AccountCode = Annotated[str, msgspec.Meta(min_length=1, max_length=120, examples=["assets:cash"])]
-Metadata = Annotated[dict[str, Any], msgspec.Meta(max_length=50)]
+AccountCode = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL, examples=["assets:cash"])
+]
+METADATA_KEYS_MAX = 50
+METADATA_KEY_LENGTH_MAX = 64
+METADATA_TEXT_LENGTH_MAX = 1000
+MetadataKey = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=METADATA_KEY_LENGTH_MAX, pattern=NO_NUL)
+]
+MetadataValue = (
+    Annotated[str, msgspec.Meta(max_length=METADATA_TEXT_LENGTH_MAX, pattern=NO_NUL)]
+    | Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX)]
+    | bool
+    | None
+)
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    msgspec.Meta(max_length=METADATA_KEYS_MAX, examples=[{"month": "2026-11", "shift": 3}]),
+]
+"""Flat: text, whole numbers, true/false or null under each key (what ledgers' exports keep).
+Litestar drops these constraints from the OpenAPI document; ``api.openapi`` states them."""
 AccountId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
 AccountTypeName = Literal["asset", "liability", "equity", "income", "expense"]
 ScopeName = Literal["read", "write", "treasurer", "admin"]

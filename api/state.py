@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.settings import Settings
 from ledger.credentials import Access
+from ledger.model import Community
 from ledger.service import Ledger
+from reports.exports.journal import JournalExports
 from reports.service import Reports
 
 
@@ -20,7 +22,11 @@ class Services:
     engine: AsyncEngine
     ledger: Ledger
     access: Access
+    exports: JournalExports
     reports: Reports
+    communities_by_slug: dict[str, Community] = field(default_factory=dict)
+    """Communities found so far. A community is never renamed, re-slugged or deleted, so every
+    request after the first of a community saves a database read (misses are not kept)."""
 
     @staticmethod
     def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

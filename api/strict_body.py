@@ -30,12 +30,13 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
     if not raw and field.is_optional:
         return
     try:
-        decoded = _decoder(field.annotation).decode(raw)
+        # First as plain JSON, so that a NUL anywhere gets its own reason rather than a pattern's.
+        if _has_nul(msgspec.json.decode(raw)):
+            # PostgreSQL stores no NUL character in text or JSONB.
+            raise ValidationException("text in the request body must not contain NUL characters")
+        _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
         raise ValidationException(f"the request body does not fit: {exc}") from None
-    if _has_nul(msgspec.to_builtins(decoded)):
-        # PostgreSQL stores no NUL character in text or JSONB; refuse it here, with a reason.
-        raise ValidationException("text in the request body must not contain NUL characters")
 
 
 def _has_nul(value: object) -> bool:

@@ -120,6 +120,10 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("trial balance", lambda w: "/trial-balance", _expect(200, member=403)),
     ("exchanges", lambda w: "/exchanges", _expect(200, member=200)),
     ("own exchange", lambda w: f"/exchanges/{w.exchange}", _expect(200, member=200)),
+    # Journal exports: every member's entries, so no member token.
+    ("beancount export", lambda w: "/exports/journal.beancount", _expect(200, member=403)),
+    ("hledger export", lambda w: "/exports/journal.hledger", _expect(200, member=403)),
+    ("csv export", lambda w: "/exports/journal.csv", _expect(200, member=403)),
     # The report names members (burnout and support watch): API keys only.
     (
         "sustainability report",

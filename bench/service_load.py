@@ -1,0 +1,176 @@
+"""Commons Ledger under load: ``commons-ledger serve`` in its own process, driven by ``wrk``
+(C, with the Lua scripts in ``bench/wrk/``), on a database seeded through the service."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.baseline import Rate
+from ledger.access import Scope
+from ledger.credentials import Access
+from ledger.model import AccountType
+from ledger.service import Ledger, NewAccount
+from ledger.store import SqlUnitOfWorkFactory, create_engine
+from ledger.store.migrate import upgrade
+
+WRK = Path(__file__).parent / "wrk"
+COMMAND = Path(sys.executable).with_name("commons-ledger")
+ADMIN_TOKEN = "bench-operator-token-0123456789"
+
+
+@dataclass(frozen=True)
+class Books:
+    """A seeded community: its API base path, a write key, and its accounts."""
+
+    base: str
+    token: str
+    account_ids: list[str]
+    hot_account_id: str
+
+
+async def seed(url: str, accounts: int) -> Books:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        ledger, access = Ledger(uow), Access(uow)
+        community = await ledger.create_community("bench", "Bench")
+        ids = [
+            str(
+                (
+                    await ledger.open_account(
+                        community.id,
+                        NewAccount(f"Liabilities:A{i:06}", f"A{i}", AccountType.LIABILITY, "HOURS"),
+                    )
+                ).id
+            )
+            for i in range(accounts + 1)
+        ]
+        _, token = await access.issue_api_key(community.id, "bench", frozenset({Scope.WRITE}))
+    finally:
+        await engine.dispose()
+    return Books("/api/v1/communities/bench", token, ids[1:], ids[0])
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_s(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving(database_url: str, log: Path) -> Iterator[Server]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COMMONS_LEDGER_DATABASE_URL": database_url,
+        "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
+        "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,  # one JSON line per request: not what we measure
+            stderr=output,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the service did not start; see {log}")
+                time.sleep(0.2)
+            yield Server(url, process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@dataclass(frozen=True)
+class Load:
+    rate: Rate
+    failures: int
+    server_cpu_ms_per_request: float
+    load_generator_cpu_s: float
+    """CPU the load generators used while this was measured (all wrk processes that ended)."""
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    server: Server, script: str, path: str, args: list[str], *, clients: int, seconds: int
+) -> subprocess.Popen[str]:
+    command = [
+        "wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{seconds}s",
+        "--latency", "-s", str(WRK / script), f"{server.url}{path}", "--", *args,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def children_cpu_s() -> float:
+    """CPU used by this process's ended children (the load generators once they exit)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(
+    server: Server, process: subprocess.Popen[str], cpu_before: float, children_before: float
+) -> Load:
+    """Waits for one wrk process and reads its figures, with the server's CPU per request."""
+    output, _ = process.communicate()
+    wrk_cpu = children_cpu_s() - children_before
+    found = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    assert found and total and "99%" in output, output
+    quantiles = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", output, re.MULTILINE))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    failures = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        failures += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    cpu_ms = (server.cpu_s() - cpu_before) * 1000 / max(int(total.group(1)), 1)
+    rate = Rate(float(found.group(1)), _ms(quantiles["50"]), _ms(quantiles["99"]))
+    return Load(rate, failures, cpu_ms, wrk_cpu)

@@ -1,0 +1,152 @@
+"""The journal export: one read snapshot streamed through a writer as text chunks.
+
+Memory stays constant in the journal's length: entries arrive one at a time from a server-side
+cursor and leave as text in chunks of about :data:`CHUNK_CHARS`; only the chart of accounts and
+the commodities are held whole.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from reports.exports import beancount_writer, csv_writer, hledger_writer
+from reports.exports.book import ExportClose, ExportHead
+from reports.exports.naming import account_names
+from reports.queries import journal as queries
+from reports.queries.journal import DateRange, JournalEntry
+
+CHUNK_CHARS = 64 * 1024
+"""Text gathered before a chunk is handed on (to the HTTP response or a file)."""
+_DAY = timedelta(days=1)
+EARLIEST = date(1, 1, 2)
+LATEST = date(9999, 12, 30)
+"""Range ends stay a day inside the calendar: the export reads the day before the start and
+Beancount asserts balances on the day after the end."""
+
+
+def range_problem(dates: DateRange) -> str | None:
+    """Why ``dates`` cannot be exported, or None."""
+    for label, day in (("from", dates.start), ("to", dates.end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            return f"{label} must lie between {EARLIEST} and {LATEST}"
+    if dates.start is not None and dates.end is not None and dates.start > dates.end:
+        return f"from ({dates.start}) is after to ({dates.end})"
+    return None
+
+
+class ExportFormat(enum.StrEnum):
+    BEANCOUNT = "beancount"
+    HLEDGER = "hledger"
+    CSV = "csv"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA_TYPES[self]
+
+    @property
+    def suffix(self) -> str:
+        """The file name's suffix: ``journal.<suffix>``."""
+        return _SUFFIXES[self]
+
+
+class JournalWriter(Protocol):
+    def header(self) -> Iterator[str]: ...
+    def entry(self, entry: JournalEntry) -> str: ...
+    def footer(self, close: ExportClose) -> Iterator[str]: ...
+
+
+_MEDIA_TYPES = {
+    ExportFormat.BEANCOUNT: beancount_writer.MEDIA_TYPE,
+    ExportFormat.HLEDGER: hledger_writer.MEDIA_TYPE,
+    ExportFormat.CSV: csv_writer.MEDIA_TYPE,
+}
+_SUFFIXES = {
+    ExportFormat.BEANCOUNT: beancount_writer.SUFFIX,
+    ExportFormat.HLEDGER: hledger_writer.SUFFIX,
+    ExportFormat.CSV: csv_writer.SUFFIX,
+}
+_WRITERS: dict[ExportFormat, Callable[[ExportHead], JournalWriter]] = {
+    ExportFormat.BEANCOUNT: beancount_writer.BeancountWriter,
+    ExportFormat.HLEDGER: hledger_writer.HledgerWriter,
+    ExportFormat.CSV: csv_writer.CsvWriter,
+}
+
+
+class ReadSession(Protocol):
+    """A read-only unit of work that lends its connection (``ledger.store.SqlUnitOfWork``)."""
+
+    @property
+    def connection(self) -> AsyncConnection: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class ReadSessionFactory(Protocol):
+    def __call__(self, *, write: bool) -> ReadSession: ...
+
+
+def writer_for(export_format: ExportFormat, head: ExportHead) -> JournalWriter:
+    return _WRITERS[export_format](head)
+
+
+class JournalExports:
+    """Streams a community's journal in one of the :class:`ExportFormat` s."""
+
+    def __init__(self, sessions: ReadSessionFactory) -> None:
+        self._sessions = sessions
+
+    async def stream(
+        self, community_id: uuid.UUID, export_format: ExportFormat, dates: DateRange
+    ) -> AsyncIterator[str]:
+        """The export's text in chunks. Callers refuse what :func:`range_problem` names first
+        (a start after the end would give an empty journal, a date at the calendar's edge an
+        overflow)."""
+        async with self._sessions(write=False) as session:
+            conn = session.connection
+            head = await _head(conn, community_id, dates)
+            writer = writer_for(export_format, head)
+            last_day = head.open_date
+            pending: list[str] = list(writer.header())
+            size = sum(map(len, pending))
+            async for entry in queries.stream_entries(conn, community_id, dates):
+                text = writer.entry(entry)
+                pending.append(text)
+                size += len(text)
+                last_day = entry.effective_date
+                if size >= CHUNK_CHARS:
+                    yield "".join(pending)
+                    pending, size = [], 0
+            balances = await queries.posted_balances(conn, community_id, dates.end)
+        as_of = dates.end or last_day
+        pending.extend(writer.footer(ExportClose(as_of, balances)))
+        yield "".join(pending)
+
+
+async def _head(conn: AsyncConnection, community_id: uuid.UUID, dates: DateRange) -> ExportHead:
+    accounts = await queries.list_accounts(conn, community_id)
+    first = await queries.first_date(conn, community_id, dates)
+    open_date = dates.start or first or dates.end or datetime.now(UTC).date()
+    opening: dict[uuid.UUID, int] = {}
+    if dates.start is not None:
+        opening = await queries.posted_balances(conn, community_id, dates.start - _DAY)
+    return ExportHead(
+        community=await queries.community_name(conn, community_id),
+        dates=dates,
+        open_date=open_date,
+        commodities=tuple(await queries.list_commodities(conn, community_id)),
+        accounts=tuple(accounts),
+        names=account_names(accounts),
+        opening=opening,
+    )

@@ -1,0 +1,290 @@
+"""schemathesis against the live service on PostgreSQL, as a client on the network sees it.
+
+``commons-ledger serve`` runs in a subprocess on a fresh PostgreSQL database; one community is
+set up through the API; then ``st run`` drives every operation through all of schemathesis'
+phases (examples, coverage, fuzzing, stateful) with every check. The identities come from a Web
+Fuzzing Commons auth file: two member tokens first (schemathesis moves an operation on to the
+next identity when it answers 401/403), then a treasurer key and the operator's admin token. The
+two members are peers for the object-level authorisation check: neither may read what only the
+other owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ledger.store import create_engine
+from ledger.store.migrate import upgrade
+from tests.api.conftest import ADMIN_TOKEN, bearer
+from tests.databases import postgres_database
+from tests.live_server import running_service
+
+Doc = dict[str, Any]
+
+SLUG = "fuzz"
+API = "/api/v1"
+COMMUNITY = f"{API}/communities/{{slug}}"
+ENTRY = f"{COMMUNITY}/entries/{{entry_id}}"
+EXCHANGE = f"{COMMUNITY}/exchanges/{{exchange_id}}"
+ST = Path(sys.executable).with_name("st")
+ROOT = Path(__file__).resolve().parents[2]
+MAX_EXAMPLES = 15
+"""Hypothesis examples per operation and phase: the run takes about two minutes."""
+RUN_TIMEOUT_S = 900
+ACCEPTED = ["2xx", "401", "403", "404", "409", "422"]
+"""What a schema-valid request may answer: success, a refusal of the identity, or a documented
+ledger problem the schema cannot rule out."""
+
+
+@dataclass
+class Setup:
+    """Setup requests made through the API, as the community's treasurer."""
+
+    client: httpx.Client
+    token: str = ADMIN_TOKEN
+
+    def post(self, path: str, body: Doc) -> Doc:
+        response = self.client.post(
+            path.replace("{slug}", SLUG), json=body, headers=bearer(self.token)
+        )
+        assert response.status_code in (200, 201), (path, response.text)
+        result: Doc = response.json()
+        return result
+
+    def member(self, name: str) -> Doc:
+        # No limits: no amount the fuzzer moves can exhaust them.
+        return self.post(f"{COMMUNITY}/members", {"name": name})
+
+    def member_token(self, member: Doc) -> str:
+        token: str = self.post(f"{COMMUNITY}/members/{member['id']}/tokens", {})["token"]
+        return token
+
+    def transfer(self, debit: Doc, credit: Doc, *, pending: bool = False) -> Doc:
+        body = {
+            "debit_account_id": debit["hours_account_id"],
+            "credit_account_id": credit["hours_account_id"],
+            "amount": 60,
+            "pending": pending,
+        }
+        return self.post(f"{COMMUNITY}/transfers", body)
+
+    def exchange(self, provider: Doc, receiver: Doc) -> Doc:
+        body = {
+            "provider_member_id": provider["id"],
+            "receiver_member_id": receiver["id"],
+            "minutes": 30,
+            "description": "Fixed a bike",
+        }
+        return self.post(f"{COMMUNITY}/exchanges", body)
+
+
+def _only(method: str, path: str, **parameters: str) -> Doc:
+    """Operation-specific fixed parameters (``path.x`` or ``body.x.y``)."""
+    return {"include-method": method, "include-path": path, "parameters": parameters}
+
+
+@dataclass
+class Community:
+    """The fuzzed community: its treasurer, and members Ann and Bob (the peers) and Cat."""
+
+    treasurer: str
+    members: dict[str, Doc]
+    tokens: dict[str, str]
+    snapshot_id: str
+
+
+def _community(setup: Setup) -> Community:
+    setup.post(f"{API}/communities", {"slug": SLUG, "name": "Fuzz"})
+    setup.token = setup.post(f"{COMMUNITY}/api-keys", {"scopes": ["treasurer"]})["token"]
+    members = {name: setup.member(name.title()) for name in ("ann", "bob", "cat")}
+    tokens = {name: setup.member_token(members[name]) for name in ("ann", "bob")}
+    snapshot = setup.post(f"{COMMUNITY}/reports/snapshots", {"period": "2025"})
+    return Community(setup.token, members, {**tokens, "treasurer": setup.token}, snapshot["id"])
+
+
+def _auth_file(identities: list[tuple[str, str]], path: Path) -> Path:
+    """A Web Fuzzing Commons auth document: schemathesis tries the identities in this order."""
+    headers = [
+        {"name": name, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}
+        for name, token in identities
+    ]
+    path.write_text(json.dumps({"auth": headers}))
+    return path
+
+
+def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
+    """Sets up fresh resources and returns schemathesis' configuration: path parameters and the
+    ids in bodies are fixed to resources that exist and that Ann may see, each operation that
+    changes a resource's state on its own one, so that every operation can succeed."""
+    ann, cat = community.members["ann"], community.members["cat"]
+    patched = setup.post(
+        f"{COMMUNITY}/accounts",
+        {
+            "code": f"fuzz:patched:{uuid.uuid4().hex[:8]}",
+            "name": "Patched",
+            "type": "asset",
+            "commodity": "HOURS",
+        },
+    )
+    to_post = setup.transfer(cat, ann, pending=True)
+    to_void = setup.transfer(cat, ann, pending=True)
+    to_reverse = setup.transfer(cat, ann)
+    to_confirm = setup.exchange(cat, ann)
+    to_decline = setup.exchange(cat, ann)
+    return {
+        "workers": 1,
+        "hooks": "tests.api.fuzz_hooks",
+        "generation": {"max-examples": MAX_EXAMPLES},
+        # The stateful phase follows the document's own links; guessing more from field names
+        # paired a community's id with an account id.
+        "phases": {"stateful": {"inference": {"algorithms": []}}},
+        "auth": {"wfc": auth},
+        "checks": {
+            # A body the schema accepts may still break a ledger rule the schema cannot state
+            # (limits, balance per commodity, states of an entry, keys already used, ids of
+            # another community): those answers are documented 404/409/422 problems.
+            "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+        },
+        "parameters": {
+            "path.slug": SLUG,
+            "path.member_id": ann["id"],
+            "path.account_id": ann["hours_account_id"],
+            "path.entry_id": to_reverse["id"],
+            "path.exchange_id": to_confirm["id"],
+            "path.snapshot_id": community.snapshot_id,
+        },
+        "operations": [
+            _only("PATCH", f"{COMMUNITY}/accounts/{{account_id}}", **{
+                "path.account_id": patched["id"],
+            }),
+            _only("POST", f"{ENTRY}/post", **{"path.entry_id": to_post["id"]}),
+            _only("POST", f"{ENTRY}/void", **{"path.entry_id": to_void["id"]}),
+            {
+                # An opaque cursor the service did not give out is refused, and so is a date
+                # range that ends before it starts: no schema can say either.
+                "include-method": "GET",
+                "include-path-regex": (
+                    "/(members|commodities|accounts|postings|entries|exchanges|snapshots)$"
+                    "|/exports/|/reports/sustainability"
+                ),
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
+            },
+            _only("POST", f"{EXCHANGE}/decline", **{"path.exchange_id": to_decline["id"]}),
+            _only("POST", f"{COMMUNITY}/transfers", **{
+                "body.debit_account_id": cat["hours_account_id"],
+                "body.credit_account_id": ann["hours_account_id"],
+            }),
+            _only("POST", f"{COMMUNITY}/entries", **{
+                "body.postings.0.account_id": cat["hours_account_id"],
+                "body.postings.1.account_id": ann["hours_account_id"],
+            }),
+            _only("POST", f"{COMMUNITY}/exchanges", **{
+                "body.provider_member_id": ann["id"],
+                "body.receiver_member_id": cat["id"],
+            }),
+        ],
+    }  # fmt: skip
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _config_file(configuration: Doc, path: Path) -> Path:
+    """TOML from the configuration (inline tables only, which JSON scalars spell the same)."""
+    path.write_text("".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in configuration.items()))
+    return path
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Community, Path]]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    with postgres_database("cl_fuzz") as database_url:
+        asyncio.run(_migrate(database_url))
+        env = {
+            "COMMONS_LEDGER_DATABASE_URL": database_url,
+            "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
+            # On, so that its headers are checked, but far above the fuzzer's pace.
+            "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "1000000",
+        }
+        log = folder / "service.log"
+        with running_service(env, log) as url:
+            with httpx.Client(base_url=url, timeout=10) as client:
+                community = _community(Setup(client))
+            yield url, community, log
+
+
+PASSES = {
+    # The community's staff: the treasurer, and the operator for what only it may do.
+    "staff": (["treasurer", "admin"], []),
+    # Two members, each of whom must not read what only the other owns.
+    "members": (["ann", "bob"], ["ann", "bob"]),
+}
+
+
+@pytest.mark.timeout(RUN_TIMEOUT_S)
+@pytest.mark.parametrize("identities", PASSES)
+def test_every_operation_answers_as_documented(
+    service: tuple[str, Community, Path], identities: str, tmp_path: Path
+) -> None:
+    """One run per group of identities: the check that a created resource can be read assumes
+    that whoever created it reads it, which holds within a group (a member reads only their own
+    accounts, so a treasurer's new account is rightly a 404 to them)."""
+    url, community, log = service
+    names, peers = PASSES[identities]
+    tokens = {**community.tokens, "admin": ADMIN_TOKEN}
+    auth_file = _auth_file([(name, tokens[name]) for name in names], tmp_path / "auth.json")
+    auth: Doc = {"path": str(auth_file), **({"peers": peers} if peers else {})}
+    with httpx.Client(base_url=url, timeout=10) as client:
+        configuration = _configuration(Setup(client, community.treasurer), community, auth)
+    config = _config_file(configuration, tmp_path / "schemathesis.toml")
+    run = subprocess.run(
+        [
+            str(ST), "--config-file", str(config), "--no-color",
+            "run", f"{url}/schema/openapi.json",
+            "--checks", "all",
+            "--phases", "examples,coverage,fuzzing,stateful",
+            "--seed", "20261124",
+            "--report", "har", "--report-dir", str(tmp_path / "report"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=RUN_TIMEOUT_S - 60,
+        check=False,
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-20_000:]
+    # Probes whose answers schemathesis does not check (object-level and auth probes) count too.
+    errors = [line for line in _request_lines(log) if line["status"] >= 500]
+    assert errors == [], errors[:5]
+
+
+def _request_lines(log: Path) -> list[Doc]:
+    lines = (line for line in log.read_text().splitlines() if line.startswith("{"))
+    return [entry for entry in map(json.loads, lines) if entry.get("event") == "request"]

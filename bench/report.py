@@ -117,6 +117,10 @@ async def _load(engine: AsyncEngine, community: Community,
             await conn.execute(
                 accounts.update().where(a.community_id == community.id).values({column: total})
             )
+    # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) keeps them.
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.exec_driver_sql("ANALYZE")
 
 
 async def _bench(name: str, url: str, args: argparse.Namespace) -> None:

@@ -229,17 +229,17 @@ async def exchanges_by_category(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
 ) -> list[CategoryExchanges]:
     """Confirmed exchanges dated ``start``–``end`` per service category (``None``: none given);
-    an exchange's minutes are its debit side."""
+    an exchange's minutes are its debit side (so only debit postings are read)."""
     p, e = postings.c, entries.c
     category = e.metadata["category"].as_string()
     rows = await conn.execute(
-        sa.select(
-            category,
-            sa.func.count(sa.distinct(p.entry_id)),
-            sa.func.coalesce(sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0)), 0),
-        )
+        sa.select(category, sa.func.count(sa.distinct(p.entry_id)), sa.func.sum(p.amount))
         .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))
+        .where(
+            _confirmed_exchanges(community_id, end),
+            e.effective_date.between(start, end),
+            p.amount > 0,
+        )
         .group_by(category)
     )
     found = [CategoryExchanges(row[0], int(row[1]), int(row[2])) for row in rows]

@@ -1,0 +1,79 @@
+"""Pure parts of the report: periods, ratios, inequality, cell escaping, classification."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ledger import errors
+from reports import classification
+from reports.period import Period
+from reports.ratios import gini, ratio, top_share
+from reports.render import fmt
+from reports.render.cells import safe_text
+
+
+def test_periods_parse_and_compare() -> None:
+    q1 = Period.parse("2024-Q1")
+    assert (q1.start, q1.end, q1.months) == (date(2024, 1, 1), date(2024, 3, 31), 3)
+    assert (q1.previous.label, q1.year_earlier.label) == ("2023-Q4", "2023-Q1")
+    february = Period.parse("2024-02")
+    assert february.end == date(2024, 2, 29)
+    assert february.year_earlier == Period(date(2023, 2, 1), date(2023, 2, 28))
+    assert Period.parse("2026").previous.label == "2025"
+    # Not whole months: moves by its length in days; 29 February a year back is the 28th.
+    odd = Period.of(date(2024, 2, 10), date(2024, 2, 29))
+    assert odd.previous == Period(date(2024, 1, 21), date(2024, 2, 9))
+    assert odd.year_earlier == Period(date(2023, 2, 10), date(2023, 2, 28))
+    assert Period.parse("2026-09").trailing_months(3) == Period.parse("2026-Q3")
+
+
+@pytest.mark.parametrize("text", ["2026-Q5", "2026-13", "26", "2026-Q3 ", "1800"])
+def test_malformed_periods_are_refused(text: str) -> None:
+    with pytest.raises(errors.InvalidInput):
+        Period.parse(text)
+
+
+def test_backwards_and_overlong_ranges_are_refused() -> None:
+    with pytest.raises(errors.InvalidInput):
+        Period.of(date(2026, 2, 1), date(2026, 1, 31))
+    with pytest.raises(errors.InvalidInput):
+        Period.of(date(2000, 1, 1), date(2020, 1, 1))
+
+
+def test_ratios_and_inequality() -> None:
+    assert ratio(1, 3) == Decimal("0.3333")
+    assert ratio(2, 3) == Decimal("0.6667")
+    assert ratio(5, 0) is None
+    assert gini([10, 10, 10, 10]) == Decimal("0.0000")
+    # One of four gives everything: Σ(2i − n − 1)xᵢ / (n Σx) = 3·100 / (4·100).
+    assert gini([0, 0, 0, 100]) == Decimal("0.7500")
+    assert gini([]) is None and gini([0, 0]) is None
+    assert top_share(list(range(1, 21))) == (2, Decimal("0.1857"))  # (20 + 19) / 210
+    assert top_share([5]) == (1, Decimal("1.0000"))
+    assert top_share([]) == (0, None)
+
+
+def test_human_forms() -> None:
+    assert fmt.minutes(90) == "1:30 h" and fmt.minutes(-5) == "−0:05 h"
+    assert fmt.amount(123456, "EUR", 2) == "1,234.56"
+    assert fmt.amount(-7, "EUR", 2) == "−0.07"
+    assert fmt.percent(Decimal("0.4231")) == "42.3 %" and fmt.percent(None) == "–"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx"])
+def test_formula_text_is_escaped(text: str) -> None:
+    assert safe_text(text) == "'" + text
+    assert safe_text("Ann") == "Ann"
+
+
+def test_classification_convention() -> None:
+    assert classification.business_line("Income:Farm:Eggs") == "Farm"
+    assert classification.is_external_support("Income:Donations")
+    assert not classification.is_external_support("Income:Farm")
+    assert classification.is_cash_or_bank("asset", "Assets:Bank:Savings")
+    assert not classification.is_cash_or_bank("expense", "Assets:Bank")
+    assert classification.is_emergency_fund("asset", "Assets:EmergencyFund")
+    assert not classification.is_emergency_fund("asset", "Assets:Bank")

@@ -217,8 +217,10 @@ async def decline(
 async def community_page(
     request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
 ) -> Template:
-    month = await views.community(Services.of(request), viewer, _today())
-    return page(request, "community.html", {"viewer": viewer, "month": month})
+    services = Services.of(request)
+    month = await views.community(services, viewer, _today())
+    report = await views.latest_headline(services, viewer)
+    return page(request, "community.html", {"viewer": viewer, "month": month, "report": report})
 
 
 HANDLERS: Final = [

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from api.state import Services
 from api.web.session import Viewer
 from ledger.exchanges import Exchange
 from ledger.member_overview import CommunityMonth, DirectoryEntry, MemberMonth, MemberOverview
 from ledger.model import HOURS, Account, Balance
+from reports.values import SustainabilityReport
 
 RECENT_COUNT = 20
 
@@ -107,3 +109,78 @@ async def exchanges(
 
 async def community(services: Services, viewer: Viewer, today: date) -> CommunityMonth:
     return await MemberOverview(services.ledger).community_month(viewer.community.id, today)
+
+
+@dataclass(frozen=True, slots=True)
+class FundStatus:
+    commodity: str
+    balance: str
+    """In the commodity's display unit, exact (``1250.00``)."""
+    months_covered: str | None
+    """Months of essential expenses the fund would carry at the trailing burn (``3.4``)."""
+    target_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHeadline:
+    """Community-wide figures of the latest stored sustainability report (no member's name)."""
+
+    period: str
+    period_end: date
+    exchanges: int
+    minutes_exchanged: int
+    active_members: int
+    members: int
+    participation_percent: str | None
+    earned_share_percent: tuple[tuple[str, str], ...]
+    """Per money commodity: earned income as a share of expenses."""
+    funds: tuple[FundStatus, ...]
+
+
+TENTH = Decimal("0.1")
+
+
+def _percent(ratio: Decimal | None) -> str | None:
+    return None if ratio is None else f"{(ratio * 100).quantize(Decimal(1))}"
+
+
+def headline(report: SustainabilityReport) -> ReportHeadline:
+    scales = {unit.code: unit.scale for unit in report.units}
+    time_bank = report.time_bank
+    funds = tuple(
+        FundStatus(
+            fund.commodity,
+            display_amount(fund.balance, scales.get(fund.commodity, 0)),
+            None
+            if fund.months_covered is None
+            else f"{fund.months_covered.quantize(Decimal('0.1'))}",
+            fund.target_status,
+        )
+        for fund in report.resilience.emergency_funds
+    )
+    earned = tuple(
+        (series.commodity, share)
+        for series in report.self_sufficiency
+        if series.trend and (share := _percent(series.trend[-1].earned_share_of_expenses))
+    )
+    return ReportHeadline(
+        report.period.label,
+        report.period.end,
+        time_bank.exchanges,
+        time_bank.minutes_exchanged,
+        time_bank.active_members,
+        time_bank.members,
+        _percent(time_bank.participation_rate),
+        earned,
+        funds,
+    )
+
+
+async def latest_headline(services: Services, viewer: Viewer) -> ReportHeadline | None:
+    """The headline of the stored report of the most recently closed period (the shortest one
+    when a month, a quarter and a year closed together), or None before the first snapshot."""
+    snapshots = await services.reports.list_snapshots(viewer.community)
+    if not snapshots:
+        return None
+    latest = max(snapshots, key=lambda row: (row.period_end, row.period_start))
+    return headline(await services.reports.snapshot(viewer.community, latest.id))

@@ -7,11 +7,12 @@ import asyncio
 import re
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.settings import Settings
@@ -22,6 +23,9 @@ from ledger.credentials import Access
 from ledger.exchanges import Exchanges, ExchangeStatus
 from ledger.model import AccountType, NewEntry, PostingSpec
 from ledger.service import Ledger, NewAccount, utc_now
+from ledger.store import SqlUnitOfWorkFactory
+from reports.period import Period
+from reports.service import Reports
 from tests.web.conftest import SIGN_INS_PER_MINUTE, People, csrf_of, post_form, sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -293,7 +297,31 @@ async def test_the_community_page_counts_this_months_confirmed_hours(
     page = text_of((await web.get("/community")).text)
     assert "Hours exchanged 45 min" in page
     assert "Active members 2" in page
-    assert "Emergency fund Not available yet." in page
+    assert "Emergency fund No report has been stored yet." in page
+
+
+async def test_the_community_page_shows_the_latest_stored_report(
+    web: Client, people: People, ledger: Ledger, engine: AsyncEngine
+) -> None:
+    community = people.community
+    await ledger.add_commodity(community.id, "EUR", "Euro", 2)
+    fund, grants = [
+        await ledger.open_account(community.id, NewAccount(code, code, kind, "EUR"))
+        for code, kind in (
+            ("Assets:EmergencyFund", AccountType.ASSET),
+            ("Income:Grants", AccountType.INCOME),
+        )
+    ]
+    grant = NewEntry(
+        (PostingSpec(fund.id, 50_000), PostingSpec(grants.id, -50_000)),
+        "Grant", effective_date=date(2025, 6, 1),
+    )  # fmt: skip
+    await ledger.post_entry(community.id, grant)
+    await Reports(SqlUnitOfWorkFactory(engine)).take_snapshot(community, Period.parse("2025"))
+    await sign_in(web, people.tokens["Ann"])
+    page = text_of((await web.get("/community")).text)
+    assert "Emergency fund At the end of 2025: EUR 500.00" in page
+    assert "Sustainability report The latest report, for 2025: Hours exchanged 0 min" in page
 
 
 async def test_the_language_follows_accept_language(web: Client, people: People) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import resource
 import sys
@@ -28,10 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.databases import fresh_database
 from ledger.model import AccountType, new_id
 from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
@@ -40,7 +38,6 @@ from ledger.store.tables import entries, postings
 from reports.exports.journal import ExportFormat, JournalExports
 from reports.queries.journal import DateRange
 
-DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 MEMBERS = 1_000
 BATCH_ENTRIES = 5_000
 
@@ -166,16 +163,6 @@ async def _bench(name: str, url: str, args: argparse.Namespace) -> None:
     await _measure(name, url, community_id, args)
 
 
-async def _admin(statement: str) -> None:
-    server = os.environ.get("COMMONS_LEDGER_BENCH_DATABASE_URL", DEFAULT_SERVER)
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         await _export_once(sys.argv[2], uuid.UUID(sys.argv[3]), ExportFormat(sys.argv[4]))
@@ -191,18 +178,8 @@ async def main() -> None:
             await _bench("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
     if "postgresql" not in engines:
         return
-    name = f"cl_bench_export_{os.getpid()}"
-    server = os.environ.get("COMMONS_LEDGER_BENCH_DATABASE_URL", DEFAULT_SERVER)
-    try:
-        await _admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as exc:
-        sys.stdout.write(f"postgresql skipped: {exc}\n")
-        return
-    try:
-        url = make_url(server).set(database=name).render_as_string(False)
+    async with fresh_database("cl_bench_export") as url:
         await _bench("postgresql", url, args)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -22,15 +21,11 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import make_url
-
+from bench.databases import fresh_database
 from ledger.model import AccountType, NewEntry, PostingSpec
 from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
-
-DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 async def _scenario(
@@ -82,16 +77,6 @@ async def _bench(name: str, url: str, args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
-async def _admin(statement: str) -> None:
-    server = os.environ.get("COMMONS_LEDGER_BENCH_DATABASE_URL", DEFAULT_SERVER)
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
@@ -100,19 +85,8 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         await _bench("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
-    name = f"cl_bench_{os.getpid()}"
-    server = os.environ.get("COMMONS_LEDGER_BENCH_DATABASE_URL", DEFAULT_SERVER)
-    try:
-        await _admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as exc:
-        sys.stdout.write(f"postgresql skipped: {exc}\n")
-        return
-    try:
-        await _bench(
-            "postgresql", make_url(server).set(database=name).render_as_string(False), args
-        )
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with fresh_database("cl_bench") as url:
+        await _bench("postgresql", url, args)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -25,10 +24,9 @@ from pathlib import Path
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.post_entries import DEFAULT_SERVER, _admin
+from bench.databases import fresh_database
 from ledger.model import AccountType, Community, new_id
 from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
@@ -156,14 +154,8 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         await _bench("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
-    name = f"cl_bench_report_{os.getpid()}"
-    server = os.environ.get("COMMONS_LEDGER_BENCH_DATABASE_URL", DEFAULT_SERVER)
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(server).set(database=name).render_as_string(False)
+    async with fresh_database("cl_bench_report") as url:
         await _bench("postgresql", url, args)
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

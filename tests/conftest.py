@@ -17,31 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.model import Community
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.migrate import upgrade
-from tests.databases import postgres_database, sqlite_url
+from tests.databases import migrate, postgres_database, sqlite_url
 
 ENGINE_NAMES = ("sqlite", "postgresql")
-
-
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def sqlite_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = sqlite_url(tmp_path_factory.mktemp("sqlite") / "ledger.db")
-    asyncio.run(_migrate(url))
+    asyncio.run(migrate(url))
     return url
 
 
 @pytest.fixture(scope="session")
 def postgresql_database_url() -> Iterator[str]:
     with postgres_database() as url:
-        asyncio.run(_migrate(url))
+        asyncio.run(migrate(url))
         yield url
 
 

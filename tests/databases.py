@@ -18,6 +18,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from ledger.store import create_engine
+from ledger.store.migrate import upgrade
+
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -69,3 +72,12 @@ def postgres_database(prefix: str = "cl_test") -> Iterator[str]:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+async def migrate(url: str) -> None:
+    """Brings the database at ``url`` to the latest schema."""
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()

@@ -25,10 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.store import create_engine
-from ledger.store.migrate import upgrade
 from tests.api.conftest import ADMIN_TOKEN, bearer
-from tests.databases import postgres_database
+from tests.databases import migrate, postgres_database
 from tests.live_server import running_service
 
 Doc = dict[str, Any]
@@ -212,19 +210,11 @@ def _config_file(configuration: Doc, path: Path) -> Path:
     return path
 
 
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Community, Path]]:
     folder = tmp_path_factory.mktemp("fuzz")
     with postgres_database("cl_fuzz") as database_url:
-        asyncio.run(_migrate(database_url))
+        asyncio.run(migrate(database_url))
         env = {
             "COMMONS_LEDGER_DATABASE_URL": database_url,
             "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,

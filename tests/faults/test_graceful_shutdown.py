@@ -37,10 +37,12 @@ async def _until_waiting_on_a_lock(dsn: str) -> None:
 
 
 async def _refused(url: str) -> bool:
+    """Whether a new request goes unserved: refused, or — caught in the listening socket's
+    backlog as it closed — disconnected without an answer."""
     try:
         async with httpx.AsyncClient(timeout=2) as fresh:
             await fresh.get(f"{url}/health")
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
         return True
     return False
 

@@ -37,10 +37,12 @@ async def _until_waiting_on_a_lock(dsn: str) -> None:
 
 
 async def _refused(url: str) -> bool:
+    """Whether a new request goes unserved: refused, or — caught in the listening socket's
+    backlog as it closed — disconnected without an answer."""
     try:
         async with httpx.AsyncClient(timeout=2) as fresh:
             await fresh.get(f"{url}/health")
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
         return True
     return False
 
@@ -86,17 +88,20 @@ async def test_sigterm_lets_the_request_in_flight_finish(
     log = server.log.read_text()
     waited = log.find("Waiting for connections to close")
     assert 0 <= waited < log.find("Application shutdown complete"), log[-2000:]
-    # The pool was closed: the database has no session of the service left.
+    # The pool was closed: the database has no session of the service left (a backend ends a
+    # moment after its client hung up, so allow it that moment).
     connection = await asyncpg.connect(dsn, timeout=10)
     try:
-        others = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
         stored = await connection.fetchval(
             "SELECT count(*) FROM entries WHERE id = $1", response.json()["id"]
         )
+        deadline = time.monotonic() + 10
+        while await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ):
+            assert time.monotonic() < deadline, "the service left sessions open"
+            await asyncio.sleep(0.1)
     finally:
         await connection.close()
-    assert others == 0
     assert stored == 1

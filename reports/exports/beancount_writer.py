@@ -32,14 +32,7 @@ class BeancountWriter:
 
     def __init__(self, head: ExportHead) -> None:
         self._head = head
-        scales = head.scales
-        commodity_of = head.commodity_of
-        # Per account: its name and a formatter of its amounts, looked up once per posting.
-        self._accounts = {
-            account_id: (name, scales[commodity], commodity_name(commodity))
-            for account_id, name in head.names.items()
-            for commodity in (commodity_of[account_id],)
-        }
+        self._accounts = head.account_units(commodity_name)
 
     def header(self) -> Iterator[str]:
         head = self._head

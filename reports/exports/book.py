@@ -4,7 +4,7 @@ commodities, the opening balances of a date range and the closing balances to as
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -34,6 +34,15 @@ class ExportHead:
     @property
     def commodity_of(self) -> dict[uuid.UUID, str]:
         return {account.id: account.commodity for account in self.accounts}
+
+    def account_units(self, unit_of: Callable[[str], str]) -> dict[uuid.UUID, tuple[str, int, str]]:
+        """Per account: its export name, its commodity's scale and the commodity as the file
+        names it (``unit_of``), looked up once per posting by the text writers."""
+        scales, commodity_of = self.scales, self.commodity_of
+        return {
+            account_id: (name, scales[commodity_of[account_id]], unit_of(commodity_of[account_id]))
+            for account_id, name in self.names.items()
+        }
 
 
 @dataclass(frozen=True, slots=True)

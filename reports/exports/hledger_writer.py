@@ -57,13 +57,7 @@ def comment_text(text: str) -> str:
 class HledgerWriter:
     def __init__(self, head: ExportHead) -> None:
         self._head = head
-        scales = head.scales
-        commodity_of = head.commodity_of
-        self._accounts = {
-            account_id: (name, scales[commodity], symbol(commodity))
-            for account_id, name in head.names.items()
-            for commodity in (commodity_of[account_id],)
-        }
+        self._accounts = head.account_units(symbol)
 
     def header(self) -> Iterator[str]:
         head = self._head

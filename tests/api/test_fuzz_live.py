@@ -27,7 +27,7 @@ import pytest
 
 from tests.api.conftest import ADMIN_TOKEN, bearer
 from tests.databases import migrate, postgres_database
-from tests.live_server import running_service
+from tests.faults.server import start_server
 
 Doc = dict[str, Any]
 
@@ -215,17 +215,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Com
     folder = tmp_path_factory.mktemp("fuzz")
     with postgres_database("cl_fuzz") as database_url:
         asyncio.run(migrate(database_url))
-        env = {
-            "COMMONS_LEDGER_DATABASE_URL": database_url,
-            "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
-            # On, so that its headers are checked, but far above the fuzzer's pace.
-            "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "1000000",
-        }
         log = folder / "service.log"
-        with running_service(env, log) as url:
-            with httpx.Client(base_url=url, timeout=10) as client:
+        # The rate limit on, so that its headers are checked, but far above the fuzzer's pace.
+        limit = {"COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "1000000"}
+        server = start_server(database_url, log, limit)
+        try:
+            with httpx.Client(base_url=server.url, timeout=10) as client:
                 community = _community(Setup(client))
-            yield url, community, log
+            yield server.url, community, log
+        finally:
+            server.stop()
 
 
 PASSES = {

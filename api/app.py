@@ -14,6 +14,7 @@ from api.allow import complete_allow_header
 from api.audit_context import AuditContextMiddleware
 from api.auth import BearerAuthentication, provide_community
 from api.errors import EXCEPTION_HANDLERS
+from api.jobs import running_in_background, service_jobs
 from api.metrics import Metrics
 from api.openapi import (
     document_links,
@@ -34,8 +35,10 @@ from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.jobs import JobRunner
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.jobs import SqlJobClaims
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -65,21 +68,25 @@ def create_app(
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
+    reports = Reports(uow)
+    jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports))
     services = Services(
         settings,
         engine,
         ledger,
         Access(uow),
         JournalExports(uow),
-        Reports(uow),
+        reports,
         metrics,
         AuditTrail(uow),
+        jobs,
     )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
-            yield
+            async with running_in_background(jobs, settings.jobs_interval_s):
+                yield
         finally:
             await engine.dispose()
 

@@ -15,19 +15,22 @@ from typing import BinaryIO
 import uvicorn
 from tqdm import tqdm
 
-from api import report_command
+from api import jobs_command, report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
+from api.jobs import service_jobs
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.jobs import JobRunner
 from ledger.model import HOURS
 from ledger.service import Ledger
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.jobs import SqlJobClaims
 from ledger.store.migrate import head_revision, upgrade
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
@@ -111,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--port", type=int, default=8000)
     report_command.add_parser(commands)
     report_command.add_snapshot_parser(commands)
+    jobs_command.add_parser(commands)
     return parser
 
 
@@ -197,6 +201,17 @@ async def _report(settings: Settings, arguments: argparse.Namespace) -> None:
             await report_command.run_snapshots(Reports(uow), datetime.now(UTC).date(), _say)
         else:
             await report_command.run(arguments, Ledger(uow), Reports(uow))
+    finally:
+        await engine.dispose()
+
+
+async def _run_jobs(settings: Settings, arguments: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        runner = JobRunner(SqlJobClaims(engine), service_jobs(Reports(uow)))
+        return await jobs_command.run(arguments, runner, _say)
     finally:
         await engine.dispose()
 
@@ -292,7 +307,14 @@ async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
         await engine.dispose()
 
 
-_OPERATIONS = ("export-archive", "import-archive", "revoke-key", "import-csv", "audit")
+_OPERATIONS = (
+    "export-archive",
+    "import-archive",
+    "revoke-key",
+    "import-csv",
+    "audit",
+    "run-jobs",
+)
 
 
 def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -308,6 +330,8 @@ def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
         return 0
     if arguments.command == "import-csv":
         return asyncio.run(_import_csv(settings, arguments))
+    if arguments.command == "run-jobs":
+        return asyncio.run(_run_jobs(settings, arguments))
     return asyncio.run(_verify_audit(settings, arguments.community))
 
 

@@ -54,6 +54,12 @@ class Settings:
     lets requests in flight finish for up to this long before it cancels them and closes the
     pool."""
 
+    jobs_interval_s: int = 0
+    """COMMONS_LEDGER_JOBS_INTERVAL_S: the app runs due periodic jobs (report snapshots,
+    recurring entries, deadlines) at start-up and then this often; 0 turns the loop off (then run
+    ``commons-ledger run-jobs`` from cron). From the environment the default is 300; settings
+    built in code (tests) run no loop unless they ask for one."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -96,11 +102,12 @@ _BOUNDS = {
     "connect_timeout_s": ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", 5, 1, 300),
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
+    "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
 }
 
 
 def _bounds(env: Mapping[str, str]) -> dict[str, int]:
-    """The database timeouts, each a whole number within its range."""
+    """The timeouts and intervals, each a whole number within its range."""
     values = {}
     for field, (variable, default, smallest, largest) in _BOUNDS.items():
         raw = env.get(variable, "").strip() or str(default)

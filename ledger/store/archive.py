@@ -36,6 +36,7 @@ from ledger.store.tables import (
     credentials,
     entries,
     idempotency_keys,
+    job_runs,
     members,
     postings,
     report_snapshots,
@@ -55,6 +56,7 @@ TABLES: Final = (
     audit_log,
     audit_heads,
     report_snapshots,
+    job_runs,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

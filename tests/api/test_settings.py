@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from api.settings import Settings, SettingsError
@@ -19,7 +21,8 @@ def test_database_bounds_are_read_from_the_environment() -> None:
     assert (settings.statement_timeout_ms, settings.lock_timeout_ms) == (2500, 0)
     assert (settings.connect_timeout_s, settings.pool_timeout_s) == (3, 7)
     defaults = Settings.from_env({})
-    assert defaults == Settings()
+    # The one difference on purpose: a deployed service runs its jobs; code (tests) opts in.
+    assert defaults == replace(Settings(), jobs_interval_s=300)
     assert (defaults.statement_timeout_ms, defaults.lock_timeout_ms) == (15_000, 3_000)
 
 
@@ -30,6 +33,7 @@ def test_database_bounds_are_read_from_the_environment() -> None:
         ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", "1.5"),
         ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", "0"),
         ("COMMONS_LEDGER_POOL_TIMEOUT_S", "100000"),
+        ("COMMONS_LEDGER_JOBS_INTERVAL_S", "soon"),
     ],
 )
 def test_a_bad_bound_names_its_variable(variable: str, value: str) -> None:

@@ -1,0 +1,59 @@
+"""The periodic jobs this service runs, wired to their use cases, and the loop that runs them.
+
+The same :class:`~ledger.jobs.JobRunner` serves the app's background loop (every
+``COMMONS_LEDGER_JOBS_INTERVAL_S``) and ``commons-ledger run-jobs`` (once, for cron or a systemd
+timer); their claims make it safe to use both at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from ledger.jobs import Job, JobRunner
+from ledger.model import Community
+from reports.errors import SnapshotExists
+from reports.period import Period
+from reports.service import Reports
+from reports.snapshots import closed_periods
+
+
+def snapshot_job(reports: Reports) -> Job:
+    """At each close of a month, quarter and year: the community's report, stored once."""
+
+    def periods(now: datetime) -> Sequence[str]:
+        return [period.label for period in closed_periods(now.date())]
+
+    async def run(community: Community, label: str) -> str:
+        period = Period.parse(label)
+        if period.end < community.created_at.date():
+            return "the period ended before the community began; no snapshot"
+        try:
+            row = await reports.take_snapshot(community, period)
+        except SnapshotExists:
+            return "a snapshot of the period exists already"
+        return f"snapshot {row.id} (fingerprint {row.fingerprint[:12]})"
+
+    return Job("report-snapshots", periods, run)
+
+
+def service_jobs(reports: Reports) -> list[Job]:
+    return [snapshot_job(reports)]
+
+
+@asynccontextmanager
+async def running_in_background(runner: JobRunner, interval_s: int) -> AsyncIterator[None]:
+    """Runs due jobs every ``interval_s`` seconds while the block lasts (0: never)."""
+    if interval_s <= 0:
+        yield
+        return
+    task = asyncio.create_task(runner.run_forever(interval_s), name="commons-ledger-jobs")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

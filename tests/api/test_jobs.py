@@ -1,0 +1,76 @@
+"""The service's periodic jobs: the snapshot job, ``commons-ledger run-jobs`` and the app's
+background loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.app import create_app
+from api.cli import main
+from api.jobs import snapshot_job
+from api.settings import Settings
+from ledger.jobs import RunStatus
+from ledger.model import Community
+from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.jobs import SqlJobClaims
+from reports.service import Reports
+from tests.databases import migrate, sqlite_url
+
+
+async def test_the_snapshot_job_stores_a_closed_period_once(
+    engine: AsyncEngine, community: Community
+) -> None:
+    reports = Reports(SqlUnitOfWorkFactory(engine))
+    job = snapshot_job(reports)
+    assert job.periods(datetime(2026, 11, 24, tzinfo=UTC)) == ["2026-10", "2026-Q3", "2025"]
+    older = replace(community, created_at=datetime(2024, 1, 1, tzinfo=UTC))
+    assert (await job.run(older, "2026-10")).startswith("snapshot ")
+    assert await job.run(older, "2026-10") == "a snapshot of the period exists already"
+    [row] = await reports.list_snapshots(community)
+    assert (row.period_start.isoformat(), row.period_end.isoformat()) == (
+        "2026-10-01",
+        "2026-10-31",
+    )
+    # A period that ended before the community began gets no (empty) snapshot.
+    assert "before the community began" in await job.run(community, "2025")
+    assert len(await reports.list_snapshots(community)) == 1
+
+
+def test_run_jobs_runs_what_is_due_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COMMONS_LEDGER_DATABASE_URL", sqlite_url(tmp_path / "jobs.db"))
+    assert main(["create-community", "hollow", "Hollow"]) == 0
+    capsys.readouterr()
+    assert main(["run-jobs", "--community", "hollow"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len([line for line in lines if line.startswith("hollow report-snapshots ")]) == 3
+    assert lines[-1] == "3 runs, 0 failed."
+    assert main(["run-jobs"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["Nothing was due."]
+    assert main(["run-jobs", "--job", "polish-the-silver"]) == 2
+    assert "the jobs are: report-snapshots" in capsys.readouterr().out
+
+
+async def test_the_app_runs_due_jobs_in_the_background(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "loop.db")
+    await migrate(url)
+    app = create_app(Settings(database_url=url, jobs_interval_s=1))
+    services = app.state.services
+    community = await services.ledger.create_community("loop", "Loop")
+    claims = SqlJobClaims(services.engine)
+    async with AsyncTestClient(app):
+        for _ in range(100):
+            runs = await claims.list_runs(community.id, limit=10)
+            if len(runs) == 3:
+                break
+            await asyncio.sleep(0.05)
+    assert {(run.job, run.status) for run in runs} == {("report-snapshots", RunStatus.DONE)}
+    assert len(runs) == 3

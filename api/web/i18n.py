@@ -1,8 +1,8 @@
 """Messages of the member page through gettext catalogs (Babel ``.po`` files read at start),
 the language chosen from the browser's ``Accept-Language``.
 
-English is the source language and its catalog lists every message; other catalogs may be
-incomplete, and a message they lack falls back to English.
+English is the source language and its catalog lists every message; German translates every one
+(a test checks both). A message a catalog lacks falls back to English.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from api.request_log import RequestLogMiddleware, configure_logging, stamp_reque
 from api.routes import accounts, books, communities, entries, exchanges, members, system
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
+from api.routes import jobs as job_routes
 from api.routes import reports as report_routes
 from api.settings import Settings
 from api.state import Services
@@ -54,6 +55,7 @@ _COMMUNITY_HANDLERS = [
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
+    *job_routes.COMMUNITY_HANDLERS,
 ]
 
 

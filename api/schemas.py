@@ -15,6 +15,7 @@ import msgspec
 from ledger.access import Credential
 from ledger.audit import AuditRecord
 from ledger.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
+from ledger.jobs import JobRun
 from ledger.model import (
     AMOUNT_ABS_MAX,
     COMMODITY_CODE_PATTERN,
@@ -482,4 +483,30 @@ class AuditRecordOut(msgspec.Struct, frozen=True):
             result_ids=list(record.result_ids),
             prev_hash=record.prev_hash,
             hash=record.hash,
+        )
+
+
+class JobRunOut(msgspec.Struct, frozen=True):
+    """One run of a periodic job for the community and a period."""
+
+    job: Annotated[str, msgspec.Meta(examples=["report-snapshots"])]
+    period: Annotated[str, msgspec.Meta(examples=["2026-Q3"])]
+    status: Annotated[str, msgspec.Meta(examples=["done"])]
+    attempts: int
+    claimed_at: datetime
+    lease_until: datetime
+    finished_at: datetime | None
+    outcome: str | None
+
+    @staticmethod
+    def of(run: JobRun) -> JobRunOut:
+        return JobRunOut(
+            job=run.job,
+            period=run.period,
+            status=run.status.value,
+            attempts=run.attempts,
+            claimed_at=run.claimed_at,
+            lease_until=run.lease_until,
+            finished_at=run.finished_at,
+            outcome=run.outcome,
         )

@@ -129,7 +129,11 @@ class JobClaims(Protocol):
         """Holds a lock that only one worker can hold for this run (True when taken)."""
         ...
 
-    async def list_runs(self, community_id: uuid.UUID, *, limit: int) -> Sequence[JobRun]: ...
+    async def list_runs(
+        self, community_id: uuid.UUID, *, after: tuple[str, str] | None = None, limit: int
+    ) -> Sequence[JobRun]:
+        """The community's runs by (job, period), those after ``after`` only."""
+        ...
 
 
 class JobRunner:
@@ -144,6 +148,11 @@ class JobRunner:
         self._jobs = {job.name: job for job in jobs}
         self._clock = clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def runs(
+        self, community_id: uuid.UUID, *, after: tuple[str, str] | None = None, limit: int
+    ) -> Sequence[JobRun]:
+        return await self._claims.list_runs(community_id, after=after, limit=limit)
 
     @property
     def job_names(self) -> list[str]:

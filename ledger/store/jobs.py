@@ -159,15 +159,15 @@ class SqlJobClaims:
                     await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
                     await conn.commit()
 
-    async def list_runs(self, community_id: uuid.UUID, *, limit: int) -> Sequence[JobRun]:
+    async def list_runs(
+        self, community_id: uuid.UUID, *, after: tuple[str, str] | None = None, limit: int
+    ) -> Sequence[JobRun]:
         runs = job_runs.c
+        query = sa.select(job_runs).where(runs.community_id == community_id)
+        if after is not None:
+            query = query.where(sa.tuple_(runs.job, runs.period) > sa.tuple_(*after))
         async with self._reading() as conn:
-            rows = await conn.execute(
-                sa.select(job_runs)
-                .where(runs.community_id == community_id)
-                .order_by(runs.claimed_at.desc(), runs.job, runs.period)
-                .limit(limit)
-            )
+            rows = await conn.execute(query.order_by(runs.job, runs.period).limit(limit))
             return [
                 JobRun(
                     community_id=row.community_id,

@@ -142,6 +142,7 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ),
     ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
     ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
+    ("job runs", lambda w: "/jobs", _expect(200, member=403, denied=("write", "read"))),
 ]
 
 

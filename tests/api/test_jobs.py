@@ -18,9 +18,11 @@ from api.jobs import snapshot_job
 from api.settings import Settings
 from ledger.jobs import RunStatus
 from ledger.model import Community
+from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.jobs import SqlJobClaims
 from reports.service import Reports
+from tests.api.conftest import ADMIN_TOKEN, make_tenant
 from tests.databases import migrate, sqlite_url
 
 
@@ -74,3 +76,32 @@ async def test_the_app_runs_due_jobs_in_the_background(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
     assert {(run.job, run.status) for run in runs} == {("report-snapshots", RunStatus.DONE)}
     assert len(runs) == 3
+
+
+async def test_treasurers_page_through_the_job_runs(
+    engine: AsyncEngine, ledger: Ledger, database_url: str
+) -> None:
+    app = create_app(Settings(database_url=database_url, admin_token=ADMIN_TOKEN))
+    async with AsyncTestClient(app) as client:
+        tenant = await make_tenant(client)
+        community = await ledger.get_community_by_slug(tenant.slug)
+        claims = SqlJobClaims(engine)
+        now = datetime.now(UTC)
+        for period in ("2026-08", "2026-09", "2026-10"):
+            assert await claims.claim(community.id, "report-snapshots", period, "w", now)
+        await claims.finish(
+            community.id, "report-snapshots", "2026-09", "w", now, outcome="boom", failed=True
+        )
+        first = await client.get(f"{tenant.base}/jobs?limit=2", headers=tenant.treasurer)
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert [(i["period"], i["status"]) for i in body["items"]] == [
+            ("2026-08", "running"),
+            ("2026-09", "failed"),
+        ]
+        assert body["items"][1]["outcome"] == "boom"
+        rest = await client.get(
+            f"{tenant.base}/jobs?limit=2&cursor={body['next_cursor']}", headers=tenant.treasurer
+        )
+        assert [i["period"] for i in rest.json()["items"]] == ["2026-10"]
+        assert rest.json()["next_cursor"] is None

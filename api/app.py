@@ -23,7 +23,16 @@ from api.openapi import (
 )
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import (
+    accounts,
+    books,
+    communities,
+    entries,
+    events,
+    exchanges,
+    members,
+    system,
+)
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
@@ -34,8 +43,10 @@ from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.feed import EventFeed
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.events import SqlEventStore
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -51,6 +62,7 @@ _COMMUNITY_HANDLERS = [
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
+    *events.COMMUNITY_HANDLERS,
 ]
 
 
@@ -74,6 +86,7 @@ def create_app(
         Reports(uow),
         metrics,
         AuditTrail(uow),
+        EventFeed(uow, SqlEventStore),
     )
 
     @asynccontextmanager

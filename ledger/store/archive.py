@@ -31,14 +31,18 @@ from ledger.store.tables import (
     accounts,
     audit_heads,
     audit_log,
+    balance_monitors,
     commodities,
     communities,
     credentials,
     entries,
+    events,
     idempotency_keys,
     members,
     postings,
     report_snapshots,
+    webhook_deliveries,
+    webhooks,
 )
 
 FORMAT: Final = "commons-ledger-archive"
@@ -54,7 +58,11 @@ TABLES: Final = (
     idempotency_keys,
     audit_log,
     audit_heads,
+    events,
     report_snapshots,
+    balance_monitors,
+    webhooks,
+    webhook_deliveries,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import audit
-from ledger.store.tables import audit_heads, audit_log
+from ledger import audit, outbox
+from ledger.store.tables import audit_heads, audit_log, events
 
 
 class SqlAuditStore:
@@ -19,6 +19,9 @@ class SqlAuditStore:
 
     _conn: AsyncConnection
     _dialect: str
+    _more_events: list[outbox.NewEvent]
+    """Events found by the write's own steps (a balance monitor's crossing), stored with the
+    unit of work's next audit record."""
 
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None:
         """Adds ``event`` after the chain's head, which stays locked until the transaction ends:
@@ -43,12 +46,20 @@ class SqlAuditStore:
             .values(seq=record.seq, hash=record.hash)
         )
         append = sa.insert(audit_log).values(**_row(record))
+        found = (*event.events, *self._more_events)
+        self._more_events.clear()
+        emit = sa.insert(events).values(_event_rows(record, found)) if found else None
         if self._dialect == "postgresql":
-            # One round trip: a data-modifying CTE runs with the statement it is attached to.
-            await self._conn.execute(append.add_cte(advance.cte("advance")))
+            # One round trip: data-modifying CTEs run with the statement they are attached to.
+            append = append.add_cte(advance.cte("advance"))
+            if emit is not None:
+                append = append.add_cte(emit.cte("emit"))
+            await self._conn.execute(append)
         else:
             await self._conn.execute(advance)
             await self._conn.execute(append)
+            if emit is not None:
+                await self._conn.execute(emit)
 
     async def _lock_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
         row = (
@@ -98,6 +109,27 @@ def _row(record: audit.AuditRecord) -> dict[str, Any]:
         "prev_hash": record.prev_hash,
         "hash": record.hash,
     }
+
+
+def _event_rows(
+    record: audit.AuditRecord, found: Sequence[outbox.NewEvent]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "community_id": record.community_id,
+            "seq": record.seq,
+            "n": n,
+            "id": event.id,
+            "type": event.type,
+            "occurred_at": record.recorded_at,
+            "resource_kind": event.resource_kind,
+            "resource_id": event.resource_id,
+            "data": event.data,
+            "member_ids": [str(member_id) for member_id in event.member_ids],
+            "account_ids": [str(account_id) for account_id in event.account_ids],
+        }
+        for n, event in enumerate(found)
+    ]
 
 
 def _record(row: Any) -> audit.AuditRecord:

@@ -51,6 +51,7 @@ class SqlRepository(SqlAuditStore):
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
         self._dialect = connection.dialect.name
+        self._more_events = []
 
     # Communities, commodities, members ------------------------------------------------------
 

@@ -9,7 +9,7 @@ from ledger import errors
 from ledger.exchanges import Exchanges
 from ledger.feed import EventFeed, Viewer
 from ledger.model import HOURS, AccountType, Community, IdempotencyKey
-from ledger.outbox import EVENTS_OF, NewEvent, events_of
+from ledger.outbox import EVENTS_OF, Event, NewEvent, events_of
 from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.events import SqlEventStore
@@ -112,7 +112,8 @@ async def test_pages_and_filters(ledger: Ledger, feed: EventFeed, community: Com
         await ledger.post_entry(
             community.id, transfer(ann.hours_account_id, bob.hours_account_id, minutes)
         )
-    seen, after = [], (0, 0)
+    seen: list[Event] = []
+    after = (0, 0)
     while True:
         page = await feed.page(community.id, after=after, limit=2)
         seen += page.events

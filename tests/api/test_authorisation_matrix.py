@@ -142,6 +142,8 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ),
     ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
     ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
+    # The feed: a member token sees only events about itself (filtered, so 200).
+    ("event feed", lambda w: "/events", _expect(200, member=200)),
 ]
 
 

@@ -20,15 +20,19 @@ from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
+from api.webhook_settings import WebhookSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.model import HOURS
-from ledger.service import Ledger
+from ledger.service import Ledger, utc_now
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.events import SqlEventStore
 from ledger.store.migrate import head_revision, upgrade
+from ledger.store.webhooks import SqlWebhookStore
+from ledger.webhook_delivery import Deliverer
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
 from reports.queries.journal import DateRange
@@ -111,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--port", type=int, default=8000)
     report_command.add_parser(commands)
     report_command.add_snapshot_parser(commands)
+    commands.add_parser(
+        "deliver-webhooks", help="send the due webhook events once (for cron, or a service "
+        "run with COMMONS_LEDGER_WEBHOOK_POLL_MS=0)"
+    )  # fmt: skip
     return parser
 
 
@@ -280,6 +288,24 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield sink
 
 
+async def _deliver_webhooks(settings: Settings, webhook_settings: WebhookSettings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        deliverer = Deliverer(
+            SqlUnitOfWorkFactory(engine),
+            SqlWebhookStore,
+            SqlEventStore,
+            utc_now,
+            config=webhook_settings.delivery(),
+        )
+        attempts = await deliverer.deliver_due()
+    finally:
+        await engine.dispose()
+    _say(f"{attempts} webhook delivery attempts.")
+    return 0
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -292,7 +318,14 @@ async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
         await engine.dispose()
 
 
-_OPERATIONS = ("export-archive", "import-archive", "revoke-key", "import-csv", "audit")
+_OPERATIONS = (
+    "export-archive",
+    "import-archive",
+    "revoke-key",
+    "import-csv",
+    "audit",
+    "deliver-webhooks",
+)
 
 
 def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -308,6 +341,8 @@ def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
         return 0
     if arguments.command == "import-csv":
         return asyncio.run(_import_csv(settings, arguments))
+    if arguments.command == "deliver-webhooks":
+        return asyncio.run(_deliver_webhooks(settings, WebhookSettings.from_env()))
     return asyncio.run(_verify_audit(settings, arguments.community))
 
 
@@ -316,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         web_settings = WebSettings.from_env()
+        WebhookSettings.from_env()  # an invalid one stops start-up here, naming it
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2

@@ -53,9 +53,9 @@ class EventPage(msgspec.Struct, frozen=True):
 
 
 Url = Annotated[
-    str, msgspec.Meta(min_length=8, max_length=2000, examples=["https://tool.example/hook"])
+    str, msgspec.Meta(min_length=8, max_length=2000, description="an http or https URL")
 ]
-Description = Annotated[str, msgspec.Meta(max_length=200)]
+Description = Annotated[str, msgspec.Meta(max_length=200, examples=["the farm shop till"])]
 
 
 class WebhookCreate(Request, frozen=True):

@@ -15,6 +15,7 @@ from ledger.credentials import Access
 from ledger.feed import EventFeed
 from ledger.model import Community
 from ledger.service import Ledger
+from ledger.webhooks import Webhooks
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -30,6 +31,7 @@ class Services:
     metrics: Metrics
     audit: AuditTrail
     feed: EventFeed
+    webhooks: Webhooks
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

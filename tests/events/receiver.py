@@ -40,8 +40,8 @@ class Receiver:
 
 
 @contextmanager
-def receiving(receiver: Receiver | None = None) -> Iterator[Receiver]:
-    receiver = receiver or Receiver()
+def receiving(wanted: Receiver | None = None) -> Iterator[Receiver]:
+    receiver = wanted or Receiver()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -24,6 +24,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     """Answers to give, in order; 204 once they run out."""
     delay_s: float = 0.0
+    delays_s: list[float] = field(default_factory=list)
+    """Per request, in order, before answering (then ``delay_s``)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -48,8 +50,9 @@ def receiving(wanted: Receiver | None = None) -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with receiver.lock:
                 receiver.received.append(Received(self.path, dict(self.headers), body))
-            if receiver.delay_s:
-                time.sleep(receiver.delay_s)
+                delay_s = receiver.delays_s.pop(0) if receiver.delays_s else receiver.delay_s
+            if delay_s:
+                time.sleep(delay_s)
             status = receiver.answer()
             self.send_response(status)
             if 300 <= status < 400:

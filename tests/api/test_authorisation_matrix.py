@@ -144,6 +144,7 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
     # The feed: a member token sees only events about itself (filtered, so 200).
     ("event feed", lambda w: "/events", _expect(200, member=200)),
+    ("webhooks", lambda w: "/webhooks", _expect(200, member=403, denied=("write", "read"))),
 ]
 
 
@@ -211,6 +212,13 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             "report snapshot",
             "/reports/snapshots",
             lambda: {"period": str(next(years))},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "webhook",
+            "/webhooks",
+            # A public address literal: the guard needs no DNS for it.
+            lambda: {"url": "http://93.184.216.34/hook"},
             _expect(201, member=403, denied=writers_and_readers),
         ),
     ]

@@ -33,6 +33,7 @@ from api.routes import (
     events,
     exchanges,
     members,
+    monitors,
     system,
     webhooks,
 )
@@ -48,9 +49,11 @@ from api.webhook_settings import WebhookSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.feed import EventFeed
+from ledger.monitors import Monitors
 from ledger.service import Ledger, utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
+from ledger.store.monitors import SqlMonitorStore
 from ledger.store.webhooks import SqlWebhookStore
 from ledger.webhook_delivery import Deliverer
 from ledger.webhooks import Webhooks
@@ -71,6 +74,7 @@ _COMMUNITY_HANDLERS = [
     *audit_routes.COMMUNITY_HANDLERS,
     *events.COMMUNITY_HANDLERS,
     *webhooks.COMMUNITY_HANDLERS,
+    *monitors.COMMUNITY_HANDLERS,
 ]
 
 
@@ -99,6 +103,7 @@ def create_app(
         AuditTrail(uow),
         EventFeed(uow, SqlEventStore),
         Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
+        Monitors(uow, SqlMonitorStore, utc_now),
     )
     deliverer = Deliverer(
         uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -96,6 +98,39 @@ async def test_subscribe_receive_inspect_and_delete(
     again = await hook_client.get(f"{tenant.base}/webhooks/{hook['id']}", headers=tenant.treasurer)
     assert again.status_code == 404
     assert again.json()["type"].endswith("/webhook-not-found")
+
+
+def readme_receiver() -> Callable[[str, str, bytes], bool]:
+    """The ten-line receiver example of the README, run as written."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    found = re.search(r"<!-- receiver-example -->\n```python\n(.*?)```", readme, re.DOTALL)
+    assert found, "the README lost its receiver example"
+    code = found.group(1)
+    assert len(code.strip().splitlines()) <= 10
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    verify_example = namespace["verify"]
+    assert callable(verify_example)
+    return verify_example  # type: ignore[return-value]
+
+
+async def test_the_readme_receiver_verifies_a_real_delivery(
+    hook_client: Client, receiver: Receiver
+) -> None:
+    tenant = await make_tenant(hook_client)
+    created = await hook_client.post(
+        f"{tenant.base}/webhooks", json={"url": receiver.url}, headers=tenant.treasurer
+    )
+    secret = created.json()["secret"]
+    await hook_client.post(f"{tenant.base}/members", json={"name": "Cid"}, headers=tenant.treasurer)
+    await wait_for(lambda: len(receiver.received) == 1)
+    got = receiver.received[0]
+    check = readme_receiver()
+    assert check(secret, got.headers[SIGNATURE_HEADER], got.body)
+    assert not check(secret, got.headers[SIGNATURE_HEADER], got.body.replace(b"Cid", b"Kid"))
+    assert not check("whsec_wrong", got.headers[SIGNATURE_HEADER], got.body)
+    stale = re.sub(r"t=\d+", "t=1000000000", got.headers[SIGNATURE_HEADER])
+    assert not check(secret, stale, got.body)
 
 
 async def test_a_paused_subscription_resumes(hook_client: Client, receiver: Receiver) -> None:

@@ -111,7 +111,7 @@ def readme_receiver() -> Callable[[str, str, bytes], bool]:
     exec(code, namespace)
     verify_example = namespace["verify"]
     assert callable(verify_example)
-    return verify_example  # type: ignore[return-value]
+    return verify_example
 
 
 async def test_the_readme_receiver_verifies_a_real_delivery(

@@ -300,6 +300,22 @@ LINKS: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, str]]] 
         _EXCHANGE,
         {**_IN_COMMUNITY, "exchange_id": "$response.body#/id"},
     ),
+    ("POST", f"{_C}/webhooks"): (
+        {
+            "readWebhook": ("GET", f"{_C}/webhooks/{{webhook_id}}"),
+            "readDeliveries": ("GET", f"{_C}/webhooks/{{webhook_id}}/deliveries"),
+            "resumeWebhook": ("POST", f"{_C}/webhooks/{{webhook_id}}/resume"),
+            "deleteWebhook": ("DELETE", f"{_C}/webhooks/{{webhook_id}}"),
+        },
+        {**_IN_COMMUNITY, "webhook_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/monitors"): (
+        {
+            "readMonitor": ("GET", f"{_C}/monitors/{{monitor_id}}"),
+            "deleteMonitor": ("DELETE", f"{_C}/monitors/{{monitor_id}}"),
+        },
+        {**_IN_COMMUNITY, "monitor_id": "$response.body#/id"},
+    ),
 }
 """OpenAPI links: what a client can do next with the resource a response returns (the target
 operations, and where their path parameters come from)."""

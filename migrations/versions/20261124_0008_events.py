@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("member_ids", _JSON, nullable=False),
         sa.Column("account_ids", _JSON, nullable=False),
         sa.ForeignKeyConstraint(
-            ["community_id", "seq"],
-            ["audit_log.community_id", "audit_log.seq"],
-            name=op.f("fk_events_community_id_seq_audit_log"),
+            ["community_id"], ["communities.id"], name=op.f("fk_events_community_id_communities")
         ),
         sa.PrimaryKeyConstraint("community_id", "seq", "n", name=op.f("pk_events")),
         sa.UniqueConstraint("id", name=op.f("uq_events_id")),

@@ -26,10 +26,10 @@ class SqlEventStore:
         limit: int,
     ) -> list[Event]:
         """Up to ``limit`` events after ``after`` (seq, n), of ``types`` when given."""
-        seq, n = after
+        # A row-value comparison: both engines walk the primary key index from the position.
         query = sa.select(events).where(
             events.c.community_id == community_id,
-            sa.or_(events.c.seq > seq, sa.and_(events.c.seq == seq, events.c.n > n)),
+            sa.tuple_(events.c.seq, events.c.n) > sa.tuple_(*after),
         )
         if types is not None:
             query = query.where(events.c.type.in_(types))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +26,18 @@ from api.openapi import (
 )
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import (
+    accounts,
+    books,
+    communities,
+    entries,
+    events,
+    exchanges,
+    members,
+    monitors,
+    system,
+    webhooks,
+)
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import jobs as job_routes
@@ -34,12 +47,20 @@ from api.state import Services
 from api.strict_body import reject_lax_json
 from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
+from api.webhook_settings import WebhookSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.feed import EventFeed
 from ledger.jobs import JobRunner
-from ledger.service import Ledger
+from ledger.monitors import Monitors
+from ledger.service import Ledger, utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.events import SqlEventStore
 from ledger.store.jobs import SqlJobClaims
+from ledger.store.monitors import SqlMonitorStore
+from ledger.store.webhooks import SqlWebhookStore
+from ledger.webhook_delivery import Deliverer
+from ledger.webhooks import Webhooks
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -56,14 +77,20 @@ _COMMUNITY_HANDLERS = [
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
     *job_routes.COMMUNITY_HANDLERS,
+    *events.COMMUNITY_HANDLERS,
+    *webhooks.COMMUNITY_HANDLERS,
+    *monitors.COMMUNITY_HANDLERS,
 ]
 
 
 def create_app(
-    settings: Settings | None = None, web_settings: WebSettings | None = None
+    settings: Settings | None = None,
+    web_settings: WebSettings | None = None,
+    webhook_settings: WebhookSettings | None = None,
 ) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
+    webhook_settings = webhook_settings or WebhookSettings.from_env()
     web = web_app_config(web_settings)
     configure_logging()
     engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
@@ -82,14 +109,32 @@ def create_app(
         metrics,
         AuditTrail(uow),
         jobs,
+        EventFeed(uow, SqlEventStore),
+        Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
+        Monitors(uow, SqlMonitorStore, utc_now),
+    )
+    deliverer = Deliverer(
+        uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()
     )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        delivering = None
+        if webhook_settings.poll_ms:
+            delivering = asyncio.create_task(
+                deliverer.run(stop, webhook_settings.poll_ms / 1000), name="webhook-delivery"
+            )
         try:
             async with running_in_background(jobs, settings.jobs_interval_s):
                 yield
         finally:
+            stop.set()
+            if delivering is not None:
+                # A delivery in flight ends within its timeout; its lease covers the rest.
+                delivering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivering
             await engine.dispose()
 
     community_router = Router(

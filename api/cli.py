@@ -21,17 +21,21 @@ from api.demo import DemoAccess, seed_demo
 from api.jobs import service_jobs
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
+from api.webhook_settings import WebhookSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.jobs import JobRunner
 from ledger.model import HOURS
-from ledger.service import Ledger
+from ledger.service import Ledger, utc_now
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.events import SqlEventStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.migrate import head_revision, upgrade
+from ledger.store.webhooks import SqlWebhookStore
+from ledger.webhook_delivery import Deliverer
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
 from reports.queries.journal import DateRange
@@ -115,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     report_command.add_parser(commands)
     report_command.add_snapshot_parser(commands)
     jobs_command.add_parser(commands)
+    commands.add_parser(
+        "deliver-webhooks", help="send the due webhook events once (for cron, or a service "
+        "run with COMMONS_LEDGER_WEBHOOK_POLL_MS=0)"
+    )  # fmt: skip
     return parser
 
 
@@ -295,6 +303,24 @@ def _output(path: str) -> Iterator[BinaryIO]:
         yield sink
 
 
+async def _deliver_webhooks(settings: Settings, webhook_settings: WebhookSettings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        deliverer = Deliverer(
+            SqlUnitOfWorkFactory(engine),
+            SqlWebhookStore,
+            SqlEventStore,
+            utc_now,
+            config=webhook_settings.delivery(),
+        )
+        attempts = await deliverer.deliver_due()
+    finally:
+        await engine.dispose()
+    _say(f"{attempts} webhook delivery attempts.")
+    return 0
+
+
 @asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[tuple[Ledger, Access]]:
     """The use cases on a migrated database, disposed of afterwards."""
@@ -314,6 +340,7 @@ _OPERATIONS = (
     "import-csv",
     "audit",
     "run-jobs",
+    "deliver-webhooks",
 )
 
 
@@ -332,6 +359,8 @@ def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
         return asyncio.run(_import_csv(settings, arguments))
     if arguments.command == "run-jobs":
         return asyncio.run(_run_jobs(settings, arguments))
+    if arguments.command == "deliver-webhooks":
+        return asyncio.run(_deliver_webhooks(settings, WebhookSettings.from_env()))
     return asyncio.run(_verify_audit(settings, arguments.community))
 
 
@@ -340,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         web_settings = WebSettings.from_env()
+        WebhookSettings.from_env()  # an invalid one stops start-up here, naming it
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2

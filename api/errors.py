@@ -57,6 +57,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_in_flight": HTTP_409_CONFLICT,
     "snapshot_exists": HTTP_409_CONFLICT,
     "snapshot_not_found": HTTP_404_NOT_FOUND,
+    "webhook_not_found": HTTP_404_NOT_FOUND,
+    "monitor_not_found": HTTP_404_NOT_FOUND,
+    "url_not_allowed": HTTP_422_UNPROCESSABLE_ENTITY,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

@@ -144,6 +144,9 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "idempotency_in_flight": "a request with this Idempotency-Key is still being processed",
     "snapshot_exists": "the period 2026-Q3 has a snapshot already",
     "snapshot_not_found": "snapshot 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "webhook_not_found": "webhook 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "monitor_not_found": "monitor 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "url_not_allowed": "the host 'intranet' resolves to 10.0.0.5, which is not a public address",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 
@@ -296,6 +299,22 @@ LINKS: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, str]]] 
     ("POST", f"{_C}/exchanges"): (
         _EXCHANGE,
         {**_IN_COMMUNITY, "exchange_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/webhooks"): (
+        {
+            "readWebhook": ("GET", f"{_C}/webhooks/{{webhook_id}}"),
+            "readDeliveries": ("GET", f"{_C}/webhooks/{{webhook_id}}/deliveries"),
+            "resumeWebhook": ("POST", f"{_C}/webhooks/{{webhook_id}}/resume"),
+            "deleteWebhook": ("DELETE", f"{_C}/webhooks/{{webhook_id}}"),
+        },
+        {**_IN_COMMUNITY, "webhook_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/monitors"): (
+        {
+            "readMonitor": ("GET", f"{_C}/monitors/{{monitor_id}}"),
+            "deleteMonitor": ("DELETE", f"{_C}/monitors/{{monitor_id}}"),
+        },
+        {**_IN_COMMUNITY, "monitor_id": "$response.body#/id"},
     ),
 }
 """OpenAPI links: what a client can do next with the resource a response returns (the target

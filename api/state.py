@@ -12,9 +12,12 @@ from api.metrics import Metrics
 from api.settings import Settings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.feed import EventFeed
 from ledger.jobs import JobRunner
 from ledger.model import Community
+from ledger.monitors import Monitors
 from ledger.service import Ledger
+from ledger.webhooks import Webhooks
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -30,6 +33,9 @@ class Services:
     metrics: Metrics
     audit: AuditTrail
     jobs: JobRunner
+    feed: EventFeed
+    webhooks: Webhooks
+    monitors: Monitors
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -25,6 +25,8 @@ from typing import Final
 
 import msgspec
 
+from ledger import outbox
+
 GENESIS_HASH: Final = "0" * 64
 """The ``prev_hash`` of a community's first record."""
 
@@ -76,6 +78,8 @@ class AuditEvent:
     idempotency_key: str | None
     result_ids: tuple[str, ...]
     recorded_at: datetime
+    events: tuple[outbox.NewEvent, ...] = ()
+    """What the write tells other tools (``ledger.outbox``), stored with the record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ def event(operation: str, idempotency_key: str | None, result: object, now: date
         idempotency_key=idempotency_key,
         result_ids=result_ids(result),
         recorded_at=now,
+        events=outbox.events_of(operation, result),
     )
 
 

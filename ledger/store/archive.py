@@ -31,15 +31,19 @@ from ledger.store.tables import (
     accounts,
     audit_heads,
     audit_log,
+    balance_monitors,
     commodities,
     communities,
     credentials,
     entries,
+    events,
     idempotency_keys,
     job_runs,
     members,
     postings,
     report_snapshots,
+    webhook_deliveries,
+    webhooks,
 )
 
 FORMAT: Final = "commons-ledger-archive"
@@ -55,8 +59,12 @@ TABLES: Final = (
     idempotency_keys,
     audit_log,
     audit_heads,
+    events,
     report_snapshots,
     job_runs,
+    balance_monitors,
+    webhooks,
+    webhook_deliveries,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

@@ -31,6 +31,7 @@ from ledger.model import (
 )
 from ledger.ports import StoredOutcome
 from ledger.store.audit import SqlAuditStore
+from ledger.store.monitors import SqlMonitorWatch
 from ledger.store.tables import (
     accounts,
     commodities,
@@ -45,12 +46,13 @@ from ledger.store.tables import (
 _COUNTER_COLUMNS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
 
 
-class SqlRepository(SqlAuditStore):
+class SqlRepository(SqlAuditStore, SqlMonitorWatch):
     """The ledger's repository over one connection inside one transaction."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
         self._dialect = connection.dialect.name
+        self._more_events = []
 
     # Communities, commodities, members ------------------------------------------------------
 
@@ -241,6 +243,7 @@ class SqlRepository(SqlAuditStore):
                 for account_id, counters in counters_by_account.items()
             ],
         )
+        await self._watch_monitors(community_id, counters_by_account)
 
     # Entries ----------------------------------------------------------------------------------
 

@@ -143,6 +143,10 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("report snapshots", lambda w: "/reports/snapshots", _expect(200, member=403)),
     ("audit trail", lambda w: "/audit", _expect(200, member=403, denied=("write", "read"))),
     ("job runs", lambda w: "/jobs", _expect(200, member=403, denied=("write", "read"))),
+    # The feed: a member token sees only events about itself (filtered, so 200).
+    ("event feed", lambda w: "/events", _expect(200, member=200)),
+    ("webhooks", lambda w: "/webhooks", _expect(200, member=403, denied=("write", "read"))),
+    ("monitors", lambda w: "/monitors", _expect(200, member=403, denied=("write", "read"))),
 ]
 
 
@@ -210,6 +214,23 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             "report snapshot",
             "/reports/snapshots",
             lambda: {"period": str(next(years))},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "webhook",
+            "/webhooks",
+            # A public address literal: the guard needs no DNS for it.
+            lambda: {"url": "http://93.184.216.34/hook"},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "monitor",
+            "/monitors",
+            lambda: {
+                "account_id": tenant.ann["hours_account_id"],
+                "direction": "below",
+                "threshold": -60,
+            },
             _expect(201, member=403, denied=writers_and_readers),
         ),
     ]

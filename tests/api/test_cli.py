@@ -104,8 +104,8 @@ def test_export_and_import_an_archive(
     assert main(["export-archive", "riverside", "--output", str(archive)]) == 0
     lines = archive.read_text().splitlines()
     # header, community, HOURS, 2 members, their accounts, 3 audit records (the community's
-    # creation, the members), the chain head, footer
-    assert len(lines) == 1 + 1 + 1 + 2 + 2 + 3 + 1 + 1
+    # creation, the members), the chain head, 2 events (member.created), footer
+    assert len(lines) == 1 + 1 + 1 + 2 + 2 + 3 + 1 + 2 + 1
     monkeypatch.setenv("COMMONS_LEDGER_DATABASE_URL", sqlite_url(tmp_path / "restored.db"))
     capsys.readouterr()
     assert main(["import-archive", str(archive)]) == 0

@@ -141,6 +141,16 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
     to_reverse = setup.transfer(cat, ann)
     to_confirm = setup.exchange(cat, ann)
     to_decline = setup.exchange(cat, ann)
+    webhook, to_unsubscribe = (
+        setup.post(f"{COMMUNITY}/webhooks", {"url": "http://127.0.0.1:9/fuzz"}) for _ in "ab"
+    )
+    monitor, to_unwatch = (
+        setup.post(
+            f"{COMMUNITY}/monitors",
+            {"account_id": cat["hours_account_id"], "direction": "below", "threshold": 0},
+        )
+        for _ in "ab"
+    )
     return {
         "workers": 1,
         "hooks": "tests.api.fuzz_hooks",
@@ -162,6 +172,8 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             "path.entry_id": to_reverse["id"],
             "path.exchange_id": to_confirm["id"],
             "path.snapshot_id": community.snapshot_id,
+            "path.webhook_id": webhook["id"],
+            "path.monitor_id": monitor["id"],
         },
         "operations": [
             _only("PATCH", f"{COMMUNITY}/accounts/{{account_id}}", **{
@@ -169,12 +181,19 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             }),
             _only("POST", f"{ENTRY}/post", **{"path.entry_id": to_post["id"]}),
             _only("POST", f"{ENTRY}/void", **{"path.entry_id": to_void["id"]}),
+            _only("DELETE", f"{COMMUNITY}/webhooks/{{webhook_id}}", **{
+                "path.webhook_id": to_unsubscribe["id"],
+            }),
+            _only("DELETE", f"{COMMUNITY}/monitors/{{monitor_id}}", **{
+                "path.monitor_id": to_unwatch["id"],
+            }),
             {
                 # An opaque cursor the service did not give out is refused, and so is a date
                 # range that ends before it starts: no schema can say either.
                 "include-method": "GET",
                 "include-path-regex": (
-                    "/(members|commodities|accounts|postings|entries|exchanges|snapshots)$"
+                    "/(members|commodities|accounts|postings|entries|exchanges|snapshots"
+                    "|events|webhooks|deliveries|monitors)$"
                     "|/exports/|/reports/sustainability"
                 ),
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
@@ -218,7 +237,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Com
         log = folder / "service.log"
         # The rate limit on, so that its headers are checked, but far above the fuzzer's pace.
         limit = {"COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "1000000"}
-        server = start_server(database_url, log, limit)
+        # Webhooks to loopback may be registered, and no delivery loop reaches out anywhere.
+        hooks = {"COMMONS_LEDGER_WEBHOOK_ALLOW": "127.0.0.1", "COMMONS_LEDGER_WEBHOOK_POLL_MS": "0"}
+        server = start_server(database_url, log, limit | hooks)
         try:
             with httpx.Client(base_url=server.url, timeout=10) as client:
                 community = _community(Setup(client))

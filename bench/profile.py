@@ -45,6 +45,15 @@ def _summary(raw: Path, top: int) -> str:
     return "\n".join(lines)
 
 
+def _sample(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` for ``seconds`` into ``output`` (collapsed stacks)."""
+    command = [
+        str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--duration", str(seconds),
+        "--rate", "200", "--output", str(output), "--nonblocking",
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=("transfers", "hot", "batch"), default="transfers")
@@ -62,12 +71,7 @@ async def main() -> None:
             ids.write_text("\n".join(books.account_ids) + "\n")
             with service_load.serving(url, folder / "server.log") as server:
                 raw = folder / "profile.txt"
-                spy = subprocess.Popen(
-                    [str(PY_SPY), "record", "--pid", str(server.pid), "--format", "raw",
-                     "--duration", str(args.seconds), "--rate", "200", "--output", str(raw),
-                     "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
+                spy = _sample(server.pid, args.seconds, raw)
                 script, path, extra = {
                     "transfers": ("transfers.lua", f"{books.base}/transfers", []),
                     "hot": ("transfers.lua", f"{books.base}/transfers", [books.hot_account_id]),

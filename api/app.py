@@ -23,7 +23,7 @@ from api.openapi import (
 )
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import accounts, batches, books, communities, entries, exchanges, members, system
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
@@ -33,9 +33,11 @@ from api.strict_body import reject_lax_json
 from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from ledger.audit_trail import AuditTrail
+from ledger.batches import EntryBatches
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.batches import SqlBatchStore
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -47,6 +49,7 @@ _COMMUNITY_HANDLERS = [
     *books.COMMUNITY_HANDLERS,
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
+    *batches.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
@@ -74,6 +77,7 @@ def create_app(
         Reports(uow),
         metrics,
         AuditTrail(uow),
+        EntryBatches(uow, SqlBatchStore.of, events=metrics),
     )
 
     @asynccontextmanager

@@ -507,8 +507,7 @@ class SqlRepository(SqlAuditStore):
         """A transaction-scoped advisory lock per key: a second request under a key whose first
         is still running fails at once instead of waiting for it (SQLite needs none: its writers
         never overlap)."""
-        digest = hashlib.sha256(f"{community_id}\x00{key.scope}\x00{key.key}".encode()).digest()
-        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        lock_id = in_flight_lock_id(community_id, key.scope, key.key)
         got = (
             await self._conn.execute(
                 sa.select(sa.func.pg_try_advisory_xact_lock(sa.literal(lock_id, sa.BigInteger)))
@@ -596,6 +595,12 @@ class SqlRepository(SqlAuditStore):
                 await self._conn.execute(table.insert().values(**values))
         except IntegrityError:
             raise on_conflict from None
+
+
+def in_flight_lock_id(community_id: uuid.UUID, scope: str, key: str) -> int:
+    """The advisory lock of an idempotency key while a transaction works under it."""
+    digest = hashlib.sha256(f"{community_id}\x00{scope}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _key_matches(

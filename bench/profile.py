@@ -75,7 +75,7 @@ async def main() -> None:
                 script, path, extra = {
                     "transfers": ("transfers.lua", f"{books.base}/transfers", []),
                     "hot": ("transfers.lua", f"{books.base}/transfers", [books.hot_account_id]),
-                    "batch": ("batch.lua", f"{books.base}/transfers/batch", ["100"]),
+                    "batch": ("batch.lua", f"{books.base}/transfers:batch", ["100"]),
                 }[args.scenario]
                 load = service_load.wrk(
                     server, script, path, [str(ids), books.token, *extra],

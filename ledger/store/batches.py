@@ -17,7 +17,7 @@ from ledger import errors
 from ledger.batches import IN_FLIGHT, Claim
 from ledger.model import Entry
 from ledger.ports import StoredOutcome, UnitOfWork
-from ledger.store.repository import in_flight_lock_id
+from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
 from ledger.store.tables import entries, idempotency_keys, postings
 from ledger.store.uow import SqlUnitOfWork
 
@@ -128,33 +128,3 @@ class SqlBatchStore:
                 for key, data in results
             ],
         )
-
-
-def entry_row(entry: Entry) -> dict[str, Any]:
-    return {
-        "community_id": entry.community_id,
-        "id": entry.id,
-        "status": entry.status.value,
-        "effective_date": entry.effective_date,
-        "description": entry.description,
-        "kind": entry.kind,
-        "metadata": entry.metadata,
-        "created_at": entry.created_at,
-        "completed_at": entry.completed_at,
-        "reverses": entry.reverses,
-    }
-
-
-def posting_rows(entry: Entry) -> list[dict[str, Any]]:
-    return [
-        {
-            "community_id": entry.community_id,
-            "entry_id": entry.id,
-            "line": line,
-            "account_id": posting.account_id,
-            "commodity": posting.commodity,
-            "amount": posting.amount,
-            "effective_date": entry.effective_date,
-        }
-        for line, posting in enumerate(entry.postings)
-    ]

@@ -55,7 +55,8 @@ async def _run_for(
         nonlocal done
         rng = random.Random(seed)
         while time.perf_counter() < deadline:
-            done += await work(rng)
+            written = await work(rng)  # awaited first: ``done += await …`` loses counts
+            done += written
 
     started = time.perf_counter()
     await asyncio.gather(*(client(seed) for seed in range(clients)))

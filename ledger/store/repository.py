@@ -89,9 +89,26 @@ _RECORDED_OUTCOME = sa.select(idempotency_keys.c.fingerprint, idempotency_keys.c
 _STORE_RESULT = (
     idempotency_keys.update().where(*_KEY_MATCHES).values(result=sa.bindparam("b_result"))
 )
-_TRY_IN_FLIGHT_LOCK = sa.select(
-    sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger))
-)
+
+
+def _lock_and_claim() -> Any:
+    """PostgreSQL: take the key's in-flight lock and claim the key in one round trip. The row is
+    inserted only when the lock was free; the read that follows a miss tells which it was."""
+    got = sa.func.pg_try_advisory_xact_lock(sa.bindparam("lock_id", type_=sa.BigInteger))
+    lock = sa.select(got.label("got")).cte("in_flight")
+    columns = ("community_id", "scope", "key", "fingerprint", "created_at")
+    row = sa.select(
+        *(sa.bindparam(name, type_=idempotency_keys.c[name].type) for name in columns)
+    ).where(lock.c.got)
+    return (
+        postgresql.insert(idempotency_keys)
+        .from_select(columns, row)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.key)
+    )
+
+
+_LOCK_AND_CLAIM_KEY = _lock_and_claim()
 
 
 class SqlRepository(SqlAuditStore):
@@ -481,8 +498,6 @@ class SqlRepository(SqlAuditStore):
         fingerprint: str,
         created_at: datetime,
     ) -> StoredOutcome | None:
-        if self._dialect == "postgresql":
-            await self._claim_in_flight_lock(community_id, key)
         row = {
             "community_id": community_id,
             "scope": key.scope,
@@ -490,25 +505,30 @@ class SqlRepository(SqlAuditStore):
             "fingerprint": fingerprint,
             "created_at": created_at,
         }
+        if self._dialect == "postgresql":
+            # A transaction-scoped advisory lock per key: a second request under a key whose
+            # first is still running fails at once instead of waiting for it (SQLite needs none:
+            # its writers never overlap). The claiming statement takes it.
+            row["lock_id"] = in_flight_lock_id(community_id, key.scope, key.key)
+            statement = _LOCK_AND_CLAIM_KEY
+        else:
+            statement = _CLAIM_KEY[self._dialect]
         try:
-            claimed = (await self._conn.execute(_CLAIM_KEY[self._dialect], row)).first()
+            claimed = (await self._conn.execute(statement, row)).first()
         except IntegrityError:  # the one foreign key: the community
             raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
         if claimed is not None:
             return None
-        found = (await self._conn.execute(_RECORDED_OUTCOME, _key_params(community_id, key))).one()
-        return StoredOutcome(found.fingerprint, found.result)
-
-    async def _claim_in_flight_lock(self, community_id: uuid.UUID, key: IdempotencyKey) -> None:
-        """A transaction-scoped advisory lock per key: a second request under a key whose first
-        is still running fails at once instead of waiting for it (SQLite needs none: its writers
-        never overlap)."""
-        lock_id = in_flight_lock_id(community_id, key.scope, key.key)
-        got = (await self._conn.execute(_TRY_IN_FLIGHT_LOCK, {"lock_id": lock_id})).scalar_one()
-        if not got:
+        found = (
+            await self._conn.execute(_RECORDED_OUTCOME, _key_params(community_id, key))
+        ).first()
+        if found is None:
+            # Nothing inserted and nothing committed under the key: its lock was held, so the
+            # first request is still running (a key already committed is replayed).
             raise errors.IdempotencyInFlight(
                 "a request with this idempotency key is still in progress; retry shortly"
             )
+        return StoredOutcome(found.fingerprint, found.result)
 
     async def store_idempotency_result(
         self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes

@@ -28,6 +28,7 @@ from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import (
     accounts,
+    batches,
     books,
     communities,
     entries,
@@ -49,12 +50,14 @@ from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
 from ledger.audit_trail import AuditTrail
+from ledger.batches import EntryBatches
 from ledger.credentials import Access
 from ledger.feed import EventFeed
 from ledger.jobs import JobRunner
 from ledger.monitors import Monitors
 from ledger.service import Ledger, utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.batches import SqlBatchStore
 from ledger.store.events import SqlEventStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.monitors import SqlMonitorStore
@@ -72,6 +75,7 @@ _COMMUNITY_HANDLERS = [
     *books.COMMUNITY_HANDLERS,
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
+    *batches.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
@@ -112,6 +116,7 @@ def create_app(
         EventFeed(uow, SqlEventStore),
         Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
         Monitors(uow, SqlMonitorStore, utc_now),
+        EntryBatches(uow, SqlBatchStore.of, events=metrics),
     )
     deliverer = Deliverer(
         uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()

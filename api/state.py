@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.metrics import Metrics
 from api.settings import Settings
 from ledger.audit_trail import AuditTrail
+from ledger.batches import EntryBatches
 from ledger.credentials import Access
 from ledger.feed import EventFeed
 from ledger.jobs import JobRunner
@@ -36,6 +37,7 @@ class Services:
     feed: EventFeed
     webhooks: Webhooks
     monitors: Monitors
+    batches: EntryBatches
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -1,9 +1,18 @@
-"""Use cases of access: issuing, authenticating and revoking credentials."""
+"""Use cases of access: issuing, authenticating and revoking credentials.
+
+Authentication runs on every request, so a credential found by its secret's hash is kept in
+memory for :data:`CREDENTIAL_CACHE_TTL` and most requests cost no database round trip for it.
+The bound this puts on revocation: a revocation through this process (``Access.revoke``, the
+member page's sign-out) takes effect at once; one made elsewhere (``commons-ledger revoke-key``,
+another server process) within ``CREDENTIAL_CACHE_TTL``. Expiry is checked on every request
+against the cached ``expires_at``, so it is exact. Unknown secrets are never cached (a new
+credential works at once; guessing fills no memory).
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -26,11 +35,35 @@ LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 
 MEMBER_SCOPES: Final = frozenset({Scope.READ, Scope.WRITE})
 
+CREDENTIAL_CACHE_TTL: Final = timedelta(seconds=5)
+"""How long a credential read from the database is trusted without reading it again: the most
+a revocation made by another process waits before it takes effect here."""
+CREDENTIAL_CACHE_ENTRIES: Final = 10_000
+"""At most this many credentials are kept; past it the longest-kept one is dropped."""
+
+
+@dataclass(slots=True)
+class _Cached:
+    credential: Credential
+    read_at: datetime
+
 
 class Access:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
+    """``cache_ttl`` bounds how long a credential is used from memory (zero: never)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utc_now,
+        *,
+        cache_ttl: timedelta = CREDENTIAL_CACHE_TTL,
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache_ttl = cache_ttl
+        self._cache: dict[str, _Cached] = {}
+        self._revocations = 0
+        """Counts revocations made here, so that a read that overlapped one is not cached."""
 
     async def issue_api_key(
         self,
@@ -70,17 +103,20 @@ class Access:
 
     async def authenticate(self, secret: str) -> Principal | None:
         """The principal a presented secret stands for, or None when it is unknown, revoked or
-        expired."""
+        expired (revoked elsewhere: within ``cache_ttl``)."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             return None
         digest = secret_hash(secret)
-        async with self._uow(write=False) as uow:
-            credential = await uow.repo.credential_by_secret_hash(digest)
         now = self._clock()
+        credential = await self._credential(digest, now)
         if credential is None or not credential.active(now):
             return None
         last = credential.last_used_at
         if last is None or now - last >= LAST_USED_RESOLUTION:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                # Before the write, so that concurrent requests do not all write it too.
+                cached.credential = replace(credential, last_used_at=now)
             async with self._uow(write=True) as uow:
                 await uow.repo.mark_credential(
                     credential.community_id, credential.id, last_used_at=now
@@ -88,8 +124,26 @@ class Access:
                 await uow.commit()
         return Principal.of(credential)
 
+    async def _credential(self, digest: str, now: datetime) -> Credential | None:
+        cached = self._cache.get(digest)
+        if cached is not None and timedelta(0) <= now - cached.read_at < self._cache_ttl:
+            return cached.credential
+        revocations = self._revocations
+        async with self._uow(write=False) as uow:
+            credential = await uow.repo.credential_by_secret_hash(digest)
+        self._cache.pop(digest, None)
+        if credential is None or self._cache_ttl <= timedelta(0):
+            return credential
+        if revocations == self._revocations:
+            if len(self._cache) >= CREDENTIAL_CACHE_ENTRIES:
+                del self._cache[next(iter(self._cache))]
+            self._cache[digest] = _Cached(credential, now)
+        return credential
+
     async def revoke(self, community_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
+        """Revokes a credential; in this process it authenticates nobody from now on."""
         now = self._clock()
+        self._forget(credential_id)
         async with self._uow(write=True) as uow:
             credential = await uow.repo.get_credential(community_id, credential_id)
             if credential is None:
@@ -101,7 +155,13 @@ class Access:
                 community_id, audit.event("revoke_credential", None, credential, now)
             )
             await uow.commit()
+        self._forget(credential_id)
         return replace(credential, revoked_at=now)
+
+    def _forget(self, credential_id: uuid.UUID) -> None:
+        self._revocations += 1
+        for digest in [d for d, c in self._cache.items() if c.credential.id == credential_id]:
+            del self._cache[digest]
 
     async def _issue(
         self,

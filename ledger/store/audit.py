@@ -49,16 +49,21 @@ class SqlAuditStore:
             "h_hash": record.hash,
         }
         params |= {f"a_{k}": v for k, v in _row(record).items()}
-        for n, row in enumerate(_event_rows(record, found)):
-            params |= {f"e{n}_{k}": v for k, v in row.items()}
-        if self._dialect == "postgresql":
+        rows = _event_rows(record, found)
+        if self._dialect == "postgresql" and len(rows) <= 1:
             # One round trip: data-modifying CTEs run with the statement they are attached to.
-            await self._conn.execute(_append_all(len(found)), params)
+            params |= {f"e0_{k}": v for k, v in rows[0].items()} if rows else {}
+            await self._conn.execute(_append_all(len(rows)), params)
+            return
+        if self._dialect == "postgresql":
+            await self._conn.execute(_append_all(0), params)
         else:
             await self._conn.execute(_ADVANCE, params)
             await self._conn.execute(_APPEND, params)
-            if found:
-                await self._conn.execute(_emit(len(found)), params)
+        if rows:
+            # Several events: one executemany of a one-row insert, which stays in the compiled
+            # cache (a multi-row VALUES has no cache key and would be compiled every time).
+            await self._conn.execute(_EMIT_EACH, rows)
 
     async def _lock_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
         row = (
@@ -109,16 +114,15 @@ _ADVANCE: Final = (
 _APPEND: Final = sa.insert(audit_log).values(_bound(audit_log, "a_"))
 
 
-@functools.cache
-def _emit(count: int) -> sa.Insert:
-    """The insert of a record's ``count`` events (parameters ``e<n>_<column>``)."""
-    return sa.insert(events).values([_bound(events, f"e{n}_") for n in range(count)])
+_EMIT_ONE: Final = sa.insert(events).values(_bound(events, "e0_"))
+_EMIT_EACH: Final = sa.insert(events)
 
 
 @functools.cache
 def _append_all(count: int) -> sa.Insert:
+    """The chain's advance and the record's append, with its one event when ``count`` is 1."""
     statement = _APPEND.add_cte(_ADVANCE.cte("advance"))
-    return statement.add_cte(_emit(count).cte("emit")) if count else statement
+    return statement.add_cte(_EMIT_ONE.cte("emit")) if count else statement
 
 
 def _row(record: audit.AuditRecord) -> dict[str, Any]:

@@ -78,9 +78,14 @@ def create_engine(
     if backend == "postgresql":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 5)
-        # A connection broken by a database restart is noticed at checkout and replaced, so
-        # the service recovers without a restart of its own.
-        kwargs.setdefault("pool_pre_ping", True)
+        # No ``pool_pre_ping``: it cost a round trip (three with asyncpg's ping) at every
+        # checkout. A connection broken by a database restart instead fails the one statement
+        # that meets it; SQLAlchemy sees a disconnect, invalidates that connection and every
+        # other pooled one opened before it, and the request answers 503
+        # ``database_unavailable`` with ``Retry-After`` (``api.database_errors``), never retried
+        # behind the client's back (its transaction may have been cut at any point). The next
+        # checkouts open fresh connections, so the service recovers without a restart of its
+        # own (``tests/faults/test_database_restart.py``).
         if timeouts is not None:
             kwargs = timeouts.postgres_options() | kwargs
         return create_async_engine(url, **kwargs)

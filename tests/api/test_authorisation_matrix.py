@@ -181,6 +181,12 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
     return [
         ("transfer", "/transfers", transfer, _expect(201, member=403, denied=("read",))),
         (
+            "transfer batch",
+            "/transfers:batch",
+            lambda: {"items": [{**transfer(), "idempotency_key": unique("k")}]},
+            _expect(200, member=403, denied=("read",)),
+        ),
+        (
             "member",
             "/members",
             lambda: {"name": unique("M")},

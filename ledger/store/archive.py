@@ -31,14 +31,22 @@ from ledger.store.tables import (
     accounts,
     audit_heads,
     audit_log,
+    budget_consents,
+    budget_lines,
+    budgets,
     commodities,
     communities,
     credentials,
+    disbursement_approvals,
+    disbursement_steps,
+    disbursements,
     entries,
+    governance_settings,
     idempotency_keys,
     members,
     postings,
     report_snapshots,
+    role_terms,
 )
 
 FORMAT: Final = "commons-ledger-archive"
@@ -55,6 +63,14 @@ TABLES: Final = (
     audit_log,
     audit_heads,
     report_snapshots,
+    governance_settings,
+    role_terms,
+    budgets,
+    budget_lines,
+    budget_consents,
+    disbursements,
+    disbursement_approvals,
+    disbursement_steps,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

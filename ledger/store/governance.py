@@ -30,9 +30,11 @@ from ledger.governance.model import (
     StepAction,
 )
 from ledger.governance.ports import GovernanceStore
+from ledger.governance.service import Governance
 from ledger.governance.units import Units
 from ledger.model import new_id
 from ledger.ports import UnitOfWork, UnitOfWorkFactory
+from ledger.service import Ledger, utc_now
 from ledger.store.tables import (
     accounts,
     budget_consents,
@@ -602,3 +604,10 @@ def _disbursement_query(community_id: uuid.UUID) -> sa.Select[Any]:
         .join(a, sa.and_(a.c.community_id == d.c.community_id, a.c.id == d.c.fund_account_id))
         .where(d.c.community_id == community_id)
     )
+
+
+def sql_governance(
+    uow: UnitOfWorkFactory, ledger: Ledger, clock: Callable[[], datetime] = utc_now
+) -> Governance:
+    """Every governance use case over ``ledger.store``'s unit-of-work factory."""
+    return Governance.over(sql_units(uow, clock), ledger)

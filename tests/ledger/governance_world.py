@@ -45,6 +45,7 @@ class World:
     community: Community
     members: list[Member]
     accounts: dict[str, Account]
+    engine: AsyncEngine
 
     @property
     def cid(self) -> uuid.UUID:
@@ -88,4 +89,4 @@ async def make_world(engine: AsyncEngine) -> World:
         code: await ledger.open_account(community.id, NewAccount(code, code, kind, "EUR"))
         for code, kind in ACCOUNTS
     }
-    return World(ledger, governance, clock, community, members, accounts)
+    return World(ledger, governance, clock, community, members, accounts, engine)

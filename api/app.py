@@ -23,7 +23,7 @@ from api.openapi import (
 )
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import accounts, books, communities, entries, exchanges, governance, members, system
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
@@ -36,6 +36,7 @@ from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.governance import sql_governance
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -48,6 +49,7 @@ _COMMUNITY_HANDLERS = [
     *accounts.COMMUNITY_HANDLERS,
     *entries.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
+    *governance.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
@@ -65,15 +67,17 @@ def create_app(
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
+    governance = sql_governance(uow, ledger)
     services = Services(
         settings,
         engine,
         ledger,
-        Access(uow),
+        Access(uow, roles_of=governance.roles.current_role_names),
         JournalExports(uow),
         Reports(uow),
         metrics,
         AuditTrail(uow),
+        governance,
     )
 
     @asynccontextmanager

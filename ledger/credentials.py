@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -27,10 +28,17 @@ LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 MEMBER_SCOPES: Final = frozenset({Scope.READ, Scope.WRITE})
 
 
+RolesOf = Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]]
+"""The governance roles a member of a community holds now (``ledger.governance.roles``)."""
+
+
 class Access:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, roles_of: RolesOf | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._roles_of = roles_of
 
     async def issue_api_key(
         self,
@@ -86,7 +94,10 @@ class Access:
                     credential.community_id, credential.id, last_used_at=now
                 )
                 await uow.commit()
-        return Principal.of(credential)
+        roles: frozenset[str] = frozenset()
+        if credential.member_id is not None and self._roles_of is not None:
+            roles = await self._roles_of(credential.community_id, credential.member_id)
+        return Principal.of(credential, roles)
 
     async def revoke(self, community_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
         now = self._clock()

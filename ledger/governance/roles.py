@@ -143,3 +143,9 @@ class Roles:
         """The roles ``member_id`` holds now (read when a member token authenticates)."""
         async with self._units.read() as tx:
             return await tx.store.current_roles(community_id, member_id, self._units.clock())
+
+    async def current_role_names(
+        self, community_id: uuid.UUID, member_id: uuid.UUID
+    ) -> frozenset[str]:
+        """``current_roles`` as plain names, for ``ledger.credentials.Access``."""
+        return frozenset(role.value for role in await self.current_roles(community_id, member_id))

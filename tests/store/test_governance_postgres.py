@@ -5,7 +5,7 @@ concurrent consents adopt a budget once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import date, timedelta
 
 import pytest
@@ -46,8 +46,8 @@ async def _audit_count(world: World, operation: str) -> int:
         return int((await conn.execute(query)).scalar_one())
 
 
-async def _settle(calls: list[object]) -> list[object]:
-    return await asyncio.gather(*calls, return_exceptions=True)  # type: ignore[arg-type]
+async def _settle(calls: Sequence[Awaitable[object]]) -> list[object]:
+    return list(await asyncio.gather(*calls, return_exceptions=True))
 
 
 async def test_concurrent_approvals_post_exactly_once(world: World) -> None:

@@ -95,6 +95,12 @@ class Ledger:
         self._clock = clock
         self._events: LedgerEvents = events or NoEvents()
 
+    @property
+    def units(self) -> UnitOfWorkFactory:
+        """The unit-of-work factory, for use cases built on the ledger that open their own
+        (``ledger.governance``)."""
+        return self._uow
+
     # Communities, commodities, members ------------------------------------------------------
 
     async def create_community(self, slug: str, name: str) -> Community:

@@ -181,21 +181,21 @@ LINES_MAX: Final = 200
 
 def parse_period(text: str) -> tuple[date, date]:
     """A budget period — ``2026-11``, ``2026-Q4`` or ``2026`` — as its first and last day."""
+    if not isinstance(text, str) or not text[:4].isdigit() or int(text[:4]) < 1:
+        raise errors.InvalidInput(f"{text!r} is no budget period: use 2026-11, 2026-Q4 or 2026")
     if match := _QUARTER.match(text):
         year, quarter = int(match[1]), int(match[2])
         return date(year, 3 * quarter - 2, 1), _month_end(year, 3 * quarter)
     if match := _MONTH.match(text):
         year, month = int(match[1]), int(match[2])
         return date(year, month, 1), _month_end(year, month)
-    if (match := _YEAR.match(text)) and int(match[1]) >= 1:
+    if match := _YEAR.match(text):
         year = int(match[1])
         return date(year, 1, 1), date(year, 12, 31)
     raise errors.InvalidInput(f"{text!r} is no budget period: use 2026-11, 2026-Q4 or 2026")
 
 
 def _month_end(year: int, month: int) -> date:
-    if year < 1:
-        raise errors.InvalidInput("years start at 1")
     return date(year, month, calendar.monthrange(year, month)[1])
 
 

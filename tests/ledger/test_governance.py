@@ -202,8 +202,9 @@ async def test_a_budget_line_needs_a_known_commodity(world: World) -> None:
         await world.governance.budgets.create(
             world.cid, "B", "2026", [BudgetLine("Expenses:Food", "USD", 1)]
         )
-    with pytest.raises(errors.InvalidInput):
-        await world.governance.budgets.create(world.cid, "B", "2026-13", [EUR_FOOD])
+    for period in ("2026-13", "0000-Q1", "0000-01", "0000", "26"):
+        with pytest.raises(errors.InvalidInput):
+            await world.governance.budgets.create(world.cid, "B", period, [EUR_FOOD])
 
 
 # Emergency fund ------------------------------------------------------------------------------

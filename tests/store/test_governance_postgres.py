@@ -5,6 +5,7 @@ concurrent consents adopt a budget once."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import date, timedelta
 
@@ -12,10 +13,22 @@ import pytest
 import sqlalchemy as sa
 
 from ledger import errors
-from ledger.governance.model import BudgetLine, BudgetStatus, DisbursementStatus, Role
+from ledger.governance.fund import EmergencyFund
+from ledger.governance.model import (
+    BudgetLine,
+    BudgetStatus,
+    Disbursement,
+    DisbursementStatus,
+    Role,
+)
+from ledger.governance.ports import GovernanceStore
+from ledger.governance.units import Units
 from ledger.model import EntryStatus
+from ledger.ports import UnitOfWork
 from ledger.store import create_engine
+from ledger.store.governance import SqlGovernanceStore
 from ledger.store.tables import audit_log
+from ledger.store.uow import SqlUnitOfWork
 from tests.ledger.governance_world import World, make_world
 
 pytestmark = pytest.mark.postgres_only
@@ -123,3 +136,35 @@ async def test_concurrent_consents_adopt_once(world: World) -> None:
     found = await budgets.get(world.cid, budget.id)
     assert (found.status, len(found.consents)) == (BudgetStatus.ADOPTED, APPROVERS)
     assert await _audit_count(world, "adopt_budget") == 1
+
+
+class _UnlockedStore(SqlGovernanceStore):
+    """Reads requests without their row lock: the read-then-write race the lock prevents."""
+
+    async def get_disbursement(
+        self, community_id: uuid.UUID, disbursement_id: uuid.UUID, *, lock: bool = False
+    ) -> Disbursement | None:
+        return await super().get_disbursement(community_id, disbursement_id, lock=False)
+
+
+def _unlocked(uow: UnitOfWork) -> GovernanceStore:
+    assert isinstance(uow, SqlUnitOfWork)
+    return _UnlockedStore(uow.connection)
+
+
+async def test_the_check_sees_over_and_under_counting_without_the_lock(world: World) -> None:
+    """The same approvals through a store that skips the row lock miscount: proof that the
+    exactly-once test above can fail."""
+    await world.configure(approvals_required=3)
+    units = Units(world.ledger.units, _unlocked, world.clock)
+    fund = EmergencyFund(units, world.ledger)
+    request = await fund.request(
+        world.cid,
+        payee_account_id=world.accounts["Expenses:Repairs"].id,
+        amount=40_000,
+        reason="Roof",
+    )
+    stewards = [m.id for m in world.members[-APPROVERS:]]
+    await _settle([fund.approve(world.cid, request.id, s) for s in stewards])
+    found = await fund.get(world.cid, request.id)
+    assert (found.status, len(found.approvals)) != (DisbursementStatus.APPROVED, 3)

@@ -78,7 +78,9 @@ class GovernanceSettingsIn(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
     approvals_required: Small = 2
     request_days: Small = 7
     fund_account_id: uuid.UUID | None = None
-    fund_target: Planned | None = None
+    fund_target: Annotated[int, msgspec.Meta(le=AMOUNT_ABS_MAX, examples=[500000])] | None = None
+    """Smallest unit of the fund's commodity, from 0 (a negative one is 422 ``invalid_input``:
+    a bound of 0 on an optional field would not reach the OpenAPI document)."""
     fund_target_months: Small | None = None
 
     def to_domain(self, community_id: uuid.UUID) -> GovernanceSettings:

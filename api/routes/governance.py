@@ -136,12 +136,10 @@ async def list_roles(
     *,
     cursor: Cursor = None,
     limit: PageLimit = 50,
-    member_id: Annotated[uuid.UUID | None, QueryParameter(description="one member's")] = None,
     current: Annotated[bool, QueryParameter(description="only terms current now")] = False,
 ) -> Page[RoleTermOut]:
     found = await _governance(request).roles.list_terms(
         community.id,
-        member_id=member_id,
         current=current,
         after=decode_cursor(cursor, uuid.UUID),
         limit=limit + 1,

@@ -225,6 +225,7 @@ def _governance(setup: Setup, cat: Doc) -> dict[str, str]:
          "lines": [{"account_group": "member", "commodity": "HOURS", "amount": 600}]},
     )  # fmt: skip
     return {
+        "body.member_id": cat["id"],  # roles go to Cat, never to the identities fuzzing
         "path.term_id": term["id"],
         "path.budget_id": budget["id"],
         "path.disbursement_id": request["id"],

@@ -147,3 +147,18 @@ async def test_a_steward_confirms_any_exchange(client: Client, tenant: Tenant) -
     role = {"member_id": cy_id, "role": "steward"}
     await _ok(await client.post(f"{base}/roles", json=role, headers=ADMIN), 201)
     assert (await _ok(await client.post(confirm, headers=cy)))["status"] == "confirmed"
+
+
+async def test_settings_refuse_what_the_schema_cannot_state(client: Client, tenant: Tenant) -> None:
+    path = f"{tenant.base}/governance"
+    for body in (
+        {"fund_target": -1},
+        {"fund_target": 1, "fund_target_months": 3},
+        {"consent_rule": "quorum"},
+        {"consent_quorum": 2},
+    ):
+        response = await client.put(path, json=body, headers=ADMIN)
+        assert (response.status_code, response.json()["code"]) == (422, "invalid_input"), body
+    assert (await client.put(path, json={}, headers=tenant.treasurer)).status_code == 403
+    default = await _ok(await client.get(path, headers=tenant.ann_token))
+    assert (default["consent_rule"], default["approvals_required"]) == ("consensus", 2)

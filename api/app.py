@@ -34,6 +34,7 @@ from api.routes import (
     entries,
     events,
     exchanges,
+    governance,
     members,
     monitors,
     system,
@@ -59,6 +60,7 @@ from ledger.service import Ledger, utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.events import SqlEventStore
+from ledger.store.governance import sql_governance
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.monitors import SqlMonitorStore
 from ledger.store.webhooks import SqlWebhookStore
@@ -77,6 +79,7 @@ _COMMUNITY_HANDLERS = [
     *entries.COMMUNITY_HANDLERS,
     *batches.COMMUNITY_HANDLERS,
     *exchanges.COMMUNITY_HANDLERS,
+    *governance.COMMUNITY_HANDLERS,
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
@@ -102,12 +105,13 @@ def create_app(
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
     reports = Reports(uow)
-    jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports))
+    governance = sql_governance(uow, ledger)
+    jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance))
     services = Services(
         settings,
         engine,
         ledger,
-        Access(uow),
+        Access(uow, roles_of=governance.roles.current_role_names),
         JournalExports(uow),
         reports,
         metrics,
@@ -117,6 +121,7 @@ def create_app(
         Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
         Monitors(uow, SqlMonitorStore, utc_now),
         EntryBatches(uow, SqlBatchStore.of, events=metrics),
+        governance,
     )
     deliverer = Deliverer(
         uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()

@@ -9,13 +9,14 @@ from __future__ import annotations
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.request_log import request_id_of
-from ledger.access import Principal
+from ledger.access import CredentialKind, Principal
 from ledger.audit import Actor, AuditContext, acting
 
 
 def actor_of(principal: Principal) -> Actor:
-    if principal.is_member:
-        role = "member"
+    if principal.kind is CredentialKind.MEMBER:
+        # A member acting in a governance role is recorded under it (treasurer before steward).
+        role = max(principal.roles, default="member", key=lambda r: r == "treasurer")
     else:
         role = max(principal.scopes, key=lambda scope: scope.rank).value
     return Actor(

@@ -32,6 +32,7 @@ from ledger.service import Ledger, utc_now
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.events import SqlEventStore
+from ledger.store.governance import sql_governance
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.migrate import head_revision, upgrade
 from ledger.store.webhooks import SqlWebhookStore
@@ -218,7 +219,8 @@ async def _run_jobs(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(engine)
-        runner = JobRunner(SqlJobClaims(engine), service_jobs(Reports(uow)))
+        governance = sql_governance(uow, Ledger(uow))
+        runner = JobRunner(SqlJobClaims(engine), service_jobs(Reports(uow), governance))
         return await jobs_command.run(arguments, runner, _say)
     finally:
         await engine.dispose()

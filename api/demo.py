@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from api.demo_governance import seed_governance
 from ledger import errors
 from ledger.access import Scope
 from ledger.credentials import Access
@@ -77,6 +78,7 @@ async def seed_demo(ledger: Ledger) -> tuple[Community, bool]:
     ]
     await _seed_hours(ledger, community, members, random.Random(2026))  # noqa: S311 - demo data
     await _seed_money(ledger, community)
+    await seed_governance(ledger, community)
     return community, True
 
 

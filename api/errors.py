@@ -17,6 +17,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -60,6 +61,18 @@ STATUS_BY_CODE: dict[str, int] = {
     "webhook_not_found": HTTP_404_NOT_FOUND,
     "monitor_not_found": HTTP_404_NOT_FOUND,
     "url_not_allowed": HTTP_422_UNPROCESSABLE_ENTITY,
+    # Governance (ledger.governance)
+    "not_a_steward": HTTP_403_FORBIDDEN,
+    "not_a_treasurer": HTTP_403_FORBIDDEN,
+    "self_approval": HTTP_403_FORBIDDEN,
+    "role_term_not_found": HTTP_404_NOT_FOUND,
+    "budget_not_found": HTTP_404_NOT_FOUND,
+    "disbursement_not_found": HTTP_404_NOT_FOUND,
+    "budget_not_draft": HTTP_409_CONFLICT,
+    "budget_superseded": HTTP_409_CONFLICT,
+    "consent_missing": HTTP_409_CONFLICT,
+    "disbursement_not_pending": HTTP_409_CONFLICT,
+    "fund_not_configured": HTTP_409_CONFLICT,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
+from ledger.governance.fund import EmergencyFund
+from ledger.governance.service import Governance
 from ledger.jobs import Job, JobRunner
 from ledger.model import Community
 from reports.errors import SnapshotExists
@@ -40,8 +42,22 @@ def snapshot_job(reports: Reports) -> Job:
     return Job("report-snapshots", periods, run)
 
 
-def service_jobs(reports: Reports) -> list[Job]:
-    return [snapshot_job(reports)]
+def disbursement_deadline_job(fund: EmergencyFund) -> Job:
+    """Every hour: emergency-fund requests past their deadline are voided, releasing what they
+    reserved (an approval after the deadline is refused at once, whenever this runs)."""
+
+    def periods(now: datetime) -> Sequence[str]:
+        return [now.strftime("%Y-%m-%dT%H")]
+
+    async def run(community: Community, _: str) -> str:
+        expired = await fund.expire_overdue(community.id, datetime.now(UTC))
+        return f"{expired} overdue requests voided"
+
+    return Job("disbursement-deadlines", periods, run)
+
+
+def service_jobs(reports: Reports, governance: Governance) -> list[Job]:
+    return [snapshot_job(reports), disbursement_deadline_job(governance.fund)]
 
 
 @asynccontextmanager

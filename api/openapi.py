@@ -147,6 +147,21 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "webhook_not_found": "webhook 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "monitor_not_found": "monitor 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "url_not_allowed": "the host 'intranet' resolves to 10.0.0.5, which is not a public address",
+    "not_a_steward": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current steward term",
+    "not_a_treasurer": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current treasurer "
+    "term",
+    "self_approval": "the requester of a disbursement can never approve it",
+    "role_term_not_found": "role term 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "budget_not_found": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "disbursement_not_found": "disbursement 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "budget_not_draft": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is adopted",
+    "budget_superseded": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f was revised already; "
+    "revise the newer",
+    "consent_missing": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f lacks the consents the rule "
+    "needs",
+    "disbursement_not_pending": "disbursement 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at its "
+    "deadline 2026-12-01T12:00:00+00:00",
+    "fund_not_configured": "the community has designated no emergency-fund account",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

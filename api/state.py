@@ -14,6 +14,7 @@ from ledger.audit_trail import AuditTrail
 from ledger.batches import EntryBatches
 from ledger.credentials import Access
 from ledger.feed import EventFeed
+from ledger.governance.service import Governance
 from ledger.jobs import JobRunner
 from ledger.model import Community
 from ledger.monitors import Monitors
@@ -38,6 +39,7 @@ class Services:
     webhooks: Webhooks
     monitors: Monitors
     batches: EntryBatches
+    governance: Governance
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

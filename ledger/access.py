@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 TOKEN_PREFIX = "cl_"  # noqa: S105 - a marker, not a secret
+STEWARD_ROLE = "steward"
+TREASURER_ROLE = "treasurer"
 
 
 class Scope(enum.StrEnum):
@@ -72,6 +74,9 @@ class Principal:
     """None only for the bootstrap admin, who may act in every community."""
     scopes: frozenset[Scope]
     member_id: uuid.UUID | None = None
+    roles: frozenset[str] = frozenset()
+    """A member token's current governance roles (``steward``, ``treasurer``), read when it
+    authenticates: powers follow the terms current at that moment."""
 
     def allows(self, scope: Scope) -> bool:
         return any(held.rank >= scope.rank for held in self.scopes)
@@ -81,7 +86,18 @@ class Principal:
 
     @property
     def is_member(self) -> bool:
-        return self.kind is CredentialKind.MEMBER
+        """Limited to the member's own resources: a member token, unless its member is a current
+        treasurer (who acts with the ``treasurer`` scope across the community)."""
+        return self.kind is CredentialKind.MEMBER and TREASURER_ROLE not in self.roles
+
+    @property
+    def is_steward(self) -> bool:
+        """A member token of a current steward."""
+        return self.kind is CredentialKind.MEMBER and STEWARD_ROLE in self.roles
+
+    @property
+    def is_treasurer_member(self) -> bool:
+        return self.kind is CredentialKind.MEMBER and TREASURER_ROLE in self.roles
 
     @property
     def idempotency_scope(self) -> str:
@@ -89,13 +105,17 @@ class Principal:
         return f"{self.kind}:{self.credential_id}"
 
     @staticmethod
-    def of(credential: Credential) -> Principal:
+    def of(credential: Credential, roles: frozenset[str] = frozenset()) -> Principal:
+        scopes = credential.scopes
+        if credential.kind is CredentialKind.MEMBER and TREASURER_ROLE in roles:
+            scopes = scopes | {Scope.TREASURER}
         return Principal(
             kind=credential.kind,
             credential_id=str(credential.id),
             community_id=credential.community_id,
-            scopes=credential.scopes,
+            scopes=scopes,
             member_id=credential.member_id,
+            roles=roles,
         )
 
 

@@ -6,12 +6,17 @@ The bound this puts on revocation: a revocation through this process (``Access.r
 member page's sign-out) takes effect at once; one made elsewhere (``commons-ledger revoke-key``,
 another server process) within ``CREDENTIAL_CACHE_TTL``. Expiry is checked on every request
 against the cached ``expires_at``, so it is exact. Unknown secrets are never cached (a new
-credential works at once; guessing fills no memory).
+credential works at once; guessing fills no memory). A member's governance roles (steward,
+treasurer) are read with the credential and kept with it, so a term that begins or ends takes
+effect within the same bound (at once for a change made through this process, which calls
+``forget_member``); every governance write checks the term again in its own transaction, so the
+bound never lets a governance write outlive a term.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -42,9 +47,14 @@ CREDENTIAL_CACHE_ENTRIES: Final = 10_000
 """At most this many credentials are kept; past it the longest-kept one is dropped."""
 
 
+RolesOf = Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]]
+"""The governance roles a member of a community holds now (``ledger.governance.roles``)."""
+
+
 @dataclass(slots=True)
 class _Cached:
     credential: Credential
+    roles: frozenset[str]
     read_at: datetime
 
 
@@ -57,9 +67,11 @@ class Access:
         clock: Clock = utc_now,
         *,
         cache_ttl: timedelta = CREDENTIAL_CACHE_TTL,
+        roles_of: RolesOf | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
+        self._roles_of = roles_of
         self._cache_ttl = cache_ttl
         self._cache: dict[str, _Cached] = {}
         self._revocations = 0
@@ -108,9 +120,10 @@ class Access:
             return None
         digest = secret_hash(secret)
         now = self._clock()
-        credential = await self._credential(digest, now)
-        if credential is None or not credential.active(now):
+        found = await self._credential(digest, now)
+        if found is None or not found[0].active(now):
             return None
+        credential, roles = found
         last = credential.last_used_at
         if last is None or now - last >= LAST_USED_RESOLUTION:
             cached = self._cache.get(digest)
@@ -122,23 +135,28 @@ class Access:
                     credential.community_id, credential.id, last_used_at=now
                 )
                 await uow.commit()
-        return Principal.of(credential)
+        return Principal.of(credential, roles)
 
-    async def _credential(self, digest: str, now: datetime) -> Credential | None:
+    async def _credential(
+        self, digest: str, now: datetime
+    ) -> tuple[Credential, frozenset[str]] | None:
         cached = self._cache.get(digest)
         if cached is not None and timedelta(0) <= now - cached.read_at < self._cache_ttl:
-            return cached.credential
+            return cached.credential, cached.roles
         revocations = self._revocations
         async with self._uow(write=False) as uow:
             credential = await uow.repo.credential_by_secret_hash(digest)
         self._cache.pop(digest, None)
-        if credential is None or self._cache_ttl <= timedelta(0):
-            return credential
-        if revocations == self._revocations:
+        if credential is None:
+            return None
+        roles: frozenset[str] = frozenset()
+        if credential.member_id is not None and self._roles_of is not None:
+            roles = await self._roles_of(credential.community_id, credential.member_id)
+        if self._cache_ttl > timedelta(0) and revocations == self._revocations:
             if len(self._cache) >= CREDENTIAL_CACHE_ENTRIES:
                 del self._cache[next(iter(self._cache))]
-            self._cache[digest] = _Cached(credential, now)
-        return credential
+            self._cache[digest] = _Cached(credential, roles, now)
+        return credential, roles
 
     async def revoke(self, community_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
         """Revokes a credential; in this process it authenticates nobody from now on."""
@@ -157,6 +175,13 @@ class Access:
             await uow.commit()
         self._forget(credential_id)
         return replace(credential, revoked_at=now)
+
+    def forget_member(self, member_id: uuid.UUID) -> None:
+        """Drops what is kept of a member's credentials (their roles changed): their next
+        request here reads the credential and the member's roles again."""
+        self._revocations += 1
+        for digest in [d for d, c in self._cache.items() if c.credential.member_id == member_id]:
+            del self._cache[digest]
 
     def _forget(self, credential_id: uuid.UUID) -> None:
         self._revocations += 1

@@ -170,6 +170,17 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "create_member": member_created,
     "import_member": member_created,
     "take_snapshot": about("report.snapshot_created", "report_snapshot"),
+    # Governance (ledger.governance)
+    "assign_role": about("role.assigned", "role_term"),
+    "end_role": about("role.ended", "role_term"),
+    "create_budget": about("budget.created", "budget"),
+    "revise_budget": about("budget.revised", "budget"),
+    "adopt_budget": about("budget.adopted", "budget"),
+    "request_disbursement": about("disbursement.requested", "disbursement"),
+    "approve_disbursement": about("disbursement.approval_recorded", "disbursement"),
+    "post_disbursement": about("disbursement.approved", "disbursement"),
+    "reject_disbursement": about("disbursement.rejected", "disbursement"),
+    "expire_disbursement": about("disbursement.expired", "disbursement"),
 }
 
 
@@ -184,6 +195,16 @@ EVENT_TYPES: Final = (
     "member.created",
     "report.snapshot_created",
     "balance.threshold_crossed",
+    "role.assigned",
+    "role.ended",
+    "budget.created",
+    "budget.revised",
+    "budget.adopted",
+    "disbursement.requested",
+    "disbursement.approval_recorded",
+    "disbursement.approved",
+    "disbursement.rejected",
+    "disbursement.expired",
 )
 """Every type this service emits (subscriptions and filters name only these); a feature adds
 its types here with its line in :data:`EVENTS_OF`."""

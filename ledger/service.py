@@ -95,6 +95,12 @@ class Ledger:
         self._clock = clock
         self._events: LedgerEvents = events or NoEvents()
 
+    @property
+    def units(self) -> UnitOfWorkFactory:
+        """The unit-of-work factory, for use cases built on the ledger that open their own
+        (``ledger.governance``)."""
+        return self._uow
+
     # Communities, commodities, members ------------------------------------------------------
 
     async def create_community(self, slug: str, name: str) -> Community:
@@ -557,6 +563,27 @@ class Ledger:
         await repo.write_counters(community_id, counters)
         return entry
 
+    # Building blocks for use cases that own their unit of work (``ledger.governance``) ------
+
+    async def write_entry_within(
+        self, repo: Repository, community_id: uuid.UUID, spec: NewEntry
+    ) -> Entry:
+        """Writes ``spec`` inside the caller's unit of work, under every rule ``post_entry``
+        keeps (the caller records idempotency and audit and commits)."""
+        rules.check_entry(spec)
+        return await self._write_entry(repo, community_id, spec, reverses=None)
+
+    async def complete_within(
+        self,
+        repo: Repository,
+        community_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        status: EntryStatus,
+    ) -> Entry:
+        """Posts or voids a pending entry inside the caller's unit of work; exactly once
+        (``entry_not_pending`` otherwise)."""
+        return await self._complete_in(repo, community_id, entry_id, status)
+
     async def _complete(
         self,
         community_id: uuid.UUID,
@@ -565,26 +592,35 @@ class Ledger:
         key: IdempotencyKey | None,
     ) -> Entry:
         async def work(repo: Repository) -> Entry:
-            entry = await self._locked_entry(repo, community_id, entry_id)
-            if entry.status is not EntryStatus.PENDING:
-                raise errors.EntryNotPending(
-                    f"entry {entry_id} is already {entry.status}; only a pending entry completes"
-                )
-            transition = (
-                rules.Transition.POST_PENDING
-                if status is EntryStatus.POSTED
-                else rules.Transition.VOID_PENDING
-            )
-            account_ids = sorted({p.account_id for p in entry.postings})
-            accounts = await repo.lock_accounts(community_id, account_ids)
-            counters = rules.apply_entry(entry.postings, transition, accounts)
-            now = self._clock()
-            await repo.complete_entry(community_id, entry_id, status, now)
-            await repo.write_counters(community_id, counters)
-            return replace(entry, status=status, completed_at=now)
+            return await self._complete_in(repo, community_id, entry_id, status)
 
         operation = "post_pending" if status is EntryStatus.POSTED else "void_pending"
         return await self._idempotent(community_id, operation, entry_id, key, work=work)
+
+    async def _complete_in(
+        self,
+        repo: Repository,
+        community_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        status: EntryStatus,
+    ) -> Entry:
+        entry = await self._locked_entry(repo, community_id, entry_id)
+        if entry.status is not EntryStatus.PENDING:
+            raise errors.EntryNotPending(
+                f"entry {entry_id} is already {entry.status}; only a pending entry completes"
+            )
+        transition = (
+            rules.Transition.POST_PENDING
+            if status is EntryStatus.POSTED
+            else rules.Transition.VOID_PENDING
+        )
+        account_ids = sorted({p.account_id for p in entry.postings})
+        accounts = await repo.lock_accounts(community_id, account_ids)
+        counters = rules.apply_entry(entry.postings, transition, accounts)
+        now = self._clock()
+        await repo.complete_entry(community_id, entry_id, status, now)
+        await repo.write_counters(community_id, counters)
+        return replace(entry, status=status, completed_at=now)
 
     @staticmethod
     async def _locked_entry(

@@ -23,8 +23,10 @@ _TERMS = (
     ("Expense category", "The second segment of an expense account's code."),
     ("Cash flow", "For accounts under Assets:Cash and Assets:Bank: the opening balance, money in "
      "(debits), money out (credits) and the closing balance."),
-    ("Budget vs actual", "Shown per line once budgets are adopted; now: "
-     f"{classification.NO_BUDGET}."),
+    ("Budget vs actual", "Per line of each adopted budget version in force in the period: "
+     "planned; actual (posted) and pending from the budget period's first day to the report's "
+     "end, in the accounts' normal direction; variance = planned − actual; used = actual / "
+     "planned."),
     ("Emergency fund", "The posted balance of Assets:EmergencyFund at the end of the period; "
      f"target: {classification.NO_TARGET}."),
     ("Monthly essential expenses", f"Expenses of the {BURN_MONTHS} calendar months ending with "

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ledger.model import Community
-from reports import classification, financial, resilience
+from reports import budget_vs_actual, classification, financial, resilience
 from reports.financial import PeriodMovements
 from reports.glossary import GLOSSARY
 from reports.period import Period
+from reports.queries import budgets as budget_queries
 from reports.queries import figures
 from reports.queries.figures import HasConnection, Window
 from reports.resilience import BURN_MONTHS, period_out
@@ -79,6 +80,9 @@ async def sustainability_report(
             to_date=to_date,
         )
         fingerprint = await figures.fingerprint(conn, cid)
+        budget_rows = await budget_queries.budget_lines_in_force(
+            conn, cid, period.start, period.end
+        )
     return SustainabilityReport(
         community_slug=request.community.slug,
         community_name=request.community.name,
@@ -94,7 +98,8 @@ async def sustainability_report(
             cash_flows=financial.cash_flows(accounts, moved["before"], current),
             pending_entries=pending_count,
             pending=financial.pending(accounts, moved["pending"]),
-            budget=classification.NO_BUDGET,
+            budget=budget_vs_actual.status(budget_rows),
+            budget_lines=budget_vs_actual.lines(budget_rows),
         ),
         resilience=Resilience(
             burn_window=period_out(burn_window),

@@ -103,6 +103,25 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetLineReport:
+    """A line of an adopted budget version in force in the period. ``actual`` (posted) and
+    ``pending`` run from the budget period's first day to the earlier of its last day and the
+    report's end, in the accounts' normal direction; ``variance`` is planned − actual; ``used``
+    is actual / planned (None when planned is 0)."""
+
+    budget: str
+    period: str
+    version: int
+    account_group: str
+    commodity: str
+    planned: int
+    actual: int
+    pending: int
+    variance: int
+    used: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class Financial:
     balance_sheets: tuple[BalanceSheet, ...]
     income_statements: tuple[IncomeStatement, ...]
@@ -110,7 +129,8 @@ class Financial:
     pending_entries: int
     pending: tuple[Pending, ...]
     budget: str
-    """Budget vs actual: the status until adopted budgets exist."""
+    """Which adopted budgets are in force, or that none is."""
+    budget_lines: tuple[BudgetLineReport, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

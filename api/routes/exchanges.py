@@ -5,7 +5,8 @@ Who may do what:
 - record: a ``write`` API key for any two members; a member token only for an exchange it takes
   part in, as provider or receiver (else 403);
 - confirm or decline: the receiver's member token, or a steward (an API key with the
-  ``treasurer`` scope); the provider is refused with 403;
+  ``treasurer`` scope, or the member token of a current steward or treasurer); the provider is
+  refused with 403;
 - read and list: ``read`` API keys see every exchange; a member token sees only those it takes
   part in, and any other answers 404 as if it did not exist.
 
@@ -59,7 +60,11 @@ def _exchanges(request: Request[Any, Any, Any]) -> Exchanges:
 
 
 def _check_visible(principal: Principal, exchange: Exchange) -> None:
-    if principal.is_member and not exchange.involves(principal.member_id):
+    if (
+        principal.is_member
+        and not principal.is_steward
+        and not exchange.involves(principal.member_id)
+    ):
         raise not_found(exchange.id)
 
 
@@ -170,7 +175,11 @@ async def _complete(
     exchanges = _exchanges(request)
     exchange = await exchanges.get(community.id, exchange_id)
     _check_visible(principal, exchange)
-    if principal.is_member and not exchange.received_by(principal.member_id):
+    if (
+        principal.is_member
+        and not principal.is_steward
+        and not exchange.received_by(principal.member_id)
+    ):
         action = "confirm" if confirm else "decline"
         raise PermissionDeniedException(f"only the receiver of an exchange may {action} it")
     key = key_of(principal, header)

@@ -17,7 +17,7 @@ from litestar.datastructures import Cookie
 
 from api.state import Services
 from ledger import errors
-from ledger.access import Principal
+from ledger.access import CredentialKind, Principal
 from ledger.model import Community, Member
 from ledger.service import utc_now
 
@@ -45,7 +45,7 @@ class Viewer:
 async def member_of_token(services: Services, token: str) -> Principal | None:
     """The member principal a pasted member token stands for; None for anything else."""
     principal = await services.access.authenticate(token.strip())
-    if principal is None or not principal.is_member:
+    if principal is None or principal.kind is not CredentialKind.MEMBER:
         return None
     return principal
 

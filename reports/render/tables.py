@@ -89,6 +89,19 @@ def _pending(r: SustainabilityReport) -> Table:
     return Table("pending", ("commodity", "figure", "value"), tuple(rows))
 
 
+def _budget(r: SustainabilityReport) -> Table:
+    rows = tuple(
+        (b.commodity, b.budget, b.period, b.version, b.account_group, b.planned, b.actual,
+         b.pending, b.variance, b.used)
+        for b in r.financial.budget_lines
+    )  # fmt: skip
+    header = (
+        "commodity", "budget", "period", "version", "account_group", "planned", "actual",
+        "pending", "variance", "used",
+    )  # fmt: skip
+    return Table("budget-vs-actual", header, rows)
+
+
 def _resilience(r: SustainabilityReport) -> Table:
     rows: list[tuple[Cell, ...]] = []
     for e in r.resilience.emergency_funds:
@@ -165,6 +178,7 @@ SECTIONS: dict[str, Callable[[SustainabilityReport], Table]] = {
     "income-statement": _income_statement,
     "cash-flow": _cash_flow,
     "pending": _pending,
+    "budget-vs-actual": _budget,
     "resilience": _resilience,
     "self-sufficiency": _self_sufficiency,
     "time-bank": _time_bank,

@@ -27,6 +27,7 @@ class World:
     ann_entry: str
     books_entry: str
     exchange: str
+    governance: dict[str, str]
 
 
 async def _world(client: Client) -> World:
@@ -46,7 +47,7 @@ async def _world(client: Client) -> World:
         f"{tenant.base}/commodities", json={"code": "EUR", "name": "Euro", "scale": 2},
         headers=treasurer,
     )  # fmt: skip
-    cash, dues = [
+    cash, dues, fund = [
         (
             await client.post(
                 f"{tenant.base}/accounts",
@@ -54,7 +55,11 @@ async def _world(client: Client) -> World:
                 headers=treasurer,
             )
         ).json()["id"]
-        for code, kind in (("Assets:Cash", "asset"), ("Income:Dues", "income"))
+        for code, kind in (
+            ("Assets:Cash", "asset"),
+            ("Income:Dues", "income"),
+            ("Assets:EmergencyFund", "asset"),
+        )
     ]
 
     async def transfer(debit: object, credit: object) -> str:
@@ -80,7 +85,31 @@ async def _world(client: Client) -> World:
         ann_entry=await transfer(tenant.bob["hours_account_id"], tenant.ann["hours_account_id"]),
         books_entry=await transfer(cash, dues),
         exchange=exchange.json()["id"],
+        governance=await _governance(client, tenant, fund=fund, payee=cash),
     )
+
+
+async def _governance(client: Client, tenant: Tenant, *, fund: str, payee: str) -> dict[str, str]:
+    """A configured emergency fund holding money, a pending request on it, and a draft budget."""
+    base, treasurer = tenant.base, tenant.treasurer
+    settings = await client.put(f"{base}/governance", json={"fund_account_id": fund}, headers=ADMIN)
+    assert settings.status_code == 200, settings.text
+    body = {"debit_account_id": fund, "credit_account_id": payee, "amount": 1_000_000}
+    assert (await client.post(f"{base}/transfers", json=body, headers=treasurer)).status_code == 201
+    ask = {"payee_account_id": payee, "amount": 1, "reason": "Tools"}
+    request = await client.post(f"{base}/emergency-fund/disbursements", json=ask, headers=treasurer)
+    assert request.status_code == 201, request.text
+    budget = await client.post(f"{base}/budgets", json=_budget(), headers=treasurer)
+    assert budget.status_code == 201, budget.text
+    return {"payee": payee, "disbursement": request.json()["id"], "budget": budget.json()["id"]}
+
+
+def _budget() -> dict[str, object]:
+    return {
+        "name": "B",
+        "period": "2026-Q4",
+        "lines": [{"account_group": "Assets", "commodity": "EUR", "amount": 1}],
+    }
 
 
 def _expect(ok: int, *, member: int, denied: tuple[str, ...] = ()) -> dict[str, int]:
@@ -147,6 +176,23 @@ READS: list[tuple[str, Callable[[World], str], dict[str, int]]] = [
     ("event feed", lambda w: "/events", _expect(200, member=200)),
     ("webhooks", lambda w: "/webhooks", _expect(200, member=403, denied=("write", "read"))),
     ("monitors", lambda w: "/monitors", _expect(200, member=403, denied=("write", "read"))),
+    # Governance: community-level, so members read it too.
+    ("role terms", lambda w: "/roles", _expect(200, member=200)),
+    ("governance settings", lambda w: "/governance", _expect(200, member=200)),
+    ("budgets", lambda w: "/budgets", _expect(200, member=200)),
+    ("budget", lambda w: f"/budgets/{w.governance['budget']}", _expect(200, member=200)),
+    (
+        "budget vs actual",
+        lambda w: f"/budgets/{w.governance['budget']}/actual",
+        _expect(200, member=200),
+    ),
+    ("emergency fund", lambda w: "/emergency-fund", _expect(200, member=200)),
+    ("disbursements", lambda w: "/emergency-fund/disbursements", _expect(200, member=200)),
+    (
+        "disbursement",
+        lambda w: f"/emergency-fund/disbursements/{w.governance['disbursement']}",
+        _expect(200, member=200),
+    ),
 ]
 
 
@@ -238,6 +284,39 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
                 "threshold": -60,
             },
             _expect(201, member=403, denied=writers_and_readers),
+        ),
+        # Roles are handed on by an admin or a treasurer in office, not by a treasurer key.
+        (
+            "role term",
+            "/roles",
+            lambda: {"member_id": tenant.bob["id"], "role": "steward"},
+            _expect(201, member=403, denied=("treasurer", *writers_and_readers)),
+        ),
+        ("budget", "/budgets", _budget, _expect(201, member=403, denied=writers_and_readers)),
+        # Consents and approvals are a current steward's own: no key and no other member.
+        (
+            "budget consent",
+            f"/budgets/{world.governance['budget']}/consents",
+            dict,
+            _expect(403, member=403),
+        ),
+        (
+            "disbursement request",
+            "/emergency-fund/disbursements",
+            lambda: {"payee_account_id": world.governance["payee"], "amount": 1, "reason": "x"},
+            _expect(201, member=403, denied=writers_and_readers),
+        ),
+        (
+            "disbursement approval",
+            f"/emergency-fund/disbursements/{world.governance['disbursement']}/approve",
+            dict,
+            _expect(403, member=403),
+        ),
+        (
+            "disbursement rejection",
+            f"/emergency-fund/disbursements/{world.governance['disbursement']}/reject",
+            dict,
+            _expect(403, member=403),
         ),
     ]
 

@@ -25,7 +25,8 @@ async def test_the_demo_is_seeded_once_and_balances(ledger: Ledger) -> None:
     pending = [
         e for e in await ledger.list_entries(community.id, limit=500) if e.status == "pending"
     ]
-    assert len(pending) == 2 and all(e.kind == "exchange" for e in pending)
+    # Two exchanges wait for their receiver, one emergency-fund request for a second steward.
+    assert sorted(e.kind for e in pending) == ["disbursement", "exchange", "exchange"]
 
 
 def test_amounts_read_in_hours_and_money() -> None:

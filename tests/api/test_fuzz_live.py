@@ -151,6 +151,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
         )
         for _ in "ab"
     )
+    governance = _governance(setup, cat)
     return {
         "workers": 1,
         "hooks": "tests.api.fuzz_hooks",
@@ -174,6 +175,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             "path.snapshot_id": community.snapshot_id,
             "path.webhook_id": webhook["id"],
             "path.monitor_id": monitor["id"],
+            **governance,
         },
         "operations": [
             _only("PATCH", f"{COMMUNITY}/accounts/{{account_id}}", **{
@@ -213,6 +215,40 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             }),
         ],
     }  # fmt: skip
+
+
+def _governance(setup: Setup, cat: Doc) -> dict[str, str]:
+    """A role term, a draft budget and a pending emergency-fund request (on an HOURS fund)."""
+    admin = Setup(setup.client)
+    term = admin.post(f"{COMMUNITY}/roles", {"member_id": cat["id"], "role": "steward"})
+    fund = setup.post(
+        f"{COMMUNITY}/accounts",
+        {"code": f"fuzz:fund:{uuid.uuid4().hex[:8]}", "name": "Fund", "type": "asset",
+         "commodity": "HOURS"},
+    )  # fmt: skip
+    settings = setup.client.put(
+        f"{COMMUNITY}/governance".replace("{slug}", SLUG),
+        json={"fund_account_id": fund["id"]},
+        headers=bearer(ADMIN_TOKEN),
+    )
+    assert settings.status_code == 200, settings.text
+    body = {"debit_account_id": fund["id"], "credit_account_id": cat["hours_account_id"]}
+    setup.post(f"{COMMUNITY}/transfers", {**body, "amount": 10_000_000})
+    request = setup.post(
+        f"{COMMUNITY}/emergency-fund/disbursements",
+        {"payee_account_id": cat["hours_account_id"], "amount": 60, "reason": "Tools"},
+    )
+    budget = setup.post(
+        f"{COMMUNITY}/budgets",
+        {"name": "Fuzz", "period": "2026",
+         "lines": [{"account_group": "member", "commodity": "HOURS", "amount": 600}]},
+    )  # fmt: skip
+    return {
+        "body.member_id": cat["id"],  # roles go to Cat, never to the identities fuzzing
+        "path.term_id": term["id"],
+        "path.budget_id": budget["id"],
+        "path.disbursement_id": request["id"],
+    }
 
 
 def _toml(value: object) -> str:

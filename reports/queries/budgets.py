@@ -1,0 +1,123 @@
+"""Budget vs actual for the sustainability report: the lines of every adopted budget version in
+force during the period, with posted and pending sums per line in GROUP BY queries.
+
+A version is in force on the days from its ``effective_from`` until an adopted revision takes
+over; its actuals run from the budget period's first day to the earlier of its last day and the
+report's end. An account group covers the account of that code and every ``group:…`` below it.
+Amounts are in each line's commodity's smallest unit, in the accounts' normal direction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.store.tables import accounts, budget_lines, budgets, entries, postings
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLineFigures:
+    budget_id: uuid.UUID
+    name: str
+    period: str
+    version: int
+    account_group: str
+    commodity: str
+    planned: int
+    actual: int
+    pending: int
+
+
+async def budget_lines_in_force(
+    conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
+) -> list[BudgetLineFigures]:
+    b, later = budgets, budgets.alias("later")
+    superseded_before = sa.exists().where(
+        later.c.community_id == b.c.community_id,
+        later.c.supersedes == b.c.id,
+        later.c.status == "adopted",
+        later.c.effective_from <= start,
+    )
+    in_force = (
+        sa.select(b.c.id)
+        .where(
+            b.c.community_id == community_id,
+            b.c.status == "adopted",
+            b.c.effective_from <= end,
+            b.c.period_end >= start,
+            ~superseded_before,
+        )
+        .subquery()
+    )
+    lines, a, p, e = budget_lines, accounts, postings, entries
+    group = lines.c.account_group
+    in_group = sa.or_(
+        a.c.code == group, sa.func.substr(a.c.code, 1, sa.func.length(group) + 1) == group + ":"
+    )
+    window_end = sa.case((b.c.period_end < end, b.c.period_end), else_=end)
+    sums = await conn.execute(
+        sa.select(
+            lines.c.budget_id,
+            lines.c.line,
+            e.c.status,
+            sa.func.sum(p.c.amount * a.c.normal_sign),
+        )
+        .select_from(lines)
+        .join(in_force, in_force.c.id == lines.c.budget_id)
+        .join(b, sa.and_(b.c.community_id == lines.c.community_id, b.c.id == lines.c.budget_id))
+        .join(
+            a,
+            sa.and_(
+                a.c.community_id == lines.c.community_id,
+                a.c.commodity == lines.c.commodity,
+                in_group,
+            ),
+        )
+        .join(p, sa.and_(p.c.community_id == a.c.community_id, p.c.account_id == a.c.id))
+        .join(e, sa.and_(e.c.community_id == p.c.community_id, e.c.id == p.c.entry_id))
+        .where(
+            lines.c.community_id == community_id,
+            e.c.status.in_(("posted", "pending")),
+            p.c.effective_date >= b.c.period_start,
+            p.c.effective_date <= window_end,
+        )
+        .group_by(lines.c.budget_id, lines.c.line, e.c.status)
+    )
+    totals: dict[tuple[uuid.UUID, int, str], int] = {
+        (budget_id, line, status): int(total) for budget_id, line, status, total in sums
+    }
+    rows = await conn.execute(
+        sa.select(
+            b.c.id,
+            b.c.name,
+            b.c.period,
+            b.c.version,
+            lines.c.line,
+            lines.c.account_group,
+            lines.c.commodity,
+            lines.c.amount,
+        )
+        .select_from(lines)
+        .join(in_force, in_force.c.id == lines.c.budget_id)
+        .join(b, sa.and_(b.c.community_id == lines.c.community_id, b.c.id == lines.c.budget_id))
+        .where(lines.c.community_id == community_id)
+        .order_by(b.c.id, lines.c.line)
+    )
+    return [
+        BudgetLineFigures(
+            budget_id=row.id,
+            name=row.name,
+            period=row.period,
+            version=row.version,
+            account_group=row.account_group,
+            commodity=row.commodity,
+            planned=row.amount,
+            actual=totals.get((row.id, row.line, "posted"), 0),
+            pending=totals.get((row.id, row.line, "pending"), 0),
+        )
+        for row in rows
+    ]

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ledger import errors
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.tables import (
+    account_designations,
     accounts,
     audit_heads,
     audit_log,
@@ -39,6 +40,9 @@ from ledger.store.tables import (
     members,
     postings,
     report_snapshots,
+    schedule_occurrences,
+    schedules,
+    funds,
 )
 
 FORMAT: Final = "commons-ledger-archive"
@@ -50,6 +54,10 @@ TABLES: Final = (
     accounts,
     entries,
     postings,
+    account_designations,
+    funds,
+    schedules,
+    schedule_occurrences,
     credentials,
     idempotency_keys,
     audit_log,

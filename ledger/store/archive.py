@@ -36,13 +36,13 @@ from ledger.store.tables import (
     communities,
     credentials,
     entries,
+    funds,
     idempotency_keys,
     members,
     postings,
     report_snapshots,
     schedule_occurrences,
     schedules,
-    funds,
 )
 
 FORMAT: Final = "commons-ledger-archive"

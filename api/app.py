@@ -23,7 +23,19 @@ from api.openapi import (
 )
 from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import accounts, books, communities, entries, exchanges, members, system
+from api.routes import (
+    accounts,
+    barters,
+    books,
+    chart,
+    communities,
+    entries,
+    exchanges,
+    funds,
+    members,
+    schedules,
+    system,
+)
 from api.routes import audit as audit_routes
 from api.routes import exports as journal_exports
 from api.routes import reports as report_routes
@@ -34,8 +46,10 @@ from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.service import Ledger
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.economy import SqlEconomyStore
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -51,6 +65,10 @@ _COMMUNITY_HANDLERS = [
     *journal_exports.COMMUNITY_HANDLERS,
     *report_routes.COMMUNITY_HANDLERS,
     *audit_routes.COMMUNITY_HANDLERS,
+    *chart.COMMUNITY_HANDLERS,
+    *funds.COMMUNITY_HANDLERS,
+    *barters.COMMUNITY_HANDLERS,
+    *schedules.COMMUNITY_HANDLERS,
 ]
 
 
@@ -74,6 +92,7 @@ def create_app(
         Reports(uow),
         metrics,
         AuditTrail(uow),
+        Economy(uow, SqlEconomyStore),
     )
 
     @asynccontextmanager

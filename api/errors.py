@@ -57,6 +57,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_in_flight": HTTP_409_CONFLICT,
     "snapshot_exists": HTTP_409_CONFLICT,
     "snapshot_not_found": HTTP_404_NOT_FOUND,
+    "fund_not_found": HTTP_404_NOT_FOUND,
+    "schedule_not_found": HTTP_404_NOT_FOUND,
+    "schedule_ended": HTTP_409_CONFLICT,
+    "schedule_not_active": HTTP_409_CONFLICT,
+    "schedule_not_paused": HTTP_409_CONFLICT,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

@@ -144,6 +144,11 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "idempotency_in_flight": "a request with this Idempotency-Key is still being processed",
     "snapshot_exists": "the period 2026-Q3 has a snapshot already",
     "snapshot_not_found": "snapshot 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "fund_not_found": "fund 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_not_found": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_ended": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has ended",
+    "schedule_not_active": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is paused",
+    "schedule_not_paused": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is active",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

@@ -12,6 +12,7 @@ from api.metrics import Metrics
 from api.settings import Settings
 from ledger.audit_trail import AuditTrail
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.model import Community
 from ledger.service import Ledger
 from reports.exports.journal import JournalExports
@@ -28,6 +29,7 @@ class Services:
     reports: Reports
     metrics: Metrics
     audit: AuditTrail
+    economy: Economy
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -1,0 +1,145 @@
+"""The cooperative economy over HTTP: template, funds, barter, schedules."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import ADMIN, Tenant
+
+Client = AsyncTestClient[Litestar]
+
+
+async def _codes(client: Client, tenant: Tenant) -> dict[str, str]:
+    found = await client.get(f"{tenant.base}/accounts?limit=500", headers=tenant.treasurer)
+    return {a["code"]: a["id"] for a in found.json()["items"]}
+
+
+async def _ok(response: Any, status: int = 201) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+async def test_a_community_created_with_the_coop_template(client: Client) -> None:
+    slug = f"t-{uuid.uuid4().hex[:10]}"
+    body = {"slug": slug, "name": "Hilltop", "template": "coop", "currency": "CHF"}
+    await _ok(await client.post("/api/v1/communities", json=body, headers=ADMIN))
+    base = f"/api/v1/communities/{slug}"
+    accounts = await _ok(await client.get(f"{base}/accounts?limit=500", headers=ADMIN), 200)
+    by_code = {a["code"]: a for a in accounts["items"]}
+    assert by_code["Income:Farm"]["commodity"] == "CHF"
+    assert by_code["Equity:HoursPool"]["commodity"] == "HOURS"
+    again = await client.post(f"{base}/chart/template", json={"currency": "CHF"}, headers=ADMIN)
+    assert (await _ok(again, 200))["opened"] == []
+    wrong = await client.post(
+        "/api/v1/communities", json={"slug": "x-" + slug, "name": "X", "currency": "EUR"},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert wrong.status_code == 400
+
+
+async def test_funds_over_http(client: Client, tenant: Tenant) -> None:
+    t = tenant.treasurer
+    await _ok(await client.post(f"{tenant.base}/chart/template", json={}, headers=t), 200)
+    codes = await _codes(client, tenant)
+    fund = await _ok(
+        await client.post(
+            f"{tenant.base}/funds",
+            json={"name": "Greenhouse grant", "code": "Greenhouse",
+                  "held_in_account_id": codes["Assets:Bank"], "purpose": "Greenhouse"},
+            headers=t,
+        )
+    )  # fmt: skip
+    assert fund["account_code"] == "Assets:Bank:Greenhouse"
+    base = f"{tenant.base}/funds/{fund['id']}"
+    income = {"account_id": codes["Income:Grants"], "amount": 50_000, "description": "Grant"}
+    await _ok(await client.post(f"{base}/income", json=income, headers=t))
+    spend = {"account_id": codes["Expenses:Tools"], "amount": 30_000, "description": "Glass"}
+    entry = await _ok(await client.post(f"{base}/spend", json=spend, headers=t))
+    assert entry["kind"] == "fund_spend"
+    refused = await client.post(f"{base}/spend", json=spend, headers=t)
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/limit-exceeded")
+    read = await _ok(await client.get(base, headers=tenant.ann_token), 200)
+    assert read["balance"]["posted"] == 20_000
+    listed = await _ok(await client.get(f"{tenant.base}/funds", headers=t), 200)
+    assert [f["id"] for f in listed["items"]] == [fund["id"]]
+    missing = await client.get(f"{tenant.base}/funds/{uuid.uuid4()}", headers=t)
+    assert missing.status_code == 404
+
+
+async def test_barter_over_http(client: Client, tenant: Tenant) -> None:
+    t = tenant.treasurer
+    await client.post(
+        f"{tenant.base}/commodities", json={"code": "EGGS", "name": "Eggs", "scale": 0}, headers=t
+    )
+    body = {
+        "description": "Eggs for weeding",
+        "sides": [
+            {"member_id": tenant.ann["id"], "gives": [
+                {"commodity": "EGGS", "quantity": 12, "description": "a dozen eggs"}]},
+            {"member_id": tenant.bob["id"], "gives": [
+                {"commodity": "HOURS", "quantity": 60, "description": "an hour of weeding"}]},
+        ],
+    }  # fmt: skip
+    barter = await _ok(
+        await client.post(f"{tenant.base}/barters", json=body, headers=t | {"Idempotency-Key": "b"})
+    )
+    replay = await client.post(
+        f"{tenant.base}/barters", json=body, headers=t | {"Idempotency-Key": "b"}
+    )
+    assert replay.json() == barter
+    assert barter["sides"][0]["gives"][0]["description"] == "a dozen eggs"
+    own = await _ok(await client.get(f"{tenant.base}/barters", headers=tenant.ann_token), 200)
+    assert [b["id"] for b in own["items"]] == [barter["id"]]
+    community_trade = {
+        "description": "Eggs from the community",
+        "sides": [
+            {"member_id": None, "gives": [
+                {"commodity": "EGGS", "quantity": 6, "description": "eggs"}]},
+            {"member_id": tenant.bob["id"], "gives": [
+                {"commodity": "HOURS", "quantity": 30, "description": "help"}]},
+        ],
+    }  # fmt: skip
+    other = await _ok(await client.post(f"{tenant.base}/barters", json=community_trade, headers=t))
+    hidden = await client.get(f"{tenant.base}/barters/{other['id']}", headers=tenant.ann_token)
+    assert hidden.status_code == 404
+    own = await _ok(await client.get(f"{tenant.base}/barters", headers=tenant.ann_token), 200)
+    assert [b["id"] for b in own["items"]] == [barter["id"]]
+    unknown = dict(body, sides=[body["sides"][0], {"member_id": tenant.bob["id"], "gives": [
+        {"commodity": "MILK", "quantity": 1, "description": "milk"}]}])  # fmt: skip
+    refused = await client.post(f"{tenant.base}/barters", json=unknown, headers=t)
+    assert refused.status_code == 404
+    assert refused.json()["type"].endswith("/commodity-not-found")
+
+
+async def test_schedules_over_http(client: Client, tenant: Tenant) -> None:
+    t = tenant.treasurer
+    await _ok(await client.post(f"{tenant.base}/chart/template", json={}, headers=t), 200)
+    codes = await _codes(client, tenant)
+    body = {
+        "description": "Monthly dues",
+        "debit_account_id": codes["Assets:Bank"],
+        "credit_account_id": codes["Income:Dues"],
+        "amount": 2_500,
+        "frequency": "monthly",
+        "start_date": "2026-01-15",
+    }
+    schedule = await _ok(await client.post(f"{tenant.base}/schedules", json=body, headers=t))
+    assert (schedule["status"], schedule["next_period"]) == ("active", "2026-01-15")
+    base = f"{tenant.base}/schedules/{schedule['id']}"
+    paused = await _ok(await client.post(f"{base}/pause", headers=t), 200)
+    assert paused["status"] == "paused"
+    again = await client.post(f"{base}/pause", headers=t)
+    assert again.status_code == 409 and again.json()["type"].endswith("/schedule-not-active")
+    await _ok(await client.post(f"{base}/resume", headers=t), 200)
+    ended = await _ok(await client.post(f"{base}/end", headers=t), 200)
+    assert ended["status"] == "ended"
+    occurrences = await _ok(await client.get(f"{base}/occurrences", headers=t), 200)
+    assert occurrences == {"items": [], "next_cursor": None}
+    listed = await _ok(await client.get(f"{tenant.base}/schedules", headers=t), 200)
+    assert [s["id"] for s in listed["items"]] == [schedule["id"]]
+    assert (await client.get(base, headers=tenant.ann_token)).status_code == 403

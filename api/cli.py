@@ -23,11 +23,14 @@ from api.web.settings import WebSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
+from ledger.chart import DEFAULT_CURRENCY, TEMPLATES
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.model import HOURS
 from ledger.service import Ledger
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.economy import SqlEconomyStore
 from ledger.store.migrate import head_revision, upgrade
 from reports.exports.files import write_text
 from reports.exports.journal import ExportFormat, JournalExports, range_problem
@@ -60,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-community", help="create a community (operator tool)")
     create.add_argument("slug", help="lowercase letters, digits and inner hyphens")
     create.add_argument("name")
+    create.add_argument(
+        "--template", choices=sorted(TEMPLATES), help="start with this chart of accounts"
+    )
+    create.add_argument(
+        "--currency", default=DEFAULT_CURRENCY, help="the template's money commodity (EUR)"
+    )
     issue = commands.add_parser("issue-key", help="issue an API key of a community; printed once")
     issue.add_argument("slug")
     issue.add_argument(
@@ -144,10 +153,24 @@ async def _demo(settings: Settings, url: str) -> None:
     _say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
 
 
-async def _create_community(settings: Settings, slug: str, name: str) -> None:
-    async with _services(settings) as (ledger, _):
-        community = await ledger.create_community(slug, name)
+async def _create_community(settings: Settings, arguments: argparse.Namespace) -> None:
+    slug, name, template = arguments.slug, arguments.name, arguments.template
+    if template is None:
+        async with _services(settings) as (ledger, _):
+            community = await ledger.create_community(slug, name)
+        _say(f"Community {community.slug!r} created (id {community.id}).")
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        economy = Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore)
+        community, applied = await economy.charts.create_community(
+            slug, name, template=template, currency=arguments.currency
+        )
+    finally:
+        await engine.dispose()
     _say(f"Community {community.slug!r} created (id {community.id}).")
+    _say(f"Chart {template!r} in {applied.currency}: {len(applied.opened)} accounts opened.")
 
 
 async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
@@ -321,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if arguments.command == "create-community":
-            asyncio.run(_create_community(settings, arguments.slug, arguments.name))
+            asyncio.run(_create_community(settings, arguments))
             return 0
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))

@@ -403,8 +403,8 @@ async def test_economy_writes(client: Client) -> None:
                 wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
     for action in ("pause", "end"):
         for caller, expected in _expect(200, member=403, denied=staff_only).items():
-            path = f"{tenant.base}/schedules/{await fresh_schedule()}/{action}"
-            response = await client.post(path, headers=world.headers[caller])
+            url = f"{tenant.base}/schedules/{await fresh_schedule()}/{action}"
+            response = await client.post(url, headers=world.headers[caller])
             if response.status_code != expected:
                 wrong.append(f"{action} as {caller}: {response.status_code}, expected {expected}")
     assert wrong == []

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.cli import main
+from ledger.service import Ledger
+from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.api.conftest import ADMIN, Tenant
+from tests.databases import sqlite_url
 
 Client = AsyncTestClient[Litestar]
 
@@ -143,3 +150,24 @@ async def test_schedules_over_http(client: Client, tenant: Tenant) -> None:
     listed = await _ok(await client.get(f"{tenant.base}/schedules", headers=t), 200)
     assert [s["id"] for s in listed["items"]] == [schedule["id"]]
     assert (await client.get(base, headers=tenant.ann_token)).status_code == 403
+
+
+def test_the_cli_creates_a_community_with_a_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_url(tmp_path / "cli.db")
+    monkeypatch.setenv("COMMONS_LEDGER_DATABASE_URL", url)
+    assert main(["create-community", "hilltop", "Hilltop", "--template", "coop"]) == 0
+    assert "accounts opened" in capsys.readouterr().out
+    assert main(["create-community", "hilltop", "Again", "--template", "coop"]) == 1
+
+    async def codes() -> set[str]:
+        engine = create_engine(url)
+        try:
+            ledger = Ledger(SqlUnitOfWorkFactory(engine))
+            community = await ledger.get_community_by_slug("hilltop")
+            return {a.code for a in await ledger.list_accounts(community.id)}
+        finally:
+            await engine.dispose()
+
+    assert "Income:Farm" in asyncio.run(codes())

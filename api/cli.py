@@ -129,11 +129,17 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _demo(settings: Settings, url: str) -> None:
-    async with _services(settings) as (ledger, access):
-        community, created = await seed_demo(ledger)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        ledger, access = Ledger(uow), Access(uow)
+        community, created = await seed_demo(ledger, Economy(uow, SqlEconomyStore))
         tokens = await DemoAccess.issue(access, ledger, community)
         accounts = await ledger.list_accounts(community.id)
         scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
+    finally:
+        await engine.dispose()
     state = "created" if created else "already present"
     _say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
     for account in accounts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 
 import pytest
@@ -195,3 +196,20 @@ async def test_every_barter_balances_per_commodity(
     for commodity, quantity, _ in gives[0]:
         own = [p for p in entry.postings if p.commodity == commodity and p.amount < 0]
         assert [p.amount for p in own] == [-quantity]
+
+
+async def test_concurrent_first_trades_open_each_goods_account_once(
+    ledger: Ledger, economy: Economy, goods: Community
+) -> None:
+    ann, bob, _ = await _members(ledger, goods)
+    sides = (_side(ann, ("EGGS", 1, "an egg")), _side(bob, (HOURS, 1, "a minute")))
+    # Eight first trades at once all need Ann's and Bob's EGGS accounts: one opens them, the
+    # others find them (on PostgreSQL, after waiting for the opener to commit).
+    barters = await asyncio.gather(
+        *(economy.barters.record(goods.id, sides, f"Trade {i}") for i in range(8))
+    )
+    assert len({b.id for b in barters}) == 8
+    eggs = [a for a in await ledger.list_accounts(goods.id) if a.commodity == "EGGS"]
+    assert sorted(a.code for a in eggs) == sorted(f"member:{m.id}:EGGS" for m in (ann, bob))
+    ann_eggs = next(a for a in eggs if a.member_id == ann.id)
+    assert (await ledger.balance(goods.id, ann_eggs.id)).posted == 8

@@ -176,7 +176,9 @@ async def _create_community(settings: Settings, arguments: argparse.Namespace) -
     finally:
         await engine.dispose()
     _say(f"Community {community.slug!r} created (id {community.id}).")
-    _say(f"Chart {template!r} in {applied.currency}: {len(applied.opened)} accounts opened.")
+    if applied is not None:
+        opened = len(applied.opened)
+        _say(f"Chart {template!r} in {applied.currency}: {opened} accounts opened.")
 
 
 async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:

@@ -83,7 +83,7 @@ class CommunityCreate(Request, frozen=True):
     template: Literal["coop"] | None = None
     """A starter chart of accounts to open with the community, in the same transaction."""
     currency: CommodityCode | None = None
-    """The template's money commodity (default ``EUR``); only with ``template``."""
+    """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
 
 
 class CommunityOut(msgspec.Struct, frozen=True):

@@ -126,11 +126,15 @@ def check_template(template: str, currency: str) -> tuple[TemplateAccount, ...]:
     if template not in TEMPLATES:
         known = ", ".join(sorted(TEMPLATES))
         raise errors.InvalidInput(f"unknown template {template!r}; known: {known}")
+    _check_currency(currency)
+    return TEMPLATES[template]
+
+
+def _check_currency(currency: str) -> None:
     if not isinstance(currency, str) or not _COMMODITY_CODE.match(currency) or currency == HOURS:
         raise errors.InvalidInput(
             f"currency {currency!r} must be a money commodity code such as EUR"
         )
-    return TEMPLATES[template]
 
 
 async def apply_template(
@@ -206,11 +210,16 @@ class Charts:
         self._books = books
 
     async def create_community(
-        self, slug: str, name: str, *, template: str, currency: str = DEFAULT_CURRENCY
-    ) -> tuple[Community, ChartApplied]:
-        """What ``Ledger.create_community`` does, and the template applied, in one
-        transaction: the community exists with its whole chart, or not at all."""
-        check_template(template, currency)
+        self, slug: str, name: str, *, template: str | None, currency: str | None = None
+    ) -> tuple[Community, ChartApplied | None]:
+        """What ``Ledger.create_community`` does, and the template applied (in ``currency``,
+        default EUR), in one transaction: the community exists with its whole chart, or not at
+        all. Without a template, ``currency`` alone is added as the money commodity."""
+        if template is not None:
+            currency = currency or DEFAULT_CURRENCY
+            check_template(template, currency)
+        elif currency is not None:
+            _check_currency(currency)
         if not _SLUG.match(slug):
             raise errors.InvalidInput(
                 f"slug {slug!r} must be 1–64 lowercase letters, digits or inner hyphens"
@@ -218,6 +227,7 @@ class Charts:
         require_text("name", name)
         now = self._books.clock()
         community = Community(id=new_id(), slug=slug, name=name, created_at=now)
+        applied = None
         async with self._books.units(write=True) as uow:
             repo = uow.repo
             await repo.insert_community(community)
@@ -225,15 +235,19 @@ class Charts:
             await repo.append_audit(
                 community.id, audit.event("create_community", None, community, now)
             )
-            applied = await apply_template(
-                repo,
-                self._books.store_of(uow.connection),
-                community.id,
-                template=template,
-                currency=currency,
-                now=now,
-            )
-            await repo.append_audit(community.id, audit.event("apply_template", None, applied, now))
+            if template is not None and currency is not None:
+                store = self._books.store_of(uow.connection)
+                applied = await apply_template(
+                    repo, store, community.id, template=template, currency=currency, now=now
+                )
+                await repo.append_audit(
+                    community.id, audit.event("apply_template", None, applied, now)
+                )
+            elif currency is not None:
+                money = Commodity(
+                    community.id, currency, _CURRENCY_NAMES.get(currency, currency), 2
+                )
+                await repo.insert_commodity(money)
             await uow.commit()
         return community, applied
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException, ValidationException
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
 from api.auth import principal_of, requires
@@ -32,13 +32,11 @@ async def create_community(
     if principal_of(request).community_id is not None:
         raise PermissionDeniedException("only the operator's admin token creates communities")
     services = Services.of(request)
-    if data.template is None:
-        if data.currency is not None:
-            raise ValidationException("currency goes with a template")
+    if data.template is None and data.currency is None:
         community = await services.ledger.create_community(data.slug, data.name)
     else:
         community, _ = await services.economy.charts.create_community(
-            data.slug, data.name, template=data.template, currency=data.currency or "EUR"
+            data.slug, data.name, template=data.template, currency=data.currency
         )
     return CommunityOut.of(community)
 

@@ -41,11 +41,18 @@ async def test_a_community_created_with_the_coop_template(client: Client) -> Non
     assert by_code["Equity:HoursPool"]["commodity"] == "HOURS"
     again = await client.post(f"{base}/chart/template", json={"currency": "CHF"}, headers=ADMIN)
     assert (await _ok(again, 200))["opened"] == []
-    wrong = await client.post(
-        "/api/v1/communities", json={"slug": "x-" + slug, "name": "X", "currency": "EUR"},
+    plain = await client.post(
+        "/api/v1/communities", json={"slug": "x-" + slug, "name": "X", "currency": "GBP"},
         headers=ADMIN,
     )  # fmt: skip
-    assert wrong.status_code == 400
+    assert plain.status_code == 201
+    commodities = await client.get(f"/api/v1/communities/x-{slug}/commodities", headers=ADMIN)
+    assert {c["code"] for c in commodities.json()["items"]} == {"HOURS", "GBP"}
+    refused = await client.post(
+        "/api/v1/communities", json={"slug": "y-" + slug, "name": "Y", "currency": "HOURS"},
+        headers=ADMIN,
+    )  # fmt: skip
+    assert refused.status_code == 422
 
 
 async def test_funds_over_http(client: Client, tenant: Tenant) -> None:

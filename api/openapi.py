@@ -302,6 +302,27 @@ LINKS: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, str]]] 
         _EXCHANGE,
         {**_IN_COMMUNITY, "exchange_id": "$response.body#/id"},
     ),
+    ("POST", f"{_C}/funds"): (
+        {
+            "readFund": ("GET", f"{_C}/funds/{{fund_id}}"),
+            "recordFundIncome": ("POST", f"{_C}/funds/{{fund_id}}/income"),
+            "spendFromFund": ("POST", f"{_C}/funds/{{fund_id}}/spend"),
+        },
+        {**_IN_COMMUNITY, "fund_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/barters"): (
+        {"readBarter": ("GET", f"{_C}/barters/{{barter_id}}")},
+        {**_IN_COMMUNITY, "barter_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/schedules"): (
+        {
+            "readSchedule": ("GET", f"{_C}/schedules/{{schedule_id}}"),
+            "listOccurrences": ("GET", f"{_C}/schedules/{{schedule_id}}/occurrences"),
+            "pauseSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/pause"),
+            "endSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/end"),
+        },
+        {**_IN_COMMUNITY, "schedule_id": "$response.body#/id"},
+    ),
 }
 """OpenAPI links: what a client can do next with the resource a response returns (the target
 operations, and where their path parameters come from)."""

@@ -19,7 +19,7 @@ from api.schemas import (
     Request,
 )
 from ledger.barter import ITEM_DESCRIPTION_MAX_CHARS, ITEMS_MAX, Barter, BarterItem, BarterSide
-from ledger.chart import ChartApplied
+from ledger.chart import ChartApplied, GroupBalance
 from ledger.funds import FUND_CODE_PATTERN, FundMovement, FundView
 from ledger.schedules import Frequency, NewSchedule, ScheduleView
 
@@ -45,6 +45,22 @@ class ChartAppliedOut(msgspec.Struct, frozen=True):
     def of(applied: ChartApplied) -> ChartAppliedOut:
         return ChartAppliedOut(
             applied.template, applied.currency, list(applied.opened), list(applied.kept)
+        )
+
+
+class GroupBalanceOut(msgspec.Struct, frozen=True):
+    group: str
+    """The code prefix (``Income:Farm`` holds ``Income:Farm`` and every ``Income:Farm:*``)."""
+    commodity: str
+    accounts: int
+    posted: int
+    """Sum of the accounts' posted balances, each in its normal direction, smallest unit."""
+    pending: int
+
+    @staticmethod
+    def of(group: GroupBalance) -> GroupBalanceOut:
+        return GroupBalanceOut(
+            group.group, group.commodity, group.accounts, group.posted, group.pending
         )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -283,3 +284,35 @@ class Charts:
             return await store.designations(community_id)
 
         return await self._books.read(work)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBalance:
+    """The accounts of one group in one commodity, their balances summed in each account's
+    normal direction (smallest unit of ``commodity``)."""
+
+    group: str
+    commodity: str
+    accounts: int
+    posted: int
+    pending: int
+
+
+def group_balances(accounts: Sequence[Account], depth: int) -> list[GroupBalance]:
+    """The community's own accounts (not members') rolled up into groups of ``depth`` levels,
+    ordered by group and commodity."""
+    if type(depth) is not int or not 1 <= depth <= 10:
+        raise errors.InvalidInput(f"depth must be from 1 to 10, got {depth!r}")
+    totals: dict[tuple[str, str], list[int]] = {}
+    for account in accounts:
+        if account.member_id is not None:
+            continue
+        total = totals.setdefault((group_of(account.code, depth), account.commodity), [0, 0, 0])
+        balance = account.balance
+        total[0] += 1
+        total[1] += balance.posted
+        total[2] += balance.pending
+    return [
+        GroupBalance(group, commodity, *total)
+        for (group, commodity), total in sorted(totals.items())
+    ]

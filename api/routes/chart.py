@@ -6,19 +6,22 @@ applying it again opens nothing. (``POST /communities`` takes ``template`` to st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, post
+from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from api.auth import principal_of, requires
-from api.economy_schemas import ChartAppliedOut, TemplateApply
+from api.economy_schemas import ChartAppliedOut, GroupBalanceOut, TemplateApply
 from api.idempotency import IdempotencyHeader, key_of
 from api.openapi import COMMUNITY, IDEMPOTENT, problems
+from api.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.schemas import Page
 from api.state import Services
 from ledger.access import Scope
+from ledger.chart import group_balances
 from ledger.model import Community
 
 
@@ -54,4 +57,34 @@ async def apply_template(
     return ChartAppliedOut.of(applied)
 
 
-COMMUNITY_HANDLERS = [apply_template]
+GroupDepth = Annotated[
+    int,
+    QueryParameter(ge=1, le=10, description="levels of the code a group keeps (2: Income:Farm)"),
+]
+
+
+@get(
+    "/account-groups",
+    summary="The community's accounts rolled up by code prefix (Income:Farm holds Income:Farm:*)",
+    responses=problems(*COMMUNITY, 403),
+    guards=[requires(Scope.READ)],
+    tags=["accounts"],
+)
+async def account_groups(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    depth: GroupDepth = 2,
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[GroupBalanceOut]:
+    """Member accounts are left out; balances are now (posted and pending)."""
+    accounts = await Services.of(request).ledger.list_accounts(community.id)
+    after = decode_cursor(cursor, tuple[str, str])
+    found = [
+        g for g in group_balances(accounts, depth)
+        if after is None or (g.group, g.commodity) > after
+    ]  # fmt: skip
+    return page_of(found[: limit + 1], limit, GroupBalanceOut.of, lambda g: (g.group, g.commodity))
+
+
+COMMUNITY_HANDLERS = [apply_template, account_groups]

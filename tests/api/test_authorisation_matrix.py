@@ -318,6 +318,7 @@ async def _economy(client: Client) -> Economy:
 
 
 ECONOMY_READS: list[tuple[str, Callable[[Economy], str], dict[str, int]]] = [
+    ("account groups", lambda e: "/account-groups", _expect(200, member=403)),
     ("funds", lambda e: "/funds", _expect(200, member=200)),
     ("fund", lambda e: f"/funds/{e.fund}", _expect(200, member=200)),
     ("barters", lambda e: "/barters", _expect(200, member=200)),

@@ -178,3 +178,33 @@ def test_the_cli_creates_a_community_with_a_chart(
             await engine.dispose()
 
     assert "Income:Farm" in asyncio.run(codes())
+
+
+async def test_account_groups_roll_up(client: Client, tenant: Tenant) -> None:
+    t = tenant.treasurer
+    await _ok(await client.post(f"{tenant.base}/chart/template", json={}, headers=t), 200)
+    eggs = {"code": "Income:Farm:Eggs", "name": "Eggs", "type": "income", "commodity": "EUR"}
+    await _ok(await client.post(f"{tenant.base}/accounts", json=eggs, headers=t))
+    codes = await _codes(client, tenant)
+    for credit, amount in (("Income:Farm", 1_000), ("Income:Farm:Eggs", 250)):
+        body = {"debit_account_id": codes["Assets:Bank"], "credit_account_id": codes[credit],
+                "amount": amount}  # fmt: skip
+        await _ok(await client.post(f"{tenant.base}/transfers", json=body, headers=t))
+    groups = await _ok(await client.get(f"{tenant.base}/account-groups", headers=t), 200)
+    by_group = {(g["group"], g["commodity"]): g for g in groups["items"]}
+    farm = by_group["Income:Farm", "EUR"]
+    assert (farm["accounts"], farm["posted"]) == (2, 1_250)
+    assert all(not g["group"].startswith("member:") for g in groups["items"])
+    top = await _ok(
+        await client.get(f"{tenant.base}/account-groups?depth=1&limit=2", headers=t), 200
+    )
+    assert [g["group"] for g in top["items"]] == ["Assets", "Equity"]
+    rest = await client.get(
+        f"{tenant.base}/account-groups?depth=1&cursor={top['next_cursor']}", headers=t
+    )
+    # Equity:HoursPool, in HOURS, is the second Equity group.
+    first = rest.json()["items"][0]
+    assert (first["group"], first["commodity"]) == ("Equity", "HOURS")
+    assert (
+        await client.get(f"{tenant.base}/account-groups", headers=tenant.ann_token)
+    ).status_code == 403

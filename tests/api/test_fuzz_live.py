@@ -187,7 +187,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
                 "include-method": "GET",
                 "include-path-regex": (
                     "/(members|commodities|accounts|postings|entries|exchanges|snapshots"
-                    "|funds|barters|schedules|occurrences)$"
+                    "|funds|barters|schedules|occurrences|account-groups)$"
                     "|/exports/|/reports/sustainability"
                 ),
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},

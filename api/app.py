@@ -28,15 +28,19 @@ from api.rate_limit import rate_limit_middleware
 from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.routes import (
     accounts,
+    barters,
     batches,
     books,
+    chart,
     communities,
     entries,
     events,
     exchanges,
+    funds,
     governance,
     members,
     monitors,
+    schedules,
     system,
     webhooks,
 )
@@ -53,12 +57,14 @@ from api.webhook_settings import WebhookSettings
 from ledger.audit_trail import AuditTrail
 from ledger.batches import EntryBatches
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.feed import EventFeed
 from ledger.jobs import JobRunner
 from ledger.monitors import Monitors
 from ledger.service import Ledger, utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
+from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.governance import sql_governance
 from ledger.store.jobs import SqlJobClaims
@@ -87,6 +93,10 @@ _COMMUNITY_HANDLERS = [
     *events.COMMUNITY_HANDLERS,
     *webhooks.COMMUNITY_HANDLERS,
     *monitors.COMMUNITY_HANDLERS,
+    *chart.COMMUNITY_HANDLERS,
+    *funds.COMMUNITY_HANDLERS,
+    *barters.COMMUNITY_HANDLERS,
+    *schedules.COMMUNITY_HANDLERS,
 ]
 
 
@@ -106,7 +116,8 @@ def create_app(
     ledger = Ledger(uow, events=metrics)
     reports = Reports(uow)
     governance = sql_governance(uow, ledger)
-    jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance))
+    economy = Economy(uow, SqlEconomyStore)
+    jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy))
     services = Services(
         settings,
         engine,
@@ -122,6 +133,7 @@ def create_app(
         Monitors(uow, SqlMonitorStore, utc_now),
         EntryBatches(uow, SqlBatchStore.of, events=metrics),
         governance,
+        economy,
     )
     deliverer = Deliverer(
         uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()

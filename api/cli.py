@@ -25,12 +25,15 @@ from api.webhook_settings import WebhookSettings
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
+from ledger.chart import DEFAULT_CURRENCY, TEMPLATES
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.jobs import JobRunner
 from ledger.model import HOURS
 from ledger.service import Ledger, utc_now
 from ledger.spreadsheet import SpreadsheetImport
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
+from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.governance import sql_governance
 from ledger.store.jobs import SqlJobClaims
@@ -68,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-community", help="create a community (operator tool)")
     create.add_argument("slug", help="lowercase letters, digits and inner hyphens")
     create.add_argument("name")
+    create.add_argument(
+        "--template", choices=sorted(TEMPLATES), help="start with this chart of accounts"
+    )
+    create.add_argument(
+        "--currency", default=DEFAULT_CURRENCY, help="the template's money commodity (EUR)"
+    )
     issue = commands.add_parser("issue-key", help="issue an API key of a community; printed once")
     issue.add_argument("slug")
     issue.add_argument(
@@ -133,11 +142,17 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _demo(settings: Settings, url: str) -> None:
-    async with _services(settings) as (ledger, access):
-        community, created = await seed_demo(ledger)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        uow = SqlUnitOfWorkFactory(engine)
+        ledger, access = Ledger(uow), Access(uow)
+        community, created = await seed_demo(ledger, Economy(uow, SqlEconomyStore))
         tokens = await DemoAccess.issue(access, ledger, community)
         accounts = await ledger.list_accounts(community.id)
         scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
+    finally:
+        await engine.dispose()
     state = "created" if created else "already present"
     _say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
     for account in accounts:
@@ -157,10 +172,26 @@ async def _demo(settings: Settings, url: str) -> None:
     _say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
 
 
-async def _create_community(settings: Settings, slug: str, name: str) -> None:
-    async with _services(settings) as (ledger, _):
-        community = await ledger.create_community(slug, name)
+async def _create_community(settings: Settings, arguments: argparse.Namespace) -> None:
+    slug, name, template = arguments.slug, arguments.name, arguments.template
+    if template is None:
+        async with _services(settings) as (ledger, _):
+            community = await ledger.create_community(slug, name)
+        _say(f"Community {community.slug!r} created (id {community.id}).")
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        economy = Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore)
+        community, applied = await economy.charts.create_community(
+            slug, name, template=template, currency=arguments.currency
+        )
+    finally:
+        await engine.dispose()
     _say(f"Community {community.slug!r} created (id {community.id}).")
+    if applied is not None:
+        opened = len(applied.opened)
+        _say(f"Chart {template!r} in {applied.currency}: {opened} accounts opened.")
 
 
 async def _issue_key(settings: Settings, arguments: argparse.Namespace) -> None:
@@ -220,7 +251,8 @@ async def _run_jobs(settings: Settings, arguments: argparse.Namespace) -> int:
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(engine)
         governance = sql_governance(uow, Ledger(uow))
-        runner = JobRunner(SqlJobClaims(engine), service_jobs(Reports(uow), governance))
+        jobs = service_jobs(Reports(uow), governance, Economy(uow, SqlEconomyStore))
+        runner = JobRunner(SqlJobClaims(engine), jobs)
         return await jobs_command.run(arguments, runner, _say)
     finally:
         await engine.dispose()
@@ -377,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if arguments.command == "create-community":
-            asyncio.run(_create_community(settings, arguments.slug, arguments.name))
+            asyncio.run(_create_community(settings, arguments))
             return 0
         if arguments.command == "issue-key":
             asyncio.run(_issue_key(settings, arguments))

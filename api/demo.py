@@ -10,10 +10,12 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from api.demo_economy import seed_economy
 from api.demo_governance import seed_governance
 from ledger import errors
 from ledger.access import Scope
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
 from ledger.service import Ledger, NewAccount
 
@@ -46,10 +48,10 @@ EUR_ACCOUNTS = (
     ("Assets:EmergencyFund", "Emergency fund", AccountType.ASSET),
     ("Income:Farm", "Farm shop sales", AccountType.INCOME),
     ("Income:Crafts", "Crafts sales", AccountType.INCOME),
-    ("Income:Workshops", "Workshops and retreats", AccountType.INCOME),
+    ("Income:Workshop", "Workshops", AccountType.INCOME),
     ("Income:Grants", "Grants", AccountType.INCOME),
     ("Expenses:Food", "Food", AccountType.EXPENSE),
-    ("Expenses:Rent", "Rent of the workshop", AccountType.EXPENSE),
+    ("Expenses:Housing", "Rent of the workshop", AccountType.EXPENSE),
     ("Expenses:Tools", "Tools and seeds", AccountType.EXPENSE),
 )
 
@@ -57,17 +59,17 @@ MONTHLY_EUR = (
     # (debit, credit, cents, description)
     ("Assets:Bank", "Income:Farm", 48_000, "Farm shop takings"),
     ("Assets:Bank", "Income:Crafts", 16_500, "Crafts market"),
-    ("Assets:Bank", "Income:Workshops", 22_000, "Weekend workshop"),
+    ("Assets:Bank", "Income:Workshop", 22_000, "Weekend workshop"),
     ("Expenses:Food", "Assets:Bank", 31_000, "Shared food"),
-    ("Expenses:Rent", "Assets:Bank", 40_000, "Workshop rent"),
+    ("Expenses:Housing", "Assets:Bank", 40_000, "Workshop rent"),
     ("Expenses:Tools", "Assets:Bank", 7_500, "Tools and seeds"),
     ("Assets:EmergencyFund", "Assets:Bank", 10_000, "Monthly transfer to the emergency fund"),
 )
 
 
-async def seed_demo(ledger: Ledger) -> tuple[Community, bool]:
+async def seed_demo(ledger: Ledger, economy: Economy | None = None) -> tuple[Community, bool]:
     """The demo community, created with its members and entries unless it exists already;
-    the flag says whether it was created now."""
+    the flag says whether it was created now. With ``economy``, also its co-op economy."""
     try:
         return await ledger.get_community_by_slug(DEMO_SLUG), False
     except errors.CommunityNotFound:
@@ -78,6 +80,9 @@ async def seed_demo(ledger: Ledger) -> tuple[Community, bool]:
     ]
     await _seed_hours(ledger, community, members, random.Random(2026))  # noqa: S311 - demo data
     await _seed_money(ledger, community)
+    # The economy first: its chart designates the accounts the governance seeding reuses.
+    if economy is not None:
+        await seed_economy(ledger, economy, community, members)
     await seed_governance(ledger, community)
     return community, True
 

@@ -73,6 +73,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "consent_missing": HTTP_409_CONFLICT,
     "disbursement_not_pending": HTTP_409_CONFLICT,
     "fund_not_configured": HTTP_409_CONFLICT,
+    "fund_not_found": HTTP_404_NOT_FOUND,
+    "schedule_not_found": HTTP_404_NOT_FOUND,
+    "schedule_ended": HTTP_409_CONFLICT,
+    "schedule_not_active": HTTP_409_CONFLICT,
+    "schedule_not_paused": HTTP_409_CONFLICT,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from ledger.economy import Economy
 from ledger.governance.fund import EmergencyFund
 from ledger.governance.service import Governance
 from ledger.jobs import Job, JobRunner
@@ -56,8 +57,26 @@ def disbursement_deadline_job(fund: EmergencyFund) -> Job:
     return Job("disbursement-deadlines", periods, run)
 
 
-def service_jobs(reports: Reports, governance: Governance) -> list[Job]:
-    return [snapshot_job(reports), disbursement_deadline_job(governance.fund)]
+def recurring_entries_job(economy: Economy) -> Job:
+    """Every day: the recurring entries (dues, rent shares, standing transfers) due by that day,
+    each written once — also those missed while no job ran."""
+
+    def periods(now: datetime) -> Sequence[str]:
+        return [now.date().isoformat()]
+
+    async def run(community: Community, day: str) -> str:
+        written = await economy.materialise_due(community.id, date.fromisoformat(day))
+        return f"{written} recurring entries written"
+
+    return Job("recurring-entries", periods, run)
+
+
+def service_jobs(reports: Reports, governance: Governance, economy: Economy) -> list[Job]:
+    return [
+        snapshot_job(reports),
+        disbursement_deadline_job(governance.fund),
+        recurring_entries_job(economy),
+    ]
 
 
 @asynccontextmanager

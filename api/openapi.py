@@ -162,6 +162,11 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "disbursement_not_pending": "disbursement 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at its "
     "deadline 2026-12-01T12:00:00+00:00",
     "fund_not_configured": "the community has designated no emergency-fund account",
+    "fund_not_found": "fund 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_not_found": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_ended": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has ended",
+    "schedule_not_active": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is paused",
+    "schedule_not_paused": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is active",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 
@@ -330,6 +335,27 @@ LINKS: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, str]]] 
             "deleteMonitor": ("DELETE", f"{_C}/monitors/{{monitor_id}}"),
         },
         {**_IN_COMMUNITY, "monitor_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/funds"): (
+        {
+            "readFund": ("GET", f"{_C}/funds/{{fund_id}}"),
+            "recordFundIncome": ("POST", f"{_C}/funds/{{fund_id}}/income"),
+            "spendFromFund": ("POST", f"{_C}/funds/{{fund_id}}/spend"),
+        },
+        {**_IN_COMMUNITY, "fund_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/barters"): (
+        {"readBarter": ("GET", f"{_C}/barters/{{barter_id}}")},
+        {**_IN_COMMUNITY, "barter_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/schedules"): (
+        {
+            "readSchedule": ("GET", f"{_C}/schedules/{{schedule_id}}"),
+            "listOccurrences": ("GET", f"{_C}/schedules/{{schedule_id}}/occurrences"),
+            "pauseSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/pause"),
+            "endSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/end"),
+        },
+        {**_IN_COMMUNITY, "schedule_id": "$response.body#/id"},
     ),
 }
 """OpenAPI links: what a client can do next with the resource a response returns (the target

@@ -81,6 +81,10 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 class CommunityCreate(Request, frozen=True):
     slug: Slug
     name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
+    template: Literal["coop"] | None = None
+    """A starter chart of accounts to open with the community, in the same transaction."""
+    currency: CommodityCode | None = None
+    """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
 
 
 class CommunityOut(msgspec.Struct, frozen=True):

@@ -13,6 +13,7 @@ from api.settings import Settings
 from ledger.audit_trail import AuditTrail
 from ledger.batches import EntryBatches
 from ledger.credentials import Access
+from ledger.economy import Economy
 from ledger.feed import EventFeed
 from ledger.governance.service import Governance
 from ledger.jobs import JobRunner
@@ -40,6 +41,7 @@ class Services:
     monitors: Monitors
     batches: EntryBatches
     governance: Governance
+    economy: Economy
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

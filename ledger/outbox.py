@@ -160,6 +160,17 @@ def member_created(result: object) -> tuple[NewEvent, ...]:
     return (event,)
 
 
+def barter_recorded(result: object) -> tuple[NewEvent, ...]:
+    """``barter.recorded``, seen by the members who traded (a ``ledger.barter.Barter``, read by
+    its attributes: that module imports the service, which imports this one)."""
+    sides = getattr(result, "sides", ())
+    members = tuple(side.member_id for side in sides if side.member_id is not None)
+    event = NewEvent(
+        "barter.recorded", "barter", str(getattr(result, "id", "")), _json(result), members
+    )
+    return (event,)
+
+
 EVENTS_OF: Final[Mapping[str, Mapper]] = {
     # operation (the audit record's) → its events
     "post_entry": entry_written,
@@ -181,6 +192,13 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "post_disbursement": about("disbursement.approved", "disbursement"),
     "reject_disbursement": about("disbursement.rejected", "disbursement"),
     "expire_disbursement": about("disbursement.expired", "disbursement"),
+    # The cooperative economy (ledger.economy): fund movements and recurring entries are entries.
+    "receive_into_fund": entry_written,
+    "spend_from_fund": entry_written,
+    "materialise_schedule": entry_written,
+    "record_barter": barter_recorded,
+    "create_fund": about("fund.created", "fund"),
+    "create_schedule": about("schedule.created", "schedule"),
 }
 
 
@@ -205,6 +223,9 @@ EVENT_TYPES: Final = (
     "disbursement.approved",
     "disbursement.rejected",
     "disbursement.expired",
+    "barter.recorded",
+    "fund.created",
+    "schedule.created",
 )
 """Every type this service emits (subscriptions and filters name only these); a feature adds
 its types here with its line in :data:`EVENTS_OF`."""

@@ -1,23 +1,37 @@
-"""Which accounts play which part in the sustainability report — a convention on account codes
-until the cooperative-economy issue lands real designations (budgets, funds, business lines).
+"""Which accounts play which part in the sustainability report.
 
-This is the only module that knows the convention; replacing it replaces the classification.
+An account's **designation** — set by a chart template (``ledger.chart``) — decides first; an
+account without one falls back to the code convention below, so books kept before templates
+existed (or extended by hand) keep their classification.
 
-- Account codes are ``Root:Group[:…]`` (``Assets:Bank``, ``Income:Farm``, ``Expenses:Food``).
+- Account codes are ``Root:Group[:…]`` (``Assets:Bank``, ``Income:Farm``, ``Expenses:Food``);
+  a group rolls up the accounts under it (``Income:Farm:Eggs`` counts for ``Income:Farm``).
 - A **business line** is the second segment of an income account's code (``Income:Farm`` →
   ``Farm``); an **expense category** is the second segment of an expense account's code.
-- **External support** is income under ``Income:Grants``, ``Income:Donations`` or
-  ``Income:Crowdfunding``; every other income is **earned income**.
-- **Cash and bank** accounts are asset accounts under ``Assets:Cash`` or ``Assets:Bank``.
-- The **emergency fund** is ``Assets:EmergencyFund`` (and anything under it); no target is set.
-- **Essential expenses** are all expenses: nothing designates some as essential yet.
-- No budget is adopted and no restricted fund is designated.
+- **External support** is income designated so, or (undesignated) under ``Income:Grants``,
+  ``Income:Donations`` or ``Income:Crowdfunding``; every other income is **earned income**.
+- **Cash and bank** accounts are asset accounts designated ``cash``, or (undesignated) under
+  ``Assets:Cash`` or ``Assets:Bank`` — restricted funds held in the bank included.
+- The **emergency fund** is the asset designated so, or (undesignated) ``Assets:EmergencyFund``
+  and anything under it; no target is set.
+- **Essential expenses** are those designated essential, in a commodity where any is; where none
+  is, all expenses count.
+- No budget is adopted. **Restricted funds** are the community's funds (``ledger.funds``).
 - **Member time accounts** have codes ``member:<uuid>`` and a member.
+
+Designations roll down groups: an undesignated account under a designated one takes its
+designation (``Expenses:Food:Bulk`` is essential when ``Expenses:Food`` is; a fund held in
+``Assets:Bank`` is cash), so a treasurer's sub-accounts count where their group counts.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Final, Protocol, TypeVar
+
+from ledger.chart import Designation
+from reports.queries.figures import AccountRow
 
 EXTERNAL_SUPPORT_LINES: Final = frozenset({"Grants", "Donations", "Crowdfunding"})
 CASH_GROUPS: Final = frozenset({"Cash", "Bank"})
@@ -27,6 +41,19 @@ NO_TARGET: Final = "no target set"
 NO_BUDGET: Final = "no adopted budget"
 NONE_DESIGNATED: Final = "none designated"
 ESSENTIAL_EXPENSES_BASIS: Final = "all expenses (none are designated essential yet)"
+DESIGNATED_ESSENTIAL_BASIS: Final = (
+    "the expenses designated essential (food, housing, utilities, insurance in the co-op chart); "
+    "all expenses in a commodity where none is"
+)
+
+
+class Classified(Protocol):
+    """An account as the report reads it (``reports.queries.figures.AccountRow``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def designation(self) -> str | None: ...
 
 
 def _segments(code: str) -> list[str]:
@@ -47,22 +74,61 @@ def expense_category(expense_code: str) -> str:
     return group_of(expense_code)
 
 
-def is_external_support(income_code: str) -> bool:
+def is_external_support(income_code: str, designation: str | None = None) -> bool:
+    if designation is not None:
+        return designation == Designation.EXTERNAL_SUPPORT
     return group_of(income_code) in EXTERNAL_SUPPORT_LINES
 
 
-def is_cash_or_bank(account_type: str, code: str) -> bool:
-    return (
-        account_type == "asset"
-        and _segments(code)[0] == "Assets"
-        and group_of(code) in (CASH_GROUPS)
-    )
+def is_cash_or_bank(account_type: str, code: str, designation: str | None = None) -> bool:
+    if account_type != "asset":
+        return False
+    if designation is not None:
+        return designation == Designation.CASH
+    return _segments(code)[0] == "Assets" and group_of(code) in CASH_GROUPS
 
 
-def is_emergency_fund(account_type: str, code: str) -> bool:
-    parts = _segments(code)
-    return (
-        account_type == "asset"
-        and parts[0] == "Assets"
-        and group_of(code) == (EMERGENCY_FUND_GROUP)
-    )
+def is_emergency_fund(account_type: str, code: str, designation: str | None = None) -> bool:
+    if account_type != "asset":
+        return False
+    if designation is not None:
+        return designation == Designation.EMERGENCY_FUND
+    return _segments(code)[0] == "Assets" and group_of(code) == EMERGENCY_FUND_GROUP
+
+
+A = TypeVar("A", bound=Classified)
+
+
+def essential_expenses(accounts: Iterable[A]) -> list[A]:
+    """The expense accounts among ``accounts`` (one commodity) that count as essential."""
+    expenses = [a for a in accounts if a.type == "expense"]
+    designated = [a for a in expenses if a.designation == Designation.ESSENTIAL_EXPENSE]
+    return designated or expenses
+
+
+def essential_basis(accounts: Iterable[Classified]) -> str:
+    """How the report chose essential expenses, for its resilience section and glossary."""
+    if any(a.designation == Designation.ESSENTIAL_EXPENSE for a in accounts):
+        return DESIGNATED_ESSENTIAL_BASIS
+    return ESSENTIAL_EXPENSES_BASIS
+
+
+def inherit_designations(accounts: list[AccountRow]) -> list[AccountRow]:
+    """``accounts`` with each undesignated one given the designation of its nearest designated
+    group of the same type and commodity (its code's longest designated prefix)."""
+    designated = {(a.code, a.type, a.commodity): a.designation for a in accounts if a.designation}
+    inherited = []
+    for account in accounts:
+        designation = account.designation
+        parts = account.code.split(":")
+        for depth in range(len(parts) - 1, 0, -1):
+            if designation is not None:
+                break
+            group = ":".join(parts[:depth])
+            designation = designated.get((group, account.type, account.commodity))
+        inherited.append(
+            account
+            if designation == account.designation
+            else replace(account, designation=designation)
+        )
+    return inherited

@@ -140,7 +140,7 @@ def cash_flows(
         for account in accounts:
             if account.commodity != commodity:
                 continue
-            if not classification.is_cash_or_bank(account.type, account.code):
+            if not classification.is_cash_or_bank(account.type, account.code, account.designation):
                 continue
             opening = _amount(account, before)
             moved = during.get(account.id, _NONE)

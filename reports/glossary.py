@@ -31,12 +31,15 @@ _TERMS = (
      f"target: {classification.NO_TARGET}."),
     ("Monthly essential expenses", f"Expenses of the {BURN_MONTHS} calendar months ending with "
      f"the period's last month, divided by {BURN_MONTHS}; essential expenses are "
-     f"{classification.ESSENTIAL_EXPENSES_BASIS}."),
+     f"{classification.DESIGNATED_ESSENTIAL_BASIS}."),
     ("Months covered", "Emergency fund balance divided by the monthly essential expenses."),
-    ("Restricted funds", "Funds designated for one purpose; now: "
-     f"{classification.NONE_DESIGNATED}."),
-    ("Earned income", "Income from the co-op's business lines: all income but external support."),
-    ("External support", "Income under Income:Grants, Income:Donations and Income:Crowdfunding."),
+    ("Restricted funds", "Money given for one purpose (a grant for the greenhouse), each held "
+     "in its own account that can never go below zero: its balance at the period's end, what "
+     "came in and what was spent during the period."),
+    ("Earned income", "Income from the co-op's business lines and dues: all income but external "
+     "support."),
+    ("External support", "Income designated as grants, donations or crowdfunding (by the chart "
+     "template, or under Income:Grants, Income:Donations and Income:Crowdfunding)."),
     ("Earned share of expenses", "Earned income divided by expenses of the same period."),
     ("External share of income", "External support divided by total income."),
     ("Trend", "The same figures for the preceding periods of the same length, oldest first."),

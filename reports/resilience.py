@@ -8,9 +8,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from reports import classification
 from reports.financial import Movements, commodities_of, normal_amount
 from reports.period import Period
-from reports.queries.figures import AccountRow, Movement
+from reports.queries.figures import AccountRow, FundRow, Movement
 from reports.ratios import ratio
-from reports.values import EmergencyFund, PeriodOut, SelfSufficiency, SelfSufficiencyPoint
+from reports.values import (
+    EmergencyFund,
+    PeriodOut,
+    RestrictedFund,
+    SelfSufficiency,
+    SelfSufficiencyPoint,
+)
 
 BURN_MONTHS = 3
 """The trailing window of the burn rate, in calendar months."""
@@ -34,11 +40,11 @@ def emergency_funds(
     funds = []
     for commodity in commodities_of(accounts):
         own = [a for a in accounts if a.commodity == commodity]
-        fund = [a for a in own if classification.is_emergency_fund(a.type, a.code)]
+        fund = [a for a in own if classification.is_emergency_fund(a.type, a.code, a.designation)]
         if not fund:
             continue
         balance = _sum(fund, to_date)
-        burned = _sum([a for a in own if a.type == "expense"], burn)
+        burned = _sum(classification.essential_expenses(own), burn)
         monthly = int((Decimal(burned) / burn_months).quantize(Decimal(1), ROUND_HALF_EVEN))
         funds.append(
             EmergencyFund(
@@ -60,8 +66,8 @@ def self_sufficiency(
         expenses = [a for a in accounts if a.commodity == commodity and a.type == "expense"]
         if not income and not expenses:
             continue
-        external = [a for a in income if classification.is_external_support(a.code)]
-        earned = [a for a in income if not classification.is_external_support(a.code)]
+        external = [a for a in income if classification.is_external_support(a.code, a.designation)]
+        earned = [a for a in income if a not in external]
         points = []
         for period, moved in trend:
             earned_amount, external_amount = _sum(earned, moved), _sum(external, moved)
@@ -74,3 +80,27 @@ def self_sufficiency(
             )  # fmt: skip
         found.append(SelfSufficiency(commodity, tuple(points)))
     return tuple(found)
+
+
+def restricted_funds(
+    accounts: list[AccountRow], funds: list[FundRow], to_date: Movements, during: Movements
+) -> tuple[RestrictedFund, ...]:
+    """Each restricted fund's balance at the period's end, and what came in and went out."""
+    by_id = {a.id: a for a in accounts}
+    found = []
+    for fund in funds:
+        account = by_id[fund.account_id]
+        moved = during.get(account.id, _NONE)
+        balance = normal_amount(account, to_date.get(account.id, _NONE))
+        found.append(
+            RestrictedFund(
+                fund.name, account.code, account.commodity, balance, moved.debits, moved.credits
+            )
+        )
+    return tuple(found)
+
+
+def restricted_funds_status(funds: tuple[RestrictedFund, ...]) -> str:
+    if not funds:
+        return classification.NONE_DESIGNATED
+    return f"{len(funds)} designated" if len(funds) > 1 else "1 designated"

@@ -48,7 +48,7 @@ async def sustainability_report(
     period, cid = request.period, request.community.id
     async with units(write=False) as uow:
         conn = uow.connection
-        accounts = await figures.list_accounts(conn, cid)
+        accounts = classification.inherit_designations(await figures.list_accounts(conn, cid))
         known_units = tuple(
             Unit(c.code, c.name, c.scale) for c in await figures.list_commodities(conn, cid)
         )
@@ -79,10 +79,12 @@ async def sustainability_report(
             categories=await figures.exchanges_by_category(conn, cid, period.start, period.end),
             to_date=to_date,
         )
+        fund_rows = await figures.list_funds(conn, cid)
         fingerprint = await figures.fingerprint(conn, cid)
         budget_rows = await budget_queries.budget_lines_in_force(
             conn, cid, period.start, period.end
         )
+    funds = resilience.restricted_funds(accounts, fund_rows, to_date, current)
     return SustainabilityReport(
         community_slug=request.community.slug,
         community_name=request.community.name,
@@ -106,8 +108,9 @@ async def sustainability_report(
             emergency_funds=resilience.emergency_funds(
                 accounts, to_date, moved["burn"], BURN_MONTHS
             ),
-            essential_expenses_basis=classification.ESSENTIAL_EXPENSES_BASIS,
-            restricted_funds=classification.NONE_DESIGNATED,
+            essential_expenses_basis=classification.essential_basis(accounts),
+            restricted_funds=resilience.restricted_funds_status(funds),
+            funds=funds,
         ),
         self_sufficiency=resilience.self_sufficiency(accounts, trend_moves),
         time_bank=time_bank(period, hours, request.thresholds),

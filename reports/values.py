@@ -145,11 +145,28 @@ class EmergencyFund:
 
 
 @dataclass(frozen=True, slots=True)
+class RestrictedFund:
+    """A restricted fund's account over the period, smallest unit of ``commodity``."""
+
+    name: str
+    code: str
+    commodity: str
+    balance: int
+    """Posted balance at the end of the period: what may still be spent on its purpose."""
+    received: int
+    """Money into the fund during the period (debits of its account)."""
+    spent: int
+    """Money out of the fund during the period (credits of its account)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Resilience:
     burn_window: PeriodOut
     emergency_funds: tuple[EmergencyFund, ...]
     essential_expenses_basis: str
     restricted_funds: str
+    """"none designated", or how many funds the table ``funds`` lists."""
+    funds: tuple[RestrictedFund, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from ledger.model import Community
 
 @post(
     "/communities",
-    summary="Create a community (operator's admin token)",
+    summary="Create a community (operator's admin token), optionally with a starter chart",
     responses=problems(*API, 403, 413, codes=["community_exists", "invalid_input"]),
     guards=[requires(Scope.ADMIN)],
     tags=["communities"],
@@ -31,7 +31,13 @@ async def create_community(
     manage that community."""
     if principal_of(request).community_id is not None:
         raise PermissionDeniedException("only the operator's admin token creates communities")
-    community = await Services.of(request).ledger.create_community(data.slug, data.name)
+    services = Services.of(request)
+    if data.template is None and data.currency is None:
+        community = await services.ledger.create_community(data.slug, data.name)
+    else:
+        community, _ = await services.economy.charts.create_community(
+            data.slug, data.name, template=data.template, currency=data.currency
+        )
     return CommunityOut.of(community)
 
 

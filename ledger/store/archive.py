@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ledger import errors
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.tables import (
+    account_designations,
     accounts,
     audit_heads,
     audit_log,
@@ -43,6 +44,7 @@ from ledger.store.tables import (
     disbursements,
     entries,
     events,
+    funds,
     governance_settings,
     idempotency_keys,
     job_runs,
@@ -50,6 +52,8 @@ from ledger.store.tables import (
     postings,
     report_snapshots,
     role_terms,
+    schedule_occurrences,
+    schedules,
     webhook_deliveries,
     webhooks,
 )
@@ -63,6 +67,10 @@ TABLES: Final = (
     accounts,
     entries,
     postings,
+    account_designations,
+    funds,
+    schedules,
+    schedule_occurrences,
     credentials,
     idempotency_keys,
     audit_log,

@@ -11,6 +11,7 @@ which Beancount reads back exactly.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
@@ -85,7 +86,15 @@ class BeancountWriter:
     def footer(self, close: ExportClose) -> Iterator[str]:
         day = close.as_of + timedelta(days=1)
         yield f"; Posted balances at the end of {close.as_of}.\n"
+        # Beancount checks a balance over the account and every account under it, so each
+        # name asserts its total with its sub-accounts (Assets:Bank with Assets:Bank:Greenhouse).
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for account in self._head.accounts:
+            name, _, unit = self._accounts[account.id]
+            parts = name.split(":")
+            for depth in range(1, len(parts) + 1):
+                totals[":".join(parts[:depth]), unit] += close.balances.get(account.id, 0)
         for account in self._head.accounts:
             name, scale, unit = self._accounts[account.id]
-            amount = decimal_text(close.balances.get(account.id, 0), scale)
+            amount = decimal_text(totals[name, unit], scale)
             yield f"{day} balance {name}  {amount} {unit}\n"

@@ -6,7 +6,9 @@ parts follow (a leading part that repeats the root is dropped: ``Assets:Bank`` s
 ``Assets:Bank``), each reduced to ASCII letters, digits and inner hyphens and starting with a
 capital or a digit — what Beancount demands of every part, and nothing hledger refuses. A
 member's account is ``<Root>:Members:<Name>-<short member id>``
-(``Liabilities:Members:Ann-Weaver-1a2b3c4d``).
+(``Liabilities:Members:Ann-Weaver-1a2b3c4d``), and a member's account in another commodity than
+HOURS (goods traded in barter) takes the commodity as a last part
+(``Liabilities:Members:Ann-Weaver-1a2b3c4d:EGGS``).
 Names depend only on the account itself, so they are stable across exports; should two accounts
 still meet on one name, both get their own short account id appended, which keeps names unique.
 
@@ -70,7 +72,8 @@ def account_name(account: JournalAccount) -> str:
     root = ROOTS[account.type]
     if account.member_id is not None:
         person = name_part(account.member_name or "Member")
-        return f"{root}:Members:{person}-{short_id(account.member_id)}"
+        member = f"{root}:Members:{person}-{short_id(account.member_id)}"
+        return member if account.commodity == HOURS else f"{member}:{name_part(account.commodity)}"
     parts = [part for part in account.code.split(":") if part.strip()]
     if parts and parts[0].strip().lower() in _ROOT_SPELLINGS[account.type]:
         parts = parts[1:]

@@ -19,7 +19,15 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.store.tables import accounts, commodities, entries, members, postings
+from ledger.store.tables import (
+    account_designations,
+    accounts,
+    commodities,
+    entries,
+    funds,
+    members,
+    postings,
+)
 
 EXCHANGE_KIND = "exchange"
 
@@ -39,6 +47,14 @@ class AccountRow:
     member_id: uuid.UUID | None
     balance_min: int | None
     """Normal-direction floor, smallest unit; ``None`` when unlimited."""
+    designation: str | None = None
+    """The part a chart template designated it for (``ledger.chart.Designation``), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class FundRow:
+    name: str
+    account_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +107,28 @@ async def list_commodities(conn: AsyncConnection, community_id: uuid.UUID) -> li
 
 
 async def list_accounts(conn: AsyncConnection, community_id: uuid.UUID) -> list[AccountRow]:
-    a = accounts.c
+    a, d = accounts.c, account_designations.c
+    joined = accounts.outerjoin(
+        account_designations, sa.and_(d.community_id == a.community_id, d.account_id == a.id)
+    )
     rows = await conn.execute(
-        sa.select(a.id, a.code, a.name, a.type, a.commodity, a.member_id, a.balance_min)
+        sa.select(
+            a.id, a.code, a.name, a.type, a.commodity, a.member_id, a.balance_min, d.designation
+        )
+        .select_from(joined)
         .where(a.community_id == community_id)
         .order_by(a.commodity, a.code)
     )
     return [AccountRow(*row) for row in rows]
+
+
+async def list_funds(conn: AsyncConnection, community_id: uuid.UUID) -> list[FundRow]:
+    """The restricted funds, in the order they were created."""
+    f = funds.c
+    rows = await conn.execute(
+        sa.select(f.name, f.account_id).where(f.community_id == community_id).order_by(f.id)
+    )
+    return [FundRow(*row) for row in rows]
 
 
 async def list_members(conn: AsyncConnection, community_id: uuid.UUID) -> list[MemberRow]:

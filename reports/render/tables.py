@@ -117,6 +117,12 @@ def _resilience(r: SustainabilityReport) -> Table:
         ]
     rows.append(("*", "burn window", r.resilience.burn_window.label))
     rows.append(("*", "restricted funds", r.resilience.restricted_funds))
+    for fund in r.resilience.funds:
+        rows += [
+            (fund.commodity, f"restricted fund {fund.name}: balance", fund.balance),
+            (fund.commodity, f"restricted fund {fund.name}: received", fund.received),
+            (fund.commodity, f"restricted fund {fund.name}: spent", fund.spent),
+        ]
     rows.append(("*", "budget vs actual", r.financial.budget))
     return Table("resilience", ("commodity", "figure", "value"), tuple(rows))
 

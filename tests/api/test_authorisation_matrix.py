@@ -354,3 +354,165 @@ async def test_the_member_page_and_the_api_do_not_share_credentials(client: Clie
     assert (await client.get("/exchanges")).status_code == 200
     api = await client.get(f"{world.tenant.base}/accounts")
     assert api.status_code == 401
+
+
+# The cooperative economy: charts, funds, barters, schedules -----------------------------------
+
+
+@dataclass
+class Economy:
+    world: World
+    codes: dict[str, str]
+    fund: str
+    own_barter: str
+    others_barter: str
+    schedule: str
+
+
+def _barter_body(first: object, second: object) -> dict[str, object]:
+    return {
+        "sides": [
+            {
+                "member_id": first,
+                "gives": [{"commodity": "HOURS", "quantity": 5, "description": "h"}],
+            },
+            {
+                "member_id": second,
+                "gives": [{"commodity": "EGGS", "quantity": 1, "description": "e"}],
+            },
+        ]
+    }
+
+
+def _schedule_body(codes: dict[str, str]) -> dict[str, object]:
+    return {
+        "description": "Dues",
+        "debit_account_id": codes["Assets:Bank"],
+        "credit_account_id": codes["Income:Dues"],
+        "amount": 100,
+        "frequency": "monthly",
+        "start_date": "2026-01-01",
+    }
+
+
+async def _economy(client: Client) -> Economy:
+    world = await _world(client)
+    tenant, treasurer = world.tenant, world.tenant.treasurer
+
+    async def created(path: str, body: dict[str, object]) -> str:
+        response = await client.post(tenant.base + path, json=body, headers=treasurer)
+        assert response.status_code in (200, 201), response.text
+        found: str = response.json().get("id", "")
+        return found
+
+    await created("/chart/template", {})
+    await created("/commodities", {"code": "EGGS", "name": "Eggs", "scale": 0})
+    listed = await client.get(f"{tenant.base}/accounts?limit=500", headers=treasurer)
+    codes = {a["code"]: a["id"] for a in listed.json()["items"]}
+    fund = await created(
+        "/funds", {"name": "Grant", "code": "Grant", "held_in_account_id": codes["Assets:Bank"]}
+    )
+    income = {"account_id": codes["Income:Grants"], "amount": 100_000}
+    await created(f"/funds/{fund}/income", income)
+    return Economy(
+        world=world,
+        codes=codes,
+        fund=fund,
+        own_barter=await created("/barters", _barter_body(tenant.ann["id"], tenant.bob["id"])),
+        others_barter=await created("/barters", _barter_body(None, tenant.bob["id"])),
+        schedule=await created("/schedules", _schedule_body(codes)),
+    )
+
+
+ECONOMY_READS: list[tuple[str, Callable[[Economy], str], dict[str, int]]] = [
+    ("account groups", lambda e: "/account-groups", _expect(200, member=403)),
+    ("funds", lambda e: "/funds", _expect(200, member=200)),
+    ("fund", lambda e: f"/funds/{e.fund}", _expect(200, member=200)),
+    ("barters", lambda e: "/barters", _expect(200, member=200)),
+    ("own barter", lambda e: f"/barters/{e.own_barter}", _expect(200, member=200)),
+    ("other's barter", lambda e: f"/barters/{e.others_barter}", _expect(200, member=404)),
+    ("schedules", lambda e: "/schedules", _expect(200, member=403)),
+    ("schedule", lambda e: f"/schedules/{e.schedule}", _expect(200, member=403)),
+    ("occurrences", lambda e: f"/schedules/{e.schedule}/occurrences", _expect(200, member=403)),
+]
+
+
+async def test_economy_reads(client: Client) -> None:
+    economy = await _economy(client)
+    wrong: list[str] = []
+    for name, path, grid in ECONOMY_READS:
+        for caller, expected in grid.items():
+            response = await client.get(
+                economy.world.tenant.base + path(economy), headers=economy.world.headers[caller]
+            )
+            if response.status_code != expected:
+                wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
+    assert wrong == []
+
+
+async def test_economy_writes(client: Client) -> None:
+    economy = await _economy(client)
+    world, codes = economy.world, economy.codes
+    tenant = world.tenant
+    unique = iter(range(1000))
+    staff_only = ("write", "read")
+    rows: list[tuple[str, Callable[[], str], Callable[[], dict[str, object]], dict[str, int]]] = [
+        ("template", lambda: "/chart/template", dict, _expect(200, member=403, denied=staff_only)),
+        (
+            "fund",
+            lambda: "/funds",
+            lambda: {
+                "name": "F",
+                "code": f"F{next(unique)}",
+                "held_in_account_id": codes["Assets:Bank"],
+            },
+            _expect(201, member=403, denied=staff_only),
+        ),
+        (
+            "fund income",
+            lambda: f"/funds/{economy.fund}/income",
+            lambda: {"account_id": codes["Income:Grants"], "amount": 10},
+            _expect(201, member=403, denied=("read",)),
+        ),
+        (
+            "fund spend",
+            lambda: f"/funds/{economy.fund}/spend",
+            lambda: {"account_id": codes["Expenses:Tools"], "amount": 10},
+            _expect(201, member=403, denied=("read",)),
+        ),
+        (
+            "barter",
+            lambda: "/barters",
+            lambda: _barter_body(tenant.ann["id"], tenant.bob["id"]),
+            _expect(201, member=403, denied=("read",)),
+        ),
+        (
+            "schedule",
+            lambda: "/schedules",
+            lambda: _schedule_body(codes),
+            _expect(201, member=403, denied=staff_only),
+        ),
+    ]
+
+    async def fresh_schedule() -> str:
+        response = await client.post(
+            f"{tenant.base}/schedules", json=_schedule_body(codes), headers=tenant.treasurer
+        )
+        schedule_id: str = response.json()["id"]
+        return schedule_id
+
+    wrong: list[str] = []
+    for name, path, body, grid in rows:
+        for caller, expected in grid.items():
+            response = await client.post(
+                tenant.base + path(), json=body(), headers=world.headers[caller]
+            )
+            if response.status_code != expected:
+                wrong.append(f"{name} as {caller}: {response.status_code}, expected {expected}")
+    for action in ("pause", "end"):
+        for caller, expected in _expect(200, member=403, denied=staff_only).items():
+            url = f"{tenant.base}/schedules/{await fresh_schedule()}/{action}"
+            response = await client.post(url, headers=world.headers[caller])
+            if response.status_code != expected:
+                wrong.append(f"{action} as {caller}: {response.status_code}, expected {expected}")
+    assert wrong == []

@@ -61,6 +61,12 @@ class Setup:
         result: Doc = response.json()
         return result
 
+    def get(self, path: str) -> Doc:
+        response = self.client.get(path.replace("{slug}", SLUG), headers=bearer(self.token))
+        assert response.status_code == 200, (path, response.text)
+        result: Doc = response.json()
+        return result
+
     def member(self, name: str) -> Doc:
         # No limits: no amount the fuzzer moves can exhaust them.
         return self.post(f"{COMMUNITY}/members", {"name": name})
@@ -109,6 +115,8 @@ def _community(setup: Setup) -> Community:
     members = {name: setup.member(name.title()) for name in ("ann", "bob", "cat")}
     tokens = {name: setup.member_token(members[name]) for name in ("ann", "bob")}
     snapshot = setup.post(f"{COMMUNITY}/reports/snapshots", {"period": "2025"})
+    setup.post(f"{COMMUNITY}/chart/template", {})
+    setup.post(f"{COMMUNITY}/commodities", {"code": "EGGS", "name": "Eggs", "scale": 0})
     return Community(setup.token, members, {**tokens, "treasurer": setup.token}, snapshot["id"])
 
 
@@ -152,6 +160,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
         for _ in "ab"
     )
     governance = _governance(setup, cat)
+    economy = _economy(setup, community)
     return {
         "workers": 1,
         "hooks": "tests.api.fuzz_hooks",
@@ -176,6 +185,9 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             "path.webhook_id": webhook["id"],
             "path.monitor_id": monitor["id"],
             **governance,
+            "path.fund_id": economy["fund"],
+            "path.barter_id": economy["barter"],
+            "path.schedule_id": economy["schedule"],
         },
         "operations": [
             _only("PATCH", f"{COMMUNITY}/accounts/{{account_id}}", **{
@@ -195,7 +207,8 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
                 "include-method": "GET",
                 "include-path-regex": (
                     "/(members|commodities|accounts|postings|entries|exchanges|snapshots"
-                    "|events|webhooks|deliveries|monitors)$"
+                    "|events|webhooks|deliveries|monitors"
+                    "|funds|barters|schedules|occurrences|account-groups)$"
                     "|/exports/|/reports/sustainability"
                 ),
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
@@ -212,6 +225,78 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
             _only("POST", f"{COMMUNITY}/exchanges", **{
                 "body.provider_member_id": ann["id"],
                 "body.receiver_member_id": cat["id"],
+            }),
+            *economy["operations"],
+        ],
+    }  # fmt: skip
+
+
+def _economy(setup: Setup, community: Community) -> Doc:
+    """A fund with money, a barter Ann takes part in, schedules in each state, and the fixed
+    ids of the economy's operations."""
+    ann, cat = community.members["ann"], community.members["cat"]
+    codes = {a["code"]: a["id"] for a in setup.get(f"{COMMUNITY}/accounts?limit=500")["items"]}
+    fund = setup.post(
+        f"{COMMUNITY}/funds",
+        {
+            "name": "Grant",
+            "code": f"G{uuid.uuid4().hex[:8]}",
+            "held_in_account_id": codes["Assets:Bank"],
+        },
+    )
+    setup.post(
+        f"{COMMUNITY}/funds/{fund['id']}/income",
+        {
+            "account_id": codes["Income:Grants"],
+            "amount": 2**50,
+        },
+    )
+    barter = setup.post(
+        f"{COMMUNITY}/barters",
+        {
+            "sides": [
+                {
+                    "member_id": ann["id"],
+                    "gives": [{"commodity": "HOURS", "quantity": 5, "description": "h"}],
+                },
+                {
+                    "member_id": cat["id"],
+                    "gives": [{"commodity": "EGGS", "quantity": 2, "description": "e"}],
+                },
+            ]
+        },
+    )
+    dues = {
+        "description": "Dues",
+        "debit_account_id": codes["Assets:Bank"],
+        "credit_account_id": codes["Income:Dues"],
+        "amount": 100,
+        "frequency": "monthly",
+        "start_date": "2026-01-01",
+    }
+    schedules = [setup.post(f"{COMMUNITY}/schedules", dues)["id"] for _ in range(4)]
+    setup.post(f"{COMMUNITY}/schedules/{schedules[2]}/pause", {})
+    schedule = f"{COMMUNITY}/schedules/{{schedule_id}}"
+    fund_path = f"{COMMUNITY}/funds/{{fund_id}}"
+    return {
+        "fund": fund["id"],
+        "barter": barter["id"],
+        "schedule": schedules[0],
+        "operations": [
+            _only("POST", f"{schedule}/pause", **{"path.schedule_id": schedules[1]}),
+            _only("POST", f"{schedule}/resume", **{"path.schedule_id": schedules[2]}),
+            _only("POST", f"{schedule}/end", **{"path.schedule_id": schedules[3]}),
+            _only("POST", f"{COMMUNITY}/funds", **{
+                "body.held_in_account_id": codes["Assets:Bank"],
+            }),
+            _only("POST", f"{fund_path}/income", **{"body.account_id": codes["Income:Grants"]}),
+            _only("POST", f"{fund_path}/spend", **{"body.account_id": codes["Expenses:Tools"]}),
+            _only("POST", f"{COMMUNITY}/barters", **{
+                "body.sides.0.member_id": ann["id"], "body.sides.1.member_id": cat["id"],
+            }),
+            _only("POST", f"{COMMUNITY}/schedules", **{
+                "body.debit_account_id": codes["Assets:Bank"],
+                "body.credit_account_id": codes["Income:Dues"],
             }),
         ],
     }  # fmt: skip

@@ -56,12 +56,16 @@ def test_run_jobs_runs_what_is_due_once(
     assert len([line for line in lines if line.startswith("hollow report-snapshots ")]) == 3
     [deadlines] = [line for line in lines if line.startswith("hollow disbursement-deadlines ")]
     assert deadlines.endswith("done — 0 overdue requests voided")
-    assert lines[-1] == "4 runs, 0 failed."
+    [recurring] = [line for line in lines if line.startswith("hollow recurring-entries ")]
+    assert recurring.endswith("done — 0 recurring entries written")
+    assert lines[-1] == "5 runs, 0 failed."
     # (The deadline job's period is the hour, so only the snapshots are sure to be settled.)
     assert main(["run-jobs", "--job", "report-snapshots"]) == 0
     assert capsys.readouterr().out.splitlines() == ["Nothing was due."]
     assert main(["run-jobs", "--job", "polish-the-silver"]) == 2
-    assert "the jobs are: disbursement-deadlines, report-snapshots" in capsys.readouterr().out
+    assert "the jobs are: disbursement-deadlines, recurring-entries, report-snapshots" in (
+        capsys.readouterr().out
+    )
 
 
 async def test_the_app_runs_due_jobs_in_the_background(tmp_path: Path) -> None:
@@ -74,14 +78,15 @@ async def test_the_app_runs_due_jobs_in_the_background(tmp_path: Path) -> None:
     async with AsyncTestClient(app):
         for _ in range(100):
             runs = await claims.list_runs(community.id, limit=10)
-            if len(runs) == 4:
+            if len(runs) == 5:
                 break
             await asyncio.sleep(0.05)
     assert {(run.job, run.status) for run in runs} == {
         ("disbursement-deadlines", RunStatus.DONE),
+        ("recurring-entries", RunStatus.DONE),
         ("report-snapshots", RunStatus.DONE),
     }
-    assert len(runs) == 4
+    assert len(runs) == 5
 
 
 async def test_treasurers_page_through_the_job_runs(

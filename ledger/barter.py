@@ -163,19 +163,23 @@ class Barters:
         now = self._books.clock()
 
         async def work(repo: Repository, store: EconomyStore) -> Barter:
+            # Every party needs an account in every commodity traded. They are found or opened in
+            # one fixed order, so that two barters opening the same accounts never deadlock.
+            commodities = {item.commodity for side in sides for item in side.gives}
+            pairs = sorted(
+                {(side.member_id, commodity) for side in sides for commodity in commodities},
+                key=lambda pair: (str(pair[0] or ""), pair[1]),
+            )
+            account_of = {
+                pair: await _account_of(repo, store, community_id, *pair, now=now) for pair in pairs
+            }
             postings: list[PostingSpec] = []
             for index, side in enumerate(sides):
                 receiver = sides[1 - index]
                 for item in side.gives:
-                    giver_account = await _account_of(
-                        repo, store, community_id, side, item, now=now
-                    )
-                    receiver_account = await _account_of(
-                        repo, store, community_id, receiver, item, now=now
-                    )
                     postings += [
-                        PostingSpec(receiver_account, item.quantity),
-                        PostingSpec(giver_account, -item.quantity),
+                        PostingSpec(account_of[receiver.member_id, item.commodity], item.quantity),
+                        PostingSpec(account_of[side.member_id, item.commodity], -item.quantity),
                     ]
             spec = NewEntry(
                 postings=tuple(postings),
@@ -230,32 +234,33 @@ async def _account_of(
     repo: Repository,
     store: EconomyStore,
     community_id: uuid.UUID,
-    side: BarterSide,
-    item: BarterItem,
+    member_id: uuid.UUID | None,
+    commodity: str,
     *,
     now: datetime,
 ) -> uuid.UUID:
-    """The side's account in the item's commodity, opened in this unit of work if missing."""
-    if item.commodity != HOURS and await repo.get_commodity(community_id, item.commodity) is None:
-        raise errors.CommodityNotFound(f"commodity {item.commodity!r} does not exist")
-    if side.member_id is not None:
-        member = await repo.get_member(community_id, side.member_id)
+    """The party's account in ``commodity`` (``member_id`` None: the community's), opened in
+    this unit of work if missing."""
+    if commodity != HOURS and await repo.get_commodity(community_id, commodity) is None:
+        raise errors.CommodityNotFound(f"commodity {commodity!r} does not exist")
+    if member_id is not None:
+        member = await repo.get_member(community_id, member_id)
         if member is None:
-            raise errors.MemberNotFound(f"member {side.member_id} does not exist")
-        if item.commodity == HOURS:
+            raise errors.MemberNotFound(f"member {member_id} does not exist")
+        if commodity == HOURS:
             return member.hours_account_id
-        code, name = f"member:{member.id}:{item.commodity}", f"{item.commodity} of {member.name}"
+        code, name = f"member:{member.id}:{commodity}", f"{commodity} of {member.name}"
         account_type = AccountType.LIABILITY
-    elif item.commodity == HOURS:
+    elif commodity == HOURS:
         code, name, account_type = HOURS_POOL_CODE, "Community hours pool", AccountType.EQUITY
     else:
-        code, name = f"Assets:Goods:{item.commodity}", f"{item.commodity} of the community"
+        code, name = f"Assets:Goods:{commodity}", f"{commodity} of the community"
         account_type = AccountType.ASSET
     found = await store.account_id_by_code(community_id, code)
     if found is not None:
         return found
     account = Account(
-        community_id, new_id(), code, name[:200], account_type, item.commodity, side.member_id,
+        community_id, new_id(), code, name[:200], account_type, commodity, member_id,
         None, None, False, now,
     )  # fmt: skip
     try:

@@ -15,6 +15,7 @@ category); :func:`group_of` and :func:`in_group` say which account belongs where
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 import uuid
@@ -153,14 +154,20 @@ async def apply_template(
     chart = check_template(template, currency)
     if await repo.get_commodity(community_id, currency) is None:
         name = _CURRENCY_NAMES.get(currency, currency)
-        await repo.insert_commodity(Commodity(community_id, currency, name, 2))
+        with contextlib.suppress(errors.CommodityExists):  # added meanwhile, concurrently
+            await repo.insert_commodity(Commodity(community_id, currency, name, 2))
     opened, kept = [], []
     for spec in chart:
         commodity = HOURS if spec.hours else currency
         existing_id = await store.account_id_by_code(community_id, spec.code)
         if existing_id is None:
             account = _account(community_id, spec, commodity, now)
-            await repo.insert_account(account)
+            try:
+                await repo.insert_account(account)
+            except errors.AccountCodeExists:
+                # Opened meanwhile by a concurrent application (committed): keep that one.
+                existing_id = await store.account_id_by_code(community_id, spec.code)
+        if existing_id is None:
             opened.append(spec.code)
             account_id = account.id
         else:

@@ -202,14 +202,18 @@ async def test_concurrent_first_trades_open_each_goods_account_once(
     ledger: Ledger, economy: Economy, goods: Community
 ) -> None:
     ann, bob, _ = await _members(ledger, goods)
-    sides = (_side(ann, ("EGGS", 1, "an egg")), _side(bob, (HOURS, 1, "a minute")))
-    # Eight first trades at once all need Ann's and Bob's EGGS accounts: one opens them, the
-    # others find them (on PostgreSQL, after waiting for the opener to commit).
+    trades = [
+        (_side(ann, ("EGGS", 1, "an egg")), _side(bob, (HOURS, 1, "a minute"))),
+        (_side(bob, ("EGGS", 2, "two eggs")), _side(ann, (HOURS, 1, "a minute"))),
+    ]
+    # Eight first trades at once, in both directions, all need Ann's and Bob's EGGS accounts:
+    # one opens them, the others find them (on PostgreSQL, after waiting for the opener to
+    # commit), and opening them in one fixed order means no two trades deadlock.
     barters = await asyncio.gather(
-        *(economy.barters.record(goods.id, sides, f"Trade {i}") for i in range(8))
+        *(economy.barters.record(goods.id, trades[i % 2], f"Trade {i}") for i in range(8))
     )
     assert len({b.id for b in barters}) == 8
     eggs = [a for a in await ledger.list_accounts(goods.id) if a.commodity == "EGGS"]
     assert sorted(a.code for a in eggs) == sorted(f"member:{m.id}:EGGS" for m in (ann, bob))
     ann_eggs = next(a for a in eggs if a.member_id == ann.id)
-    assert (await ledger.balance(goods.id, ann_eggs.id)).posted == 8
+    assert (await ledger.balance(goods.id, ann_eggs.id)).posted == 4 * 1 - 4 * 2

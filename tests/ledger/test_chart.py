@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ledger import errors
@@ -88,3 +90,15 @@ def test_groups_are_code_prefixes() -> None:
     assert in_group("Income:Farm:Eggs", "Income:Farm")
     assert in_group("Income:Farm", "Income:Farm")
     assert not in_group("Income:Farmhouse", "Income:Farm")
+
+
+async def test_concurrent_applications_open_each_account_once(
+    ledger: Ledger, economy: Economy, community: Community
+) -> None:
+    applied = await asyncio.gather(*(economy.charts.apply(community.id, "coop") for _ in range(4)))
+    codes = [a.code for a in await ledger.list_accounts(community.id)]
+    assert sorted(codes) == sorted(spec.code for spec in COOP)
+    assert sum(len(a.opened) for a in applied) == len(COOP)
+    assert len(await economy.charts.designations(community.id)) == sum(
+        spec.designation is not None for spec in COOP
+    )

@@ -38,6 +38,8 @@ CASH_GROUPS: Final = frozenset({"Cash", "Bank"})
 EMERGENCY_FUND_GROUP: Final = "EmergencyFund"
 
 NO_TARGET: Final = "no target set"
+TARGET_MET: Final = "target met"
+TARGET_SHORT: Final = "below target"
 NO_BUDGET: Final = "no adopted budget"
 NONE_DESIGNATED: Final = "none designated"
 ESSENTIAL_EXPENSES_BASIS: Final = "all expenses (none are designated essential yet)"

@@ -27,8 +27,11 @@ _TERMS = (
      "planned; actual (posted) and pending from the budget period's first day to the report's "
      "end, in the accounts' normal direction; variance = planned − actual; used = actual / "
      "planned."),
-    ("Emergency fund", "The posted balance of Assets:EmergencyFund at the end of the period; "
-     f"target: {classification.NO_TARGET}."),
+    ("Emergency fund", "The posted balance at the end of the period of the account the "
+     "community's governance settings name as its emergency fund (else the account the chart "
+     "designates, or Assets:EmergencyFund). Its target is the settings' amount, or their number "
+     "of months times the monthly essential expenses below; without one: "
+     f"{classification.NO_TARGET}."),
     ("Monthly essential expenses", f"Expenses of the {BURN_MONTHS} calendar months ending with "
      f"the period's last month, divided by {BURN_MONTHS}; essential expenses are "
      f"{classification.DESIGNATED_ESSENTIAL_BASIS}."),

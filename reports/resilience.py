@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from reports import classification
 from reports.financial import Movements, commodities_of, normal_amount
 from reports.period import Period
+from reports.queries.budgets import FundSetting
 from reports.queries.figures import AccountRow, FundRow, Movement
 from reports.ratios import ratio
 from reports.values import (
@@ -33,26 +34,54 @@ def _sum(accounts: list[AccountRow], moved: Movements) -> int:
 
 
 def emergency_funds(
-    accounts: list[AccountRow], to_date: Movements, burn: Movements, burn_months: int
+    accounts: list[AccountRow],
+    to_date: Movements,
+    burn: Movements,
+    burn_months: int,
+    setting: FundSetting | None = None,
 ) -> tuple[EmergencyFund, ...]:
-    """Per commodity holding an emergency fund: its balance, and the months of essential
-    expenses it covers at the average monthly burn of the trailing window."""
+    """Per commodity holding an emergency fund: its balance, its target, and the months of
+    essential expenses it covers at the average monthly burn of the trailing window. The fund is
+    the account the governance settings name, else the accounts the chart designates (or coded
+    ``Assets:EmergencyFund``); the target is the settings' amount, or their number of months of
+    that same monthly burn."""
+    designated = None if setting is None else setting.account_id
     funds = []
     for commodity in commodities_of(accounts):
         own = [a for a in accounts if a.commodity == commodity]
-        fund = [a for a in own if classification.is_emergency_fund(a.type, a.code, a.designation)]
+        fund = [a for a in own if a.id == designated] or [
+            a
+            for a in own
+            if designated is None
+            and classification.is_emergency_fund(a.type, a.code, a.designation)
+        ]
         if not fund:
             continue
         balance = _sum(fund, to_date)
         burned = _sum(classification.essential_expenses(own), burn)
         monthly = int((Decimal(burned) / burn_months).quantize(Decimal(1), ROUND_HALF_EVEN))
+        target = None if setting is None else _target(setting, monthly)
         funds.append(
             EmergencyFund(
-                commodity, balance, None, classification.NO_TARGET, monthly,
+                commodity, balance, target, _target_status(balance, target), monthly,
                 ratio(balance * burn_months, burned) if burned > 0 else None,
             )
         )  # fmt: skip
     return tuple(funds)
+
+
+def _target(setting: FundSetting, monthly: int) -> int | None:
+    if setting.target is not None:
+        return setting.target
+    if setting.target_months is not None:
+        return setting.target_months * monthly
+    return None
+
+
+def _target_status(balance: int, target: int | None) -> str:
+    if target is None:
+        return classification.NO_TARGET
+    return classification.TARGET_MET if balance >= target else classification.TARGET_SHORT
 
 
 def self_sufficiency(

@@ -84,6 +84,7 @@ async def sustainability_report(
         budget_rows = await budget_queries.budget_lines_in_force(
             conn, cid, period.start, period.end
         )
+        fund_setting = await budget_queries.emergency_fund_setting(conn, cid)
     funds = resilience.restricted_funds(accounts, fund_rows, to_date, current)
     return SustainabilityReport(
         community_slug=request.community.slug,
@@ -106,7 +107,7 @@ async def sustainability_report(
         resilience=Resilience(
             burn_window=period_out(burn_window),
             emergency_funds=resilience.emergency_funds(
-                accounts, to_date, moved["burn"], BURN_MONTHS
+                accounts, to_date, moved["burn"], BURN_MONTHS, fund_setting
             ),
             essential_expenses_basis=classification.essential_basis(accounts),
             restricted_funds=resilience.restricted_funds_status(funds),

@@ -16,7 +16,14 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.store.tables import accounts, budget_lines, budgets, entries, postings
+from ledger.store.tables import (
+    accounts,
+    budget_lines,
+    budgets,
+    entries,
+    governance_settings,
+    postings,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +128,26 @@ async def budget_lines_in_force(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class FundSetting:
+    """The emergency fund the community designated in its governance settings, and its target."""
+
+    account_id: uuid.UUID
+    target: int | None
+    target_months: int | None
+
+
+async def emergency_fund_setting(
+    conn: AsyncConnection, community_id: uuid.UUID
+) -> FundSetting | None:
+    s = governance_settings.c
+    row = (
+        await conn.execute(
+            sa.select(s.fund_account_id, s.fund_target, s.fund_target_months).where(
+                s.community_id == community_id, s.fund_account_id.is_not(None)
+            )
+        )
+    ).first()
+    return None if row is None else FundSetting(row[0], row[1], row[2])

@@ -112,6 +112,7 @@ def _resilience(r: SustainabilityReport) -> Table:
                 "emergency fund target",
                 e.target_status if e.target is None else e.target,
             ),
+            (e.commodity, "emergency fund target status", e.target_status),
             (e.commodity, "monthly essential expenses", e.monthly_essential_expenses),
             (e.commodity, "months covered", e.months_covered),
         ]

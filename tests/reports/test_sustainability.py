@@ -9,13 +9,16 @@ who joined after the period (Fay).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.governance.model import GovernanceSettings
 from ledger.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.governance import sql_governance
 from reports.period import Period
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
@@ -88,6 +91,23 @@ async def test_resilience_and_self_sufficiency(engine: AsyncEngine) -> None:
     assert fund.monthly_essential_expenses == 4_000
     assert fund.months_covered == Decimal("1.5000")
     assert report.resilience.restricted_funds == "none designated"
+
+    # The community names its fund and a target: three months of the same burn, then an amount.
+    governance = sql_governance(SqlUnitOfWorkFactory(engine), books.ledger)
+    accounts = {a.code: a.id for a in await books.ledger.list_accounts(books.community.id)}
+    settings = GovernanceSettings(
+        books.community.id, fund_account_id=accounts["Assets:EmergencyFund"], fund_target_months=3
+    )
+    await governance.fund.configure(books.community.id, settings)
+    (fund,) = (await _report(engine, books)).resilience.emergency_funds
+    assert (fund.balance, fund.target, fund.target_status) == (6_000, 12_000, "below target")
+    await governance.fund.configure(
+        books.community.id, replace(settings, fund_target_months=None, fund_target=5_000)
+    )
+    (fund,) = (await _report(engine, books)).resilience.emergency_funds
+    assert (fund.target, fund.target_status, fund.months_covered) == (
+        5_000, "target met", Decimal("1.5000")
+    )  # fmt: skip
 
     (eur,) = report.self_sufficiency
     assert [p.period.label for p in eur.trend] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]

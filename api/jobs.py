@@ -32,8 +32,9 @@ def snapshot_job(reports: Reports) -> Job:
 
     async def run(community: Community, label: str) -> str:
         period = Period.parse(label)
-        if period.end < community.created_at.date():
-            return "the period ended before the community began; no snapshot"
+        first = await reports.first_entry_date(community)
+        if first is None or period.end < first:
+            return "no entry is dated in or before the period; no snapshot"
         try:
             row = await reports.take_snapshot(community, period)
         except SnapshotExists:

@@ -16,6 +16,7 @@ from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
 from reports.queries import snapshots as stored
 from reports.queries.figures import HasConnection
+from reports.queries.journal import DateRange, first_date
 from reports.queries.snapshots import SnapshotRow
 from reports.snapshots import REPORT, closed_periods
 from reports.sustainability import ReportRequest, sustainability_report
@@ -95,6 +96,12 @@ class Reports:
             community = Community(community_id, slug, name, created_at)
             taken += [(slug, row) for row in await self.take_due_snapshots(community, today)]
         return taken
+
+    async def first_entry_date(self, community: Community) -> date | None:
+        """The earliest effective date of a posted entry (history may predate the community's
+        creation: imports and back-dated entries), or None when the books are empty."""
+        async with self._units(write=False) as uow:
+            return await first_date(uow.connection, community.id, DateRange())
 
     async def list_snapshots(self, community: Community) -> list[SnapshotRow]:
         async with self._units(write=False) as uow:

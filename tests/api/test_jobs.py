@@ -4,8 +4,7 @@ background loop."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from api.cli import main
 from api.jobs import snapshot_job
 from api.settings import Settings
 from ledger.jobs import RunStatus
-from ledger.model import Community
+from ledger.model import Community, NewEntry, PostingSpec
 from ledger.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.jobs import SqlJobClaims
@@ -27,22 +26,26 @@ from tests.databases import migrate, sqlite_url
 
 
 async def test_the_snapshot_job_stores_a_closed_period_once(
-    engine: AsyncEngine, community: Community
+    engine: AsyncEngine, ledger: Ledger, community: Community
 ) -> None:
     reports = Reports(SqlUnitOfWorkFactory(engine))
     job = snapshot_job(reports)
     assert job.periods(datetime(2026, 11, 24, tzinfo=UTC)) == ["2026-10", "2026-Q3", "2025"]
-    older = replace(community, created_at=datetime(2024, 1, 1, tzinfo=UTC))
-    assert (await job.run(older, "2026-10")).startswith("snapshot ")
-    assert await job.run(older, "2026-10") == "a snapshot of the period exists already"
-    [row] = await reports.list_snapshots(community)
-    assert (row.period_start.isoformat(), row.period_end.isoformat()) == (
-        "2026-10-01",
-        "2026-10-31",
+    # Empty books get no (empty) snapshot.
+    assert await job.run(community, "2026-10") == (
+        "no entry is dated in or before the period; no snapshot"
     )
-    # A period that ended before the community began gets no (empty) snapshot.
-    assert "before the community began" in await job.run(community, "2025")
-    assert len(await reports.list_snapshots(community)) == 1
+    # History may predate the community's creation (an import, a back-dated entry).
+    ann, bob = [await ledger.create_member(community.id, name) for name in ("Ann", "Bob")]
+    postings = (PostingSpec(ann.hours_account_id, 60), PostingSpec(bob.hours_account_id, -60))
+    await ledger.post_entry(
+        community.id, NewEntry(postings, description="help", effective_date=date(2026, 9, 15))
+    )
+    assert (await job.run(community, "2026-Q3")).startswith("snapshot ")
+    assert await job.run(community, "2026-Q3") == "a snapshot of the period exists already"
+    assert "no snapshot" in await job.run(community, "2025")
+    [row] = await reports.list_snapshots(community)
+    assert (row.period_start, row.period_end) == (date(2026, 7, 1), date(2026, 9, 30))
 
 
 def test_run_jobs_runs_what_is_due_once(

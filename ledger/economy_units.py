@@ -22,8 +22,9 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from ledger import audit, errors, idempotency, rules
-from ledger.model import Entry, EntryStatus, IdempotencyKey, NewEntry, new_id
+from ledger.model import Entry, IdempotencyKey, NewEntry
 from ledger.ports import Repository
+from ledger.service import write_checked_entry
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -196,28 +197,9 @@ class Books:
 async def write_entry(
     repo: Repository, community_id: uuid.UUID, spec: NewEntry, now: datetime
 ) -> Entry:
-    """Writes ``spec`` as the core does (``Ledger._write_entry``): lock its accounts in id order,
-    check it on the locked rows, then write the entry and the new counters."""
+    """Writes ``spec`` exactly as the core does, in the caller's unit of work."""
     rules.check_entry(spec)
-    account_ids = sorted({p.account_id for p in spec.postings})
-    accounts = await repo.lock_accounts(community_id, account_ids)
-    postings, counters = rules.validate_new_entry(spec, accounts)
-    entry = Entry(
-        community_id=community_id,
-        id=new_id(),
-        status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
-        effective_date=spec.effective_date or now.date(),
-        description=spec.description,
-        kind=spec.kind,
-        metadata=spec.metadata,
-        created_at=now,
-        completed_at=None if spec.pending else now,
-        reverses=None,
-        postings=postings,
-    )
-    await repo.insert_entry(entry)
-    await repo.write_counters(community_id, counters)
-    return entry
+    return await write_checked_entry(repo, community_id, spec, lambda: now)
 
 
 def check_page_size(limit: int) -> None:

@@ -542,26 +542,7 @@ class Ledger:
         *,
         reverses: uuid.UUID | None,
     ) -> Entry:
-        account_ids = sorted({p.account_id for p in spec.postings})
-        accounts = await repo.lock_accounts(community_id, account_ids)
-        postings, counters = rules.validate_new_entry(spec, accounts)
-        now = self._clock()
-        entry = Entry(
-            community_id=community_id,
-            id=new_id(),
-            status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
-            effective_date=spec.effective_date or now.date(),
-            description=spec.description,
-            kind=spec.kind,
-            metadata=spec.metadata,
-            created_at=now,
-            completed_at=None if spec.pending else now,
-            reverses=reverses,
-            postings=postings,
-        )
-        await repo.insert_entry(entry)
-        await repo.write_counters(community_id, counters)
-        return entry
+        return await write_checked_entry(repo, community_id, spec, self._clock, reverses=reverses)
 
     # Building blocks for use cases that own their unit of work (``ledger.governance``) ------
 
@@ -630,6 +611,39 @@ class Ledger:
         if entry is None:
             raise errors.EntryNotFound(f"entry {entry_id} does not exist")
         return entry
+
+
+async def write_checked_entry(
+    repo: Repository,
+    community_id: uuid.UUID,
+    spec: NewEntry,
+    clock: Clock,
+    *,
+    reverses: uuid.UUID | None = None,
+) -> Entry:
+    """The one way an entry is written, in the caller's unit of work: lock its accounts in id
+    order, check it against the locked rows (``rules.validate_new_entry``), then insert it and
+    store the accounts' new counters. ``spec`` has passed ``rules.check_entry``."""
+    account_ids = sorted({p.account_id for p in spec.postings})
+    accounts = await repo.lock_accounts(community_id, account_ids)
+    postings, counters = rules.validate_new_entry(spec, accounts)
+    now = clock()
+    entry = Entry(
+        community_id=community_id,
+        id=new_id(),
+        status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
+        effective_date=spec.effective_date or now.date(),
+        description=spec.description,
+        kind=spec.kind,
+        metadata=spec.metadata,
+        created_at=now,
+        completed_at=None if spec.pending else now,
+        reverses=reverses,
+        postings=postings,
+    )
+    await repo.insert_entry(entry)
+    await repo.write_counters(community_id, counters)
+    return entry
 
 
 def new_member(

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from ledger.model import HOURS
 from reports import classification
 from reports.queries.figures import AccountRow, Movement
 from reports.values import (
@@ -54,8 +55,9 @@ def balance_sheets(accounts: list[AccountRow], to_date: Movements) -> tuple[Bala
                 sides[account.type].append(
                     Line(account.code, account.name, _amount(account, to_date))
                 )
+        label = "Member time accounts" if commodity == HOURS else f"Members' {commodity} accounts"
         for side, total in members_total.items():
-            sides[side].append(Line(MEMBER_LINE, "Member time accounts", total))
+            sides[side].append(Line(MEMBER_LINE, label, total))
         earnings = sum(_amount(a, to_date) * (1 if a.type == "income" else -1)
                        for a in own if a.type in ("income", "expense"))  # fmt: skip
         if not any(sides.values()) and earnings == 0:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from ledger import errors
-from reports import classification
+from reports import classification, financial
 from reports.period import Period
+from reports.queries.figures import AccountRow, Movement
 from reports.ratios import gini, ratio, top_share
 from reports.render import fmt
 from reports.render.cells import safe_text
@@ -77,3 +79,23 @@ def test_classification_convention() -> None:
     assert not classification.is_cash_or_bank("expense", "Assets:Bank")
     assert classification.is_emergency_fund("asset", "Assets:EmergencyFund")
     assert not classification.is_emergency_fund("asset", "Assets:Bank")
+
+
+def test_member_accounts_are_one_line_named_for_their_commodity() -> None:
+    def account(code: str, commodity: str, member: bool) -> AccountRow:
+        member_id = uuid.uuid4() if member else None
+        return AccountRow(uuid.uuid4(), code, code, "liability", commodity, member_id, None)
+
+    accounts = [
+        account("member:a", "HOURS", True),
+        account("member:a:EGGS", "EGGS", True),
+        account("member:b:EGGS", "EGGS", True),
+        account("Liabilities:Owed", "EGGS", False),
+    ]
+    moved = {a.id: Movement(0, 6) for a in accounts}
+    sheets = {s.commodity: s for s in financial.balance_sheets(accounts, moved)}
+    assert [(line.name, line.amount) for line in sheets["EGGS"].liabilities] == [
+        ("Liabilities:Owed", 6),
+        ("Members' EGGS accounts", 12),
+    ]
+    assert [line.name for line in sheets["HOURS"].liabilities] == ["Member time accounts"]

@@ -17,11 +17,11 @@ STEWARDS = ("Bob Gardener", "Chloe Baker", "Dev Carpenter")
 PAST_STEWARD = "Esther Cook"
 BUDGET_LINES = (
     ("Expenses:Food", 100_000),
-    ("Expenses:Rent", 120_000),
+    ("Expenses:Housing", 120_000),
     ("Expenses:Tools", 25_000),
     ("Expenses:Repairs", 30_000),
     ("Income:Farm", 150_000),
-    ("Income:Workshops", 60_000),
+    ("Income:Workshop", 60_000),
 )
 
 

@@ -102,10 +102,14 @@ async def stamp_request_id(message: Message, scope: Scope) -> None:
         return
     tracked = scope.get("state", {}).get(_STATE_KEY)
     if tracked is None:
-        return
-    tracked["status"] = message["status"]
+        # No route matched (a 404 or 405 from the router), so the middleware never ran: the
+        # answer still names a request id, as the API document promises for every response.
+        request_id = _request_id(scope)
+    else:
+        tracked["status"] = message["status"]
+        request_id = tracked["id"]
     headers = list(message.get("headers", []))
-    headers.append((REQUEST_ID_HEADER, tracked["id"].encode()))
+    headers.append((REQUEST_ID_HEADER, request_id.encode()))
     message["headers"] = headers
 
 

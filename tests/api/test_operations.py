@@ -22,6 +22,10 @@ async def test_every_response_carries_a_request_id(
     assert echoed.headers["x-request-id"] == "abc-123"
     refused = await client.get(tenant.base, headers={"X-Request-ID": "bad id\n"})
     assert refused.status_code == 401 and refused.headers["x-request-id"] != "bad id\n"
+    # Also when no route matches (the router answers before any middleware runs).
+    for unrouted in (f"{tenant.base}/webhooks/null,null/resume", "/no/such/page"):
+        missing = await client.post(unrouted, headers=tenant.treasurer | {"X-Request-ID": "r-1"})
+        assert (missing.status_code, missing.headers["x-request-id"]) == (404, "r-1")
 
 
 async def test_the_request_log_names_the_principal_but_no_secret(

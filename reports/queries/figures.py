@@ -159,14 +159,20 @@ async def movements(
     conn: AsyncConnection, community_id: uuid.UUID, windows: Mapping[str, Window]
 ) -> dict[str, dict[uuid.UUID, Movement]]:
     """Per window and account, the debits and credits of the window's entries — every window in
-    one pass over the community's postings (conditional sums), not one scan per window."""
+    one pass over the community's postings (conditional sums), not one scan per window.
+
+    The pass reads postings alone (they carry their entry's date), whatever the entries'
+    status; a second, small query sums the postings of the entries that are not posted (a
+    partial index finds them), per status. A posted window is the first less the second; a
+    pending one is the second's. Joining every posting to its entry for the status cost more
+    than the rest of the pass."""
     p, e = postings.c, entries.c
     names = list(windows)
+    end = max(w.end for w in windows.values())
     columns: list[sa.ColumnElement[Any]] = []
     for name in names:
         window = windows[name]
         inside = sa.and_(
-            e.status == window.status,
             p.effective_date <= window.end,
             *([p.effective_date >= window.start] if window.start is not None else []),
         )
@@ -174,23 +180,37 @@ async def movements(
             sa.func.sum(sa.case((inside & (p.amount > 0), p.amount), else_=0)),
             sa.func.sum(sa.case((inside & (p.amount < 0), -p.amount), else_=0)),
         ]
-    statuses = sorted({w.status for w in windows.values()})
-    rows = await conn.execute(
+    every = await conn.execute(
         sa.select(p.account_id, *columns)
-        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(
-            p.community_id == community_id,
-            e.status.in_(statuses),
-            p.effective_date <= max(w.end for w in windows.values()),
-        )
+        .where(p.community_id == community_id, p.effective_date <= end)
         .group_by(p.account_id)
     )
+    # A literal, not a parameter: only then may PostgreSQL use the partial index.
+    not_posted = e.status != sa.literal_column("'posted'")
+    unposted = await conn.execute(
+        sa.select(p.account_id, e.status, *columns)
+        .select_from(
+            entries.join(postings, (p.community_id == e.community_id) & (p.entry_id == e.id))
+        )
+        .where(e.community_id == community_id, not_posted, p.effective_date <= end)
+        .group_by(p.account_id, e.status)
+    )
+    totals: dict[uuid.UUID, list[int]] = {row[0]: [int(v) for v in row[1:]] for row in every}
+    by_status: dict[str, dict[uuid.UUID, list[int]]] = {}
+    for row in unposted:
+        sums = [int(v) for v in row[2:]]
+        by_status.setdefault(row[1], {})[row[0]] = sums
+        posted = totals[row[0]]
+        for index, value in enumerate(sums):
+            posted[index] -= value
     found: dict[str, dict[uuid.UUID, Movement]] = {name: {} for name in names}
-    for row in rows:
-        for index, name in enumerate(names):
-            debits, credits = int(row[1 + 2 * index]), int(row[2 + 2 * index])
+    for index, name in enumerate(names):
+        status = windows[name].status
+        source = totals if status == "posted" else by_status.get(status, {})
+        for account_id, sums in source.items():
+            debits, credits = sums[2 * index], sums[2 * index + 1]
             if debits or credits:
-                found[name][row[0]] = Movement(debits, credits)
+                found[name][account_id] = Movement(debits, credits)
     return found
 
 

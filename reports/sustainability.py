@@ -68,15 +68,13 @@ async def sustainability_report(
         trend_moves = [(p, moved[f"trend{i}"]) for i, p in enumerate(trend)]
         compared = PeriodMovements(current, moved["previous"], moved["year_earlier"])
         pending_count = await figures.pending_entry_count(conn, cid, period.start, period.end)
-        exchanges, exchanged_before = await figures.member_exchanges(
-            conn, cid, period.start, period.end
-        )
+        exchanged = await figures.exchanges(conn, cid, period.start, period.end)
         hours = TimeBankFigures(
             members=await figures.list_members(conn, cid),
             accounts=accounts,
-            exchanges=exchanges,
-            exchanged_before=exchanged_before,
-            categories=await figures.exchanges_by_category(conn, cid, period.start, period.end),
+            exchanges=exchanged.in_period,
+            exchanged_before=exchanged.before,
+            categories=exchanged.categories,
             to_date=to_date,
         )
         fund_rows = await figures.list_funds(conn, cid)

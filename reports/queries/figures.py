@@ -159,14 +159,20 @@ async def movements(
     conn: AsyncConnection, community_id: uuid.UUID, windows: Mapping[str, Window]
 ) -> dict[str, dict[uuid.UUID, Movement]]:
     """Per window and account, the debits and credits of the window's entries — every window in
-    one pass over the community's postings (conditional sums), not one scan per window."""
+    one pass over the community's postings (conditional sums), not one scan per window.
+
+    The pass reads postings alone (they carry their entry's date), whatever the entries'
+    status; a second, small query sums the postings of the entries that are not posted (a
+    partial index finds them), per status. A posted window is the first less the second; a
+    pending one is the second's. Joining every posting to its entry for the status cost more
+    than the rest of the pass."""
     p, e = postings.c, entries.c
     names = list(windows)
+    end = max(w.end for w in windows.values())
     columns: list[sa.ColumnElement[Any]] = []
     for name in names:
         window = windows[name]
         inside = sa.and_(
-            e.status == window.status,
             p.effective_date <= window.end,
             *([p.effective_date >= window.start] if window.start is not None else []),
         )
@@ -174,23 +180,37 @@ async def movements(
             sa.func.sum(sa.case((inside & (p.amount > 0), p.amount), else_=0)),
             sa.func.sum(sa.case((inside & (p.amount < 0), -p.amount), else_=0)),
         ]
-    statuses = sorted({w.status for w in windows.values()})
-    rows = await conn.execute(
+    every = await conn.execute(
         sa.select(p.account_id, *columns)
-        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(
-            p.community_id == community_id,
-            e.status.in_(statuses),
-            p.effective_date <= max(w.end for w in windows.values()),
-        )
+        .where(p.community_id == community_id, p.effective_date <= end)
         .group_by(p.account_id)
     )
+    # A literal, not a parameter: only then may PostgreSQL use the partial index.
+    not_posted = e.status != sa.literal_column("'posted'")
+    unposted = await conn.execute(
+        sa.select(p.account_id, e.status, *columns)
+        .select_from(
+            entries.join(postings, (p.community_id == e.community_id) & (p.entry_id == e.id))
+        )
+        .where(e.community_id == community_id, not_posted, p.effective_date <= end)
+        .group_by(p.account_id, e.status)
+    )
+    totals: dict[uuid.UUID, list[int]] = {row[0]: [int(v) for v in row[1:]] for row in every}
+    by_status: dict[str, dict[uuid.UUID, list[int]]] = {}
+    for row in unposted:
+        sums = [int(v) for v in row[2:]]
+        by_status.setdefault(row[1], {})[row[0]] = sums
+        posted = totals[row[0]]
+        for index, value in enumerate(sums):
+            posted[index] -= value
     found: dict[str, dict[uuid.UUID, Movement]] = {name: {} for name in names}
-    for row in rows:
-        for index, name in enumerate(names):
-            debits, credits = int(row[1 + 2 * index]), int(row[2 + 2 * index])
+    for index, name in enumerate(names):
+        status = windows[name].status
+        source = totals if status == "posted" else by_status.get(status, {})
+        for account_id, sums in source.items():
+            debits, credits = sums[2 * index], sums[2 * index + 1]
             if debits or credits:
-                found[name][row[0]] = Movement(debits, credits)
+                found[name][account_id] = Movement(debits, credits)
     return found
 
 
@@ -217,6 +237,9 @@ def _confirmed_exchanges(community_id: uuid.UUID, end: date) -> sa.ColumnElement
     undone = sa.exists().where(
         reversal.c.community_id == e.community_id,
         reversal.c.reverses == e.id,
+        # Implied by the equality, but said: PostgreSQL then reads the few reversals from the
+        # unique index instead of hashing every entry.
+        reversal.c.reverses.is_not(None),
         reversal.c.status == "posted",
         reversal.c.effective_date <= end,
     )
@@ -225,17 +248,34 @@ def _confirmed_exchanges(community_id: uuid.UUID, end: date) -> sa.ColumnElement
     )
 
 
-async def member_exchanges(
+@dataclass(frozen=True, slots=True)
+class ExchangeFigures:
+    in_period: dict[uuid.UUID, MemberExchanges]
+    """Per HOURS account, its confirmed exchanges dated in the period."""
+    before: set[uuid.UUID]
+    """The accounts with a confirmed exchange dated before the period."""
+    categories: list[CategoryExchanges]
+    """Per service category (``None``: none given), by minutes then name."""
+
+
+async def exchanges(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
-) -> tuple[dict[uuid.UUID, MemberExchanges], set[uuid.UUID]]:
-    """Per member HOURS account, the confirmed exchanges dated ``start``–``end`` (credits are
-    minutes given, debits minutes received); and the accounts with a confirmed exchange dated
-    before ``start``. One pass."""
+) -> ExchangeFigures:
+    """The confirmed exchanges' figures: per account, those dated ``start``–``end`` (credits are
+    minutes given, debits minutes received) and whether one is dated before ``start``; per
+    category, the exchanges dated ``start``–``end`` and their minutes (their debit side).
+
+    One pass over the exchanges' postings grouped by account and category gives all the sums;
+    the number of exchanges per category is counted on the entries alone, which is exact for any
+    entry of kind ``exchange`` (a balanced entry always has a debit posting, dated as its entry),
+    where counting distinct entries over the postings cost a sort of every one of them."""
     p, e = postings.c, entries.c
+    category = e.metadata["category"].as_string()
     during = e.effective_date >= start
-    query = (
+    sums = (
         sa.select(
             p.account_id,
+            category,
             sa.func.sum(sa.case((during & (p.amount < 0), -p.amount), else_=0)),
             sa.func.sum(sa.case((during & (p.amount > 0), p.amount), else_=0)),
             # An exchange has one posting per member account: rows count exchanges.
@@ -244,37 +284,32 @@ async def member_exchanges(
         )
         .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
         .where(_confirmed_exchanges(community_id, end), e.effective_date <= end)
-        .group_by(p.account_id)
+        .group_by(p.account_id, category)
     )
-    in_period: dict[uuid.UUID, MemberExchanges] = {}
+    totals: dict[uuid.UUID, list[int]] = {}
+    minutes: dict[str | None, int] = {}
     before: set[uuid.UUID] = set()
-    for row in await conn.execute(query):
-        if row[3]:
-            in_period[row[0]] = MemberExchanges(int(row[1]), int(row[2]), int(row[3]))
-        if row[4]:
+    for row in await conn.execute(sums):
+        given, received, count = int(row[2]), int(row[3]), int(row[4])
+        if count:
+            total = totals.setdefault(row[0], [0, 0, 0])
+            total[0] += given
+            total[1] += received
+            total[2] += count
+        minutes[row[1]] = minutes.get(row[1], 0) + received
+        if row[5]:
             before.add(row[0])
-    return in_period, before
-
-
-async def exchanges_by_category(
-    conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
-) -> list[CategoryExchanges]:
-    """Confirmed exchanges dated ``start``–``end`` per service category (``None``: none given);
-    an exchange's minutes are its debit side (so only debit postings are read)."""
-    p, e = postings.c, entries.c
-    category = e.metadata["category"].as_string()
-    rows = await conn.execute(
-        sa.select(category, sa.func.count(sa.distinct(p.entry_id)), sa.func.sum(p.amount))
-        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(
-            _confirmed_exchanges(community_id, end),
-            e.effective_date.between(start, end),
-            p.amount > 0,
-        )
+    counts = await conn.execute(
+        sa.select(category, sa.func.count())
+        .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))
         .group_by(category)
     )
-    found = [CategoryExchanges(row[0], int(row[1]), int(row[2])) for row in rows]
-    return sorted(found, key=lambda c: (-c.minutes, c.category or ""))
+    categories = [CategoryExchanges(row[0], int(row[1]), minutes.get(row[0], 0)) for row in counts]
+    return ExchangeFigures(
+        in_period={account: MemberExchanges(*total) for account, total in totals.items()},
+        before=before,
+        categories=sorted(categories, key=lambda c: (-c.minutes, c.category or "")),
+    )
 
 
 async def fingerprint(conn: AsyncConnection, community_id: uuid.UUID) -> str:

@@ -76,12 +76,8 @@ def create_engine(
         busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
         return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
-        # A fixed pool: requests beyond it queue for a connection (``pool_s``). Overflow
-        # connections were closed as soon as they came back while the pool was full, so under a
-        # steady load of more clients than connections the service kept opening new ones (each
-        # a TLS attempt here and a new backend process on the server, on the same 2 cores).
         kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("max_overflow", 5)
         # No ``pool_pre_ping``: it cost a round trip (three with asyncpg's ping) at every
         # checkout. A connection broken by a database restart instead fails the one statement
         # that meets it; SQLAlchemy sees a disconnect, invalidates that connection and every

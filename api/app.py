@@ -110,11 +110,7 @@ def create_app(
     webhook_settings = webhook_settings or WebhookSettings.from_env()
     web = web_app_config(web_settings)
     configure_logging()
-    engine = create_engine(
-        settings.database_url,
-        timeouts=_timeouts(settings),
-        sqlite_synchronous=settings.sqlite_synchronous,
-    )
+    engine = create_engine(settings.database_url, timeouts=_timeouts(settings))
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)

@@ -11,7 +11,6 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./commons-ledger.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
-SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
 
 
 class SettingsError(ValueError):
@@ -61,13 +60,6 @@ class Settings:
     ``commons-ledger run-jobs`` from cron). From the environment the default is 300; settings
     built in code (tests) run no loop unless they ask for one."""
 
-    sqlite_synchronous: str = "FULL"
-    """COMMONS_LEDGER_SQLITE_SYNCHRONOUS: ``FULL`` (the default) or ``NORMAL``, SQLite's
-    ``synchronous`` in WAL mode. ``FULL`` syncs the log at every commit: a write that was answered
-    survives a power loss. ``NORMAL`` syncs only at checkpoints: an answered write survives a
-    crash of the service or its process, but the last ones may be lost with the machine's power
-    or kernel. Faster on a slow disk; never the default. PostgreSQL ignores it."""
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -94,12 +86,8 @@ class Settings:
         rate = env.get("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE", "").strip() or "1200"
         if not rate.isdigit():
             raise SettingsError("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE must be a whole number")
-        synchronous = env.get("COMMONS_LEDGER_SQLITE_SYNCHRONOUS", "").strip().upper() or "FULL"
-        if synchronous not in SQLITE_SYNCHRONOUS:
-            raise SettingsError("COMMONS_LEDGER_SQLITE_SYNCHRONOUS must be FULL or NORMAL")
         return cls(
             database_url=url,
-            sqlite_synchronous=synchronous,
             admin_token=admin_token,
             max_body_bytes=int(max_body),
             rate_limit_per_minute=int(rate),

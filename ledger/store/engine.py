@@ -64,26 +64,17 @@ class DatabaseTimeouts:
 
 
 def create_engine(
-    url: str,
-    *,
-    timeouts: DatabaseTimeouts | None = None,
-    sqlite_synchronous: str = "FULL",
-    **kwargs: Any,
+    url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs: Any
 ) -> AsyncEngine:
     """An async engine for ``url`` (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``).
 
     On PostgreSQL, ``timeouts`` bounds each connection (the service passes its settings; tools
-    such as migrations run without server-side bounds). On SQLite, ``sqlite_synchronous`` is
-    ``FULL`` (a commit is synced to disk before it returns: durable against power loss) or, only
-    where an operator chose it, ``NORMAL`` (synced at checkpoints: durable against a crash of the
-    process, not of the machine)."""
+    such as migrations run without server-side bounds)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        if sqlite_synchronous not in {"FULL", "NORMAL"}:
-            raise ValueError(f"sqlite_synchronous must be FULL or NORMAL: {sqlite_synchronous!r}")
         # SQLite's only bound is on waiting for another process's write lock.
         busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
-        return _sqlite_engine(url, busy_ms, sqlite_synchronous, **kwargs)
+        return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 5)
@@ -103,9 +94,7 @@ def create_engine(
     )
 
 
-def _sqlite_engine(
-    url: str, busy_timeout_ms: int, synchronous: str, **kwargs: Any
-) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -116,7 +105,7 @@ def _sqlite_engine(
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,8 +1,9 @@
 """Two versions of the service under the same load, in alternating rounds: the working tree
 against an earlier commit, so that a change is judged on one machine at one time.
 
-    .venv/bin/python -m bench.compare --base REV [--head REV] [--scenario transfers|hot|balances|reads]
-        [--rounds 3] [--seconds 8] [--clients 32] [--accounts 2000]
+    .venv/bin/python -m bench.compare --base REV [--head REV]
+        [--scenario transfers|hot|balances|reads] [--rounds 3] [--seconds 8] [--clients 32]
+        [--accounts 2000]
 
 ``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into
 a temporary folder (no checkout) and its server runs from there on this virtualenv; both
@@ -86,7 +87,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the earlier commit (any git revision)")
     parser.add_argument("--head", help="the later commit (default: this working tree)")
-    parser.add_argument("--scenario", choices=("transfers", "hot", "balances", "reads"), default="transfers")
+    parser.add_argument(
+        "--scenario", choices=("transfers", "hot", "balances", "reads"), default="transfers"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)

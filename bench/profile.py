@@ -57,7 +57,11 @@ def _sample(pid: int, seconds: int, output: Path) -> subprocess.Popen[bytes]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=("transfers", "hot", "batch", "balances", "reads"), default="transfers")
+    parser.add_argument(
+        "--scenario",
+        choices=("transfers", "hot", "batch", "balances", "reads"),
+        default="transfers",
+    )
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--clients", type=int, default=32)

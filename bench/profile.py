@@ -3,7 +3,7 @@ drives one scenario, and the functions that hold the most samples are printed. `
 suite's balance reads while eight clients post transfers.
 
     .venv/bin/python -m bench.profile [--scenario transfers|hot|batch|balances|reads] [--seconds 15]
-        [--accounts 2000] [--raw FILE]
+        [--accounts 2000] [--raw FILE] [--sqlite]
 
 Needs ``py-spy`` (``pip install py-spy``) and, for sampling another process, the right to
 ptrace it (root, or ``kernel.yama.ptrace_scope=0``).
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -67,10 +68,16 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--raw", type=Path)
+    parser.add_argument("--sqlite", action="store_true", help="the SQLite default, in a file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        async with fresh_database("cl_bench_profile") as url:
+        database = (
+            contextlib.nullcontext(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
+            if args.sqlite
+            else fresh_database("cl_bench_profile")
+        )
+        async with database as url:
             books = await service_load.seed(url, args.accounts)
             ids = folder / "accounts.txt"
             ids.write_text("\n".join(books.account_ids) + "\n")

@@ -1,14 +1,16 @@
 """Two versions of the service under the same load, in alternating rounds: the working tree
 against an earlier commit, so that a change is judged on one machine at one time.
 
-    .venv/bin/python -m bench.compare --base REV [--head REV] [--scenario transfers|hot|balances]
-        [--rounds 3] [--seconds 8] [--clients 32] [--accounts 2000]
+    .venv/bin/python -m bench.compare --base REV [--head REV]
+        [--scenario transfers|hot|balances|reads] [--rounds 3] [--seconds 8] [--clients 32]
+        [--accounts 2000]
 
 ``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into
 a temporary folder (no checkout) and its server runs from there on this virtualenv; both
 versions serve the same freshly seeded database in turn (the schema must not differ). Prints
 each round and the medians of requests per second, p99 latency and the server's CPU per
-request.
+request. ``reads`` is the suite's balance reads while eight clients post transfers (its CPU
+per request then counts the writes' CPU too).
 """
 
 from __future__ import annotations
@@ -64,21 +66,30 @@ def _round(url: str, books: Books, ids: Path, args: argparse.Namespace, log: Pat
         "transfers": ("transfers.lua", f"{books.base}/transfers", []),
         "hot": ("transfers.lua", f"{books.base}/transfers", [books.hot_account_id]),
         "balances": ("balances.lua", f"{books.base}/accounts", []),
+        "reads": ("balances.lua", f"{books.base}/accounts", []),
     }[args.scenario]
     with service_load.serving(url, log) as server:
         cpu, children = server.cpu_s(), service_load.children_cpu_s()
+        writers = None
+        if args.scenario == "reads":
+            writers = service_load.writers(server, books, ids, seconds=args.seconds)
         process = service_load.wrk(
             server, script, path, [str(ids), books.token, *extra],
             clients=args.clients, seconds=args.seconds,
         )  # fmt: skip
-        return service_load.measured(server, process, cpu, children)
+        load = service_load.measured(server, process, cpu, children)
+        if writers is not None:
+            writers.communicate()
+        return load
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the earlier commit (any git revision)")
     parser.add_argument("--head", help="the later commit (default: this working tree)")
-    parser.add_argument("--scenario", choices=("transfers", "hot", "balances"), default="transfers")
+    parser.add_argument(
+        "--scenario", choices=("transfers", "hot", "balances", "reads"), default="transfers"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)

@@ -150,6 +150,17 @@ def wrk(
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def writers(
+    server: Server, books: Books, ids: Path, *, seconds: int, clients: int = 8
+) -> subprocess.Popen[str]:
+    """The concurrent writes of the balance-read scenario: ``clients`` posting random transfers
+    (the caller waits for them; their CPU is counted with the readers')."""
+    return wrk(
+        server, "transfers.lua", f"{books.base}/transfers", [str(ids), books.token],
+        clients=clients, seconds=seconds,
+    )  # fmt: skip
+
+
 def children_cpu_s() -> float:
     """CPU used by this process's ended children (the load generators once they exit)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

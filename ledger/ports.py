@@ -205,7 +205,11 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool) -> UnitOfWork:
+    def __call__(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
         """A unit of work; ``write=True`` takes the database's write lock up front where the
-        engine needs that (SQLite) so that concurrent writers queue instead of failing."""
+        engine needs that (SQLite) so that concurrent writers queue instead of failing.
+
+        A read (``write=False``) runs in one snapshot unless ``snapshot=False``: for a read of a
+        single statement, which is its own snapshot, the engine may then skip the transaction
+        around it (on PostgreSQL one round trip instead of three)."""
         ...

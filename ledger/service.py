@@ -125,7 +125,7 @@ class Ledger:
             return _found(await uow.repo.get_community(community_id), community_id)
 
     async def get_community_by_slug(self, slug: str) -> Community:
-        async with self._uow(write=False) as uow:
+        async with self._uow(write=False, snapshot=False) as uow:
             community = await uow.repo.get_community_by_slug(slug)
         if community is None:
             raise errors.CommunityNotFound(f"community {slug!r} does not exist")
@@ -231,7 +231,7 @@ class Ledger:
         )
 
     async def get_account(self, community_id: uuid.UUID, account_id: uuid.UUID) -> Account:
-        async with self._uow(write=False) as uow:
+        async with self._uow(write=False, snapshot=False) as uow:
             return _account_found(await uow.repo.get_account(community_id, account_id), account_id)
 
     async def list_accounts(
@@ -405,14 +405,26 @@ class Ledger:
     ) -> Balance:
         """Now: read from the account's maintained counters, O(1). As of a date: summed from the
         postings of entries effective on or before it, counted by their status now."""
-        async with self._uow(write=False) as uow:
+        _, balance = await self.account_balance(community_id, account_id, as_of)
+        return balance
+
+    async def account_balance(
+        self, community_id: uuid.UUID, account_id: uuid.UUID, as_of: date | None = None
+    ) -> tuple[Account, Balance]:
+        """The account with :meth:`balance`, read together (the caller checks who may see the
+        account): now, one statement, as the account row carries its counters; as of a date,
+        the account and its postings in one snapshot."""
+        async with self._uow(write=False, snapshot=as_of is not None) as uow:
             account = _account_found(
                 await uow.repo.get_account(community_id, account_id), account_id
             )
             if as_of is None:
-                return account.balance
+                return account, account.balance
             counters = await uow.repo.counters_as_of(community_id, account_id, as_of)
-        return Balance.from_counters(account.id, account.commodity, account.type, counters, as_of)
+        balance = Balance.from_counters(
+            account.id, account.commodity, account.type, counters, as_of
+        )
+        return account, balance
 
     async def statement(
         self,

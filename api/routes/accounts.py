@@ -168,8 +168,9 @@ async def read_balance(
     account_id: FromPath[uuid.UUID],
     as_of: AsOf = None,
 ) -> BalanceOut:
-    await _visible_account(request, community, account_id)
-    balance = await Services.of(request).ledger.balance(community.id, account_id, as_of)
+    ledger = Services.of(request).ledger
+    account, balance = await ledger.account_balance(community.id, account_id, as_of)
+    check_account(principal_of(request), account)
     return BalanceOut.of(balance)
 
 

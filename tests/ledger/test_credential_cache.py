@@ -31,12 +31,12 @@ class CountingUnitsOfWork:
         self.reads = 0
         self.writes = 0
 
-    def __call__(self, *, write: bool) -> UnitOfWork:
+    def __call__(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
         if write:
             self.writes += 1
         else:
             self.reads += 1
-        return self._inner(write=write)
+        return self._inner(write=write, snapshot=snapshot)
 
 
 @pytest.fixture

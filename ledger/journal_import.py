@@ -87,6 +87,8 @@ def plan(
 ) -> tuple[JournalPlan, list[RowError]]:
     """Checks ``parsed`` against ``accounts`` (by code, with the counters they hold now)."""
     problems = list(parsed.problems)
+    if not parsed.entries and not problems:
+        problems.append(RowError(parsed.source, 1, "the file holds no entry"))
     by_id = {account.id: account for account in accounts.values()}
     resolved: list[tuple[FileEntry, NewEntry, tuple[Posting, ...]]] = []
     for found in parsed.entries:

@@ -167,6 +167,7 @@ async def test_a_wrong_commodity_and_every_bad_line_are_named(world: World) -> N
         "history.csv line 2: account 'ann' holds HOURS, not EUR",
         "history.csv line 4: date 'nope' is not YYYY-MM-DD",
     ]
+    assert "holds no entry" in (await _refused(world, HEADER))[0]
     assert "lacks entry_id" in (await _refused(world, "date,amount\n2024-01-01,5\n"))[0]
     jsonl = '{"date": "2024-01-01", "postings": [{"account_code": "ann", "amount": true}]}\n'
     assert "line 1" in (await _refused(world, jsonl, "h.jsonl"))[0]

@@ -6,6 +6,7 @@ otherwise first fails on an entry the replay names."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings
@@ -63,8 +64,7 @@ def test_the_replay_matches_writing_entry_by_entry(
         try:
             rules.check_limits(account, account.counters)
         except errors.LimitExceeded:
-            accounts[code] = Account(**{**_fields(account), "balance_min": None,
-                                        "balance_max": None})  # fmt: skip
+            accounts[code] = replace(account, balance_min=None, balance_max=None)
     parsed = ParsedJournal("h.csv")
     for line, (day, (debit, credit), amount) in enumerate(entries, start=2):
         postings = (FilePosting(CODES[debit], amount), FilePosting(CODES[credit], -amount))
@@ -74,14 +74,14 @@ def test_the_replay_matches_writing_entry_by_entry(
 
     by_id = {account.id: account for account in accounts.values()}
     failed_line = None
-    for found, _, postings in sorted(journal.entries, key=lambda item: item[0].effective_date):
+    for found, _, resolved in sorted(journal.entries, key=lambda item: item[0].effective_date):
         try:
-            counters = rules.apply_entry(postings, rules.Transition.CREATE_POSTED, by_id)
+            counters = rules.apply_entry(resolved, rules.Transition.CREATE_POSTED, by_id)
         except errors.LimitExceeded:
             failed_line = found.line
             break
         for account_id, new in counters.items():
-            by_id[account_id] = Account(**{**_fields(by_id[account_id]), "counters": new})
+            by_id[account_id] = replace(by_id[account_id], counters=new)
     if failed_line is None:
         assert problems == []
         assert journal.counters == {
@@ -90,7 +90,3 @@ def test_the_replay_matches_writing_entry_by_entry(
     else:
         assert problems, "the replay missed a breach"
         assert failed_line in {problem.line for problem in problems}
-
-
-def _fields(account: Account) -> dict[str, object]:
-    return {name: getattr(account, name) for name in Account.__slots__}

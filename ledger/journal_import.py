@@ -134,38 +134,66 @@ def replay(
     """Applies the entries in date order (file order within a date) to the accounts' counters,
     checking each touched account's limits after every entry; returns the final counters and the
     first breach of each account (later ones would only follow from it)."""
-    totals = {
-        account_id: [account.counters.debits_posted, account.counters.credits_posted]
-        for account_id, account in accounts.items()
+    totals = {account_id: [0, 0] for account_id in accounts}
+    # Posted amounts move ``available`` and ``ceiling`` alike, by the normal-direction change
+    # ``sign * (debits - credits)``: so each limit is a bound on that change, from the counters
+    # the accounts hold now (pending reservations included), and the loop compares integers.
+    bounds = {
+        account.id: (account.type.normal_sign, *_room(account))
+        for account in accounts.values()
+        if account.balance_min is not None or account.balance_max is not None
     }
     breached: dict[uuid.UUID, RowError] = {}
-    touched: set[uuid.UUID] = set()
     for found, _, entry_postings in sorted(resolved, key=lambda item: item[0].effective_date):
         for posting in entry_postings:
             totals[posting.account_id][0 if posting.amount > 0 else 1] += abs(posting.amount)
-        for account_id in {posting.account_id for posting in entry_postings}:
-            touched.add(account_id)
-            account = accounts[account_id]
+        for account_id in {p.account_id for p in entry_postings if p.account_id in bounds}:
+            sign, lowest, highest = bounds[account_id]
+            debits, credits = totals[account_id]
+            moved = sign * (debits - credits)
             if account_id in breached or (
-                account.balance_min is None and account.balance_max is None
+                (lowest is None or moved >= lowest) and (highest is None or moved <= highest)
             ):
                 continue
-            debits, credits = totals[account_id]
-            counters = replace(account.counters, debits_posted=debits, credits_posted=credits)
-            try:
-                rules.check_limits(account, counters)
-            except errors.LimitExceeded as exc:
-                where = f"account {account.code!r} on {found.effective_date}"
-                breached[account_id] = RowError(source, found.line, f"{exc.detail} ({where})")
+            breached[account_id] = _breach(accounts[account_id], debits, credits, found, source)
     final = {}
-    for account_id in sorted(touched):
-        debits, credits = totals[account_id]
-        if max(debits, credits) > COUNTER_MAX:
-            raise errors.CounterOverflow(f"account {account_id}: a balance counter would overflow")
+    for account_id, (debits, credits) in sorted(totals.items()):
+        if not (debits or credits):
+            continue
+        counters = accounts[account_id].counters
         final[account_id] = replace(
-            accounts[account_id].counters, debits_posted=debits, credits_posted=credits
+            counters,
+            debits_posted=counters.debits_posted + debits,
+            credits_posted=counters.credits_posted + credits,
         )
+        if max(final[account_id].debits_posted, final[account_id].credits_posted) > COUNTER_MAX:
+            detail = f"account {accounts[account_id].code!r}: a balance counter would overflow"
+            breached.setdefault(account_id, RowError(source, 1, detail))
     return final, list(breached.values())
+
+
+def _room(account: Account) -> tuple[int | None, int | None]:
+    """How far the account's balance may move down and up from now, within its limits."""
+    balance = account.balance
+    low, high = account.balance_min, account.balance_max
+    return (
+        None if low is None else low - balance.available,
+        None if high is None else high - balance.ceiling,
+    )
+
+
+def _breach(account: Account, debits: int, credits: int, found: FileEntry, source: str) -> RowError:
+    counters = replace(
+        account.counters,
+        debits_posted=account.counters.debits_posted + debits,
+        credits_posted=account.counters.credits_posted + credits,
+    )
+    try:
+        rules.check_limits(account, counters)
+    except errors.LimitExceeded as exc:
+        where = f"account {account.code!r} on {found.effective_date}"
+        return RowError(source, found.line, f"{exc.detail} ({where})")
+    raise AssertionError("a bound was crossed but the limits hold")  # pragma: no cover
 
 
 def file_digest(data: bytes) -> str:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 import uvicorn
 from tqdm import tqdm
 
-from api import jobs_command, report_command
+from api import jobs_command, journal_command, report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.jobs import service_jobs
@@ -129,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     report_command.add_parser(commands)
     report_command.add_snapshot_parser(commands)
     jobs_command.add_parser(commands)
+    journal_command.add_parser(commands)
     commands.add_parser(
         "deliver-webhooks", help="send the due webhook events once (for cron, or a service "
         "run with COMMONS_LEDGER_WEBHOOK_POLL_MS=0)"
@@ -327,6 +328,15 @@ async def _import_csv(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+async def _import_journal(settings: Settings, arguments: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        return await journal_command.run(SqlUnitOfWorkFactory(engine), arguments)
+    finally:
+        await engine.dispose()
+
+
 @contextmanager
 def _output(path: str) -> Iterator[BinaryIO]:
     if path == "-":
@@ -372,6 +382,7 @@ _OPERATIONS = (
     "import-archive",
     "revoke-key",
     "import-csv",
+    journal_command.COMMAND,
     "audit",
     "run-jobs",
     "deliver-webhooks",
@@ -391,6 +402,8 @@ def _operation(settings: Settings, arguments: argparse.Namespace) -> int:
         return 0
     if arguments.command == "import-csv":
         return asyncio.run(_import_csv(settings, arguments))
+    if arguments.command == journal_command.COMMAND:
+        return asyncio.run(_import_journal(settings, arguments))
     if arguments.command == "run-jobs":
         return asyncio.run(_run_jobs(settings, arguments))
     if arguments.command == "deliver-webhooks":

@@ -179,13 +179,14 @@ class Access:
     def forget_member(self, member_id: uuid.UUID) -> None:
         """Drops what is kept of a member's credentials (their roles changed): their next
         request here reads the credential and the member's roles again."""
-        self._revocations += 1
-        for digest in [d for d, c in self._cache.items() if c.credential.member_id == member_id]:
-            del self._cache[digest]
+        self._drop(lambda credential: credential.member_id == member_id)
 
     def _forget(self, credential_id: uuid.UUID) -> None:
+        self._drop(lambda credential: credential.id == credential_id)
+
+    def _drop(self, which: Callable[[Credential], bool]) -> None:
         self._revocations += 1
-        for digest in [d for d, c in self._cache.items() if c.credential.id == credential_id]:
+        for digest in [d for d, c in self._cache.items() if which(c.credential)]:
             del self._cache[digest]
 
     async def _issue(

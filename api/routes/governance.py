@@ -65,6 +65,13 @@ def _acting_member(request: Request[Any, Any, Any]) -> uuid.UUID | None:
     return principal.member_id if principal.kind is CredentialKind.MEMBER else None
 
 
+def _steward_acting(request: Request[Any, Any, Any]) -> uuid.UUID:
+    """The member behind a steward-only route (``_steward_member`` lets only them through)."""
+    member_id = _acting_member(request)
+    assert member_id is not None, "the guard lets only member tokens through"
+    return member_id
+
+
 def _admin_or_treasurer_member(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
@@ -382,8 +389,7 @@ async def consent_budget(
     data: JSONBody[CommentIn],
     idempotency_key: IdempotencyHeader = None,
 ) -> BudgetOut:
-    member_id = _acting_member(request)
-    assert member_id is not None, "the guard lets only member tokens through"
+    member_id = _steward_acting(request)
     budget = await _governance(request).budgets.consent(
         community.id,
         budget_id,
@@ -546,8 +552,7 @@ async def approve_disbursement(
     data: JSONBody[CommentIn],
     idempotency_key: IdempotencyHeader = None,
 ) -> DisbursementOut:
-    member_id = _acting_member(request)
-    assert member_id is not None, "the guard lets only member tokens through"
+    member_id = _steward_acting(request)
     done = await _governance(request).fund.approve(
         community.id,
         disbursement_id,
@@ -573,8 +578,7 @@ async def reject_disbursement(
     data: JSONBody[CommentIn],
     idempotency_key: IdempotencyHeader = None,
 ) -> DisbursementOut:
-    member_id = _acting_member(request)
-    assert member_id is not None, "the guard lets only member tokens through"
+    member_id = _steward_acting(request)
     done = await _governance(request).fund.reject(
         community.id,
         disbursement_id,

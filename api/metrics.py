@@ -89,6 +89,12 @@ class Metrics:
             buckets=_LATENCY_BUCKETS_S,
             registry=self.registry,
         )
+        self.write_groups = Histogram(
+            "commons_ledger_write_group_size",
+            "Single transfers and entries committed together in one transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         self.entries_posted = Counter(
             "commons_ledger_entries_posted", "Entries that became posted", registry=self.registry
         )
@@ -121,6 +127,9 @@ class Metrics:
 
     def replayed(self, operation: str) -> None:
         self.replays.labels(operation).inc()
+
+    def grouped(self, size: int) -> None:
+        self.write_groups.observe(size)
 
     # HTTP -----------------------------------------------------------------------------------
 

@@ -60,6 +60,11 @@ class Settings:
     ``commons-ledger run-jobs`` from cron). From the environment the default is 300; settings
     built in code (tests) run no loop unless they ask for one."""
 
+    group_commit_max: int = 200
+    """COMMONS_LEDGER_GROUP_COMMIT_MAX: single transfers and entries of one community that arrive
+    while its previous write is committing are written together in one transaction, at most this
+    many (``ledger.group_commit``); 1 writes each alone."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -103,6 +108,7 @@ _BOUNDS = {
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
     "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
+    "group_commit_max": ("COMMONS_LEDGER_GROUP_COMMIT_MAX", 200, 1, 1000),
 }
 
 

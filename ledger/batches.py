@@ -76,6 +76,16 @@ class BatchItem:
 
 
 @dataclass(frozen=True, slots=True)
+class Write:
+    """One entry to write as ``Ledger.post_entry`` would: under its caller's key, if any, and
+    recorded in the audit trail as its caller's (``context``; by default the current one)."""
+
+    entry: NewEntry
+    key: IdempotencyKey | None = None
+    context: audit.AuditContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ItemOutcome:
     """The entry an item wrote (or first wrote, when replayed), or the rule it broke."""
 
@@ -105,35 +115,33 @@ class EntryBatches:
             raise errors.InvalidInput(f"a batch has 1 to {ITEMS_MAX} items, got {len(items)}")
         return await self.post_each(
             community_id,
-            [(item.entry, IdempotencyKey(scope, item.idempotency_key)) for item in items],
+            [Write(item.entry, IdempotencyKey(scope, item.idempotency_key)) for item in items],
         )
 
     async def post_each(
-        self,
-        community_id: uuid.UUID,
-        writes: Sequence[tuple[NewEntry, IdempotencyKey | None]],
+        self, community_id: uuid.UUID, writes: Sequence[Write]
     ) -> list[ItemOutcome]:
-        """Writes each entry as ``Ledger.post_entry`` would under its key (or none; keys of
-        several callers may mix), in order, in one transaction: one outcome per write."""
+        """Writes each entry as ``Ledger.post_entry`` would under its key (or none; keys and
+        actors of several callers may mix), in order, in one transaction: one outcome each."""
         outcomes: list[ItemOutcome | None] = [None] * len(writes)
-        prints = [idempotency.fingerprint(OPERATION, entry) for entry, _ in writes]
+        prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
         first: dict[IdempotencyKey, int] = {}
         live: list[int] = []
-        for index, (entry, key) in enumerate(writes):
+        for index, write in enumerate(writes):
             try:
-                rules.check_entry(entry)
+                rules.check_entry(write.entry)
             except errors.LedgerError as exc:
                 outcomes[index] = ItemOutcome(error=exc)
                 continue
-            if key is None:
+            if write.key is None:
                 live.append(index)
             else:
-                first.setdefault(key, index)
+                first.setdefault(write.key, index)
         claimed = list(first.values())
         async with self._uow(write=True) as uow:
             found = await self._store(uow).claim_keys(
                 community_id,
-                [(_keyed(writes[i][1]), prints[i]) for i in claimed],
+                [(_keyed(writes[i].key), prints[i]) for i in claimed],
                 self._clock(),
             )
             for index, claim in zip(claimed, found, strict=True):
@@ -146,9 +154,9 @@ class EntryBatches:
             for index, outcome in zip(live, fresh, strict=True):
                 outcomes[index] = outcome
             await uow.commit()
-        for index, (_, key) in enumerate(writes):
+        for index, write in enumerate(writes):
             if outcomes[index] is None:  # a key repeated in the batch follows its first item
-                leader = first[_keyed(key)]
+                leader = first[_keyed(write.key)]
                 outcomes[index] = (
                     outcomes[leader]
                     if prints[leader] == prints[index]
@@ -171,12 +179,12 @@ class EntryBatches:
         self,
         uow: UnitOfWork,
         community_id: uuid.UUID,
-        items: Sequence[tuple[NewEntry, IdempotencyKey | None]],
+        items: Sequence[Write],
     ) -> list[ItemOutcome]:
         """Checks ``items`` (their keys claimed) in order on the batch's locked accounts, then
         writes what passed and every outcome under its key."""
         repo = uow.repo
-        account_ids = sorted({p.account_id for spec, _ in items for p in spec.postings})
+        account_ids = sorted({p.account_id for item in items for p in item.entry.postings})
         accounts: dict[uuid.UUID, Account] = (
             dict(await repo.lock_accounts(community_id, account_ids)) if account_ids else {}
         )
@@ -187,22 +195,22 @@ class EntryBatches:
         outcomes: list[ItemOutcome] = []
         results: list[tuple[IdempotencyKey, bytes]] = []
         touched: dict[uuid.UUID, Account] = {}
-        for spec, key in items:
+        for item in items:
             try:
-                postings, counters = rules.validate_new_entry(spec, accounts)
+                postings, counters = rules.validate_new_entry(item.entry, accounts)
             except errors.LedgerError as exc:
                 outcomes.append(ItemOutcome(error=exc))
-                if key is not None:
-                    results.append((key, idempotency.encode_rejection(exc)))
+                if item.key is not None:
+                    results.append((item.key, idempotency.encode_rejection(exc)))
                 continue
             for account_id, new in counters.items():
                 accounts[account_id] = touched[account_id] = replace(
                     accounts[account_id], counters=new
                 )
-            entry = _entry(community_id, next(ids), spec, postings, now)
+            entry = _entry(community_id, next(ids), item.entry, postings, now)
             outcomes.append(ItemOutcome(entry=entry))
-            if key is not None:
-                results.append((key, idempotency.encode_result(entry)))
+            if item.key is not None:
+                results.append((item.key, idempotency.encode_result(entry)))
         written = [(o.entry, item) for o, item in zip(outcomes, items, strict=True) if o.entry]
         store = self._store(uow)
         await store.insert_entries([entry for entry, _ in written])
@@ -211,9 +219,10 @@ class EntryBatches:
                 community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
             )
         await store.store_results(community_id, results)
-        for entry, (_, key) in written:
+        for entry, item in written:
+            key = None if item.key is None else item.key.key
             await repo.append_audit(
-                community_id, audit.event(OPERATION, None if key is None else key.key, entry, now)
+                community_id, audit.event(OPERATION, key, entry, now, item.context)
             )
         return outcomes
 

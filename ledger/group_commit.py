@@ -28,8 +28,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from ledger import errors
-from ledger.batches import ItemOutcome
+from ledger import audit, errors
+from ledger.batches import ItemOutcome, Write
 from ledger.model import Entry, IdempotencyKey, NewEntry
 
 GROUP_MAX: Final = 200
@@ -40,9 +40,7 @@ class GroupWriter(Protocol):
     """Writes a group in one transaction (``EntryBatches.post_each``)."""
 
     async def post_each(
-        self,
-        community_id: uuid.UUID,
-        writes: Sequence[tuple[NewEntry, IdempotencyKey | None]],
+        self, community_id: uuid.UUID, writes: Sequence[Write]
     ) -> list[ItemOutcome]: ...
 
 
@@ -52,8 +50,7 @@ SingleWriter = Callable[[uuid.UUID, NewEntry, IdempotencyKey | None], Awaitable[
 
 @dataclass(slots=True)
 class _Write:
-    entry: NewEntry
-    key: IdempotencyKey | None
+    write: Write
     answer: asyncio.Future[Entry]
 
 
@@ -86,7 +83,9 @@ class GroupCommit:
         if queue is None:
             queue = self._queues[community_id] = _Queue()
         answer: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
-        queue.waiting.append(_Write(entry, key, answer))
+        # The caller's audit context (actor, request id) goes with its write: the worker runs in
+        # the context of whichever request started it.
+        queue.waiting.append(_Write(Write(entry, key, audit.current()), answer))
         if queue.worker is None:
             # The worker is a task of its own: a caller that goes away (a dropped connection)
             # cancels only its own wait, never the group its write may already be part of.
@@ -121,7 +120,10 @@ class GroupCommit:
 
     async def _alone(self, community_id: uuid.UUID, write: _Write) -> None:
         try:
-            entry = await self._single(community_id, write.entry, write.key)
+            context = write.write.context
+            assert context is not None
+            with audit.acting(context):
+                entry = await self._single(community_id, write.write.entry, write.write.key)
         except Exception as exc:  # the caller gets whatever its write raised
             _answer_error(write, exc)
         else:
@@ -129,12 +131,10 @@ class GroupCommit:
 
     async def _together(self, community_id: uuid.UUID, group: list[_Write]) -> None:
         try:
-            outcomes = await self._groups.post_each(
-                community_id, [(write.entry, write.key) for write in group]
-            )
+            outcomes = await self._groups.post_each(community_id, [w.write for w in group])
         except Exception as exc:  # handed to each write below
             for write in group:
-                if write.key is not None or isinstance(exc, errors.LedgerError):
+                if write.write.key is not None or isinstance(exc, errors.LedgerError):
                     await self._alone(community_id, write)
                 else:
                     _answer_error(write, exc)

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger import errors
+from ledger.audit import Actor, AuditContext, acting
 from ledger.audit_trail import AuditTrail
-from ledger.batches import EntryBatches, ItemOutcome
+from ledger.batches import EntryBatches, ItemOutcome, Write
 from ledger.group_commit import GroupCommit
 from ledger.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
 from ledger.service import Ledger
@@ -34,9 +35,7 @@ class CountingGroups:
         self.sizes: list[int] = []
 
     async def post_each(
-        self,
-        community_id: uuid.UUID,
-        writes: Sequence[tuple[NewEntry, IdempotencyKey | None]],
+        self, community_id: uuid.UUID, writes: Sequence[Write]
     ) -> list[ItemOutcome]:
         self.sizes.append(len(writes))
         return await self.batches.post_each(community_id, writes)
@@ -183,9 +182,7 @@ class FailingGroups:
         self.failure = failure
 
     async def post_each(
-        self,
-        community_id: uuid.UUID,
-        writes: Sequence[tuple[NewEntry, IdempotencyKey | None]],
+        self, community_id: uuid.UUID, writes: Sequence[Write]
     ) -> list[ItemOutcome]:
         raise self.failure
 
@@ -292,3 +289,25 @@ async def _share_a_limit(engines: list[AsyncEngine]) -> None:
     assert {r.code for r in refused} == {"limit_exceeded"}
     assert (await ledger.balance(community.id, fund.hours_account_id)).posted == -99
     assert (await AuditTrail(ledger.units).verify(community.id)).broken is None
+
+
+async def test_each_write_of_a_group_is_audited_as_its_callers(
+    engine: AsyncEngine, ledger: Ledger, community: Community
+) -> None:
+    ann, bob = await members(ledger, community, None, None)
+    groups = CountingGroups(EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of))
+    writer = GroupCommit(groups, ledger.post_entry)
+
+    async def write_as(n: int) -> Entry:
+        caller = AuditContext(Actor("api_key", f"key-{n}", None, "write"), request_id=f"req-{n}")
+        with acting(caller):
+            spec = transfer(ann.hours_account_id, bob.hours_account_id, n + 1)
+            return await writer.post_entry(community.id, spec)
+
+    written = await asyncio.gather(*(write_as(n) for n in range(6)))
+    assert groups.sizes == [6]
+    records = await AuditTrail(SqlUnitOfWorkFactory(engine)).records(community.id, limit=100)
+    by_entry = {r.result_ids[0]: r for r in records if r.operation == "post_entry"}
+    assert [(by_entry[str(e.id)].actor_id, by_entry[str(e.id)].request_id) for e in written] == [
+        (f"key-{n}", f"req-{n}") for n in range(6)
+    ]

@@ -22,6 +22,7 @@ Groups form per process; several processes still serialise on the database's loc
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -83,13 +84,15 @@ class GroupCommit:
         if queue is None:
             queue = self._queues[community_id] = _Queue()
         answer: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
-        # The caller's audit context (actor, request id) goes with its write: the worker runs in
-        # the context of whichever request started it.
+        # The caller's audit context (actor, request id) goes with its write.
         queue.waiting.append(_Write(Write(entry, key, audit.current()), answer))
         if queue.worker is None:
             # The worker is a task of its own: a caller that goes away (a dropped connection)
-            # cancels only its own wait, never the group its write may already be part of.
-            queue.worker = asyncio.create_task(self._work(community_id, queue))
+            # cancels only its own wait, never the group its write may already be part of. It
+            # runs in a context of its own, not in the request's that happened to start it.
+            queue.worker = asyncio.create_task(
+                self._work(community_id, queue), context=contextvars.Context()
+            )
         return await answer
 
     async def _work(self, community_id: uuid.UUID, queue: _Queue) -> None:

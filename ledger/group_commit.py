@@ -96,6 +96,7 @@ class GroupCommit:
         return await answer
 
     async def _work(self, community_id: uuid.UUID, queue: _Queue) -> None:
+        group: list[_Write] = []
         try:
             while queue.waiting:
                 group = self._take(queue)
@@ -107,10 +108,11 @@ class GroupCommit:
                     await self._together(community_id, group)
         finally:
             queue.worker = None
-            # Only a cancelled worker (the service stopping) leaves writes behind: their
-            # callers are cancelled with it rather than left waiting.
-            while queue.waiting:
-                queue.waiting.popleft().answer.cancel()
+            # Only a cancelled worker (the service stopping) leaves writes unanswered: their
+            # callers are cancelled with it rather than left waiting (answered ones stay so).
+            for write in (*group, *queue.waiting):
+                write.answer.cancel()
+            queue.waiting.clear()
             self._queues.pop(community_id, None)
 
     def _take(self, queue: _Queue) -> list[_Write]:

@@ -311,3 +311,31 @@ async def test_each_write_of_a_group_is_audited_as_its_callers(
     assert [(by_entry[str(e.id)].actor_id, by_entry[str(e.id)].request_id) for e in written] == [
         (f"key-{n}", f"req-{n}") for n in range(6)
     ]
+
+
+async def test_a_stopped_worker_leaves_no_caller_waiting(
+    ledger: Ledger, community: Community
+) -> None:
+    ann, bob = await members(ledger, community, None, None)
+    started = asyncio.Event()
+
+    class Stalling:
+        async def post_each(
+            self, community_id: uuid.UUID, writes: Sequence[Write]
+        ) -> list[ItemOutcome]:
+            started.set()
+            await asyncio.Event().wait()  # never answers
+            raise AssertionError("unreachable")
+
+    writer = GroupCommit(Stalling(), ledger.post_entry)
+    spec = transfer(ann.hours_account_id, bob.hours_account_id, 1)
+    callers = [asyncio.create_task(writer.post_entry(community.id, spec)) for _ in range(3)]
+    await started.wait()
+    queued = asyncio.create_task(writer.post_entry(community.id, spec))
+    await asyncio.sleep(0)
+    for task in asyncio.all_tasks():
+        if task.get_coro().__qualname__ == "GroupCommit._work":  # type: ignore[union-attr]
+            task.cancel()
+    for caller in (*callers, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(caller, timeout=5)

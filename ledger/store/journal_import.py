@@ -89,34 +89,30 @@ WHERE c.relname IN ('entries', 'postings') AND c.relnamespace = current_schema()
 CHECK_IMPORTED: Final = """
 WITH imported AS (
     SELECT e.id, e.effective_date, e.reverses
-    FROM entries e JOIN (SELECT DISTINCT unnest($2::uuid[]) AS id) AS i ON e.id = i.id
+    FROM entries AS e JOIN (SELECT DISTINCT unnest($2::uuid[]) AS id) AS i ON e.id = i.id
     WHERE e.community_id = $1
 ),
-locked AS (
-    SELECT a.id, a.commodity
-    FROM accounts a JOIN (SELECT DISTINCT unnest($3::uuid[]) AS id) AS l ON a.id = l.id
-    WHERE a.community_id = $1
-),
-lines AS (
-    SELECT p.entry_id, count(*) AS n, sum(p.amount) <> 0 AS unbalanced,
-           bool_or(p.effective_date <> i.effective_date) AS misdated,
-           bool_or(a.id IS NULL) AS unknown_account
-    FROM imported AS i
-    JOIN postings AS p ON p.community_id = $1 AND p.entry_id = i.id
-    LEFT JOIN locked AS a ON a.id = p.account_id AND a.commodity = p.commodity
-    GROUP BY p.entry_id, p.commodity
+grouped AS (
+    -- One pass over the postings, two groupings: per entry and commodity, per account used.
+    SELECT p.entry_id, p.account_id, p.commodity, count(*) AS n, sum(p.amount) AS total,
+           bool_or(p.effective_date <> i.effective_date) AS misdated
+    FROM imported AS i JOIN postings AS p ON p.community_id = $1 AND p.entry_id = i.id
+    GROUP BY GROUPING SETS ((p.entry_id, p.commodity), (p.account_id, p.commodity))
 ),
 per_entry AS (
-    SELECT entry_id, sum(n) AS n, bool_or(unbalanced OR misdated) AS wrong,
-           bool_or(unknown_account) AS unknown_account
-    FROM lines GROUP BY entry_id
+    SELECT entry_id, sum(n) AS n, bool_or(total <> 0 OR misdated) AS wrong
+    FROM grouped WHERE entry_id IS NOT NULL GROUP BY entry_id
 )
 SELECT
     (SELECT count(*) FROM imported) AS entries,
     (SELECT coalesce(sum(n), 0)::bigint FROM per_entry) AS postings,
     (SELECT count(*) FROM imported AS i LEFT JOIN per_entry AS e ON e.entry_id = i.id
      WHERE e.n IS NULL OR e.n < 2 OR e.wrong) AS unbalanced,
-    (SELECT count(*) FROM per_entry WHERE unknown_account)
+    (SELECT count(*) FROM grouped AS u
+     WHERE u.account_id IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM accounts AS a
+         WHERE a.community_id = $1 AND a.id = u.account_id AND a.commodity = u.commodity
+           AND a.id = ANY($3::uuid[])))
     + (SELECT count(*) FROM imported AS i
        WHERE i.reverses IS NOT NULL AND NOT EXISTS (
            SELECT 1 FROM entries AS r WHERE r.community_id = $1 AND r.id = i.reverses))

@@ -5,7 +5,7 @@ same transaction), ``executemany`` on SQLite.
 On PostgreSQL the schema guards every row of ``entries`` and ``postings`` with per-row triggers:
 four foreign keys (each an RI trigger running one lookup per row) and the deferred balance
 triggers ``entries_balanced``/``postings_balanced`` (each running ``ledger_assert_entry_balanced``
-per row at commit). For 100k entries that is half a million single-row queries, which cost ten
+per row at commit). For 100k entries that is 1.4 million single-row queries, which cost five
 times the COPY itself (``python -m bench.import_guards``). So when it may, the writer switches
 those triggers off for its COPY statements only, by ``SET LOCAL session_replication_role =
 replica`` (this transaction, these statements; nothing in the catalog changes and no table lock

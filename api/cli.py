@@ -19,6 +19,7 @@ from api import jobs_command, journal_command, report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.jobs import service_jobs
+from api.server import server_choice
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
@@ -447,10 +448,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
+        choice = server_choice()
+        _say(f"Serving on http://{arguments.host}:{arguments.port} ({choice.describe()}).")
         uvicorn.run(
             create_app(settings, web_settings),
             host=arguments.host,
             port=arguments.port,
+            loop=choice.loop,
+            http=choice.http,
             access_log=False,
             # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
             timeout_graceful_shutdown=settings.shutdown_timeout_s,

@@ -90,17 +90,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, log: Path) -> Iterator[Server]:
+def serving(
+    database_url: str, log: Path, command: Path = COMMAND, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``command serve`` on a free port (``command``: another virtualenv's, to compare
+    installs), until the block ends."""
     port = _free_port()
     env = {
         **os.environ,
         "COMMONS_LEDGER_DATABASE_URL": database_url,
         "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
         "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+        **(extra_env or {}),
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,  # one JSON line per request: not what we measure
             stderr=output,

@@ -5,12 +5,12 @@ against an earlier commit, so that a change is judged on one machine at one time
         [--scenario transfers|hot|balances|reads] [--rounds 3] [--seconds 8] [--clients 32]
         [--accounts 2000] [--base-python OTHER_VENV/bin/python]
 
-``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into
-a temporary folder (no checkout) and its server runs from there on this virtualenv (the base's
-on ``--base-python``'s, to compare installs, e.g. one without uvloop); both versions serve
-the same freshly seeded database in turn (the schema must not differ). Prints each round and the medians of requests per second, p99 latency and the server's CPU per
-request. ``reads`` is the suite's balance reads while eight clients post transfers (its CPU
-per request then counts the writes' CPU too).
+``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into a
+temporary folder (no checkout) and its server runs from there on this virtualenv (the base's on
+``--base-python``'s, to compare installs, e.g. one without uvloop); both versions serve the same
+freshly seeded database in turn (the schema must not differ). Prints each round and the medians of
+requests per second, p99 latency and the server's CPU per request. ``reads`` is the suite's balance
+reads while eight clients post transfers (its CPU per request then counts the writes' CPU too).
 """
 
 from __future__ import annotations

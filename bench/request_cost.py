@@ -30,7 +30,7 @@ from bench import service_load
 from bench.databases import fresh_database
 from bench.service_load import Books
 
-CONCURRENCY = 10
+CONCURRENCY = 40
 
 
 def _scope(path: str, token: str) -> dict[str, Any]:
@@ -123,7 +123,7 @@ async def main() -> None:
         settings = replace(
             Settings.from_env({"COMMONS_LEDGER_DATABASE_URL": url}),
             jobs_interval_s=0,
-            rate_limit_per_minute=Settings.rate_limit_per_minute if args.rate_limit else 0,
+            rate_limit_per_minute=1200 if args.rate_limit else 0,
         )
         app = create_app(settings)
 

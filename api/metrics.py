@@ -13,6 +13,11 @@
 - ``commons_ledger_db_pool_connections{state}`` (``checked_out``, ``idle``, ``overflow``) and
   ``commons_ledger_db_pool_size``: read from the engine's pool at each scrape.
 
+With several workers (``commons-ledger serve --workers N``, ``api.workers``) the counters and
+histograms live in files of a folder all workers share (``PROMETHEUS_MULTIPROC_DIR``), and
+``/metrics`` from any worker sums them over the workers; the pool gauges are those of the worker
+that answered.
+
 Every application has a registry of its own (several may live in one test process). The request
 metrics are taken in the ``before_send`` hook, which sees every response — also those that
 middleware such as authentication answer by raising — with a start time a middleware stamps.
@@ -20,6 +25,7 @@ middleware such as authentication answer by raising — with a start time a midd
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any, Final
@@ -28,12 +34,15 @@ import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.model import Entry, EntryStatus
 
 METRICS_PATH: Final = "/metrics"
+MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (before prometheus_client is imported) in every worker of a multi-process server."""
 _STATE_KEY: Final = "commons_ledger_metrics"
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PROBLEM: Final = b"application/problem+json"
@@ -110,7 +119,8 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
-        self.registry.register(_PoolCollector(engine))
+        self._pool = _PoolCollector(engine)
+        self.registry.register(self._pool)
 
     # Ledger events --------------------------------------------------------------------------
 
@@ -126,7 +136,13 @@ class Metrics:
 
     def exposition(self) -> tuple[bytes, str]:
         """The Prometheus text format and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        # Several workers: every worker's counters from the shared folder, and this one's pool.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self._pool)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
     def middleware(self, app: Any) -> Any:
         """An ASGI middleware that stamps when a routed request began."""

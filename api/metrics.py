@@ -20,7 +20,9 @@ that answered.
 
 Every application has a registry of its own (several may live in one test process). The request
 metrics are taken in the ``before_send`` hook, which sees every response — also those that
-middleware such as authentication answer by raising — with a start time a middleware stamps.
+middleware such as authentication answer by raising — from the start time the request log's
+middleware stamps (``api.request_log.started_at``: one middleware for both, since each layer
+costs every request).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.request_log import started_at
 from ledger.model import Entry, EntryStatus
 
 METRICS_PATH: Final = "/metrics"
@@ -144,35 +147,31 @@ class Metrics:
         registry.register(self._pool)
         return generate_latest(registry), CONTENT_TYPE_LATEST
 
-    def middleware(self, app: Any) -> Any:
-        """An ASGI middleware that stamps when a routed request began."""
-
-        async def stamp(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                scope.setdefault("state", {})[_STATE_KEY] = {"started": time.perf_counter()}
-            await app(scope, receive, send)
-
-        return stamp
-
     async def before_send(self, message: Any, scope: Any) -> None:
         """Counts the response when its start goes out (latency when its last part does)."""
-        tracked = scope.get("state", {}).get(_STATE_KEY)
         route = scope.get("path_template")
-        if tracked is None or route is None or route == METRICS_PATH:
+        if route is None or route == METRICS_PATH:
             return
         method = scope.get("method", "")
         if message["type"] == "http.response.start":
+            started = started_at(scope)
+            if started is None:
+                return  # not routed through the middleware (no route matched)
+            tracked: dict[str, Any] = {"started": started}
+            scope["state"][_STATE_KEY] = tracked
             status = int(message["status"])
             tracked["status"] = status
             self.requests.labels(method, route, str(status)).inc()
-            headers = dict(message.get("headers", []))
             tracked["problem"] = (
                 method in _WRITE_METHODS
                 and status >= 400
-                and headers.get(b"content-type", b"").startswith(_PROBLEM)
+                and dict(message.get("headers", [])).get(b"content-type", b"").startswith(_PROBLEM)
             )
             tracked["body"] = b""
         elif message["type"] == "http.response.body":
+            tracked = scope.get("state", {}).get(_STATE_KEY)
+            if tracked is None:
+                return
             if tracked.get("problem"):
                 tracked["body"] += message.get("body", b"")
             if not message.get("more_body", False):

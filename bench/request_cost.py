@@ -1,5 +1,5 @@
 """The Python CPU one balance read costs inside the application, without HTTP server or network:
-the ASGI app is called directly (as uvicorn would, minus parsing and socket writes) with 32
+the ASGI app is called directly (as uvicorn would, minus parsing and socket writes) with ten
 reads in flight, on a fresh PostgreSQL database, and the process's CPU time is divided by the
 requests. Steadier than a live run on a shared machine (PostgreSQL's own CPU is not counted),
 so it attributes costs to middleware and handler code.
@@ -30,7 +30,8 @@ from bench import service_load
 from bench.databases import fresh_database
 from bench.service_load import Books
 
-CONCURRENCY = 40
+CLIENTS = 10
+"""Reads in flight: the pool's ten connections, so that pool waits do not blur the figure."""
 
 
 def _scope(path: str, token: str) -> dict[str, Any]:
@@ -69,7 +70,7 @@ async def _request(app: Any, path: str, token: str) -> int:
     return status
 
 
-async def _drive(app: Any, books: Books, requests: int) -> None:
+async def _drive(app: Any, books: Books, requests: int, clients: int = CLIENTS) -> None:
     paths = [f"{books.base}/accounts/{account}/balance" for account in books.account_ids]
     remaining = requests
 
@@ -80,7 +81,7 @@ async def _drive(app: Any, books: Books, requests: int) -> None:
             status = await _request(app, random.choice(paths), books.token)
             assert status == 200, status
 
-    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(client() for _ in range(clients)))
 
 
 async def _lifespan(app: Any, body: Callable[[], Awaitable[None]]) -> None:

@@ -35,8 +35,8 @@ def _stderr_logger(*_: Any) -> structlog.PrintLogger:
 
 
 def _json_line(event: dict[str, Any], **_: Any) -> str:
-    """msgspec's JSON (a fifth of the stdlib's time per request line); values it has no JSON
-    form for are written as their ``repr``, as structlog's own fallback does."""
+    """msgspec's JSON, quicker than the stdlib's (the whole line: ≈ 18 → 15 µs); values it has
+    no JSON form for are written as their ``repr``, as structlog's own fallback does."""
     try:
         return msgspec.json.encode(event, enc_hook=repr).decode()
     except (TypeError, msgspec.EncodeError):  # e.g. a key that is not text

@@ -181,8 +181,7 @@ def create_app(
     app = Litestar(
         route_handlers=[system.health, system.ready, system.metrics, api, web.router],
         middleware=[
-            RequestLogMiddleware,
-            metrics.middleware,
+            RequestLogMiddleware,  # also stamps the start the metrics measure from
             *rate_limit_middleware(settings),
             DefineMiddleware(
                 BearerAuthentication,

@@ -3,12 +3,12 @@
     .venv/bin/python -m bench.audit_cost [--seconds 5] [--rounds 3] [--clients 16]
 
 Runs the same writes on one fresh database, in alternating rounds: through the real repository,
-and through one whose ``append_audit`` does nothing (a measurement only — the service always
-audits). Scenarios:
-single transfers (``Ledger.post_entry`` under an idempotency key, ``--clients`` concurrent
-writers) and batches of 100 (``EntryBatches``, 8 concurrent writers). Every write of a community
-appends to one hash chain, so its head row is locked from the first append until commit: this
-prints how much throughput that serialisation takes.
+and through one whose ``append_audit`` and ``append_audit_many`` do nothing (a measurement
+only — the service always audits). Scenarios: single transfers (``Ledger.post_entry`` under
+an idempotency key, ``--clients`` concurrent writers) and batches of 100 (``EntryBatches``,
+8 concurrent writers). Every write of a community appends to one hash chain, so its head row
+is locked from the first append until commit: this prints how much throughput that
+serialisation takes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -41,6 +41,11 @@ class UnauditedRepository(SqlRepository):
     """The repository minus the audit append: for this measurement only."""
 
     async def append_audit(self, community_id: uuid.UUID, event: AuditEvent) -> None:
+        return None
+
+    async def append_audit_many(
+        self, community_id: uuid.UUID, events: Sequence[AuditEvent]
+    ) -> None:
         return None
 
 

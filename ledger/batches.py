@@ -219,11 +219,15 @@ class EntryBatches:
                 community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
             )
         await store.store_results(community_id, results)
-        for entry, item in written:
-            key = None if item.key is None else item.key.key
-            await repo.append_audit(
-                community_id, audit.event(OPERATION, key, entry, now, item.context)
-            )
+        await repo.append_audit_many(
+            community_id,
+            [
+                audit.event(
+                    OPERATION, None if item.key is None else item.key.key, entry, now, item.context
+                )
+                for entry, item in written
+            ],
+        )
         return outcomes
 
 

@@ -176,6 +176,13 @@ class AuditRepository(Protocol):
         """Chains ``event`` after the community's last record, in this unit of work."""
         ...
 
+    async def append_audit_many(
+        self, community_id: uuid.UUID, events: Sequence[AuditEvent]
+    ) -> None:
+        """Chains ``events`` in order after the community's last record, in this unit of work:
+        the same records as one ``append_audit`` each, with the chain's head locked once."""
+        ...
+
     async def list_audit(
         self, community_id: uuid.UUID, *, after_seq: int, limit: int
     ) -> Sequence[AuditRecord]: ...

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import audit, outbox
+from ledger.store import unnest
 from ledger.store.tables import audit_heads, audit_log, events
 
 
@@ -106,10 +107,10 @@ class SqlAuditStore:
         records_rows = [_row(record) for record in records]
         if self._dialect == "postgresql":
             # One round trip and one execution: the records and their events travel as one array
-            # per column and are unnested by a statement built once (see _unnested), which also
+            # per column and are unnested by a statement built once (``unnest``), which also
             # advances the head.
-            params |= _columns("a_", audit_log, records_rows)
-            params |= _columns("e_", events, rows)
+            params |= unnest.columns(audit_log, "a_", records_rows)
+            params |= unnest.columns(events, "e_", rows)
             await self._conn.execute(_APPEND_MANY, params)
             return
         await self._conn.execute(_ADVANCE, params)
@@ -167,36 +168,17 @@ def _append_all(count: int) -> sa.Insert:
     return statement.add_cte(_EMIT_ONE.cte("emit")) if count else statement
 
 
-def _unnested(table: sa.Table, prefix: str) -> sa.Insert:
-    """``INSERT INTO table SELECT * FROM unnest(<prefix><column>[], …)``: any number of rows as
-    one array parameter per column, in one statement that keeps its compiled form (a multi-row
-    VALUES is compiled anew for every row count)."""
-    names = [c.name for c in table.columns]
-    # One dimension: a JSON column's values are lists themselves, not a further dimension.
-    arrays = [
-        sa.bindparam(f"{prefix}{c.name}", type_=postgresql.ARRAY(c.type, dimensions=1))
-        for c in table.columns
-    ]
-    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived()
-    return sa.insert(table).from_select(names, sa.select(*(rows.c[name] for name in names)))
-
-
 _APPEND_EACH: Final = sa.insert(audit_log)
 _APPEND_MANY: Final = (
-    _unnested(audit_log, "a_")
+    unnest.insert(audit_log, "a_")
     .add_cte(_ADVANCE.cte("advance"))
-    .add_cte(_unnested(events, "e_").cte("emit"))
+    .add_cte(unnest.insert(events, "e_").cte("emit"))
 )
 
 
 def _advance_params(last: audit.AuditRecord) -> dict[str, Any]:
     """The head moved to ``last``."""
     return {"h_community_id": last.community_id, "h_seq": last.seq, "h_hash": last.hash}
-
-
-def _columns(prefix: str, table: sa.Table, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """``rows`` of ``table`` as one list per column, the parameters of :func:`_unnested`."""
-    return {f"{prefix}{c.name}": [row[c.name] for row in rows] for c in table.columns}
 
 
 def _row(record: audit.AuditRecord) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ledger import errors
 from ledger.batches import IN_FLIGHT, Claim
 from ledger.model import Entry, IdempotencyKey
 from ledger.ports import StoredOutcome, UnitOfWork
+from ledger.store import unnest
 from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
 from ledger.store.tables import entries, idempotency_keys, postings
 from ledger.store.uow import SqlUnitOfWork
@@ -33,6 +34,20 @@ _STORE_RESULT = (
         idempotency_keys.c.key == sa.bindparam("b_key"),
     )
     .values(result=sa.bindparam("b_result"))
+)
+# PostgreSQL: a batch's entries and postings in one statement and one execution, its outcomes
+# in one more (an executemany runs its statement once per row on the server, while the
+# batch's accounts stay locked).
+_INSERT_ALL = unnest.insert(postings, "p_").add_cte(unnest.insert(entries, "e_").cte("new_entries"))
+_RESULTS = unnest.arrays(idempotency_keys, "r_", ("key", "result"))
+_STORE_RESULTS = (
+    idempotency_keys.update()
+    .where(
+        idempotency_keys.c.community_id == sa.bindparam("b_community_id"),
+        idempotency_keys.c.scope == sa.bindparam("b_scope"),
+        idempotency_keys.c.key == _RESULTS.c.key,
+    )
+    .values(result=_RESULTS.c.result)
 )
 _RECORDED = sa.select(
     idempotency_keys.c.scope,
@@ -126,15 +141,25 @@ class SqlBatchStore:
     async def insert_entries(self, written: Sequence[Entry]) -> None:
         if not written:
             return
-        await self._conn.execute(_INSERT_ENTRIES, [entry_row(entry) for entry in written])
-        await self._conn.execute(
-            _INSERT_POSTINGS, [row for entry in written for row in posting_rows(entry)]
-        )
+        entry_rows = [entry_row(entry) for entry in written]
+        rows = [row for entry in written for row in posting_rows(entry)]
+        if self._dialect == "postgresql":
+            params = unnest.columns(entries, "e_", entry_rows)
+            params |= unnest.columns(postings, "p_", rows)
+            await self._conn.execute(_INSERT_ALL, params)
+            return
+        await self._conn.execute(_INSERT_ENTRIES, entry_rows)
+        await self._conn.execute(_INSERT_POSTINGS, rows)
 
     async def store_results(
         self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
     ) -> None:
         if not results:
+            return
+        if self._dialect == "postgresql":
+            params = {"b_community_id": community_id, "b_scope": scope}
+            params |= {"r_key": [key for key, _ in results], "r_result": [r for _, r in results]}
+            await self._conn.execute(_STORE_RESULTS, params)
             return
         await self._conn.execute(
             _STORE_RESULT,

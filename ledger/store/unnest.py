@@ -14,16 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-def arrays(table: sa.Table, prefix: str, names: Sequence[str] | None = None) -> sa.TableValuedAlias:
-    """``unnest(<prefix><column>[], …) AS t(<column>, …)``: the columns ``names`` of ``table``
-    (all by default) as array parameters of the columns' types."""
-    chosen = [table.c[name] for name in names] if names else list(table.columns)
+def arrays(table: sa.Table, prefix: str) -> sa.TableValuedAlias:
+    """``unnest(<prefix><column>[], …) AS t(<column>, …)``: every column of ``table`` as an
+    array parameter of the column's type."""
     # One dimension: a JSON column's values may be lists themselves, not a further dimension.
     params = [
         sa.bindparam(f"{prefix}{c.name}", type_=postgresql.ARRAY(c.type, dimensions=1))
-        for c in chosen
+        for c in table.columns
     ]
-    return sa.func.unnest(*params).table_valued(*(c.name for c in chosen)).render_derived()
+    return sa.func.unnest(*params).table_valued(*(c.name for c in table.columns)).render_derived()
 
 
 def insert(table: sa.Table, prefix: str) -> sa.Insert:

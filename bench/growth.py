@@ -177,8 +177,8 @@ async def _seed(engine_name: str, url: str, books: Books, exchanges: int, years:
     return await asyncio.to_thread(growth_seed.load_sqlite, path, community.id, chunks)
 
 
-async def _size(engine_name: str, url: str, exchanges: int, args: argparse.Namespace
-                ) -> dict[str, Any]:  # fmt: skip
+async def _size(engine_name: str, url: str, exchanges: int, years: int,
+                args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
     engine = create_engine(url)
     try:
         await upgrade(engine)
@@ -187,7 +187,7 @@ async def _size(engine_name: str, url: str, exchanges: int, args: argparse.Names
         books = await _community(ledger, args.members)
         community, _, money = books
         started = time.perf_counter()
-        postings = await _seed(engine_name, url, books, exchanges, args.years)
+        postings = await _seed(engine_name, url, books, exchanges, years)
         seeded = time.perf_counter() - started
         sys.stdout.write(f"{engine_name}: seeded {postings:,} postings in {seeded:.0f} s\n")
         reports = Reports(units)
@@ -196,7 +196,7 @@ async def _size(engine_name: str, url: str, exchanges: int, args: argparse.Names
             msgspec.json.encode(await reports.sustainability(community, YEAR))
 
         figures: dict[str, Any] = {"engine": engine_name, "postings": postings,
-                                   "years": args.years, "seed_s": round(seeded, 1)}  # fmt: skip
+                                   "years": years, "seed_s": round(seeded, 1)}  # fmt: skip
         account = money["Assets:Bank"]
         async with _raw(engine_name, url) as raw:
             recorder = Recorder(engine)
@@ -236,12 +236,12 @@ async def _size(engine_name: str, url: str, exchanges: int, args: argparse.Names
 
 
 def _print(results: list[dict[str, Any]]) -> None:
-    header = ("engine", "postings", "report", "its raw SQL", "ratio", "raw GROUP BY",
+    header = ("engine", "postings", "years", "report", "its raw SQL", "ratio", "raw GROUP BY",
               "trial now", "trial as_of", "ratio", "balance", "raw read", "ratio")  # fmt: skip
     lines = [header]
     for r in results:
         lines.append((
-            r["engine"], f"{r['postings']:,.0f}", f"{r['report']:.0f} ms",
+            r["engine"], f"{r['postings']:,.0f}", str(r["years"]), f"{r['report']:.0f} ms",
             f"{r['raw_report']:.0f} ms", f"×{r['report'] / r['raw_report']:.2f}",
             f"{r['raw_trial']:.0f} ms", f"{r['trial_now']:.1f} ms",
             f"{r['trial_as_of']:.0f} ms", f"×{r['trial_as_of'] / r['raw_trial']:.2f}",
@@ -269,8 +269,9 @@ async def main() -> None:
         "--sizes", default="50000,500000", help="exchanges per size (2 postings each)"
     )
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="postgresql")
-    parser.add_argument("--years", type=int, default=1,
-                        help="years of history, ending with the report's year")  # fmt: skip
+    parser.add_argument("--years", default="1",
+                        help="years of history ending with the report's year: one for every"
+                             " size, or one per size")  # fmt: skip
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
@@ -280,10 +281,12 @@ async def main() -> None:
     before = os.getloadavg()
     started = datetime.now(UTC)
     results = []
-    for size in (int(s) for s in args.sizes.split(",")):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    years = [int(y) for y in args.years.split(",")]
+    for size, history in zip(sizes, years * len(sizes) if len(years) == 1 else years, strict=True):
         for engine_name in engines:
             async with _database(engine_name) as url:
-                figures = await _size(engine_name, url, size, args)
+                figures = await _size(engine_name, url, size, history, args)
             figures["load_after"] = round(os.getloadavg()[0], 2)
             results.append(figures)
             sys.stdout.write(

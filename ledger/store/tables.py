@@ -198,6 +198,9 @@ postings = sa.Table(
     sa.Index(
         "ix_postings_account_statement", "community_id", "account_id", "effective_date", "entry_id"
     ),
+    # Date ranges of a community's postings, answered from the index alone: balances as of a
+    # recent date (the counters less the postings after it) and reports' bounded windows.
+    sa.Index("ix_postings_by_date", "community_id", "effective_date", "account_id", "amount"),
 )
 
 idempotency_keys = sa.Table(

@@ -1,16 +1,21 @@
 """How the report, the trial balance and a balance read grow with history, beside raw SQL.
 
-    .venv/bin/python -m bench.growth [--sizes 50000,500000] [--runs 5] [--profile]
+    .venv/bin/python -m bench.growth [--sizes 50000,500000,2500000] [--years 1 | 1,10,50]
+        [--engine postgresql|sqlite|both] [--runs 5] [--profile] [--json FILE]
 
-For each size (exchanges; each is two postings, plus ~240 co-op entries) a fresh PostgreSQL
-database is filled like ``bench.report`` (a year of a 500-member community), then it times, as
-medians of ``--runs``: the JSON sustainability report of the year; ``Ledger.trial_balance`` now
-(the maintained counters) and ``as_of`` the year's end (sums the postings); ``Ledger.balance``
-of one account. Beside each, the raw-SQL baseline on the same tables with asyncpg: the
-trial-balance GROUP BY over the community's postings, and the balance row's point read. The
-report's baseline is that same raw GROUP BY (the least any report over the postings must read).
-``--profile`` prints the report's slowest statements (cursor events). Prints a table and the
-load average; timings vary with the machine's load: compare the ratios.
+For each size (exchanges; each is two postings, plus two co-op entries every third day) a fresh
+database is filled with a 500-member community (through the service) and its history (bulk:
+``bench.growth_seed``, COPY on PostgreSQL), spread over ``--years`` ending with the report's year
+2025 (one figure for all sizes, or one per size: ``--sizes 50000,500000,2500000 --years 1,10,50``
+keeps the report's year near 100k postings while the history grows). Then it times, as medians
+of ``--runs``: the JSON sustainability report of 2025; ``Ledger.trial_balance`` now (the
+maintained counters) and ``as_of`` the year's end; ``Ledger.balance`` of one account. Beside
+each, in alternation run by run, raw SQL on the same tables (asyncpg, or a plain ``sqlite3``
+connection): the report's own statements replayed in one snapshot, the trial balance's
+``GROUP BY`` over the community's postings (the least a trial balance summed from the postings
+must read, and a fixed yardstick for the report), and the balance row's point read.
+``--profile`` prints the report's slowest statements. Prints a table and the load average;
+timings vary with the machine's load: compare the ratios.
 """
 
 from __future__ import annotations

@@ -125,6 +125,9 @@ async def load_postgresql(dsn: str, community_id: uuid.UUID, chunks: Iterator[Ch
                     "postings", records=posting_rows, columns=POSTING_COLUMNS
                 )
                 count += len(posting_rows)
+            # Statistics first: without them the planner may sum each account's postings by
+            # scanning the whole community's.
+            await connection.execute("ANALYZE postings")
             await connection.execute(_COUNTERS.format(community="$1"), community_id)
         await connection.execute("RESET session_replication_role")
         await connection.execute("VACUUM ANALYZE")
@@ -167,6 +170,7 @@ def load_sqlite(path: str, community_id: uuid.UUID, chunks: Iterator[Chunk]) -> 
                 postings_sql, ([_sqlite_value(v) for v in row] for row in posting_rows)
             )
             count += len(posting_rows)
+        connection.execute("ANALYZE")  # else SQLite scans the community's postings per account
         connection.execute(_COUNTERS.format(community="?"), (community_id.hex,))
         connection.execute("COMMIT")
         connection.execute("ANALYZE")

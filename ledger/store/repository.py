@@ -41,6 +41,7 @@ from ledger.store.tables import (
     idempotency_keys,
     members,
     postings,
+    postings_by_account,
 )
 
 _COUNTER_COLUMNS = ("debits_posted", "credits_posted", "debits_pending", "credits_pending")
@@ -428,8 +429,9 @@ class SqlRepository(SqlAuditStore, SqlMonitorWatch):
         later = await self._sum_postings(community_id, as_of, condition, after=True)
         a = accounts.c
         rows = await self._conn.execute(
-            sa.select(a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending)
-            .where(a.community_id == community_id, account_condition)
+            sa.select(
+                a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending
+            ).where(a.community_id == community_id, account_condition)
         )
         found: dict[uuid.UUID, Counters] = {}
         for account_id, *now in rows:
@@ -481,7 +483,7 @@ class SqlRepository(SqlAuditStore, SqlMonitorWatch):
         every = await self._conn.execute(
             sa.select(p.account_id, debits, credits)
             .where(p.community_id == community_id, dated, condition)
-            .group_by(p.account_id)
+            .group_by(postings_by_account(self._conn.dialect.name))
         )
         totals = {row[0]: [int(row[1]), int(row[2]), 0, 0] for row in every}
         # A literal, not a parameter: only then may PostgreSQL use the partial index.

@@ -27,6 +27,7 @@ from ledger.store.tables import (
     funds,
     members,
     postings,
+    postings_by_account,
 )
 
 EXCHANGE_KIND = "exchange"
@@ -206,7 +207,7 @@ async def movements(
     every = await conn.execute(
         sa.select(p.account_id, *columns)
         .where(p.community_id == community_id, read)
-        .group_by(p.account_id)
+        .group_by(postings_by_account(conn.dialect.name))
     )
     # A literal, not a parameter: only then may PostgreSQL use the partial index.
     not_posted = e.status != sa.literal_column("'posted'")

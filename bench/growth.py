@@ -285,7 +285,7 @@ async def main() -> None:
     engines = ("postgresql", "sqlite") if args.engine == "both" else (args.engine,)
     before = os.getloadavg()
     started = datetime.now(UTC)
-    results = []
+    results: list[dict[str, Any]] = []
     sizes = [int(s) for s in args.sizes.split(",")]
     years = [int(y) for y in args.years.split(",")]
     for size, history in zip(sizes, years * len(sizes) if len(years) == 1 else years, strict=True):
@@ -294,22 +294,27 @@ async def main() -> None:
                 figures = await _size(engine_name, url, size, history, args)
             figures["load_after"] = round(os.getloadavg()[0], 2)
             results.append(figures)
-            sys.stdout.write(
-                f"done {engine_name} {size:,} exchanges, load {os.getloadavg()[0]:.2f}\n"
-            )
+            sys.stdout.write(f"done {engine_name} {size:,} exchanges over {history} years\n")
+            _print(results[-1:])
+            if args.json:  # after every size: a long run cut short keeps what it measured
+                _write(args.json, started, before, results)
     _print(results)
     after = os.getloadavg()
     sys.stdout.write(
         f"machine: {os.cpu_count()} CPUs; load average (1, 5, 15 min) before → after: "
         f"{', '.join(f'{v:.2f}' for v in before)} → {', '.join(f'{v:.2f}' for v in after)}\n"
     )
-    if args.json:
-        run = {"started": started.isoformat(timespec="seconds"),
-               "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-               "command": " ".join(sys.argv), "cpus": os.cpu_count(),
-               "load_before": [round(v, 2) for v in before],
-               "load_after": [round(v, 2) for v in after], "results": results}  # fmt: skip
-        args.json.write_text(json.dumps(run, indent=2) + "\n")
+
+
+def _write(
+    path: Path, started: datetime, before: tuple[float, ...], results: list[dict[str, Any]]
+) -> None:
+    run = {"started": started.isoformat(timespec="seconds"),
+           "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+           "command": " ".join(sys.argv), "cpus": os.cpu_count(),
+           "load_before": [round(v, 2) for v in before],
+           "load_after": [round(v, 2) for v in os.getloadavg()], "results": results}  # fmt: skip
+    path.write_text(json.dumps(run, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ from ledger.batches import EntryBatches
 from ledger.credentials import Access
 from ledger.economy import Economy
 from ledger.feed import EventFeed
+from ledger.group_commit import GroupCommit
 from ledger.jobs import JobRunner
 from ledger.monitors import Monitors
 from ledger.service import Ledger, utc_now
@@ -118,6 +119,7 @@ def create_app(
     governance = sql_governance(uow, ledger)
     economy = Economy(uow, SqlEconomyStore)
     jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy))
+    batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
     services = Services(
         settings,
         engine,
@@ -131,9 +133,15 @@ def create_app(
         EventFeed(uow, SqlEventStore),
         Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
         Monitors(uow, SqlMonitorStore, utc_now),
-        EntryBatches(uow, SqlBatchStore.of, events=metrics),
+        batches,
         governance,
         economy,
+        GroupCommit(
+            batches,
+            ledger.post_entry,
+            group_max=settings.group_commit_max,
+            observe=metrics.grouped,
+        ),
     )
     deliverer = Deliverer(
         uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()
@@ -173,8 +181,7 @@ def create_app(
     app = Litestar(
         route_handlers=[system.health, system.ready, system.metrics, api, web.router],
         middleware=[
-            RequestLogMiddleware,
-            metrics.middleware,
+            RequestLogMiddleware,  # also stamps the start the metrics measure from
             *rate_limit_middleware(settings),
             DefineMiddleware(
                 BearerAuthentication,

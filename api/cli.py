@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import uvicorn
 from tqdm import tqdm
@@ -19,9 +19,11 @@ from api import jobs_command, journal_command, report_command
 from api.app import create_app
 from api.demo import DemoAccess, seed_demo
 from api.jobs import service_jobs
+from api.server import server_choice
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
+from api.workers import WORKER_APP, several_workers
 from ledger import errors
 from ledger.access import Scope
 from ledger.audit_trail import AuditTrail
@@ -126,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=text)
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
+        command.add_argument(
+            "--workers",
+            type=int,
+            help="server processes (default COMMONS_LEDGER_WORKERS, 1); see README, Performance",
+        )
     report_command.add_parser(commands)
     report_command.add_snapshot_parser(commands)
     jobs_command.add_parser(commands)
@@ -447,15 +454,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         _say(f"Database {settings.database_url} is at the latest schema.")
     if arguments.command in ("serve", "demo"):
-        uvicorn.run(
-            create_app(settings, web_settings),
-            host=arguments.host,
-            port=arguments.port,
-            access_log=False,
-            # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
-            timeout_graceful_shutdown=settings.shutdown_timeout_s,
-        )
+        _serve(settings, web_settings, arguments)
     return 0
+
+
+def _serve(settings: Settings, web: WebSettings, arguments: argparse.Namespace) -> None:
+    choice = server_choice()
+    workers = arguments.workers or settings.workers
+    if workers < 1:
+        raise SystemExit("commons-ledger: --workers must be at least 1")
+    _say(
+        f"Serving on http://{arguments.host}:{arguments.port} "
+        f"({choice.describe()}, {workers} worker{'s' if workers > 1 else ''})."
+    )
+    options: dict[str, Any] = {
+        "host": arguments.host,
+        "port": arguments.port,
+        "loop": choice.loop,
+        "http": choice.http,
+        "access_log": False,
+        # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
+        "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, web), **options)
+        return
+    # Each worker process builds its app from the same environment (api.workers).
+    with several_workers(web):
+        uvicorn.run(WORKER_APP, factory=True, workers=workers, **options)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,21 @@
 - ``commons_ledger_db_pool_connections{state}`` (``checked_out``, ``idle``, ``overflow``) and
   ``commons_ledger_db_pool_size``: read from the engine's pool at each scrape.
 
+With several workers (``commons-ledger serve --workers N``, ``api.workers``) the counters and
+histograms live in files of a folder all workers share (``PROMETHEUS_MULTIPROC_DIR``), and
+``/metrics`` from any worker sums them over the workers; the pool gauges are those of the worker
+that answered.
+
 Every application has a registry of its own (several may live in one test process). The request
 metrics are taken in the ``before_send`` hook, which sees every response — also those that
-middleware such as authentication answer by raising — with a start time a middleware stamps.
+middleware such as authentication answer by raising — from the start time the request log's
+middleware stamps (``api.request_log.started_at``: one middleware for both, since each layer
+costs every request).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from typing import Any, Final
@@ -28,12 +36,16 @@ import msgspec
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.request_log import started_at
 from ledger.model import Entry, EntryStatus
 
 METRICS_PATH: Final = "/metrics"
+MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
+"""Set (before prometheus_client is imported) in every worker of a multi-process server."""
 _STATE_KEY: Final = "commons_ledger_metrics"
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PROBLEM: Final = b"application/problem+json"
@@ -89,6 +101,12 @@ class Metrics:
             buckets=_LATENCY_BUCKETS_S,
             registry=self.registry,
         )
+        self.write_groups = Histogram(
+            "commons_ledger_write_group_size",
+            "Single transfers and entries committed together in one transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=self.registry,
+        )
         self.entries_posted = Counter(
             "commons_ledger_entries_posted", "Entries that became posted", registry=self.registry
         )
@@ -110,7 +128,8 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
-        self.registry.register(_PoolCollector(engine))
+        self._pool = _PoolCollector(engine)
+        self.registry.register(self._pool)
 
     # Ledger events --------------------------------------------------------------------------
 
@@ -122,41 +141,46 @@ class Metrics:
     def replayed(self, operation: str) -> None:
         self.replays.labels(operation).inc()
 
+    def grouped(self, size: int) -> None:
+        self.write_groups.observe(size)
+
     # HTTP -----------------------------------------------------------------------------------
 
     def exposition(self) -> tuple[bytes, str]:
         """The Prometheus text format and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
-    def middleware(self, app: Any) -> Any:
-        """An ASGI middleware that stamps when a routed request began."""
-
-        async def stamp(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                scope.setdefault("state", {})[_STATE_KEY] = {"started": time.perf_counter()}
-            await app(scope, receive, send)
-
-        return stamp
+        if not os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        # Several workers: every worker's counters from the shared folder, and this one's pool.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(self._pool)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
     async def before_send(self, message: Any, scope: Any) -> None:
         """Counts the response when its start goes out (latency when its last part does)."""
-        tracked = scope.get("state", {}).get(_STATE_KEY)
         route = scope.get("path_template")
-        if tracked is None or route is None or route == METRICS_PATH:
+        if route is None or route == METRICS_PATH:
             return
         method = scope.get("method", "")
         if message["type"] == "http.response.start":
+            started = started_at(scope)
+            if started is None:
+                return  # not routed through the middleware (no route matched)
+            tracked: dict[str, Any] = {"started": started}
+            scope["state"][_STATE_KEY] = tracked
             status = int(message["status"])
             tracked["status"] = status
             self.requests.labels(method, route, str(status)).inc()
-            headers = dict(message.get("headers", []))
             tracked["problem"] = (
                 method in _WRITE_METHODS
                 and status >= 400
-                and headers.get(b"content-type", b"").startswith(_PROBLEM)
+                and dict(message.get("headers", [])).get(b"content-type", b"").startswith(_PROBLEM)
             )
             tracked["body"] = b""
         elif message["type"] == "http.response.body":
+            tracked = scope.get("state", {}).get(_STATE_KEY)
+            if tracked is None:
+                return
             if tracked.get("problem"):
                 tracked["body"] += message.get("body", b"")
             if not message.get("more_body", False):

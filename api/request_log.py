@@ -6,6 +6,7 @@ credential id — never bodies, query strings, cookies or the Authorization head
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -13,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
@@ -32,6 +34,15 @@ def _stderr_logger(*_: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
+def _json_line(event: dict[str, Any], **_: Any) -> str:
+    """msgspec's JSON, quicker than the stdlib's (the whole line: ≈ 18 → 15 µs); values it has
+    no JSON form for are written as their ``repr``, as structlog's own fallback does."""
+    try:
+        return msgspec.json.encode(event, enc_hook=repr).decode()
+    except (TypeError, msgspec.EncodeError):  # e.g. a key that is not text
+        return json.dumps(event, default=repr)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """JSON lines on stderr, with the request's bound context merged in."""
     structlog.configure(
@@ -40,7 +51,7 @@ def configure_logging(level: int = logging.INFO) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(_json_line),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=_stderr_logger,
@@ -67,8 +78,12 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        scope.setdefault("state", {})[_STATE_KEY] = {"id": request_id, "status": 500}
         started = time.perf_counter()
+        scope.setdefault("state", {})[_STATE_KEY] = {
+            "id": request_id,
+            "status": 500,
+            "started": started,
+        }
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send)
@@ -88,6 +103,12 @@ class RequestLogMiddleware:
                 **_principal_fields(scope.get("user")),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def started_at(scope: Scope) -> float | None:
+    """When :class:`RequestLogMiddleware` took the request (``time.perf_counter``), if it did."""
+    tracked = scope.get("state", {}).get(_STATE_KEY)
+    return None if tracked is None else float(tracked["started"])
 
 
 def request_id_of(scope: Scope) -> str | None:

@@ -54,11 +54,20 @@ class Settings:
     lets requests in flight finish for up to this long before it cancels them and closes the
     pool."""
 
+    workers: int = 1
+    """COMMONS_LEDGER_WORKERS: server processes ``commons-ledger serve`` starts on one port
+    (``--workers`` overrides it). One serves writes best; see README, "Performance"."""
+
     jobs_interval_s: int = 0
     """COMMONS_LEDGER_JOBS_INTERVAL_S: the app runs due periodic jobs (report snapshots,
     recurring entries, deadlines) at start-up and then this often; 0 turns the loop off (then run
     ``commons-ledger run-jobs`` from cron). From the environment the default is 300; settings
     built in code (tests) run no loop unless they ask for one."""
+
+    group_commit_max: int = 200
+    """COMMONS_LEDGER_GROUP_COMMIT_MAX: single transfers and entries of one community that arrive
+    while its previous write is committing are written together in one transaction, at most this
+    many (``ledger.group_commit``); 1 writes each alone."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +112,8 @@ _BOUNDS = {
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
     "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
+    "group_commit_max": ("COMMONS_LEDGER_GROUP_COMMIT_MAX", 200, 1, 1000),
+    "workers": ("COMMONS_LEDGER_WORKERS", 1, 1, 64),
 }
 
 

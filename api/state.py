@@ -16,6 +16,7 @@ from ledger.credentials import Access
 from ledger.economy import Economy
 from ledger.feed import EventFeed
 from ledger.governance.service import Governance
+from ledger.group_commit import GroupCommit
 from ledger.jobs import JobRunner
 from ledger.model import Community
 from ledger.monitors import Monitors
@@ -42,6 +43,8 @@ class Services:
     batches: EntryBatches
     governance: Governance
     economy: Economy
+    entry_writes: GroupCommit
+    """Single transfers and entries, written in groups (``ledger.group_commit``)."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -3,14 +3,14 @@ against an earlier commit, so that a change is judged on one machine at one time
 
     .venv/bin/python -m bench.compare --base REV [--head REV]
         [--scenario transfers|hot|balances|reads] [--rounds 3] [--seconds 8] [--clients 32]
-        [--accounts 2000]
+        [--accounts 2000] [--base-python OTHER_VENV/bin/python]
 
-``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into
-a temporary folder (no checkout) and its server runs from there on this virtualenv; both
-versions serve the same freshly seeded database in turn (the schema must not differ). Prints
-each round and the medians of requests per second, p99 latency and the server's CPU per
-request. ``reads`` is the suite's balance reads while eight clients post transfers (its CPU
-per request then counts the writes' CPU too).
+``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into a
+temporary folder (no checkout) and its server runs from there on this virtualenv (the base's on
+``--base-python``'s, to compare installs, e.g. one without uvloop); both versions serve the same
+freshly seeded database in turn (the schema must not differ). Prints each round and the medians of
+requests per second, p99 latency and the server's CPU per request. ``reads`` is the suite's balance
+reads while eight clients post transfers (its CPU per request then counts the writes' CPU too).
 """
 
 from __future__ import annotations
@@ -61,14 +61,16 @@ def _source(path: Path | None) -> Iterator[None]:
             os.environ["PYTHONPATH"] = before
 
 
-def _round(url: str, books: Books, ids: Path, args: argparse.Namespace, log: Path) -> Load:
+def _round(
+    url: str, books: Books, ids: Path, args: argparse.Namespace, log: Path, *, command: Path
+) -> Load:
     script, path, extra = {
         "transfers": ("transfers.lua", f"{books.base}/transfers", []),
         "hot": ("transfers.lua", f"{books.base}/transfers", [books.hot_account_id]),
         "balances": ("balances.lua", f"{books.base}/accounts", []),
         "reads": ("balances.lua", f"{books.base}/accounts", []),
     }[args.scenario]
-    with service_load.serving(url, log) as server:
+    with service_load.serving(url, log, command) as server:
         cpu, children = server.cpu_s(), service_load.children_cpu_s()
         writers = None
         if args.scenario == "reads":
@@ -90,12 +92,20 @@ async def main() -> None:
     parser.add_argument(
         "--scenario", choices=("transfers", "hot", "balances", "reads"), default="transfers"
     )
+    parser.add_argument(
+        "--base-python", type=Path, help="the interpreter of the virtualenv that serves the base"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=2_000)
     args = parser.parse_args()
     head_label = args.head or "working tree"
+    base_command = (
+        service_load.COMMAND
+        if args.base_python is None
+        else args.base_python.with_name(service_load.COMMAND.name)
+    )
     results: dict[str, list[Load]] = {args.base: [], head_label: []}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -106,9 +116,13 @@ async def main() -> None:
             ids = folder / "accounts.txt"
             ids.write_text("\n".join(books.account_ids) + "\n")
             for number in range(args.rounds):
-                for label, source in ((args.base, base), (head_label, head)):
+                for label, source, command in (
+                    (args.base, base, base_command),
+                    (head_label, head, service_load.COMMAND),
+                ):
                     with _source(source):
-                        load = _round(url, books, ids, args, folder / f"{number}.log")
+                        log = folder / f"{number}.log"
+                        load = _round(url, books, ids, args, log, command=command)
                     results[label].append(load)
                     sys.stdout.write(f"round {number + 1} {label:>14}: {_line([load])}\n")
     for label, loads in results.items():

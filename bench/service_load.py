@@ -71,9 +71,17 @@ class Server:
     pid: int
 
     def cpu_s(self) -> float:
-        """User + system CPU time the server process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the server has used so far: its process and, with several
+        workers, the worker processes it started (read while they run)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that just ended
+            if int(stat.parent.name) == self.pid or int(fields[1]) == self.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -90,17 +98,22 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(database_url: str, log: Path) -> Iterator[Server]:
+def serving(
+    database_url: str, log: Path, command: Path = COMMAND, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """``command serve`` on a free port (``command``: another virtualenv's, to compare
+    installs), until the block ends."""
     port = _free_port()
     env = {
         **os.environ,
         "COMMONS_LEDGER_DATABASE_URL": database_url,
         "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
         "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+        **(extra_env or {}),
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,  # one JSON line per request: not what we measure
             stderr=output,

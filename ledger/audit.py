@@ -100,9 +100,16 @@ class AuditRecord:
     hash: str
 
 
-def event(operation: str, idempotency_key: str | None, result: object, now: datetime) -> AuditEvent:
-    """The event of a write that produced ``result``, by the actor of the current context."""
-    context = current()
+def event(
+    operation: str,
+    idempotency_key: str | None,
+    result: object,
+    now: datetime,
+    context: AuditContext | None = None,
+) -> AuditEvent:
+    """The event of a write that produced ``result``, by ``context``'s actor (by default the
+    current context's: a write made for another request, as in a group commit, names its own)."""
+    context = context or current()
     return AuditEvent(
         operation=operation,
         actor=context.actor,

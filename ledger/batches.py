@@ -28,7 +28,7 @@ from typing import Final, Protocol
 
 from ledger import audit, errors, idempotency, rules
 from ledger.events import LedgerEvents, NoEvents
-from ledger.model import Account, Entry, EntryStatus, NewEntry, Posting, new_id
+from ledger.model import Account, Entry, EntryStatus, IdempotencyKey, NewEntry, Posting, new_id
 from ledger.ports import StoredOutcome, UnitOfWork, UnitOfWorkFactory
 from ledger.service import Clock, utc_now
 
@@ -54,16 +54,18 @@ class BatchStore(Protocol):
     """The bulk statements of a batch, on the unit of work's transaction."""
 
     async def claim_keys(
-        self, community_id: uuid.UUID, scope: str, claims: Sequence[tuple[str, str]], now: datetime
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
     ) -> list[Claim]:
-        """Claims ``(key, fingerprint)`` pairs (keys distinct) under ``scope``; one result each,
-        in order."""
+        """Claims ``(key, fingerprint)`` pairs (keys distinct); one result each, in order."""
         ...
 
     async def insert_entries(self, entries: Sequence[Entry]) -> None: ...
 
     async def store_results(
-        self, community_id: uuid.UUID, scope: str, results: Sequence[tuple[str, bytes]]
+        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
     ) -> None: ...
 
 
@@ -71,6 +73,16 @@ class BatchStore(Protocol):
 class BatchItem:
     entry: NewEntry
     idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One entry to write as ``Ledger.post_entry`` would: under its caller's key, if any, and
+    recorded in the audit trail as its caller's (``context``; by default the current one)."""
+
+    entry: NewEntry
+    key: IdempotencyKey | None = None
+    context: audit.AuditContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,58 +113,73 @@ class EntryBatches:
         ``scope`` is the caller's idempotency scope (``Principal.idempotency_scope``)."""
         if not 1 <= len(items) <= ITEMS_MAX:
             raise errors.InvalidInput(f"a batch has 1 to {ITEMS_MAX} items, got {len(items)}")
-        outcomes: list[ItemOutcome | None] = [None] * len(items)
-        prints = [idempotency.fingerprint(OPERATION, item.entry) for item in items]
-        first: dict[str, int] = {}
-        for index, item in enumerate(items):
+        return await self.post_each(
+            community_id,
+            [Write(item.entry, IdempotencyKey(scope, item.idempotency_key)) for item in items],
+        )
+
+    async def post_each(
+        self, community_id: uuid.UUID, writes: Sequence[Write]
+    ) -> list[ItemOutcome]:
+        """Writes each entry as ``Ledger.post_entry`` would under its key (or none; keys and
+        actors of several callers may mix), in order, in one transaction: one outcome each."""
+        outcomes: list[ItemOutcome | None] = [None] * len(writes)
+        prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
+        first: dict[IdempotencyKey, int] = {}
+        live: list[int] = []
+        for index, write in enumerate(writes):
             try:
-                rules.check_entry(item.entry)
+                rules.check_entry(write.entry)
             except errors.LedgerError as exc:
                 outcomes[index] = ItemOutcome(error=exc)
                 continue
-            first.setdefault(item.idempotency_key, index)
+            if write.key is None:
+                live.append(index)
+            else:
+                first.setdefault(write.key, index)
         claimed = list(first.values())
         async with self._uow(write=True) as uow:
             found = await self._store(uow).claim_keys(
                 community_id,
-                scope,
-                [(items[i].idempotency_key, prints[i]) for i in claimed],
+                [(_keyed(writes[i].key), prints[i]) for i in claimed],
                 self._clock(),
             )
-            live = []
             for index, claim in zip(claimed, found, strict=True):
                 if claim is None:
                     live.append(index)
                 else:
                     outcomes[index] = _recorded(claim, prints[index])
-            fresh = await self._write(uow, community_id, scope, [items[i] for i in live])
+            live.sort()
+            fresh = await self._write(uow, community_id, [writes[i] for i in live])
             for index, outcome in zip(live, fresh, strict=True):
                 outcomes[index] = outcome
             await uow.commit()
-        for index, item in enumerate(items):
+        for index, write in enumerate(writes):
             if outcomes[index] is None:  # a key repeated in the batch follows its first item
-                leader = first[item.idempotency_key]
+                leader = first[_keyed(write.key)]
                 outcomes[index] = (
                     outcomes[leader]
                     if prints[leader] == prints[index]
                     else ItemOutcome(error=_conflict())
                 )
         done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(items)
+        assert len(done) == len(writes)
+        self._notify(done, fresh)
+        return done
+
+    def _notify(self, done: Sequence[ItemOutcome], fresh: Sequence[ItemOutcome]) -> None:
         written = {o.entry.id: o.entry for o in fresh if o.entry is not None}
         for outcome in done:
             if outcome.entry is not None and outcome.entry.id not in written:
                 self._events.replayed(OPERATION)
         for entry in written.values():
             self._events.written(OPERATION, entry)
-        return done
 
     async def _write(
         self,
         uow: UnitOfWork,
         community_id: uuid.UUID,
-        scope: str,
-        items: Sequence[BatchItem],
+        items: Sequence[Write],
     ) -> list[ItemOutcome]:
         """Checks ``items`` (their keys claimed) in order on the batch's locked accounts, then
         writes what passed and every outcome under its key."""
@@ -166,14 +193,15 @@ class EntryBatches:
         # in the order of their items.
         ids = iter(sorted(new_id() for _ in items))
         outcomes: list[ItemOutcome] = []
-        results: list[tuple[str, bytes]] = []
+        results: list[tuple[IdempotencyKey, bytes]] = []
         touched: dict[uuid.UUID, Account] = {}
         for item in items:
             try:
                 postings, counters = rules.validate_new_entry(item.entry, accounts)
             except errors.LedgerError as exc:
                 outcomes.append(ItemOutcome(error=exc))
-                results.append((item.idempotency_key, idempotency.encode_rejection(exc)))
+                if item.key is not None:
+                    results.append((item.key, idempotency.encode_rejection(exc)))
                 continue
             for account_id, new in counters.items():
                 accounts[account_id] = touched[account_id] = replace(
@@ -181,7 +209,8 @@ class EntryBatches:
                 )
             entry = _entry(community_id, next(ids), item.entry, postings, now)
             outcomes.append(ItemOutcome(entry=entry))
-            results.append((item.idempotency_key, idempotency.encode_result(entry)))
+            if item.key is not None:
+                results.append((item.key, idempotency.encode_result(entry)))
         written = [(o.entry, item) for o, item in zip(outcomes, items, strict=True) if o.entry]
         store = self._store(uow)
         await store.insert_entries([entry for entry, _ in written])
@@ -189,10 +218,11 @@ class EntryBatches:
             await repo.write_counters(
                 community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
             )
-        await store.store_results(community_id, scope, results)
+        await store.store_results(community_id, results)
         for entry, item in written:
+            key = None if item.key is None else item.key.key
             await repo.append_audit(
-                community_id, audit.event(OPERATION, item.idempotency_key, entry, now)
+                community_id, audit.event(OPERATION, key, entry, now, item.context)
             )
         return outcomes
 
@@ -217,6 +247,11 @@ def _entry(
         reverses=None,
         postings=postings,
     )
+
+
+def _keyed(key: IdempotencyKey | None) -> IdempotencyKey:
+    assert key is not None, "only keyed writes are claimed"
+    return key
 
 
 def _id(account: Account) -> uuid.UUID:

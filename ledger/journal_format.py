@@ -90,7 +90,7 @@ def parse(source: str, data: bytes) -> ParsedJournal:
 
 
 def _unprotect(text: str) -> str:
-    if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
+    if text[:1] == "'" and text[1:].startswith(_FORMULA_STARTS):
         return text[1:]
     return text
 
@@ -114,6 +114,35 @@ def _metadata(text: str) -> dict[str, Any]:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """Where each column the format reads sits in a row (``None``: the file has no such one)."""
+
+    entry_id: int
+    amount: int
+    account_code: int
+    status: int | None
+    commodity: int | None
+    entry_fields: tuple[int | None, ...]
+    """Of :data:`_ENTRY_FIELDS`, in that order."""
+
+    @classmethod
+    def of(cls, header: list[str]) -> _Columns:
+        index = {name: header.index(name) for name in header}
+        return cls(
+            entry_id=index["entry_id"],
+            amount=index["amount"],
+            account_code=index["account_code"],
+            status=index.get("status"),
+            commodity=index.get("commodity"),
+            entry_fields=tuple(index.get(name) for name in _ENTRY_FIELDS),
+        )
+
+
+def _cell(cells: list[str], at: int | None) -> str:
+    return "" if at is None else _unprotect(cells[at].strip())
+
+
 def _parse_csv(text: str, parsed: ParsedJournal) -> None:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
@@ -121,60 +150,64 @@ def _parse_csv(text: str, parsed: ParsedJournal) -> None:
     if header is None or missing:
         parsed.problems.append(RowError(parsed.source, 1, f"the header lacks {', '.join(missing)}"))
         return
-    index = {name: header.index(name) for name in header}
+    columns = _Columns.of(header)
+    width = len(header)
     group: list[tuple[int, list[str]]] = []
     label: str | None = None
     for read in reader:
         if not any(read):
             continue
-        if len(read) > len(header):
-            parsed.problems.append(
-                RowError(parsed.source, reader.line_num, "more cells than the header")
-            )
-            continue
-        cells = read + [""] * (len(header) - len(read))
-        row_label = cells[index["entry_id"]].strip()
+        if len(read) != width:
+            if len(read) > width:
+                parsed.problems.append(
+                    RowError(parsed.source, reader.line_num, "more cells than the header")
+                )
+                continue
+            read.extend([""] * (width - len(read)))
+        row_label = read[columns.entry_id].strip()
         if group and row_label != label:
-            _csv_entry(group, index, parsed)
+            _csv_entry(group, columns, parsed)
             group = []
         label = row_label
-        group.append((reader.line_num, cells))
+        group.append((reader.line_num, read))
     if group:
-        _csv_entry(group, index, parsed)
+        _csv_entry(group, columns, parsed)
 
 
 def _csv_entry(
-    group: list[tuple[int, list[str]]], index: dict[str, int], parsed: ParsedJournal
+    group: list[tuple[int, list[str]]], columns: _Columns, parsed: ParsedJournal
 ) -> None:
-    def cell(cells: list[str], name: str) -> str:
-        return _unprotect(cells[index[name]].strip()) if name in index else ""
-
     first_line, first = group[0]
     try:
-        if not cell(first, "entry_id"):
+        if not _cell(first, columns.entry_id):
             raise ValueError("entry_id is empty (an export's opening balance is no entry)")
+        fields = [_cell(first, at) for at in columns.entry_fields]
         postings = []
         for line, cells in group:
-            status = cell(cells, "status")
-            if status not in ("", "posted"):
+            status = _cell(cells, columns.status)
+            if status and status != "posted":
                 raise ValueError(f"line {line}: status {status!r}; only posted entries import")
-            for name in _ENTRY_FIELDS:
-                if line != first_line and cell(cells, name) not in ("", cell(first, name)):
-                    raise ValueError(f"line {line}: {name} differs from the entry's first row")
-            amount = cell(cells, "amount")
+            if line != first_line:
+                for name, at, value in zip(
+                    _ENTRY_FIELDS, columns.entry_fields, fields, strict=True
+                ):
+                    if at is not None and cells[at] and _cell(cells, at) not in ("", value):
+                        raise ValueError(f"line {line}: {name} differs from the entry's first row")
+            amount = _cell(cells, columns.amount)
             if not _INTEGER.fullmatch(amount):
                 raise ValueError(f"line {line}: amount {amount!r} is not a whole number")
-            code = cell(cells, "account_code")
+            code = _cell(cells, columns.account_code)
             if not code:
                 raise ValueError(f"line {line}: account_code is empty")
-            postings.append(FilePosting(code, int(amount), cell(cells, "commodity") or None))
+            postings.append(FilePosting(code, int(amount), _cell(cells, columns.commodity) or None))
+        when, description, kind, metadata = fields
         parsed.entries.append(
             FileEntry(
                 line=first_line,
-                effective_date=_date(cell(first, "date")),
-                description=cell(first, "description"),
-                kind=cell(first, "kind") or DEFAULT_KIND,
-                metadata=_metadata(cell(first, "metadata")),
+                effective_date=_date(when),
+                description=description,
+                kind=kind or DEFAULT_KIND,
+                metadata=_metadata(metadata),
                 postings=tuple(postings),
             )
         )

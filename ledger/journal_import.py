@@ -54,7 +54,14 @@ IDEMPOTENCY_SCOPE: Final = "operator:import_journal"
 class JournalWriter(Protocol):
     """Bulk inserts on a unit of work's transaction (``ledger.store.journal_import``)."""
 
+    async def start(self, community_id: uuid.UUID, locked: Sequence[uuid.UUID]) -> None:
+        """Before the first insert; ``locked``: the accounts held FOR UPDATE."""
+
     async def insert(self, written: Sequence[Entry]) -> None: ...
+
+    async def finish(self) -> None:
+        """After the last insert, before anything else is written: whatever the bulk path owes
+        the schema's guards (it raises, rolling the transaction back, if a row breaks one)."""
 
 
 class JournalSummary(msgspec.Struct, frozen=True):
@@ -237,7 +244,7 @@ class JournalImport:
             if problems:
                 raise JournalRefused(problems)
             written = [_entry(community_id, *item[1:], now) for item in journal.entries]
-            await self._write(uow, written, progress)
+            await self._write(uow, community_id, sorted(locked), written, progress)
             await repo.write_counters(community_id, journal.counters)
             summary = JournalSummary(sha256, len(written), sum(len(e.postings) for e in written))
             await repo.store_idempotency_result(
@@ -250,14 +257,21 @@ class JournalImport:
         return summary
 
     async def _write(
-        self, uow: UnitOfWork, written: list[Entry], progress: Callable[[int], object]
+        self,
+        uow: UnitOfWork,
+        community_id: uuid.UUID,
+        locked: Sequence[uuid.UUID],
+        written: list[Entry],
+        progress: Callable[[int], object],
     ) -> None:
         writer = self._writer(uow)
+        await writer.start(community_id, locked)
         chunk = 10_000
         for start in range(0, len(written), chunk):
             part = written[start : start + chunk]
             await writer.insert(part)
             progress(len(part))
+        await writer.finish()
 
 
 class _Stored(msgspec.Struct, frozen=True):

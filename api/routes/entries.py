@@ -53,7 +53,7 @@ async def create_transfer(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
+    return EntryOut.of(await Services.of(request).entry_writes.post_entry(community.id, entry, key))
 
 
 @post(
@@ -78,7 +78,7 @@ async def create_entry(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await Services.of(request).ledger.post_entry(community.id, entry, key))
+    return EntryOut.of(await Services.of(request).entry_writes.post_entry(community.id, entry, key))
 
 
 async def _own_accounts(

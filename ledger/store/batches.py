@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger import errors
 from ledger.batches import IN_FLIGHT, Claim
-from ledger.model import Entry
+from ledger.model import Entry, IdempotencyKey
 from ledger.ports import StoredOutcome, UnitOfWork
 from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
 from ledger.store.tables import entries, idempotency_keys, postings
@@ -35,10 +35,14 @@ _STORE_RESULT = (
     .values(result=sa.bindparam("b_result"))
 )
 _RECORDED = sa.select(
-    idempotency_keys.c.key, idempotency_keys.c.fingerprint, idempotency_keys.c.result
+    idempotency_keys.c.scope,
+    idempotency_keys.c.key,
+    idempotency_keys.c.fingerprint,
+    idempotency_keys.c.result,
 ).where(
     idempotency_keys.c.community_id == sa.bindparam("community_id"),
-    idempotency_keys.c.scope == sa.bindparam("scope"),
+    # Scopes and keys each as a set: the few pairs this also finds are dropped in Python.
+    idempotency_keys.c.scope.in_(sa.bindparam("scopes", expanding=True)),
     idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
 _TRY_LOCKS = sa.text(
@@ -49,7 +53,11 @@ _TRY_LOCKS = sa.text(
 
 def _claim_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(idempotency_keys).on_conflict_do_nothing().returning(idempotency_keys.c.key)
+    return (
+        insert(idempotency_keys)
+        .on_conflict_do_nothing()
+        .returning(idempotency_keys.c.scope, idempotency_keys.c.key)
+    )
 
 
 _CLAIM = {name: _claim_statement(name) for name in ("postgresql", "sqlite")}
@@ -69,24 +77,23 @@ class SqlBatchStore:
     async def claim_keys(
         self,
         community_id: uuid.UUID,
-        scope: str,
-        claims: Sequence[tuple[str, str]],
+        claims: Sequence[tuple[IdempotencyKey, str]],
         now: datetime,
     ) -> list[Claim]:
         if not claims:
             return []
-        found: dict[str, Claim] = {}
+        found: dict[IdempotencyKey, Claim] = {}
         if self._dialect == "postgresql":
             # The same per-key advisory lock a single write takes: a key in flight elsewhere is
             # refused at once, never waited for.
-            ids = [in_flight_lock_id(community_id, scope, key) for key, _ in claims]
+            ids = [in_flight_lock_id(community_id, key.scope, key.key) for key, _ in claims]
             got = (await self._conn.execute(_TRY_LOCKS, {"ids": ids})).scalars().all()
             found = {key: IN_FLIGHT for (key, _), ok in zip(claims, got, strict=True) if not ok}
         rows = [
             {
                 "community_id": community_id,
-                "scope": scope,
-                "key": key,
+                "scope": key.scope,
+                "key": key.key,
                 "fingerprint": fingerprint,
                 "created_at": now,
             }
@@ -98,14 +105,22 @@ class SqlBatchStore:
                 result = await self._conn.execute(_CLAIM[self._dialect], rows)
             except IntegrityError:  # the one foreign key: the community
                 raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
-            new = set(result.scalars().all())
-            taken = [row["key"] for row in rows if row["key"] not in new]
+            new = {IdempotencyKey(row.scope, row.key) for row in result}
+            taken = [key for key, _ in claims if key not in found and key not in new]
             if taken:
                 recorded = await self._conn.execute(
-                    _RECORDED, {"community_id": community_id, "scope": scope, "keys": taken}
+                    _RECORDED,
+                    {
+                        "community_id": community_id,
+                        "scopes": sorted({key.scope for key in taken}),
+                        "keys": sorted({key.key for key in taken}),
+                    },
                 )
+                wanted = set(taken)
                 for row in recorded:
-                    found[row.key] = StoredOutcome(row.fingerprint, row.result)
+                    key = IdempotencyKey(row.scope, row.key)
+                    if key in wanted:
+                        found[key] = StoredOutcome(row.fingerprint, row.result)
         return [found.get(key) for key, _ in claims]
 
     async def insert_entries(self, written: Sequence[Entry]) -> None:
@@ -117,14 +132,19 @@ class SqlBatchStore:
         )
 
     async def store_results(
-        self, community_id: uuid.UUID, scope: str, results: Sequence[tuple[str, bytes]]
+        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
     ) -> None:
         if not results:
             return
         await self._conn.execute(
             _STORE_RESULT,
             [
-                {"b_community_id": community_id, "b_scope": scope, "b_key": key, "b_result": data}
+                {
+                    "b_community_id": community_id,
+                    "b_scope": key.scope,
+                    "b_key": key.key,
+                    "b_result": data,
+                }
                 for key, data in results
             ],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from ledger.model import (
     StatementLine,
 )
 from ledger.ports import StoredOutcome
+from ledger.store import alone
 from ledger.store.audit import SqlAuditStore
 from ledger.store.monitors import SqlMonitorWatch
 from ledger.store.tables import (
@@ -54,6 +55,11 @@ _GET_ACCOUNT = sa.select(accounts).where(
     accounts.c.community_id == sa.bindparam("community_id"),
     accounts.c.id == sa.bindparam("account_id"),
 )
+_GET_ACCOUNT_ALONE = (
+    f"SELECT {', '.join(column.name for column in accounts.c)} FROM accounts"  # noqa: S608
+    " WHERE community_id = $1 AND id = $2"
+)
+"""``_GET_ACCOUNT`` for the driver (``ledger.store.alone``)."""
 # FOR NO KEY UPDATE: excludes other writers of these rows but not the KEY SHARE locks that
 # foreign-key checks take. PostgreSQL locks rows as the sorted result yields them, so the ORDER BY
 # fixes the lock order and concurrent writers cannot deadlock.
@@ -235,6 +241,11 @@ class SqlRepository(SqlAuditStore, SqlMonitorWatch):
     async def get_account(
         self, community_id: uuid.UUID, account_id: uuid.UUID, *, lock: bool = False
     ) -> Account | None:
+        if not lock and alone.runs_alone(self._conn):
+            # The balance read: one statement outside a transaction, through the driver.
+            found = await alone.fetch_row(self._conn, _GET_ACCOUNT_ALONE, community_id, account_id)
+            if found is not alone.BROKEN:
+                return None if found is None else _account_of(found)  # type: ignore[arg-type]
         query = _GET_ACCOUNT.with_for_update(key_share=True) if lock else _GET_ACCOUNT
         row = (
             await self._conn.execute(
@@ -726,19 +737,25 @@ def _counter_values(counters: Counters) -> dict[str, int]:
 
 
 def _account(row: sa.Row[Any]) -> Account:
+    return _account_of(row._mapping)
+
+
+def _account_of(values: Mapping[Any, Any]) -> Account:
+    """From an ``accounts`` row by column name (SQLAlchemy's, or asyncpg's record)."""
     return Account(
-        community_id=row.community_id,
-        id=row.id,
-        code=row.code,
-        name=row.name,
-        type=AccountType(row.type),
-        commodity=row.commodity,
-        member_id=row.member_id,
-        balance_min=row.balance_min,
-        balance_max=row.balance_max,
-        closed=row.closed,
-        created_at=row.created_at,
-        counters=Counters(*(getattr(row, name) for name in _COUNTER_COLUMNS)),
+        community_id=values["community_id"],
+        id=values["id"],
+        code=values["code"],
+        name=values["name"],
+        type=AccountType(values["type"]),
+        commodity=values["commodity"],
+        member_id=values["member_id"],
+        balance_min=values["balance_min"],
+        balance_max=values["balance_max"],
+        closed=values["closed"],
+        # As ``UTCDateTime`` gives it (asyncpg's zone object is another UTC).
+        created_at=values["created_at"].astimezone(UTC),
+        counters=Counters(*(values[name] for name in _COUNTER_COLUMNS)),
     )
 
 

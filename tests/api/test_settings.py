@@ -34,6 +34,8 @@ def test_database_bounds_are_read_from_the_environment() -> None:
         ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", "0"),
         ("COMMONS_LEDGER_POOL_TIMEOUT_S", "100000"),
         ("COMMONS_LEDGER_JOBS_INTERVAL_S", "soon"),
+        ("COMMONS_LEDGER_WORKERS", "0"),
+        ("COMMONS_LEDGER_WORKERS", "two"),
     ],
 )
 def test_a_bad_bound_names_its_variable(variable: str, value: str) -> None:

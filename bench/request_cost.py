@@ -1,0 +1,156 @@
+"""The Python CPU one balance read costs inside the application, without HTTP server or network:
+the ASGI app is called directly (as uvicorn would, minus parsing and socket writes) with ten
+reads in flight, on a fresh PostgreSQL database, and the process's CPU time is divided by the
+requests. Steadier than a live run on a shared machine (PostgreSQL's own CPU is not counted),
+so it attributes costs to middleware and handler code.
+
+    .venv/bin/python -m bench.request_cost [--requests 20000] [--profile] [--rate-limit]
+
+``--profile`` prints cProfile's top functions by own time; ``--rate-limit`` keeps the default
+limit of requests per token (off in the load benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import pstats
+import random
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from api.app import create_app
+from api.settings import Settings
+from bench import service_load
+from bench.databases import fresh_database
+from bench.service_load import Books
+
+CLIENTS = 10
+"""Reads in flight: the pool's ten connections, so that pool waits do not blur the figure."""
+
+
+def _scope(path: str, token: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1:8000"),
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"user-agent", b"bench"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _request(app: Any, path: str, token: str) -> int:
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(_scope(path, token), receive, send)
+    return status
+
+
+async def _drive(app: Any, books: Books, requests: int, clients: int = CLIENTS) -> None:
+    paths = [f"{books.base}/accounts/{account}/balance" for account in books.account_ids]
+    remaining = requests
+
+    async def client() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            status = await _request(app, random.choice(paths), books.token)
+            assert status == 200, status
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def _lifespan(app: Any, body: Callable[[], Awaitable[None]]) -> None:
+    """Runs ``body`` inside the app's lifespan (start-up and shutdown as a server runs them)."""
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await messages.put({"type": "lifespan.startup"})
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        return await messages.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"].startswith("lifespan.startup"):
+            started.set()
+        elif message["type"].startswith("lifespan.shutdown"):
+            stopped.set()
+
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    await started.wait()
+    try:
+        await body()
+    finally:
+        await messages.put({"type": "lifespan.shutdown"})
+        await stopped.wait()
+        await task
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rate-limit", action="store_true")
+    parser.add_argument("--sort", choices=("tottime", "cumulative"), default="tottime")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--callers", help="also print who calls the functions matching this")
+    args = parser.parse_args()
+    async with fresh_database("cl_bench_cost") as url:
+        books = await service_load.seed(url, args.accounts)
+        settings = replace(
+            Settings.from_env({"COMMONS_LEDGER_DATABASE_URL": url}),
+            jobs_interval_s=0,
+            rate_limit_per_minute=1200 if args.rate_limit else 0,
+        )
+        app = create_app(settings)
+
+        async def body() -> None:
+            await _drive(app, books, 2_000)  # warm: connections, prepared statements, caches
+            profiler = cProfile.Profile() if args.profile else None
+            cpu, wall = time.process_time(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
+            await _drive(app, books, args.requests)
+            if profiler is not None:
+                profiler.disable()
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            sys.stdout.write(
+                f"{args.requests} balance reads: {cpu / args.requests * 1e6:.0f} µs CPU each, "
+                f"{args.requests / wall:,.0f}/s in one process\n"
+            )
+            if profiler is not None:
+                out = io.StringIO()
+                if args.callers:
+                    pstats.Stats(profiler, stream=out).print_callers(args.callers)
+                pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+                sys.stdout.write(out.getvalue())
+
+        await _lifespan(app, body)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,93 @@
+"""Concurrent ``POST …/transfers`` to the real service (``commons-ledger serve``), on SQLite and
+PostgreSQL: the requests of a burst are written in groups (``ledger.group_commit``), and each
+still answers what it would alone — replays under a key, conflicts, limits — with one event per
+entry written."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import ADMIN, Tenant, bearer, make_tenant
+from tests.faults.server import Server, start_server
+
+
+def body(tenant: Tenant, minutes: int, *, reverse: bool = False) -> dict[str, Any]:
+    debit, credit = (tenant.bob, tenant.ann) if reverse else (tenant.ann, tenant.bob)
+    return {
+        "debit_account_id": debit["hours_account_id"],
+        "credit_account_id": credit["hours_account_id"],
+        "amount": minutes,
+    }
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    server = start_server(database_url, tmp_path / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_a_burst_of_transfers_answers_each_as_alone(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+        await _burst(client, await make_tenant(client))  # type: ignore[arg-type]
+        metrics = (await client.get("/metrics")).text
+    # The burst was written in groups: fewer groups than single writes.
+    count = _sample(metrics, "commons_ledger_write_group_size_count")
+    total = _sample(metrics, "commons_ledger_write_group_size_sum")
+    assert total >= 22 and count < total
+
+
+def _sample(exposition: str, name: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not exposed")
+
+
+async def _burst(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    url = f"{tenant.base}/transfers"
+    issued = await client.post(f"{tenant.base}/api-keys", json={"scopes": ["write"]}, headers=ADMIN)
+    other_tool = bearer(issued.json()["token"])
+
+    async def post(json: dict[str, Any], key: str | None, who: dict[str, str]) -> Any:
+        headers = who if key is None else {**who, "Idempotency-Key": key}
+        return await client.post(url, json=json, headers=headers)
+
+    burst = [
+        *(post(body(tenant, 10), f"t{n}", tenant.treasurer) for n in range(12)),
+        post(body(tenant, 10), "t0", tenant.treasurer),  # a retry of t0
+        post(body(tenant, 11), "t1", tenant.treasurer),  # t1's key, another body
+        *(post(body(tenant, 5), None, tenant.treasurer) for _ in range(6)),
+        post(body(tenant, 5000), "too-much", tenant.treasurer),  # past Ann's limit of -600
+        post(body(tenant, 7, reverse=True), "t0", other_tool),  # another caller's key t0
+    ]
+    responses = await asyncio.gather(*burst)
+    statuses = [r.status_code for r in responses]
+    assert statuses[:12] == [201] * 12
+    assert statuses[12] == 201 and responses[12].json()["id"] == responses[0].json()["id"]
+    assert statuses[13] == 409 and responses[13].json()["code"] == "idempotency_conflict"
+    assert statuses[14:20] == [201] * 6
+    assert statuses[20] == 422 and responses[20].json()["code"] == "limit_exceeded"
+    assert statuses[21] == 201 and responses[21].json()["id"] != responses[0].json()["id"]
+
+    balance = await client.get(
+        f"{tenant.base}/accounts/{tenant.bob['hours_account_id']}/balance",
+        headers=tenant.treasurer,
+    )
+    assert balance.json()["posted"] == 12 * 10 + 6 * 5 - 7
+
+    written = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(written) == 19
+    events = await client.get(
+        f"{tenant.base}/events", params={"limit": 200}, headers=tenant.treasurer
+    )
+    posted = [e for e in events.json()["items"] if e["type"] == "entry.posted"]
+    assert sorted(e["resource"]["id"] for e in posted) == sorted(written)

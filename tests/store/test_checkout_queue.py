@@ -1,0 +1,56 @@
+"""Units of work get the pool's connections in the order they asked (``CheckoutQueue``).
+
+More units of work than connections, each asking again as soon as it is done, is what a busy
+server does; without the queue the pool let the quick re-askers take every returned connection
+and a waiter ran out of its pool timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ledger.store import SqlUnitOfWorkFactory, create_engine
+
+
+@pytest.fixture
+async def small_pool(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=2, max_overflow=0, pool_timeout=1)
+    yield engine
+    await engine.dispose()
+
+
+async def test_every_waiter_is_served_while_others_ask_again_at_once(
+    small_pool: AsyncEngine,
+) -> None:
+    uow = SqlUnitOfWorkFactory(small_pool)
+    deadline = time.monotonic() + 3  # three pool timeouts
+    served = [0] * 8
+
+    async def client(number: int) -> None:
+        while time.monotonic() < deadline:
+            async with uow(write=False, snapshot=False) as unit:
+                await unit.connection.execute(sa.text("SELECT 1"))
+            served[number] += 1
+
+    await asyncio.gather(*(client(number) for number in range(8)))  # no TimeoutError
+    assert min(served) > 0, served
+
+
+async def test_a_waiter_gives_up_after_the_pool_timeout(small_pool: AsyncEngine) -> None:
+    uow = SqlUnitOfWorkFactory(small_pool)
+    async with uow(write=False) as first, uow(write=False) as second:
+        assert first is not second
+        started = time.monotonic()
+        with pytest.raises(sa_exc.TimeoutError):
+            async with uow(write=False):
+                pass
+        assert 0.9 <= time.monotonic() - started < 5
+    async with uow(write=False) as again:  # the places were given back
+        await again.connection.execute(sa.text("SELECT 1"))

@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from ledger.store.tables import (
     funds,
     members,
     postings,
+    postings_by_account,
 )
 
 EXCHANGE_KIND = "exchange"
@@ -156,7 +157,10 @@ class Window:
 
 
 async def movements(
-    conn: AsyncConnection, community_id: uuid.UUID, windows: Mapping[str, Window]
+    conn: AsyncConnection,
+    community_id: uuid.UUID,
+    windows: Mapping[str, Window],
+    from_counters: bool | None = None,
 ) -> dict[str, dict[uuid.UUID, Movement]]:
     """Per window and account, the debits and credits of the window's entries — every window in
     one pass over the community's postings (conditional sums), not one scan per window.
@@ -165,25 +169,45 @@ async def movements(
     status; a second, small query sums the postings of the entries that are not posted (a
     partial index finds them), per status. A posted window is the first less the second; a
     pending one is the second's. Joining every posting to its entry for the status cost more
-    than the rest of the pass."""
+    than the rest of the pass.
+
+    A window open at its start (everything up to a date) is read from whichever end of the
+    history is nearer: summed from the first posting, or the accounts' maintained counters less
+    the postings dated after it. The pass then reads the postings from the earliest date any
+    window needs onwards, so a report of a recent period never reads the history before its
+    windows. Both ways are exact: the counters are kept equal to the sums of the postings by
+    status in the transaction that changes them. ``from_counters`` forces a way (for tests);
+    ``None`` chooses the nearer end."""
     p, e = postings.c, entries.c
     names = list(windows)
     end = max(w.end for w in windows.values())
+    since = min(w.end + timedelta(days=1) if w.start is None else w.start for w in windows.values())
+    span = await _postings_span(conn, community_id)
+    if span is None:
+        return {name: {} for name in names}
+    # Counters exist for posted and pending sums only.
+    countable = all(w.status in {"posted", "pending"} for w in windows.values() if w.start is None)
+    nearer_the_end = (span[1] - since) < (end - span[0])
+    backward = countable and (nearer_the_end if from_counters is None else from_counters)
     columns: list[sa.ColumnElement[Any]] = []
     for name in names:
         window = windows[name]
-        inside = sa.and_(
-            p.effective_date <= window.end,
-            *([p.effective_date >= window.start] if window.start is not None else []),
-        )
+        if backward and window.start is None:
+            inside = p.effective_date > window.end  # taken away from the counters below
+        else:
+            inside = sa.and_(
+                p.effective_date <= window.end,
+                *([p.effective_date >= window.start] if window.start is not None else []),
+            )
         columns += [
             sa.func.sum(sa.case((inside & (p.amount > 0), p.amount), else_=0)),
             sa.func.sum(sa.case((inside & (p.amount < 0), -p.amount), else_=0)),
         ]
+    read = p.effective_date >= since if backward else p.effective_date <= end
     every = await conn.execute(
         sa.select(p.account_id, *columns)
-        .where(p.community_id == community_id, p.effective_date <= end)
-        .group_by(p.account_id)
+        .where(p.community_id == community_id, read)
+        .group_by(postings_by_account(conn.dialect.name))
     )
     # A literal, not a parameter: only then may PostgreSQL use the partial index.
     not_posted = e.status != sa.literal_column("'posted'")
@@ -192,7 +216,7 @@ async def movements(
         .select_from(
             entries.join(postings, (p.community_id == e.community_id) & (p.entry_id == e.id))
         )
-        .where(e.community_id == community_id, not_posted, p.effective_date <= end)
+        .where(e.community_id == community_id, not_posted, read)
         .group_by(p.account_id, e.status)
     )
     totals: dict[uuid.UUID, list[int]] = {row[0]: [int(v) for v in row[1:]] for row in every}
@@ -203,6 +227,8 @@ async def movements(
         posted = totals[row[0]]
         for index, value in enumerate(sums):
             posted[index] -= value
+    if backward:
+        await _from_counters(conn, community_id, windows, totals, by_status)
     found: dict[str, dict[uuid.UUID, Movement]] = {name: {} for name in names}
     for index, name in enumerate(names):
         status = windows[name].status
@@ -214,6 +240,56 @@ async def movements(
     return found
 
 
+async def _postings_span(
+    conn: AsyncConnection, community_id: uuid.UUID
+) -> tuple[date, date] | None:
+    """The first and last effective dates of the community's postings (two probes of an index
+    by date), or None when it has none."""
+    p = postings.c
+    first = sa.select(sa.func.min(p.effective_date)).where(p.community_id == community_id)
+    last = sa.select(sa.func.max(p.effective_date)).where(p.community_id == community_id)
+    row = (await conn.execute(sa.select(first.scalar_subquery(), last.scalar_subquery()))).one()
+    return None if row[0] is None else (row[0], row[1])
+
+
+async def _from_counters(
+    conn: AsyncConnection,
+    community_id: uuid.UUID,
+    windows: Mapping[str, Window],
+    totals: dict[uuid.UUID, list[int]],
+    by_status: dict[str, dict[uuid.UUID, list[int]]],
+) -> None:
+    """Turns the sums of the open windows, which hold the postings dated after each window's
+    end, into the counters less those: posted windows from ``debits_posted``/``credits_posted``,
+    pending ones from the pending counters. Every account with counters gets its row."""
+    a = accounts.c
+    rows = await conn.execute(
+        sa.select(
+            a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending
+        ).where(a.community_id == community_id)
+    )
+    width = 2 * len(windows)
+    pending = by_status.setdefault("pending", {})
+    for account_id, debits_posted, credits_posted, debits_pending, credits_pending in rows:
+        for index, window in enumerate(windows.values()):
+            if window.start is not None:
+                continue
+            if window.status == "posted":
+                sums, now = (
+                    totals.setdefault(account_id, [0] * width),
+                    (debits_posted, credits_posted),
+                )
+            elif window.status == "pending":
+                sums, now = (
+                    pending.setdefault(account_id, [0] * width),
+                    (debits_pending, credits_pending),
+                )
+            else:
+                continue  # ``movements`` reads such windows forwards
+            sums[2 * index] = int(now[0]) - sums[2 * index]
+            sums[2 * index + 1] = int(now[1]) - sums[2 * index + 1]
+
+
 async def pending_entry_count(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
 ) -> int:
@@ -223,6 +299,9 @@ async def pending_entry_count(
         .select_from(entries)
         .where(
             e.community_id == community_id,
+            # Implied by the next, but said as a literal: then both engines read the few
+            # unposted entries from their partial index instead of every entry.
+            e.status != sa.literal_column("'posted'"),
             e.status == "pending",
             e.effective_date.between(start, end),
         )
@@ -253,7 +332,7 @@ class ExchangeFigures:
     in_period: dict[uuid.UUID, MemberExchanges]
     """Per HOURS account, its confirmed exchanges dated in the period."""
     before: set[uuid.UUID]
-    """The accounts with a confirmed exchange dated before the period."""
+    """The members' HOURS accounts with a confirmed exchange dated before the period."""
     categories: list[CategoryExchanges]
     """Per service category (``None``: none given), by minutes then name."""
 
@@ -262,43 +341,63 @@ async def exchanges(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
 ) -> ExchangeFigures:
     """The confirmed exchanges' figures: per account, those dated ``start``–``end`` (credits are
-    minutes given, debits minutes received) and whether one is dated before ``start``; per
-    category, the exchanges dated ``start``–``end`` and their minutes (their debit side).
+    minutes given, debits minutes received); which members' accounts have one dated before
+    ``start``; per category, the exchanges dated ``start``–``end`` and their minutes (their
+    debit side).
 
-    One pass over the exchanges' postings grouped by account and category gives all the sums;
-    the number of exchanges per category is counted on the entries alone, which is exact for any
-    entry of kind ``exchange`` (a balanced entry always has a debit posting, dated as its entry),
-    where counting distinct entries over the postings cost a sort of every one of them."""
-    p, e = postings.c, entries.c
+    One pass over the period's exchange postings grouped by account and category gives all the
+    sums; the number of exchanges per category is counted on the entries alone, which is exact
+    for any entry of kind ``exchange`` (a balanced entry always has a debit posting, dated as its
+    entry), where counting distinct entries over the postings cost a sort of every one of them.
+    Whether a member exchanged before the period is one probe of their account's postings in
+    date order, which stops at the first confirmed exchange: the history before the period is
+    not read through."""
+    p, e, m = postings.c, entries.c, members.c
     category = e.metadata["category"].as_string()
-    during = e.effective_date >= start
+    joined = postings.join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
     sums = (
         sa.select(
             p.account_id,
             category,
-            sa.func.sum(sa.case((during & (p.amount < 0), -p.amount), else_=0)),
-            sa.func.sum(sa.case((during & (p.amount > 0), p.amount), else_=0)),
+            sa.func.sum(sa.case((p.amount < 0, -p.amount), else_=0)),
+            sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0)),
             # An exchange has one posting per member account: rows count exchanges.
-            sa.func.sum(sa.case((during, 1), else_=0)),
-            sa.func.sum(sa.case((during, 0), else_=1)),
+            sa.func.count(),
         )
-        .join(entries, (e.community_id == p.community_id) & (e.id == p.entry_id))
-        .where(_confirmed_exchanges(community_id, end), e.effective_date <= end)
+        .select_from(joined)
+        .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))
         .group_by(p.account_id, category)
     )
+    if conn.dialect.name == "postgresql":
+        # The posting's own copy of its entry's date: PostgreSQL hashes the period's postings,
+        # read through the index by date, not the whole history's. SQLite goes from each entry
+        # of the period to its postings, twice as fast as from the postings of the range.
+        sums = sums.where(p.effective_date.between(start, end))
     totals: dict[uuid.UUID, list[int]] = {}
     minutes: dict[str | None, int] = {}
-    before: set[uuid.UUID] = set()
     for row in await conn.execute(sums):
-        given, received, count = int(row[2]), int(row[3]), int(row[4])
-        if count:
-            total = totals.setdefault(row[0], [0, 0, 0])
-            total[0] += given
-            total[1] += received
-            total[2] += count
-        minutes[row[1]] = minutes.get(row[1], 0) + received
-        if row[5]:
-            before.add(row[0])
+        total = totals.setdefault(row[0], [0, 0, 0])
+        total[0] += int(row[2])
+        total[1] += int(row[3])
+        total[2] += int(row[4])
+        minutes[row[1]] = minutes.get(row[1], 0) + int(row[3])
+    earlier = (
+        sa.select(sa.literal(1))
+        .select_from(joined)
+        .where(
+            p.community_id == m.community_id,
+            p.account_id == m.hours_account_id,
+            p.effective_date < start,
+            e.effective_date < start,
+            _confirmed_exchanges(community_id, end),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    probed = await conn.execute(
+        sa.select(m.hours_account_id, earlier).where(m.community_id == community_id)
+    )
+    before = {row[0] for row in probed if row[1] is not None}
     counts = await conn.execute(
         sa.select(category, sa.func.count())
         .where(_confirmed_exchanges(community_id, end), e.effective_date.between(start, end))

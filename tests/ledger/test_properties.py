@@ -358,6 +358,8 @@ class Context:
     runner: asyncio.Runner
     ledger: Ledger
     foreign: Foreign
+    units: SqlUnitOfWorkFactory
+    """The ledger's units of work: the repository beneath it, for the postings' own sums."""
 
 
 async def foreign_community(ledger: Ledger) -> Foreign:
@@ -927,8 +929,19 @@ class LedgerMachine(RuleBasedStateMachine):
     # Invariants -------------------------------------------------------------------------------
 
     def check_balances(self, account_ids: Sequence[uuid.UUID]) -> None:
-        """``balance()`` (from the maintained counters) and ``balance(as_of=…)`` (summed from the
-        postings) both equal the model's figures."""
+        """``balance()`` (from the maintained counters), ``balance(as_of=…)`` (a date after every
+        posting: the counters less nothing) and the postings summed by the repository all equal
+        the model's figures."""
+        from_postings = self.run(self.postings_summed())
+        for account_id in account_ids:
+            model = self.accounts[account_id]
+            found = from_postings.get(account_id, Counters())
+            assert [
+                found.debits_posted,
+                found.credits_posted,
+                found.debits_pending,
+                found.credits_pending,
+            ] == model.counters, model
         for account_id in account_ids:
             model = self.accounts[account_id]
             expected = figures(model.type, model.counters)
@@ -943,6 +956,10 @@ class LedgerMachine(RuleBasedStateMachine):
                     balance.ceiling,
                 ) == expected, (model, balance)
             assert (now.as_of, summed.as_of) == (None, FAR_FUTURE)
+
+    async def postings_summed(self) -> dict[uuid.UUID, Counters]:
+        async with self.context.units(write=False) as uow:
+            return await uow.repo.summed_from_postings(self.community_id, FAR_FUTURE)
 
     @invariant()
     def accounts_agree(self) -> None:
@@ -1057,12 +1074,13 @@ def test_the_ledger_agrees_with_its_model(database_url: str) -> None:
     with asyncio.Runner() as runner:
         engine = create_engine(database_url)
         try:
-            ledger = Ledger(SqlUnitOfWorkFactory(engine))
+            units = SqlUnitOfWorkFactory(engine)
+            ledger = Ledger(units)
             foreign = runner.run(foreign_community(ledger))
             before = runner.run(foreign_snapshot(ledger, foreign))
 
             class Machine(LedgerMachine):
-                context = Context(runner, ledger, foreign)
+                context = Context(runner, ledger, foreign, units)
 
             run_state_machine_as_test(Machine, settings=SETTINGS)
             assert runner.run(foreign_snapshot(ledger, foreign)) == before

@@ -154,14 +154,11 @@ class EntryBatches:
             for index, outcome in zip(live, fresh, strict=True):
                 outcomes[index] = outcome
             await uow.commit()
+        claims = dict(zip(claimed, found, strict=True))
         for index, write in enumerate(writes):
-            if outcomes[index] is None:  # a key repeated in the batch follows its first item
+            if outcomes[index] is None:  # a key repeated in the batch
                 leader = first[_keyed(write.key)]
-                outcomes[index] = (
-                    outcomes[leader]
-                    if prints[leader] == prints[index]
-                    else ItemOutcome(error=_conflict())
-                )
+                outcomes[index] = _follower(claims[leader], outcomes[leader], prints, leader, index)
         done = [outcome for outcome in outcomes if outcome is not None]
         assert len(done) == len(writes)
         self._notify(done, fresh)
@@ -251,6 +248,24 @@ def _entry(
         reverses=None,
         postings=postings,
     )
+
+
+def _follower(
+    recorded: Claim,
+    first: ItemOutcome | None,
+    prints: Sequence[str],
+    leader: int,
+    index: int,
+) -> ItemOutcome:
+    """The outcome of an item whose key an earlier item of the batch (``leader``) claimed: an
+    outcome recorded before the batch answers it as it answered the leader, by its own
+    fingerprint; else it is the leader's outcome for the same request, a conflict for another."""
+    if recorded is not None:
+        return _recorded(recorded, prints[index])
+    if prints[leader] == prints[index]:
+        assert first is not None
+        return first
+    return ItemOutcome(error=_conflict())
 
 
 def _keyed(key: IdempotencyKey | None) -> IdempotencyKey:

@@ -213,3 +213,18 @@ async def test_concurrent_batches_and_single_writes_keep_every_limit(
     for member in people:
         balance = (await ledger.balance(community.id, member.hours_account_id)).posted
         assert balance == expected[member.hours_account_id] >= -60
+
+
+async def test_a_key_repeated_in_a_batch_answers_by_the_outcome_recorded_before_it(
+    ledger: Ledger, batches: EntryBatches, community: Community
+) -> None:
+    ann, bob = await members(ledger, community, -100, -100)
+    first = await batches.post_entries(community.id, SCOPE, [item("k", ann, bob, 10)])
+    # The key again, twice in one batch: another request (a conflict), then the recorded one
+    # (a replay of the first batch's entry, as a single retry would answer).
+    again = await batches.post_entries(
+        community.id, SCOPE, [item("k", bob, ann, 10), item("k", ann, bob, 10)]
+    )
+    assert codes(again) == ["idempotency_conflict", "ok"]
+    assert again[1].entry == first[0].entry
+    assert await balances(ledger, community, [ann, bob]) == [-10, 10]

@@ -15,6 +15,7 @@ from litestar.middleware import DefineMiddleware
 from api.allow import complete_allow_header
 from api.audit_context import AuditContextMiddleware
 from api.auth import BearerAuthentication, provide_community
+from api.database_errors import classify
 from api.errors import EXCEPTION_HANDLERS
 from api.jobs import running_in_background, service_jobs
 from api.metrics import Metrics
@@ -141,6 +142,7 @@ def create_app(
             ledger.post_entry,
             group_max=settings.group_commit_max,
             observe=metrics.grouped,
+            transient=lambda failure: classify(failure) is not None,
         ),
     )
     deliverer = Deliverer(

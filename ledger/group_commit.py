@@ -10,9 +10,12 @@ A write arriving when its community is idle goes alone, at once: nothing waits f
 
 Every write's outcome is what ``Ledger.post_entry`` alone would have answered at its place in
 the arrival order (``EntryBatches.post_each`` checks each against what the ones before it
-left), and it commits before its caller is answered. When a group fails as a whole — a
-lock timeout, a lost connection — nothing of it was written and each write runs again alone,
-so none fails for another's sake; a write without an idempotency key runs again only when the
+left), and it commits before its caller is answered. When a group fails as a whole, nothing of
+it was written. A transient failure of the database (a lock or statement past its bound, the
+database unavailable — ``transient``) is every write's answer, as it would be for single writes
+waiting on the same lock: a retry is safe, and running the writes again one by one would make
+each wait out the same bound in turn. Any other failure runs each write again alone, so that
+none fails for another's sake; a write without an idempotency key runs again only when the
 failure said plainly that nothing was written (a ledger error), since an interrupted commit
 may have taken effect.
 
@@ -69,11 +72,13 @@ class GroupCommit:
         *,
         group_max: int = GROUP_MAX,
         observe: Callable[[int], None] | None = None,
+        transient: Callable[[Exception], bool] | None = None,
     ) -> None:
         self._groups = groups
         self._single = single
         self._group_max = group_max
         self._observe = observe
+        self._transient = transient or _never
         self._queues: dict[uuid.UUID, _Queue] = {}
 
     async def post_entry(
@@ -138,8 +143,11 @@ class GroupCommit:
         try:
             outcomes = await self._groups.post_each(community_id, [w.write for w in group])
         except Exception as exc:  # handed to each write below
+            transient = self._transient(exc)
             for write in group:
-                if write.write.key is not None or isinstance(exc, errors.LedgerError):
+                if transient:
+                    _answer_error(write, exc)
+                elif write.write.key is not None or isinstance(exc, errors.LedgerError):
                     await self._alone(community_id, write)
                 else:
                     _answer_error(write, exc)
@@ -150,6 +158,10 @@ class GroupCommit:
             else:
                 assert outcome.error is not None
                 _answer_error(write, outcome.error)
+
+
+def _never(_: Exception) -> bool:
+    return False
 
 
 def _answer(write: _Write, entry: Entry) -> None:

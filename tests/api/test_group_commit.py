@@ -6,6 +6,7 @@ entry written."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import ADMIN, Tenant, bearer, make_tenant
+from tests.faults.locks import holding_account
 from tests.faults.server import Server, start_server
 
 
@@ -91,3 +93,43 @@ async def _burst(client: httpx.AsyncClient, tenant: Tenant) -> None:
     )
     posted = [e for e in events.json()["items"] if e["type"] == "entry.posted"]
     assert sorted(e["resource"]["id"] for e in posted) == sorted(written)
+
+
+@pytest.mark.postgres_only
+async def test_a_burst_blocked_by_a_held_account_answers_within_one_bound(
+    postgresql_database_url: str, tmp_path: Path
+) -> None:
+    """A group that waits out its lock bound answers every write at once (409 lock_timeout,
+    retry-safe) instead of running them again one by one, each waiting out the bound again
+    (20 writes × 300 ms would take at least 6 s)."""
+    server = start_server(
+        postgresql_database_url,
+        tmp_path / "server.log",
+        {"COMMONS_LEDGER_LOCK_TIMEOUT_MS": "300"},
+    )
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
+            tenant = await make_tenant(client)  # type: ignore[arg-type]
+            url = f"{tenant.base}/transfers"
+            ann = str(tenant.ann["hours_account_id"])
+            async with holding_account(postgresql_database_url, ann):
+                started = time.monotonic()
+                blocked = await asyncio.gather(
+                    *(
+                        client.post(
+                            url,
+                            json=body(tenant, 1),
+                            headers={**tenant.treasurer, "Idempotency-Key": f"b{n}"},
+                        )
+                        for n in range(20)
+                    )
+                )
+                elapsed = time.monotonic() - started
+            assert {(r.status_code, r.json()["code"]) for r in blocked} == {(409, "lock_timeout")}
+            assert elapsed < 4
+            retried = await client.post(
+                url, json=body(tenant, 1), headers={**tenant.treasurer, "Idempotency-Key": "b0"}
+            )
+            assert retried.status_code == 201
+    finally:
+        server.stop()

@@ -227,6 +227,26 @@ async def test_an_unexplained_group_failure_is_retried_only_under_a_key(
     assert (await ledger.balance(community.id, bob.hours_account_id)).posted == 2
 
 
+async def test_a_transient_failure_of_a_group_answers_every_write_at_once(
+    ledger: Ledger, community: Community
+) -> None:
+    """A lock held past its bound: running the group's writes again one by one would make each
+    wait out the bound in turn; every write gets the failure, which says to retry."""
+    ann, bob = await members(ledger, community, None, None)
+    busy = TimeoutError("a lock was held past its bound")
+    writer = GroupCommit(FailingGroups(busy), ledger.post_entry, transient=lambda exc: exc is busy)
+    spec = transfer(ann.hours_account_id, bob.hours_account_id, 1)
+    results = await asyncio.gather(
+        *(
+            writer.post_entry(community.id, spec, IdempotencyKey("api_key:test", f"k{n}"))
+            for n in range(4)
+        ),
+        return_exceptions=True,
+    )
+    assert results == [busy] * 4  # one group, and no write of it run again
+    assert (await ledger.balance(community.id, bob.hours_account_id)).posted == 0
+
+
 async def test_a_caller_that_leaves_before_its_write_is_taken_writes_nothing(
     ledger: Ledger, community: Community
 ) -> None:

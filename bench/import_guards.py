@@ -39,7 +39,7 @@ from bench.databases import dsn, fresh_database
 from ledger.model import AccountType, new_id
 from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.journal_import import CHECK_IMPORTED
+from ledger.store.journal_import import CHECK_IMPORTED, ENTRY_COLUMNS, POSTING_COLUMNS
 from ledger.store.migrate import upgrade
 
 _FOREIGN_KEYS = {
@@ -49,27 +49,6 @@ _FOREIGN_KEYS = {
     ),
     "entries": ("fk_entries_community_id_communities", "fk_entries_community_id_reverses_entries"),
 }
-_ENTRY_COLUMNS = [
-    "community_id",
-    "id",
-    "status",
-    "effective_date",
-    "description",
-    "kind",
-    "metadata",
-    "created_at",
-    "completed_at",
-    "reverses",
-]
-_POSTING_COLUMNS = [
-    "community_id",
-    "entry_id",
-    "line",
-    "account_id",
-    "commodity",
-    "amount",
-    "effective_date",
-]
 
 Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
@@ -96,7 +75,7 @@ async def _like(connection: asyncpg.Connection, rows: Rows, _: uuid.UUID) -> flo
     table = f"b_postings_like_{uuid.uuid4().hex[:8]}"
     await connection.execute(f"CREATE TABLE {table} (LIKE postings INCLUDING INDEXES)")
     started = time.perf_counter()
-    await connection.copy_records_to_table(table, records=rows[1], columns=_POSTING_COLUMNS)
+    await connection.copy_records_to_table(table, records=rows[1], columns=POSTING_COLUMNS)
     return time.perf_counter() - started
 
 
@@ -110,8 +89,8 @@ async def _into_real_tables(
 ) -> float:
     await connection.execute(prepare) if prepare else None
     started = time.perf_counter()
-    await connection.copy_records_to_table("entries", records=rows[0], columns=_ENTRY_COLUMNS)
-    await connection.copy_records_to_table("postings", records=rows[1], columns=_POSTING_COLUMNS)
+    await connection.copy_records_to_table("entries", records=rows[0], columns=ENTRY_COLUMNS)
+    await connection.copy_records_to_table("postings", records=rows[1], columns=POSTING_COLUMNS)
     await connection.execute("SET LOCAL session_replication_role = origin")
     await connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
     if check:

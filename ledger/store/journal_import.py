@@ -35,31 +35,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger.model import Entry
 from ledger.ports import UnitOfWork
 from ledger.store.batches import SqlBatchStore
+from ledger.store.tables import entries as entries_table
+from ledger.store.tables import postings as postings_table
 from ledger.store.uow import SqlUnitOfWork
 
 _log = structlog.get_logger("commons_ledger.journal_import")
 
-_ENTRY_COLUMNS = (
-    "community_id",
-    "id",
-    "status",
-    "effective_date",
-    "description",
-    "kind",
-    "metadata",
-    "created_at",
-    "completed_at",
-    "reverses",
-)
-_POSTING_COLUMNS = (
-    "community_id",
-    "entry_id",
-    "line",
-    "account_id",
-    "commodity",
-    "amount",
-    "effective_date",
-)
+ENTRY_COLUMNS: Final = tuple(column.name for column in entries_table.columns)
+"""The COPY order of an entry's record (``_entry_records``): the table's own columns."""
+POSTING_COLUMNS: Final = tuple(column.name for column in postings_table.columns)
 _json = msgspec.json.Encoder()
 
 # The guards the set-based check stands in for: each table's user-defined INSERT triggers and
@@ -199,8 +183,8 @@ class SqlJournalWriter:
             self._postings += len(postings)
             # Off for these two statements only: nothing else of the transaction runs without.
             await driver.execute("SET LOCAL session_replication_role = replica")
-        await driver.copy_records_to_table("entries", records=entries, columns=_ENTRY_COLUMNS)
-        await driver.copy_records_to_table("postings", records=postings, columns=_POSTING_COLUMNS)
+        await driver.copy_records_to_table("entries", records=entries, columns=ENTRY_COLUMNS)
+        await driver.copy_records_to_table("postings", records=postings, columns=POSTING_COLUMNS)
         if self._bulk:
             await driver.execute("SET LOCAL session_replication_role = origin")
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import ADMIN, Tenant, bearer, make_tenant
+from tests.api.test_metrics import parse_samples, sample_value
 from tests.faults.locks import holding_account
 from tests.faults.server import Server, start_server
 
@@ -42,16 +43,10 @@ async def test_a_burst_of_transfers_answers_each_as_alone(server: Server) -> Non
         await _burst(client, await make_tenant(client))  # type: ignore[arg-type]
         metrics = (await client.get("/metrics")).text
     # The burst was written in groups: fewer groups than single writes.
-    count = _sample(metrics, "commons_ledger_write_group_size_count")
-    total = _sample(metrics, "commons_ledger_write_group_size_sum")
+    samples = parse_samples(metrics)
+    count = sample_value(samples, "commons_ledger_write_group_size_count")
+    total = sample_value(samples, "commons_ledger_write_group_size_sum")
     assert total >= 22 and count < total
-
-
-def _sample(exposition: str, name: str) -> float:
-    for line in exposition.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} is not exposed")
 
 
 async def _burst(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -15,7 +15,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 TRANSFERS = "/api/v1/communities/{slug}/transfers"
 
 
-def _parse(text: str) -> Samples:
+def parse_samples(text: str) -> Samples:
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
         for family in text_string_to_metric_families(text)
@@ -27,10 +27,10 @@ async def _scrape(client: AsyncTestClient[Litestar]) -> Samples:
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    return _parse(response.text)
+    return parse_samples(response.text)
 
 
-def _value(samples: Samples, name: str, **labels: str) -> float:
+def sample_value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -59,38 +59,39 @@ async def test_metrics_count_what_happened(
 
     samples = await _scrape(client)
     # The first transfer and the pending one once posted; the replay and the refusal post none.
-    assert _value(samples, "commons_ledger_entries_posted_total") == 2
-    assert _value(samples, "commons_ledger_writes_total", operation="post_entry") == 2
-    assert _value(samples, "commons_ledger_writes_total", operation="post_pending") == 1
-    assert _value(samples, "commons_ledger_writes_total", operation="create_member") == 2
-    assert _value(samples, "commons_ledger_idempotent_replays_total", operation="post_entry") == 1
+    assert sample_value(samples, "commons_ledger_entries_posted_total") == 2
+    assert sample_value(samples, "commons_ledger_writes_total", operation="post_entry") == 2
+    assert sample_value(samples, "commons_ledger_writes_total", operation="post_pending") == 1
+    assert sample_value(samples, "commons_ledger_writes_total", operation="create_member") == 2
+    replays = "commons_ledger_idempotent_replays_total"
+    assert sample_value(samples, replays, operation="post_entry") == 1
     rejected = "commons_ledger_rejected_writes_total"
-    assert _value(samples, rejected, code="limit_exceeded") == 1
-    assert _value(samples, rejected, code="unauthorized") == 1
+    assert sample_value(samples, rejected, code="limit_exceeded") == 1
+    assert sample_value(samples, rejected, code="unauthorized") == 1
     requests = "commons_ledger_http_requests_total"
-    assert _value(samples, requests, method="POST", route=TRANSFERS, status="201") == 3
-    assert _value(samples, requests, method="POST", route=TRANSFERS, status="422") == 1
-    assert _value(samples, requests, method="POST", route=TRANSFERS, status="401") == 1
+    assert sample_value(samples, requests, method="POST", route=TRANSFERS, status="201") == 3
+    assert sample_value(samples, requests, method="POST", route=TRANSFERS, status="422") == 1
+    assert sample_value(samples, requests, method="POST", route=TRANSFERS, status="401") == 1
     entries = "/api/v1/communities/{slug}/entries"
-    assert _value(samples, requests, method="GET", route=entries, status="200") == 1
+    assert sample_value(samples, requests, method="GET", route=entries, status="200") == 1
     latency = "commons_ledger_http_request_duration_seconds"
-    assert _value(samples, f"{latency}_count", method="POST", route=TRANSFERS) == 5
-    assert _value(samples, f"{latency}_sum", method="POST", route=TRANSFERS) > 0
+    assert sample_value(samples, f"{latency}_count", method="POST", route=TRANSFERS) == 5
+    assert sample_value(samples, f"{latency}_sum", method="POST", route=TRANSFERS) > 0
     # The scrape itself is not counted; nor does any series name a concrete id.
     assert not any("/metrics" in dict(labels).get("route", "") for _, labels in samples)
     assert not any(tenant.slug in dict(labels).get("route", "") for _, labels in samples)
     pool = "commons_ledger_db_pool_connections"
-    assert _value(samples, pool, state="checked_out") == 0  # nothing is in flight now
-    assert _value(samples, pool, state="idle") >= 1
-    assert _value(samples, "commons_ledger_db_pool_size") >= 1
+    assert sample_value(samples, pool, state="checked_out") == 0  # nothing is in flight now
+    assert sample_value(samples, pool, state="idle") >= 1
+    assert sample_value(samples, "commons_ledger_db_pool_size") >= 1
 
 
 async def test_pool_use_counts_connections_in_use(engine: AsyncEngine) -> None:
     metrics = Metrics(engine)
 
     def checked_out() -> float:
-        samples = _parse(metrics.exposition()[0].decode())
-        return _value(samples, "commons_ledger_db_pool_connections", state="checked_out")
+        samples = parse_samples(metrics.exposition()[0].decode())
+        return sample_value(samples, "commons_ledger_db_pool_connections", state="checked_out")
 
     assert checked_out() == 0
     async with engine.connect(), engine.connect():

@@ -12,22 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
-from api.allow import complete_allow_header
-from api.audit_context import AuditContextMiddleware
-from api.auth import BearerAuthentication, provide_community
-from api.database_errors import classify
-from api.errors import EXCEPTION_HANDLERS
-from api.jobs import running_in_background, service_jobs
-from api.metrics import Metrics
-from api.openapi import (
-    document_links,
-    document_response_headers,
-    forbid_unknown_request_fields,
-    openapi_config,
-)
-from api.rate_limit import rate_limit_middleware
-from api.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
-from api.routes import (
+from api.http import (
     accounts,
     barters,
     batches,
@@ -45,25 +30,42 @@ from api.routes import (
     system,
     webhooks,
 )
-from api.routes import audit as audit_routes
-from api.routes import exports as journal_exports
-from api.routes import jobs as job_routes
-from api.routes import reports as report_routes
+from api.http import audit as audit_routes
+from api.http import exports as journal_exports
+from api.http import jobs as job_routes
+from api.http import reports as report_routes
+from api.http.common.allow import complete_allow_header
+from api.http.common.audit_context import AuditContextMiddleware
+from api.http.common.auth import BearerAuthentication, provide_community
+from api.http.common.database_errors import classify
+from api.http.common.errors import EXCEPTION_HANDLERS
+from api.http.common.openapi import (
+    document_links,
+    document_response_headers,
+    forbid_unknown_request_fields,
+    openapi_config,
+)
+from api.http.common.rate_limit import rate_limit_middleware
+from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
+from api.http.common.strict_body import reject_lax_json
+from api.jobs import running_in_background, service_jobs
+from api.metrics import Metrics
 from api.settings import Settings
 from api.state import Services
-from api.strict_body import reject_lax_json
 from api.web import WEB_PATHS, web_app_config
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
-from ledger.audit_trail import AuditTrail
-from ledger.batches import EntryBatches
-from ledger.credentials import Access
-from ledger.economy import Economy
-from ledger.feed import EventFeed
-from ledger.group_commit import GroupCommit
-from ledger.jobs import JobRunner
-from ledger.monitors import Monitors
-from ledger.service import Ledger, utc_now
+from ledger.access.credentials import Access
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import EntryBatches
+from ledger.books.group_commit import GroupCommit
+from ledger.books.service import Ledger, utc_now
+from ledger.economy.service import Economy
+from ledger.events.delivery import Deliverer
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
+from ledger.events.webhooks import Webhooks
+from ledger.jobs.runner import JobRunner
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore
@@ -72,8 +74,6 @@ from ledger.store.governance import sql_governance
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.monitors import SqlMonitorStore
 from ledger.store.webhooks import SqlWebhookStore
-from ledger.webhook_delivery import Deliverer
-from ledger.webhooks import Webhooks
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 

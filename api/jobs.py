@@ -1,6 +1,6 @@
 """The periodic jobs this service runs, wired to their use cases, and the loop that runs them.
 
-The same :class:`~ledger.jobs.JobRunner` serves the app's background loop (every
+The same :class:`~ledger.jobs.runner.JobRunner` serves the app's background loop (every
 ``COMMONS_LEDGER_JOBS_INTERVAL_S``) and ``commons-ledger run-jobs`` (once, for cron or a systemd
 timer); their claims make it safe to use both at once.
 """
@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
-from ledger.economy import Economy
+from ledger.economy.service import Economy
 from ledger.governance.fund import EmergencyFund
 from ledger.governance.service import Governance
-from ledger.jobs import Job, JobRunner
-from ledger.model import Community
+from ledger.jobs.runner import Job, JobRunner
+from ledger.kernel.model import Community
 from reports.errors import SnapshotExists
 from reports.period import Period
 from reports.service import Reports

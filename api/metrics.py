@@ -21,7 +21,8 @@ that answered.
 Every application has a registry of its own (several may live in one test process). The request
 metrics are taken in the ``before_send`` hook, which sees every response — also those that
 middleware such as authentication answer by raising — from the start time the request log's
-middleware stamps (``api.request_log.started_at``: one middleware for both, since each layer
+middleware stamps (``api.http.common.request_log.started_at``: one middleware for both, since each
+layer
 costs every request).
 """
 
@@ -40,8 +41,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.request_log import started_at
-from ledger.model import Entry, EntryStatus
+from api.http.common.request_log import started_at
+from ledger.kernel.model import Entry, EntryStatus
 
 METRICS_PATH: Final = "/metrics"
 MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"

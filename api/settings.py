@@ -67,7 +67,7 @@ class Settings:
     group_commit_max: int = 200
     """COMMONS_LEDGER_GROUP_COMMIT_MAX: single transfers and entries of one community that arrive
     while its previous write is committing are written together in one transaction, at most this
-    many (``ledger.group_commit``); 1 writes each alone."""
+    many (``ledger.books.group_commit``); 1 writes each alone."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

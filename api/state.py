@@ -10,18 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.metrics import Metrics
 from api.settings import Settings
-from ledger.audit_trail import AuditTrail
-from ledger.batches import EntryBatches
-from ledger.credentials import Access
-from ledger.economy import Economy
-from ledger.feed import EventFeed
+from ledger.access.credentials import Access
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import EntryBatches
+from ledger.books.group_commit import GroupCommit
+from ledger.books.service import Ledger
+from ledger.economy.service import Economy
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
+from ledger.events.webhooks import Webhooks
 from ledger.governance.service import Governance
-from ledger.group_commit import GroupCommit
-from ledger.jobs import JobRunner
-from ledger.model import Community
-from ledger.monitors import Monitors
-from ledger.service import Ledger
-from ledger.webhooks import Webhooks
+from ledger.jobs.runner import JobRunner
+from ledger.kernel.model import Community
 from reports.exports.journal import JournalExports
 from reports.service import Reports
 
@@ -44,7 +44,7 @@ class Services:
     governance: Governance
     economy: Economy
     entry_writes: GroupCommit
-    """Single transfers and entries, written in groups (``ledger.group_commit``)."""
+    """Single transfers and entries, written in groups (``ledger.books.group_commit``)."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

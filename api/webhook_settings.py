@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from api.settings import SettingsError
-from ledger.url_guard import AllowList
-from ledger.webhook_delivery import DeliveryConfig
-from ledger.webhooks import RetryPolicy
+from ledger.events.delivery import DeliveryConfig
+from ledger.events.url_guard import AllowList
+from ledger.events.webhooks import RetryPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import fresh_database
-from ledger.audit import AuditEvent
-from ledger.batches import BatchItem, EntryBatches
-from ledger.model import AccountType, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.audit.chain import AuditEvent
+from ledger.books.batches import BatchItem, EntryBatches
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.migrate import upgrade

@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime
 import asyncpg
 
 from bench.databases import dsn, fresh_database
-from ledger.model import AccountType
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 

@@ -18,10 +18,10 @@ import time
 from typing import Any
 
 from bench.databases import fresh_database
-from ledger import outbox
-from ledger.feed import EventFeed, Viewer
-from ledger.model import NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.audit import outbox
+from ledger.books.service import Ledger
+from ledger.events.feed import EventFeed, Viewer
+from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from ledger.store.migrate import upgrade

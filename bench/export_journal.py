@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import fresh_database
-from ledger.model import AccountType, new_id
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, new_id
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.tables import entries, postings

@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench import growth_seed
 from bench.databases import dsn, fresh_database
 from bench.report import YEAR, Books, _community
-from ledger.service import Ledger
+from ledger.books.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 from reports.service import Reports

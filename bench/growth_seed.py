@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from bench.report import CATEGORIES, YEAR
-from ledger.model import Community, new_id
+from ledger.kernel.model import Community, new_id
 
 CHUNK = 20_000
 """Entries per generated chunk (and per COPY / executemany)."""

@@ -36,8 +36,8 @@ from typing import Any
 import asyncpg
 
 from bench.databases import dsn, fresh_database
-from ledger.model import AccountType, new_id
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, new_id
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.journal_import import CHECK_IMPORTED, ENTRY_COLUMNS, POSTING_COLUMNS
 from ledger.store.migrate import upgrade

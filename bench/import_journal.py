@@ -29,14 +29,14 @@ from pathlib import Path
 
 import asyncpg
 
-from api.journal_command import collector_paused
+from api.cli.journal import collector_paused
 from bench import baseline
 from bench.databases import dsn, fresh_database
-from ledger.journal_format import parse
-from ledger.journal_import import JournalImport, file_digest
-from ledger.model import AccountType
-from ledger.ports import UnitOfWork
-from ledger.service import Ledger, NewAccount, utc_now
+from ledger.books.ports import UnitOfWork
+from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.imports.journal_format import parse
+from ledger.imports.journal_import import JournalImport, file_digest
+from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.journal_import import SqlJournalWriter
 from ledger.store.migrate import upgrade

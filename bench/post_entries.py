@@ -22,8 +22,8 @@ import uuid
 from pathlib import Path
 
 from bench.databases import fresh_database
-from ledger.model import AccountType, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 

@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 
 from bench.databases import fresh_database
-from ledger.economy import Economy
-from ledger.schedules import Frequency, NewSchedule, add_months
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.economy.schedules import Frequency, NewSchedule, add_months
+from ledger.economy.service import Economy
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.migrate import upgrade

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 
 from bench.baseline import Rate
-from ledger.access import Scope
-from ledger.credentials import Access
-from ledger.model import AccountType
-from ledger.service import Ledger, NewAccount
+from ledger.access.credentials import Access
+from ledger.access.principals import Scope
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 

@@ -1,6 +1,7 @@
 """Which accounts play which part in the sustainability report.
 
-An account's **designation** — set by a chart template (``ledger.chart``) — decides first; an
+An account's **designation** — set by a chart template (``ledger.economy.chart``) — decides first;
+an
 account without one falls back to the code convention below, so books kept before templates
 existed (or extended by hand) keep their classification.
 
@@ -16,7 +17,7 @@ existed (or extended by hand) keep their classification.
   and anything under it; no target is set.
 - **Essential expenses** are those designated essential, in a commodity where any is; where none
   is, all expenses count.
-- No budget is adopted. **Restricted funds** are the community's funds (``ledger.funds``).
+- No budget is adopted. **Restricted funds** are the community's funds (``ledger.economy.funds``).
 - **Member time accounts** have codes ``member:<uuid>`` and a member.
 
 Designations roll down groups: an undesignated account under a designated one takes its
@@ -30,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Final, Protocol, TypeVar
 
-from ledger.chart import Designation
+from ledger.economy.chart import Designation
 from reports.queries.figures import AccountRow
 
 EXTERNAL_SUPPORT_LINES: Final = frozenset({"Grants", "Donations", "Crowdfunding"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.errors import AlreadyExists, NotFound
+from ledger.kernel.errors import AlreadyExists, NotFound
 
 
 class SnapshotExists(AlreadyExists):

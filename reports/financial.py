@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ledger.model import HOURS
+from ledger.kernel.model import HOURS
 from reports import classification
 from reports.queries.figures import AccountRow, Movement
 from reports.values import (

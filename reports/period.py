@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ledger import errors
+from ledger.kernel import errors
 
 DAYS_MAX = 366 * 10
 """Longest period a report covers: ten years."""

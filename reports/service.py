@@ -10,8 +10,9 @@ from typing import Protocol
 
 import msgspec
 
-from ledger import audit, errors
-from ledger.model import Community, new_id
+from ledger.audit import chain as audit
+from ledger.kernel import errors
+from ledger.kernel.model import Community, new_id
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
 from reports.queries import snapshots as stored

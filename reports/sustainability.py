@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ledger.model import Community
+from ledger.kernel.model import Community
 from reports import budget_vs_actual, classification, financial, resilience
 from reports.financial import PeriodMovements
 from reports.glossary import GLOSSARY

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.model import Community
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import migrate, postgres_database, sqlite_url
 

@@ -27,7 +27,7 @@ from api.web.routes import HANDLERS, page
 from api.web.session import SignInRequired, provide_viewer
 from api.web.settings import WebSettings
 from api.web.throttle import Throttle
-from ledger import errors
+from ledger.kernel import errors
 
 _HERE: Final = Path(__file__).parent
 WEB_PATHS: Final = ["^/$", "^/(sign-in|sign-out|exchanges|community|web-static)(/|$)"]

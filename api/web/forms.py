@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from api.web.i18n import N_
-from ledger.exchanges import DESCRIPTION_MAX_CHARS
+from ledger.timebank.exchanges import DESCRIPTION_MAX_CHARS
 
 FORM_MINUTES_MAX: Final = 24 * 60
 """The most one record may claim: longer help is recorded day by day."""

@@ -35,10 +35,10 @@ from api.web.session import (
 )
 from api.web.settings import WebSettings
 from api.web.throttle import Throttle
-from ledger import errors
-from ledger.exchanges import Exchanges
-from ledger.member_overview import MemberOverview
-from ledger.service import utc_now
+from ledger.books.service import utc_now
+from ledger.kernel import errors
+from ledger.timebank.exchanges import Exchanges
+from ledger.timebank.member_overview import MemberOverview
 
 LIMIT_MESSAGE: Final = N_(
     "That is more time than your limits or theirs allow. Record less, or ask a steward."

@@ -16,10 +16,10 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from api.state import Services
-from ledger import errors
-from ledger.access import CredentialKind, Principal
-from ledger.model import Community, Member
-from ledger.service import utc_now
+from ledger.access.principals import CredentialKind, Principal
+from ledger.books.service import utc_now
+from ledger.kernel import errors
+from ledger.kernel.model import Community, Member
 
 SESSION_COOKIE: Final = "cl_session"
 SESSION_NAME: Final = "web session"

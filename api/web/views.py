@@ -9,9 +9,14 @@ from decimal import Decimal
 
 from api.state import Services
 from api.web.session import Viewer
-from ledger.exchanges import Exchange
-from ledger.member_overview import CommunityMonth, DirectoryEntry, MemberMonth, MemberOverview
-from ledger.model import HOURS, Account, Balance
+from ledger.kernel.model import HOURS, Account, Balance
+from ledger.timebank.exchanges import Exchange
+from ledger.timebank.member_overview import (
+    CommunityMonth,
+    DirectoryEntry,
+    MemberMonth,
+    MemberOverview,
+)
 from reports.values import SustainabilityReport
 
 RECENT_COUNT = 20

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from ledger import errors
+from ledger.books.service import require_text
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -44,8 +44,8 @@ from ledger.governance.model import (
 )
 from ledger.governance.roles import require_role
 from ledger.governance.units import Done, Tx, Units
-from ledger.model import IdempotencyKey, new_id
-from ledger.service import require_text
+from ledger.kernel import errors
+from ledger.kernel.model import IdempotencyKey, new_id
 
 COMMENT_MAX_CHARS = 500
 

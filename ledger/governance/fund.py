@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from ledger import errors
+from ledger.books.service import Ledger, require_text
 from ledger.governance.budgets import COMMENT_MAX_CHARS
 from ledger.governance.model import (
     Disbursement,
@@ -47,8 +47,8 @@ from ledger.governance.model import (
 )
 from ledger.governance.roles import require_role
 from ledger.governance.units import Done, Tx, Units
-from ledger.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger, require_text
+from ledger.kernel import errors
+from ledger.kernel.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
 
 DISBURSEMENT_KIND: Final = "disbursement"
 TARGET_WINDOW_MONTHS: Final = 3

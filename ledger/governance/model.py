@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
-from ledger import errors
+from ledger.kernel import errors
 
 # Errors ------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from ledger.books.ports import UnitOfWork
 from ledger.governance.model import (
     Budget,
     Disbursement,
@@ -17,7 +18,6 @@ from ledger.governance.model import (
     RoleTerm,
     Step,
 )
-from ledger.ports import UnitOfWork
 
 
 class GovernanceStore(Protocol):

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from ledger import errors
 from ledger.governance.model import (
     NotASteward,
     NotATreasurer,
@@ -26,7 +25,8 @@ from ledger.governance.model import (
     RoleTermNotFound,
 )
 from ledger.governance.units import Done, Tx, Units
-from ledger.model import IdempotencyKey, new_id
+from ledger.kernel import errors
+from ledger.kernel.model import IdempotencyKey, new_id
 
 
 async def require_role(
@@ -147,5 +147,5 @@ class Roles:
     async def current_role_names(
         self, community_id: uuid.UUID, member_id: uuid.UUID
     ) -> frozenset[str]:
-        """``current_roles`` as plain names, for ``ledger.credentials.Access``."""
+        """``current_roles`` as plain names, for ``ledger.access.credentials.Access``."""
         return frozenset(role.value for role in await self.current_roles(community_id, member_id))

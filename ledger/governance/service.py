@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.books.service import Ledger
 from ledger.governance.budgets import Budgets
 from ledger.governance.fund import EmergencyFund
 from ledger.governance.roles import Roles
 from ledger.governance.units import Units
-from ledger.service import Ledger
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from ledger import audit, errors, idempotency
+from ledger.audit import chain as audit
+from ledger.books import idempotency
+from ledger.books.ports import Repository, UnitOfWorkFactory
 from ledger.governance.ports import GovernanceStore, StoreOf
-from ledger.model import IdempotencyKey
-from ledger.ports import Repository, UnitOfWorkFactory
+from ledger.kernel import errors
+from ledger.kernel.model import IdempotencyKey
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]

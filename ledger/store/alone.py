@@ -7,7 +7,8 @@ asyncpg directly, which costs about a third of the CPU (``python -m bench.reques
 balance read, the service's most frequent request, is one such statement.
 
 Errors keep their meaning: asyncpg's carry the SQLSTATE the API classifies
-(``api.database_errors``), and when the connection turns out to be broken the statement is run
+(``api.http.common.database_errors``), and when the connection turns out to be broken the statement
+is run
 once more through SQLAlchemy, which fails the same way and handles the disconnect as for every
 other statement (it invalidates the pool's older connections).
 """

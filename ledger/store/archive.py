@@ -25,7 +25,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger import errors
+from ledger.kernel import errors
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.tables import (
     account_designations,

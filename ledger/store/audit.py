@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import audit, outbox
+from ledger.audit import chain as audit
+from ledger.audit import outbox
 from ledger.store import unnest
 from ledger.store.tables import audit_heads, audit_log, events
 

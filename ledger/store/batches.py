@@ -1,4 +1,4 @@
-"""The bulk statements of a batch of entries (``ledger.batches``), on a unit of work's
+"""The bulk statements of a batch of entries (``ledger.books.batches``), on a unit of work's
 connection: a handful of round trips per batch instead of several per item."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import errors
-from ledger.batches import IN_FLIGHT, Claim
-from ledger.model import Entry, IdempotencyKey
-from ledger.ports import StoredOutcome, UnitOfWork
+from ledger.books.batches import IN_FLIGHT, Claim
+from ledger.books.ports import StoredOutcome, UnitOfWork
+from ledger.kernel import errors
+from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import unnest
 from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
 from ledger.store.tables import entries, idempotency_keys, postings

@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import errors
-from ledger.economy_units import Fund, Schedule
+from ledger.economy.ports import Fund, Schedule
+from ledger.kernel import errors
 from ledger.store.tables import (
     account_designations,
     accounts,

@@ -82,7 +82,8 @@ def create_engine(
         # checkout. A connection broken by a database restart instead fails the one statement
         # that meets it; SQLAlchemy sees a disconnect, invalidates that connection and every
         # other pooled one opened before it, and the request answers 503
-        # ``database_unavailable`` with ``Retry-After`` (``api.database_errors``), never retried
+        # ``database_unavailable`` with ``Retry-After`` (``api.http.common.database_errors``),
+        # never retried
         # behind the client's back (its transaction may have been cut at any point). The next
         # checkouts open fresh connections, so the service recovers without a restart of its
         # own (``tests/faults/test_database_restart.py``).

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.outbox import Event
+from ledger.audit.outbox import Event
 from ledger.store.tables import events
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
+from ledger.books.service import Ledger, utc_now
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -32,9 +34,7 @@ from ledger.governance.model import (
 from ledger.governance.ports import GovernanceStore
 from ledger.governance.service import Governance
 from ledger.governance.units import Units
-from ledger.model import new_id
-from ledger.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.service import Ledger, utc_now
+from ledger.kernel.model import new_id
 from ledger.store.tables import (
     accounts,
     budget_consents,

@@ -1,4 +1,4 @@
-"""SQL of the job runner's claims (``ledger.jobs``): one ``job_runs`` row per run."""
+"""SQL of the job runner's claims (``ledger.jobs.runner``): one ``job_runs`` row per run."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ledger.jobs import LEASE, MAX_ATTEMPTS, JobRun, RunStatus, retry_delay
-from ledger.model import Community
+from ledger.jobs.runner import LEASE, MAX_ATTEMPTS, JobRun, RunStatus, retry_delay
+from ledger.kernel.model import Community
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.tables import communities, job_runs
 

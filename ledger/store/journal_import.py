@@ -1,4 +1,5 @@
-"""The bulk writes of ``ledger.journal_import`` on a unit of work's transaction: binary COPY on
+"""The bulk writes of ``ledger.imports.journal_import`` on a unit of work's transaction: binary
+COPY on
 PostgreSQL (asyncpg's ``copy_records_to_table`` on the connection under SQLAlchemy's, so in the
 same transaction), ``executemany`` on SQLite.
 
@@ -32,8 +33,8 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.model import Entry
-from ledger.ports import UnitOfWork
+from ledger.books.ports import UnitOfWork
+from ledger.kernel.model import Entry
 from ledger.store.batches import SqlBatchStore
 from ledger.store.tables import entries as entries_table
 from ledger.store.tables import postings as postings_table

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import outbox
-from ledger.model import AccountType, Counters
-from ledger.monitors import Monitor, crossings
+from ledger.audit import outbox
+from ledger.events.monitors import Monitor, crossings
+from ledger.kernel.model import AccountType, Counters
 from ledger.store.tables import balance_monitors
 
 _M = balance_monitors.c

@@ -13,9 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger import errors
-from ledger.access import Credential, CredentialKind, Scope
-from ledger.model import (
+from ledger.access.principals import Credential, CredentialKind, Scope
+from ledger.books.ports import StoredOutcome
+from ledger.kernel import errors
+from ledger.kernel.model import (
     Account,
     AccountType,
     Commodity,
@@ -29,7 +30,6 @@ from ledger.model import (
     StatementCursor,
     StatementLine,
 )
-from ledger.ports import StoredOutcome
 from ledger.store import alone
 from ledger.store.audit import SqlAuditStore
 from ledger.store.monitors import SqlMonitorWatch

@@ -263,7 +263,7 @@ report_snapshots = sa.Table(
     sa.UniqueConstraint("community_id", "report", "period_start", "period_end"),
 )
 
-# The audit trail (ledger.audit): one append-only, hash-chained record per write that took
+# The audit trail (ledger.audit.chain): one append-only, hash-chained record per write that took
 # effect, and per community the chain's head, which every append locks and advances, so records
 # are numbered without gaps also under concurrent writers. Both engines refuse UPDATE and DELETE
 # of records (triggers in the migration).
@@ -282,7 +282,7 @@ audit_log = sa.Table(
     sa.Column("idempotency_key", sa.String(255), nullable=True),
     sa.Column("result_ids", Json, nullable=False, doc="Ids of what the write produced."),
     sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False, doc="SHA-256 (hex), see ledger.audit."),
+    sa.Column("hash", sa.String(64), nullable=False, doc="SHA-256 (hex), see ledger.audit.chain."),
 )
 
 audit_heads = sa.Table(
@@ -293,7 +293,7 @@ audit_heads = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False, doc="The last record's hash."),
 )
 
-# The periodic job runner (ledger.jobs): one row per run of a job for a community and period,
+# The periodic job runner (ledger.jobs.runner): one row per run of a job for a community and period,
 # claimed before the run and kept after it, so that a finished run is never repeated.
 job_runs = sa.Table(
     "job_runs",
@@ -312,7 +312,8 @@ job_runs = sa.Table(
     sa.CheckConstraint("attempts >= 1", name="attempts_positive"),
 )
 
-# The event outbox (ledger.outbox): the events of each audit record, written with it. Their place
+# The event outbox (ledger.audit.outbox): the events of each audit record, written with it. Their
+# place
 # in a community's feed is (seq, n): the record's number, in commit order without gaps, and the
 # event's index among the record's events.
 events = sa.Table(
@@ -333,7 +334,8 @@ events = sa.Table(
     sa.Column("account_ids", Json, nullable=False, doc="Accounts whose members see the event."),
 )
 
-# Webhook subscriptions (ledger.webhooks): where to deliver which events, signed with `secret`,
+# Webhook subscriptions (ledger.events.webhooks): where to deliver which events, signed with
+# `secret`,
 # and the delivery state — the last event handled and when to try the next — so a restarted
 # process resumes where the last one stopped. A worker leases a subscription while it delivers.
 webhooks = sa.Table(
@@ -376,7 +378,8 @@ webhook_deliveries = sa.Table(
     sa.Index(None, "community_id", "webhook_id", "id"),
 )
 
-# Balance monitors (ledger.monitors): a threshold on an account's balance and which side of it
+# Balance monitors (ledger.events.monitors): a threshold on an account's balance and which side of
+# it
 # the balance was on after the last write, so a crossing emits one event, not one per entry.
 balance_monitors = sa.Table(
     "balance_monitors",
@@ -555,7 +558,7 @@ disbursement_steps = sa.Table(
     sa.Index("ix_disbursement_steps_request", "community_id", "disbursement_id"),
 )
 
-# The cooperative economy (ledger.economy): what the chart's template designates, restricted
+# The cooperative economy (ledger.economy.service): what the chart's template designates, restricted
 # funds, and recurring-entry schedules with the periods they have materialised.
 account_designations = sa.Table(
     "account_designations",

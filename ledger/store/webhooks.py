@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.events.webhooks import Delivery, Webhook
 from ledger.store.events import SqlEventStore
 from ledger.store.tables import communities, webhook_deliveries, webhooks
-from ledger.webhooks import Delivery, Webhook
 
 _ACTIVE = sa.and_(webhooks.c.status == "active", webhooks.c.deleted.is_(False))
 

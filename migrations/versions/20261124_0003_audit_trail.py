@@ -65,7 +65,7 @@ def downgrade() -> None:
 
 # Records are append-only, refused by the database itself (one statement per execute: asyncpg
 # prepares each). The head is updated by every append and has no such guard; the chain's hashes
-# are what reveal a rewrite (see ledger.audit).
+# are what reveal a rewrite (see ledger.audit.chain).
 _GUARDS = {
     "postgresql": (
         """CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date
 
-from ledger.model import AccountType
+from ledger.kernel.model import AccountType
 from reports.exports.book import CLOSING_DESCRIPTION, OPENING_DESCRIPTION, ExportClose, ExportHead
 from reports.exports.naming import HOURS_EXPORT, commodity_name, decimal_text
 from reports.queries.journal import JournalEntry

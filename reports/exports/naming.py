@@ -27,7 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 
-from ledger.model import HOURS, AccountType
+from ledger.kernel.model import HOURS, AccountType
 from reports.queries.journal import JournalAccount
 
 ROOTS: dict[AccountType, str] = {

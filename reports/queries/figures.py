@@ -49,7 +49,8 @@ class AccountRow:
     balance_min: int | None
     """Normal-direction floor, smallest unit; ``None`` when unlimited."""
     designation: str | None = None
-    """The part a chart template designated it for (``ledger.chart.Designation``), if any."""
+    """The part a chart template designated it for (``ledger.economy.chart.Designation``), if
+    any."""
 
 
 @dataclass(frozen=True, slots=True)

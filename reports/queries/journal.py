@@ -26,7 +26,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.model import AccountType, EntryStatus
+from ledger.kernel.model import AccountType, EntryStatus
 from ledger.store.tables import accounts, commodities, communities, entries, members, postings
 
 T = TypeVar("T")

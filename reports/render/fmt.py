@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledger.model import HOURS
+from ledger.kernel.model import HOURS
 
 
 def minutes(value: int) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from api.cli import main
-from ledger.credentials import Access
-from ledger.service import Ledger
+from api.cli.main import main
+from ledger.access.credentials import Access
+from ledger.books.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import sqlite_url
 

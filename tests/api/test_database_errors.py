@@ -7,7 +7,12 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from api.database_errors import LOCK_WAIT_TOO_LONG, STATEMENT_TOO_SLOW, UNAVAILABLE, classify
+from api.http.common.database_errors import (
+    LOCK_WAIT_TOO_LONG,
+    STATEMENT_TOO_SLOW,
+    UNAVAILABLE,
+    classify,
+)
 
 
 class _DriverError(Exception):

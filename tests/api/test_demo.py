@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api.cli import _amount
-from api.demo import MEMBERS, seed_demo
-from ledger import errors
-from ledger.model import HOURS
-from ledger.service import Ledger
+from api.cli.main import _amount
+from api.demo.seed import MEMBERS, seed_demo
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import HOURS
 
 
 async def test_the_demo_is_seeded_once_and_balances(ledger: Ledger) -> None:

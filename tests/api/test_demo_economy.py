@@ -13,9 +13,9 @@ from pathlib import Path
 
 from beancount import loader
 
-from api.demo import seed_demo
-from ledger.economy import Economy
-from ledger.service import Ledger
+from api.demo.seed import seed_demo
+from ledger.books.service import Ledger
+from ledger.economy.service import Economy
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from reports.exports.journal import ExportFormat, JournalExports

@@ -3,11 +3,11 @@ one pending request."""
 
 from __future__ import annotations
 
-from api.demo import seed_demo
+from api.demo.seed import seed_demo
+from ledger.books.service import Ledger
 from ledger.governance.model import BudgetStatus, DisbursementStatus, Role
 from ledger.governance.service import Governance
-from ledger.model import Community
-from ledger.service import Ledger
+from ledger.kernel.model import Community
 from ledger.store.governance import sql_governance
 
 

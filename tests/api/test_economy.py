@@ -11,8 +11,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from api.cli import main
-from ledger.service import Ledger
+from api.cli.main import main
+from ledger.books.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.api.conftest import ADMIN, Tenant
 from tests.databases import sqlite_url

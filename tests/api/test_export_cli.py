@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from beancount import loader
 
-from api.cli import main
-from ledger.model import NewEntry, PostingSpec
-from ledger.service import Ledger
+from api.cli.main import main
+from ledger.books.service import Ledger
+from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from reports.exports.files import write_text
 from tests.databases import sqlite_url

@@ -1,5 +1,5 @@
 """Concurrent ``POST …/transfers`` to the real service (``commons-ledger serve``), on SQLite and
-PostgreSQL: the requests of a burst are written in groups (``ledger.group_commit``), and each
+PostgreSQL: the requests of a burst are written in groups (``ledger.books.group_commit``), and each
 still answers what it would alone — replays under a key, conflicts, limits — with one event per
 entry written."""
 

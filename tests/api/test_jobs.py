@@ -12,12 +12,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from api.cli import main
+from api.cli.main import main
 from api.jobs import snapshot_job
 from api.settings import Settings
-from ledger.jobs import RunStatus
-from ledger.model import Community, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.jobs.runner import RunStatus
+from ledger.kernel.model import Community, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.jobs import SqlJobClaims
 from reports.service import Reports

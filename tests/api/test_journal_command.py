@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from ledger.model import AccountType
-from ledger.service import Ledger, NewAccount
+from api.cli.main import main
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import sqlite_url
 

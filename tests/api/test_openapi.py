@@ -14,8 +14,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from api.errors import STATUS_BY_CODE
-from api.openapi import EXAMPLE_DETAILS
+from api.http.common.errors import STATUS_BY_CODE
+from api.http.common.openapi import EXAMPLE_DETAILS
 from api.settings import Settings
 from api.web import WEB_PATHS
 from tests.api.conftest import ADMIN_TOKEN

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from api.cli import main
+from api.cli.main import main
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.databases import sqlite_url
 from tests.reports.ledgers import fixed_books

@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.access import Scope
-from ledger.credentials import Access
+from ledger.access.credentials import Access
+from ledger.access.principals import Scope
 from ledger.store import SqlUnitOfWorkFactory
 from tests.api.conftest import bearer
 from tests.reports.ledgers import Books, exchange, fixed_books

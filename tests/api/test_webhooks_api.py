@@ -16,8 +16,8 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.settings import Settings
 from api.webhook_settings import WebhookSettings
-from ledger.url_guard import AllowList
-from ledger.webhooks import SIGNATURE_HEADER, verify
+from ledger.events.url_guard import AllowList
+from ledger.events.webhooks import SIGNATURE_HEADER, verify
 from tests.api.conftest import ADMIN_TOKEN, Tenant, make_tenant
 from tests.events.receiver import Receiver, receiving
 

@@ -12,10 +12,10 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.feed import EventFeed
-from ledger.model import Community
-from ledger.outbox import Event
-from ledger.service import Ledger
+from ledger.audit.outbox import Event
+from ledger.books.service import Ledger
+from ledger.events.feed import EventFeed
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from tests.ledger.test_service import transfer

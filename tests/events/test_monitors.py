@@ -8,12 +8,12 @@ import random
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.feed import EventFeed
-from ledger.model import Community, Member
-from ledger.monitors import Monitors
-from ledger.outbox import Event
-from ledger.service import Ledger, utc_now
+from ledger.audit.outbox import Event
+from ledger.books.service import Ledger, utc_now
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
+from ledger.kernel import errors
+from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from ledger.store.monitors import SqlMonitorStore

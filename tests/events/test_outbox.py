@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.exchanges import Exchanges
-from ledger.feed import EventFeed, Viewer
-from ledger.model import HOURS, AccountType, Community, IdempotencyKey
-from ledger.outbox import EVENTS_OF, Event, NewEvent, events_of
-from ledger.service import Ledger, NewAccount
+from ledger.audit.outbox import EVENTS_OF, Event, NewEvent, events_of
+from ledger.books.service import Ledger, NewAccount
+from ledger.events.feed import EventFeed, Viewer
+from ledger.kernel import errors
+from ledger.kernel.model import HOURS, AccountType, Community, IdempotencyKey
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.events import SqlEventStore
+from ledger.timebank.exchanges import Exchanges
 from tests.ledger.test_service import transfer
 
 

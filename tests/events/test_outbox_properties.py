@@ -8,10 +8,10 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import errors
-from ledger.feed import EventFeed
-from ledger.model import Entry
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.events.feed import EventFeed
+from ledger.kernel import errors
+from ledger.kernel.model import Entry
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from tests.conftest import unique_slug

@@ -10,14 +10,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.model import Community, Member
-from ledger.service import Ledger, utc_now
-from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.events import SqlEventStore
-from ledger.store.webhooks import SqlWebhookStore
-from ledger.url_guard import AllowList, UrlNotAllowed
-from ledger.webhook_delivery import Deliverer, DeliveryConfig
-from ledger.webhooks import (
+from ledger.books.service import Ledger, utc_now
+from ledger.events.delivery import Deliverer, DeliveryConfig
+from ledger.events.url_guard import AllowList, UrlNotAllowed
+from ledger.events.webhooks import (
     SIGNATURE_HEADER,
     RetryPolicy,
     Webhook,
@@ -25,6 +21,10 @@ from ledger.webhooks import (
     Webhooks,
     verify,
 )
+from ledger.kernel.model import Community, Member
+from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.events import SqlEventStore
+from ledger.store.webhooks import SqlWebhookStore
 from tests.events.receiver import Receiver, receiving
 from tests.ledger.test_service import transfer
 

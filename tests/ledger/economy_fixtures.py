@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.economy import Economy
-from ledger.model import Account, Community
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.economy.service import Economy
+from ledger.kernel.model import Account, Community
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.economy import SqlEconomyStore
 from tests.conftest import unique_slug

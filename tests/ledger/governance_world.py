@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.books.service import Ledger, NewAccount
 from ledger.governance.model import GovernanceSettings, Role
 from ledger.governance.service import Governance
-from ledger.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.kernel.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.governance import sql_governance
 

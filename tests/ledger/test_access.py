@@ -9,11 +9,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.access import BOOTSTRAP_ADMIN, CredentialKind, Principal, Scope, secrets_match
-from ledger.credentials import Access
-from ledger.model import Community
-from ledger.service import Ledger
+from ledger.access.credentials import Access
+from ledger.access.principals import (
+    BOOTSTRAP_ADMIN,
+    CredentialKind,
+    Principal,
+    Scope,
+    secrets_match,
+)
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.tables import credentials
 

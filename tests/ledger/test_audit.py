@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import audit, errors
-from ledger.audit import AuditContext, AuditEvent, AuditRecord, ChainVerifier, acting
-from ledger.audit_trail import AuditTrail, Verification
-from ledger.model import Community, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.audit import chain as audit
+from ledger.audit.chain import AuditContext, AuditEvent, AuditRecord, ChainVerifier, acting
+from ledger.audit.trail import AuditTrail, Verification
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 
 TREASURER = audit.Actor(kind="api_key", credential_id="k-1", member_id=None, role="treasurer")

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import errors
-from ledger.barter import BARTER_KIND, BarterItem, BarterSide
-from ledger.economy import Economy
-from ledger.model import HOURS, Community, IdempotencyKey, Member
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.economy.barter import BARTER_KIND, BarterItem, BarterSide
+from ledger.economy.service import Economy
+from ledger.kernel import errors
+from ledger.kernel.model import HOURS, Community, IdempotencyKey, Member
 from tests.ledger.economy_fixtures import account, clock, coop, economy
 
 __all__ = ["clock", "coop", "economy"]

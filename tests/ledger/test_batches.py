@@ -10,11 +10,11 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.audit_trail import AuditTrail
-from ledger.batches import ITEMS_MAX, BatchItem, EntryBatches, ItemOutcome
-from ledger.model import Community, IdempotencyKey, Member, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import ITEMS_MAX, BatchItem, EntryBatches, ItemOutcome
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community, IdempotencyKey, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.batches import SqlBatchStore
 from tests.ledger.test_service import members, transfer

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from ledger import errors
-from ledger.chart import COOP, Designation, group_of, in_group
-from ledger.economy import Economy
-from ledger.model import HOURS, AccountType, Community
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.economy.chart import COOP, Designation, group_of, in_group
+from ledger.economy.service import Economy
+from ledger.kernel import errors
+from ledger.kernel.model import HOURS, AccountType, Community
 from tests.conftest import unique_slug
 from tests.ledger.economy_fixtures import account, clock, coop, economy
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.access import Scope
-from ledger.credentials import CREDENTIAL_CACHE_TTL, LAST_USED_RESOLUTION, Access
-from ledger.model import Community
-from ledger.ports import UnitOfWork
+from ledger.access.credentials import CREDENTIAL_CACHE_TTL, LAST_USED_RESOLUTION, Access
+from ledger.access.principals import Scope
+from ledger.books.ports import UnitOfWork
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory
 
 

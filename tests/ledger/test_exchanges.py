@@ -6,10 +6,17 @@ import uuid
 
 import pytest
 
-from ledger import errors
-from ledger.exchanges import MINUTES_MAX, Exchanges, ExchangeStatus
-from ledger.model import Community, EntryStatus, IdempotencyKey, Member, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import (
+    Community,
+    EntryStatus,
+    IdempotencyKey,
+    Member,
+    NewEntry,
+    PostingSpec,
+)
+from ledger.timebank.exchanges import MINUTES_MAX, Exchanges, ExchangeStatus
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from ledger import errors
-from ledger.economy import Economy
-from ledger.economy_errors import FundNotFound
-from ledger.funds import FUND_INCOME_KIND, FUND_SPEND_KIND, FundMovement, FundView
-from ledger.model import Community, IdempotencyKey, NewEntry, PostingSpec, new_id
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.economy.errors import FundNotFound
+from ledger.economy.funds import FUND_INCOME_KIND, FUND_SPEND_KIND, FundMovement, FundView
+from ledger.economy.service import Economy
+from ledger.kernel import errors
+from ledger.kernel.model import Community, IdempotencyKey, NewEntry, PostingSpec, new_id
 from tests.ledger.economy_fixtures import account, clock, coop, economy
 
 __all__ = ["clock", "coop", "economy"]

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
 from ledger.governance.model import (
     BudgetLine,
     BudgetNotDraft,
@@ -25,7 +24,8 @@ from ledger.governance.model import (
     SelfApproval,
     StepAction,
 )
-from ledger.model import EntryStatus, IdempotencyKey
+from ledger.kernel import errors
+from ledger.kernel.model import EntryStatus, IdempotencyKey
 from tests.ledger.governance_world import World, make_world
 
 EUR_FOOD = BudgetLine("Expenses:Food", "EUR", 10_000)

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
 from ledger.governance.model import DisbursementStatus
-from ledger.model import EntryStatus
+from ledger.kernel import errors
+from ledger.kernel.model import EntryStatus
 from ledger.store import create_engine
 from tests.ledger.governance_world import make_world
 

@@ -1,4 +1,4 @@
-"""Group commit of single writes (``ledger.group_commit``): every write answers what
+"""Group commit of single writes (``ledger.books.group_commit``): every write answers what
 ``Ledger.post_entry`` alone would have answered at its place in the arrival order, on both
 engines, whatever groups the writes fell into."""
 
@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.audit import Actor, AuditContext, acting
-from ledger.audit_trail import AuditTrail
-from ledger.batches import EntryBatches, ItemOutcome, Write
-from ledger.group_commit import GroupCommit
-from ledger.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.audit.chain import Actor, AuditContext, acting
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import EntryBatches, ItemOutcome, Write
+from ledger.books.group_commit import GroupCommit
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from tests.conftest import unique_slug

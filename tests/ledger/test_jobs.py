@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.jobs import LEASE, MAX_ATTEMPTS, Job, JobRunner, RunStatus, retry_delay
-from ledger.model import Community
+from ledger.jobs.runner import LEASE, MAX_ATTEMPTS, Job, JobRunner, RunStatus, retry_delay
+from ledger.kernel.model import Community
 from ledger.store.jobs import SqlJobClaims
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""``ledger.journal_import``: a journal file imports exactly, or not at all, and only once."""
+"""``ledger.imports.journal_import``: a journal file imports exactly, or not at all, and only
+once."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from datetime import date
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.audit_trail import AuditTrail
-from ledger.journal_format import parse
-from ledger.journal_import import JournalImport, JournalRefused, JournalSummary, file_digest
-from ledger.model import AccountType, Community
-from ledger.service import AccountChange, Ledger, NewAccount, utc_now
+from ledger.audit.trail import AuditTrail
+from ledger.books.service import AccountChange, Ledger, NewAccount, utc_now
+from ledger.imports.journal_format import parse
+from ledger.imports.journal_import import JournalImport, JournalRefused, JournalSummary, file_digest
+from ledger.kernel.model import AccountType, Community
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.journal_import import SqlJournalWriter
 

@@ -12,10 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import errors, rules
-from ledger.journal_format import FileEntry, FilePosting, ParsedJournal
-from ledger.journal_import import plan
-from ledger.model import Account, AccountType, Counters
+from ledger.books import rules
+from ledger.imports.journal_format import FileEntry, FilePosting, ParsedJournal
+from ledger.imports.journal_import import plan
+from ledger.kernel import errors
+from ledger.kernel.model import Account, AccountType, Counters
 
 CODES = ("a", "b", "c")
 TYPES = (AccountType.LIABILITY, AccountType.ASSET, AccountType.LIABILITY)

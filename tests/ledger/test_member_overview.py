@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ledger.exchanges import EXCHANGE_KIND, Exchanges
-from ledger.member_overview import CommunityMonth, MemberMonth, MemberOverview
-from ledger.model import Community, Member, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community, Member, NewEntry, PostingSpec
+from ledger.timebank.exchanges import EXCHANGE_KIND, Exchanges
+from ledger.timebank.member_overview import CommunityMonth, MemberMonth, MemberOverview
 
 
 def _help(giver: Member, receiver: Member, minutes: int, day: date, *, pending: bool) -> NewEntry:

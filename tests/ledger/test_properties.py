@@ -39,8 +39,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger import errors
-from ledger.model import (
+from ledger.books.service import KEEP, AccountChange, Ledger, NewAccount
+from ledger.kernel import errors
+from ledger.kernel.model import (
     HOURS,
     AccountType,
     Counters,
@@ -51,7 +52,6 @@ from ledger.model import (
     Posting,
     PostingSpec,
 )
-from ledger.service import KEEP, AccountChange, Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.conftest import unique_slug
 

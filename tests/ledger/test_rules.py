@@ -1,4 +1,4 @@
-"""Pure checks of ``ledger.rules`` and values of ``ledger.model``: no database."""
+"""Pure checks of ``ledger.books.rules`` and values of ``ledger.kernel.model``: no database."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger import errors, rules
-from ledger.model import (
+from ledger.books import rules
+from ledger.kernel import errors
+from ledger.kernel.model import (
     COUNTER_MAX,
     HOURS,
     Account,

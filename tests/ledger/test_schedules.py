@@ -13,17 +13,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.economy import Economy
-from ledger.economy_errors import (
+from ledger.books.service import Ledger
+from ledger.economy.errors import (
     ScheduleEnded,
     ScheduleNotActive,
     ScheduleNotFound,
     ScheduleNotPaused,
 )
-from ledger.model import Community, new_id
-from ledger.schedules import SCHEDULED_KIND, Frequency, NewSchedule, ScheduleView, add_months
-from ledger.service import Ledger
+from ledger.economy.schedules import (
+    SCHEDULED_KIND,
+    Frequency,
+    NewSchedule,
+    ScheduleView,
+    add_months,
+)
+from ledger.economy.service import Economy
+from ledger.kernel import errors
+from ledger.kernel.model import Community, new_id
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from tests.conftest import unique_slug

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from ledger import errors
-from ledger.model import (
+from ledger.books.service import AccountChange, Ledger, NewAccount
+from ledger.kernel import errors
+from ledger.kernel.model import (
     HOURS,
     Account,
     AccountType,
@@ -19,7 +20,6 @@ from ledger.model import (
     NewEntry,
     PostingSpec,
 )
-from ledger.service import AccountChange, Ledger, NewAccount
 from tests.conftest import unique_slug
 
 

@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.audit_trail import AuditTrail
-from ledger.exchanges import Exchange, ExchangeStatus
-from ledger.model import Community
-from ledger.service import Ledger
-from ledger.spreadsheet import RowError, SpreadsheetImport
+from ledger.audit.trail import AuditTrail
+from ledger.books.service import Ledger
+from ledger.imports.spreadsheet import RowError, SpreadsheetImport
+from ledger.kernel import errors
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.timebank.exchanges import Exchange, ExchangeStatus
 
 MEMBERS = """name,hours_min,hours_max
 Ann,-600,

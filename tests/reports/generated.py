@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ledger.model import AccountType, Community, NewEntry, PostingSpec, TrialBalance
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, Community, NewEntry, PostingSpec, TrialBalance
 
 MEMBER_NAMES = (
     "Ann Weaver",

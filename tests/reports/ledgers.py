@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ledger.model import AccountType, Community, Member, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType, Community, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from tests.conftest import unique_slug
 

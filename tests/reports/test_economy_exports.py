@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from ledger.model import HOURS, AccountType
+from ledger.kernel.model import HOURS, AccountType
 from reports.exports.naming import account_names
 from reports.queries.journal import JournalAccount
 

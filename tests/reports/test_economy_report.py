@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.economy import Economy
-from ledger.funds import FundMovement
-from ledger.model import AccountType, Community, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.economy.funds import FundMovement
+from ledger.economy.service import Economy
+from ledger.kernel.model import AccountType, Community, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from reports.classification import DESIGNATED_ESSENTIAL_BASIS
 from reports.period import Period

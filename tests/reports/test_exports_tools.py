@@ -20,8 +20,8 @@ from beancount import loader
 from beancount.core import data
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.model import Entry, EntryStatus
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel.model import Entry, EntryStatus
 from ledger.store import SqlUnitOfWorkFactory
 from reports.exports.journal import ExportFormat, JournalExports
 from reports.exports.naming import commodity_name

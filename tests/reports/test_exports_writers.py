@@ -16,7 +16,7 @@ import pytest
 from beancount import loader
 from beancount.core import data
 
-from ledger.model import AccountType, EntryStatus
+from ledger.kernel.model import AccountType, EntryStatus
 from reports.exports import beancount_writer, csv_writer, hledger_writer
 from reports.exports.book import ExportClose, ExportHead
 from reports.exports.naming import (

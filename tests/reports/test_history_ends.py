@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.model import Counters
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel.model import Counters
 from ledger.store import SqlUnitOfWorkFactory
 from reports.queries.figures import Window, movements
 from tests.conftest import unique_slug

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import errors
+from ledger.kernel import errors
 from reports import classification, financial
 from reports.period import Period
 from reports.queries.figures import AccountRow, Movement

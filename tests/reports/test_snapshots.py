@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.audit_trail import AuditTrail
-from ledger.model import NewEntry, PostingSpec
+from ledger.audit.trail import AuditTrail
+from ledger.kernel import errors
+from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.governance.model import GovernanceSettings
-from ledger.model import NewEntry, PostingSpec
+from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.governance import sql_governance
 from reports.period import Period

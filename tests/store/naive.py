@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
-from ledger.model import Account
+from ledger.kernel.model import Account
 from ledger.store.repository import SqlRepository, _account
 from ledger.store.tables import accounts
 

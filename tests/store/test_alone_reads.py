@@ -13,8 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.model import AccountType
-from ledger.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory
 
 

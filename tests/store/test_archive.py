@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.access import Scope
-from ledger.audit import Actor, AuditContext, acting
-from ledger.audit_trail import AuditTrail
-from ledger.credentials import Access
-from ledger.model import AccountType, Community, IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount
+from ledger.access.credentials import Access
+from ledger.access.principals import Scope
+from ledger.audit.chain import Actor, AuditContext, acting
+from ledger.audit.trail import AuditTrail
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel import errors
+from ledger.kernel.model import AccountType, Community, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.migrate import head_revision, upgrade
 from ledger.store.tables import metadata

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.audit import BrokenLink
-from ledger.audit_trail import AuditTrail
-from ledger.model import Community
-from ledger.service import Ledger
+from ledger.audit.chain import BrokenLink
+from ledger.audit.trail import AuditTrail
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.migrate import upgrade

@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.cli import main
-from ledger import audit, errors, outbox
-from ledger.audit_trail import AuditTrail
-from ledger.batches import BatchItem, EntryBatches, ItemOutcome
-from ledger.model import Community, Member
-from ledger.service import Ledger
+from api.cli.main import main
+from ledger.audit import chain as audit
+from ledger.audit import outbox
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import BatchItem, EntryBatches, ItemOutcome
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.batches import SqlBatchStore
 from ledger.store.tables import audit_heads, audit_log, events

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.model import Community, Entry, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import Community, Entry, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.engine import WRITE_OPTION
 from tests.conftest import unique_slug

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.barter import BarterItem, BarterSide
-from ledger.economy import Economy
-from ledger.funds import FundMovement
-from ledger.model import HOURS
-from ledger.schedules import Frequency, NewSchedule
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.economy.barter import BarterItem, BarterSide
+from ledger.economy.funds import FundMovement
+from ledger.economy.schedules import Frequency, NewSchedule
+from ledger.economy.service import Economy
+from ledger.kernel.model import HOURS
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.migrate import head_revision, upgrade

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from ledger import errors
+from ledger.books.ports import UnitOfWork
 from ledger.governance.fund import EmergencyFund
 from ledger.governance.model import (
     BudgetLine,
@@ -23,8 +23,8 @@ from ledger.governance.model import (
 )
 from ledger.governance.ports import GovernanceStore
 from ledger.governance.units import Units
-from ledger.model import EntryStatus
-from ledger.ports import UnitOfWork
+from ledger.kernel import errors
+from ledger.kernel.model import EntryStatus
 from ledger.store import create_engine
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.tables import audit_log

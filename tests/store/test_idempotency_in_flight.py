@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ledger import errors
-from ledger.model import IdempotencyKey, NewEntry, PostingSpec
-from ledger.service import Ledger
+from ledger.books.service import Ledger
+from ledger.kernel import errors
+from ledger.kernel.model import IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from tests.conftest import unique_slug
 

@@ -20,11 +20,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.journal_format import parse
-from ledger.journal_import import JournalImport, JournalRefused, file_digest
-from ledger.model import AccountType, Entry, NewEntry, PostingSpec
-from ledger.ports import UnitOfWork
-from ledger.service import Ledger, NewAccount, utc_now
+from ledger.books.ports import UnitOfWork
+from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.imports.journal_format import parse
+from ledger.imports.journal_import import JournalImport, JournalRefused, file_digest
+from ledger.kernel.model import AccountType, Entry, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWork, SqlUnitOfWorkFactory, create_engine
 from ledger.store import journal_import as journal_store
 from ledger.store.journal_import import GuardBreached, SqlJournalWriter

@@ -13,9 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import default
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.batches import BatchItem, EntryBatches
-from ledger.model import Community, IdempotencyKey
-from ledger.service import Ledger
+from ledger.books.batches import BatchItem, EntryBatches
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community, IdempotencyKey
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.batches import SqlBatchStore
 from tests.ledger.test_service import members, transfer

@@ -34,8 +34,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger import errors
-from ledger.model import (
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel import errors
+from ledger.kernel.model import (
     Account,
     AccountType,
     Balance,
@@ -47,7 +48,6 @@ from ledger.model import (
     NewEntry,
     PostingSpec,
 )
-from ledger.service import Ledger, NewAccount
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.repository import SqlRepository

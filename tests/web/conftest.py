@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.app import create_app
 from api.settings import Settings
 from api.web.settings import WebSettings
-from ledger.credentials import Access
-from ledger.model import Community, Member
-from ledger.service import Ledger
+from ledger.access.credentials import Access
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory
 
 SIGN_INS_PER_MINUTE = 5

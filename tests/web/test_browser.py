@@ -23,15 +23,15 @@ import uvicorn
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from api.app import create_app
-from api.demo import seed_demo
+from api.demo.seed import seed_demo
 from api.settings import Settings
 from api.web.settings import WebSettings
-from ledger.credentials import Access
-from ledger.exchanges import Exchanges, ExchangeStatus
-from ledger.model import Community
-from ledger.service import Ledger
+from ledger.access.credentials import Access
+from ledger.books.service import Ledger
+from ledger.kernel.model import Community
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from ledger.timebank.exchanges import Exchanges, ExchangeStatus
 from tests.databases import sqlite_url
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -18,12 +18,12 @@ from api.app import create_app
 from api.settings import Settings
 from api.web import SECURITY_HEADERS
 from api.web.session import SESSION_COOKIE
-from ledger.access import Scope
-from ledger.credentials import Access
-from ledger.exchanges import Exchanges, ExchangeStatus
-from ledger.model import AccountType, NewEntry, PostingSpec
-from ledger.service import Ledger, NewAccount, utc_now
+from ledger.access.credentials import Access
+from ledger.access.principals import Scope
+from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.timebank.exchanges import Exchanges, ExchangeStatus
 from reports.period import Period
 from reports.service import Reports
 from tests.web.conftest import SIGN_INS_PER_MINUTE, People, csrf_of, post_form, sign_in

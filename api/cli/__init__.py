@@ -1,0 +1,1 @@
+"""The ``commons-ledger`` command line."""

@@ -1,0 +1,1 @@
+"""The demo community that ``commons-ledger demo`` seeds."""

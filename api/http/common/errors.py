@@ -1,0 +1,198 @@
+"""Errors as RFC 9457 problem details: the one place that knows HTTP status codes.
+
+Every ledger error code maps to a status and a stable problem ``type`` (``/problems/<code>`` with
+dashes, e.g. ``/problems/limit-exceeded``). A body never carries anything specific to one
+request (the request id travels in a header), so an idempotent replay of a rejection is
+byte-for-byte the first response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from litestar.types import ExceptionHandlersMap
+
+from api.http.common.database_errors import RETRY_AFTER_S, classify
+from ledger.kernel import errors
+
+PROBLEM_JSON = "application/problem+json"
+RATE_LIMIT_RESET = "RateLimit-Reset"
+
+STATUS_BY_CODE: dict[str, int] = {
+    "community_not_found": HTTP_404_NOT_FOUND,
+    "account_not_found": HTTP_404_NOT_FOUND,
+    "entry_not_found": HTTP_404_NOT_FOUND,
+    "member_not_found": HTTP_404_NOT_FOUND,
+    "commodity_not_found": HTTP_404_NOT_FOUND,
+    "credential_not_found": HTTP_404_NOT_FOUND,
+    "community_exists": HTTP_409_CONFLICT,
+    "commodity_exists": HTTP_409_CONFLICT,
+    "account_code_exists": HTTP_409_CONFLICT,
+    "invalid_input": HTTP_422_UNPROCESSABLE_ENTITY,
+    "invalid_amount": HTTP_422_UNPROCESSABLE_ENTITY,
+    "too_few_postings": HTTP_422_UNPROCESSABLE_ENTITY,
+    "unbalanced": HTTP_422_UNPROCESSABLE_ENTITY,
+    "account_closed": HTTP_409_CONFLICT,
+    "limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
+    "limits_violated_by_balance": HTTP_409_CONFLICT,
+    "account_has_pending": HTTP_409_CONFLICT,
+    "counter_overflow": HTTP_422_UNPROCESSABLE_ENTITY,
+    "entry_not_pending": HTTP_409_CONFLICT,
+    "entry_not_posted": HTTP_409_CONFLICT,
+    "entry_already_reversed": HTTP_409_CONFLICT,
+    "idempotency_conflict": HTTP_409_CONFLICT,
+    "idempotency_in_flight": HTTP_409_CONFLICT,
+    "snapshot_exists": HTTP_409_CONFLICT,
+    "snapshot_not_found": HTTP_404_NOT_FOUND,
+    "webhook_not_found": HTTP_404_NOT_FOUND,
+    "monitor_not_found": HTTP_404_NOT_FOUND,
+    "url_not_allowed": HTTP_422_UNPROCESSABLE_ENTITY,
+    # Governance (ledger.governance)
+    "not_a_steward": HTTP_403_FORBIDDEN,
+    "not_a_treasurer": HTTP_403_FORBIDDEN,
+    "self_approval": HTTP_403_FORBIDDEN,
+    "role_term_not_found": HTTP_404_NOT_FOUND,
+    "budget_not_found": HTTP_404_NOT_FOUND,
+    "disbursement_not_found": HTTP_404_NOT_FOUND,
+    "budget_not_draft": HTTP_409_CONFLICT,
+    "budget_superseded": HTTP_409_CONFLICT,
+    "consent_missing": HTTP_409_CONFLICT,
+    "disbursement_not_pending": HTTP_409_CONFLICT,
+    "fund_not_configured": HTTP_409_CONFLICT,
+    "fund_not_found": HTTP_404_NOT_FOUND,
+    "schedule_not_found": HTTP_404_NOT_FOUND,
+    "schedule_ended": HTTP_409_CONFLICT,
+    "schedule_not_active": HTTP_409_CONFLICT,
+    "schedule_not_paused": HTTP_409_CONFLICT,
+}
+"""Status of every ledger error code; a test checks that no code is missing."""
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """An RFC 9457 problem: ``type`` is stable per kind of error, ``detail`` is for humans."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+def problem_type(code: str) -> str:
+    return f"/problems/{code.replace('_', '-')}"
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extra_errors: list[dict[str, Any]] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=problem_type(code),
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        code=code,
+        errors=extra_errors,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def ledger_error_response(error: errors.LedgerError) -> Response[Problem]:
+    return problem_response(
+        STATUS_BY_CODE.get(error.code, HTTP_400_BAD_REQUEST), error.code, error.detail
+    )
+
+
+def _on_ledger_error(_: Request[Any, Any, Any], error: errors.LedgerError) -> Response[Problem]:
+    return ledger_error_response(error)
+
+
+def _on_validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:
+    extra = error.extra if isinstance(error.extra, list) else None
+    return problem_response(
+        HTTP_400_BAD_REQUEST, "invalid_request", error.detail, extra_errors=extra
+    )
+
+
+_CODES_BY_STATUS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def _on_http(_: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
+    status = error.status_code
+    code = _CODES_BY_STATUS.get(status, "invalid_request" if status < 500 else "internal_error")
+    headers = dict(error.headers or {})
+    if status == HTTP_429_TOO_MANY_REQUESTS:
+        # RFC 9110's header for when to come back; the rate limiter only sends RateLimit-Reset.
+        headers["Retry-After"] = headers.get(RATE_LIMIT_RESET, "60")
+    return problem_response(status, code, error.detail, headers=headers or None)
+
+
+def _on_crash(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    structlog.get_logger("api").exception("unhandled error", path=request.url.path)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred."
+    )
+
+
+def _on_database(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """A database that is down or too slow answers 503 (or 409 for a lock) with Retry-After;
+    anything else from the driver is a crash."""
+    failure = classify(error)
+    if failure is None:
+        return _on_crash(request, error)
+    structlog.get_logger("api").warning(
+        "database unavailable", code=failure.code, error=f"{type(error).__name__}: {error}"[:300]
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return problem_response(failure.status, failure.code, failure.detail, headers=headers)
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    errors.LedgerError: _on_ledger_error,
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    sa.exc.SQLAlchemyError: _on_database,
+    OSError: _on_database,
+    TimeoutError: _on_database,
+    Exception: _on_crash,
+}

@@ -1,0 +1,31 @@
+"""The ``Idempotency-Key`` header every write takes.
+
+The key, scoped to the caller, goes to the use case, which records it with the request's
+fingerprint and outcome in the same transaction as the effect: a retry with the same request
+answers the first response again (the same status and bytes, since responses are rendered from
+the recorded outcome alone); a different request under the key is 409. Issuing a credential is the
+one write without it, because its secret is never stored to be shown again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.params import HeaderParameter
+
+from ledger.access.principals import Principal
+from ledger.kernel.model import IdempotencyKey
+
+IdempotencyHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retry key: the same key and body answer the first response again",
+    ),
+]
+
+
+def key_of(principal: Principal, header: str | None) -> IdempotencyKey | None:
+    return None if header is None else IdempotencyKey(principal.idempotency_scope, header)

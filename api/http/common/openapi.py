@@ -1,0 +1,502 @@
+"""The OpenAPI document and its interactive UI, served at ``/schema``.
+
+``/schema`` (and ``/schema/swagger``) is Swagger UI; ``/schema/openapi.json`` is the OpenAPI 3.1
+document. The UI's JavaScript, stylesheet and icon are served by the application itself from
+``api/http/common/static/swagger-ui`` (vendored from the npm package ``swagger-ui-dist``; its
+README says how
+to update it): nothing comes from a CDN, so the page works offline.
+
+Error responses are documented per operation with :func:`problems`: the statuses its
+authentication, guards and parameters can produce, plus the ledger error codes its use case can
+raise (each adds its status from :data:`api.http.common.errors.STATUS_BY_CODE` and an example with
+its stable
+problem ``type``). Every error is an RFC 9457 ``application/problem+json`` body, the
+:class:`api.http.common.errors.Problem` struct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+from litestar import Router
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    Link,
+    OpenAPI,
+    OpenAPIHeader,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
+from litestar.static_files import create_static_files_router
+
+from api.http import schemas
+from api.http.common.database_errors import FAILURES
+from api.http.common.errors import PROBLEM_JSON, STATUS_BY_CODE, Problem, problem_response
+from ledger.kernel.model import AMOUNT_ABS_MAX
+
+SCHEMA_PATH = "/schema"
+ASSETS_PATH = f"{SCHEMA_PATH}/assets"
+SWAGGER_UI_DIR = Path(__file__).parent / "static" / "swagger-ui"
+"""Swagger UI's distribution files (swagger-ui-dist, Apache-2.0), served at :data:`ASSETS_PATH`."""
+
+# Statuses every operation under ``/api/v1`` can answer: a malformed request, a missing or bad
+# token, too many requests (the per-token rate limit).
+API = (400, 401, 429)
+# ... and under ``/api/v1/communities/{slug}``: a community the token may not enter is 404.
+COMMUNITY = (*API, 404)
+# Writes that take an ``Idempotency-Key``: a different request under a used key, or a retry while
+# the first is still in flight, is a conflict.
+IDEMPOTENT = ("idempotency_conflict", "idempotency_in_flight")
+# What completing a pending entry (or an exchange) can refuse.
+COMPLETION = ("entry_not_found", "entry_not_pending", "counter_overflow", "limit_exceeded")
+# What the posting rules can refuse in a new entry (transfers, general entries, reversals).
+ENTRY_RULES = (
+    "invalid_input",
+    "invalid_amount",
+    "too_few_postings",
+    "account_not_found",
+    "account_closed",
+    "unbalanced",
+    "counter_overflow",
+    "limit_exceeded",
+)
+
+_GENERIC: dict[int, tuple[str, str, str]] = {
+    400: (
+        "The request is malformed: a parameter, header or body does not fit its schema "
+        "(`errors` lists the fields)",
+        "invalid_request",
+        "Validation failed for POST /api/v1/communities/garden-club/transfers",
+    ),
+    401: (
+        "No bearer token, or one that is unknown, revoked or expired",
+        "unauthorized",
+        "a bearer token is required",
+    ),
+    403: (
+        "The token lacks the scope this needs, or is a member token where none may act",
+        "forbidden",
+        "this needs the treasurer scope",
+    ),
+    404: (
+        "The community, or the resource in it, does not exist or is not visible to this token",
+        "not_found",
+        "community 'garden-club' does not exist",
+    ),
+    409: ("The request conflicts with the ledger's state", "", ""),
+    413: (
+        "The request body is larger than the server accepts",
+        "request_too_large",
+        "Request Entity Too Large",
+    ),
+    422: ("The request is well-formed but breaks a ledger rule", "", ""),
+    429: (
+        "Too many requests with this token this minute; retry after `Retry-After` seconds",
+        "too_many_requests",
+        "Too many requests",
+    ),
+    503: (
+        "The database is unavailable, out of connections or too slow; retry after "
+        "`Retry-After` seconds (nothing was written)",
+        "database_unavailable",
+        FAILURES["database_unavailable"].detail,
+    ),
+}
+"""Per status: the response's description, and the code and detail of its generic example
+(none for 409 and 422, which always come from a ledger error code)."""
+
+EXAMPLE_DETAILS: dict[str, str] = {
+    "community_not_found": "community 'garden-club' does not exist",
+    "account_not_found": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "entry_not_found": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "member_not_found": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "commodity_not_found": "commodity 'EUR' does not exist",
+    "credential_not_found": "credential 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "community_exists": "community 'garden-club' already exists",
+    "commodity_exists": "commodity 'EUR' already exists",
+    "account_code_exists": "account code 'assets:cash' already exists",
+    "invalid_input": "name must be 1–200 characters of text",
+    "invalid_amount": "posting 0: amount must be a non-zero integer within ±9007199254740991",
+    "too_few_postings": "an entry needs at least 2 postings, got 1",
+    "unbalanced": "postings do not sum to zero: HOURS by +30",
+    "account_closed": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed",
+    "limit_exceeded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to -660 HOURS "
+    "counting pending entries, below its minimum of -600",
+    "limits_violated_by_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to "
+    "-90 HOURS counting pending entries, below its minimum of 0",
+    "account_has_pending": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has pending entries; "
+    "post or void them first",
+    "counter_overflow": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f: a balance counter would "
+    "exceed 9223372036854775807",
+    "entry_not_pending": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is already posted; only a "
+    "pending entry completes",
+    "entry_not_posted": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is pending; only a posted "
+    "entry can be reversed",
+    "entry_already_reversed": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f was already reversed",
+    "idempotency_conflict": "the Idempotency-Key was used with a different request",
+    "idempotency_in_flight": "a request with this Idempotency-Key is still being processed",
+    "snapshot_exists": "the period 2026-Q3 has a snapshot already",
+    "snapshot_not_found": "snapshot 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "webhook_not_found": "webhook 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "monitor_not_found": "monitor 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "url_not_allowed": "the host 'intranet' resolves to 10.0.0.5, which is not a public address",
+    "not_a_steward": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current steward term",
+    "not_a_treasurer": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current treasurer "
+    "term",
+    "self_approval": "the requester of a disbursement can never approve it",
+    "role_term_not_found": "role term 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "budget_not_found": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "disbursement_not_found": "disbursement 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "budget_not_draft": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is adopted",
+    "budget_superseded": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f was revised already; "
+    "revise the newer",
+    "consent_missing": "budget 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f lacks the consents the rule "
+    "needs",
+    "disbursement_not_pending": "disbursement 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at its "
+    "deadline 2026-12-01T12:00:00+00:00",
+    "fund_not_configured": "the community has designated no emergency-fund account",
+    "fund_not_found": "fund 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_not_found": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "schedule_ended": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has ended",
+    "schedule_not_active": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is paused",
+    "schedule_not_paused": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is active",
+}
+"""An example detail for every ledger error code (a test checks none is missing)."""
+
+
+def _example(status: int, code: str, detail: str) -> Example:
+    body = problem_response(status, code, detail).content
+    assert isinstance(body, Problem)
+    # No ``id``: Litestar would write it into the Example Object, where OpenAPI has no such field.
+    return Example(summary=code, value=msgspec.to_builtins(body))
+
+
+def _problem_spec(status: int, codes: list[str]) -> ResponseSpec:
+    description, generic_code, generic_detail = _GENERIC[status]
+    examples = [_example(status, generic_code, generic_detail)] if generic_code else []
+    examples += [
+        _example(status, code, EXAMPLE_DETAILS.get(code) or FAILURES[code].detail) for code in codes
+    ]
+    if codes:
+        description += ": " + ", ".join(f"`{code}`" for code in codes)
+    return ResponseSpec(
+        data_container=Problem,
+        generate_examples=False,
+        description=description,
+        media_type=PROBLEM_JSON,
+        examples=examples,
+    )
+
+
+def problems(*statuses: int, codes: Iterable[str] = ()) -> dict[int, ResponseSpec]:
+    """The ``responses=`` of a route: a problem-details response for each of ``statuses`` and for
+    the status of each ledger error code in ``codes``, with an example per code.
+
+    Every operation also documents 503 (``database_unavailable``, ``statement_timeout``), and a
+    write under an idempotency key 409 ``lock_timeout``.
+
+    >>> sorted(problems(*COMMUNITY, codes=["account_not_found", *IDEMPOTENT]))
+    [400, 401, 404, 409, 429, 503]
+    """
+    codes = list(codes)
+    # Any operation may meet a database that is down or slow; a write may wait on a lock.
+    codes += ["statement_timeout", *(["lock_timeout"] if "idempotency_conflict" in codes else [])]
+    by_status: dict[int, list[str]] = {status: [] for status in (*statuses, 503)}
+    for code in codes:
+        status = STATUS_BY_CODE[code] if code in STATUS_BY_CODE else FAILURES[code].status
+        by_status.setdefault(status, []).append(code)
+    for status, status_codes in by_status.items():
+        if status not in _GENERIC:
+            raise ValueError(f"no problem response is defined for status {status}")
+        if not status_codes and not _GENERIC[status][1]:
+            raise ValueError(f"status {status} needs the ledger error codes that cause it")
+    return {status: _problem_spec(status, by_status[status]) for status in sorted(by_status)}
+
+
+def _header(description: str, *, integer: bool = False, required: bool = True) -> OpenAPIHeader:
+    kind = OpenAPIType.INTEGER if integer else OpenAPIType.STRING
+    return OpenAPIHeader(schema=Schema(type=kind), description=description, required=required)
+
+
+RESPONSE_HEADERS: dict[str, OpenAPIHeader] = {
+    "X-Request-ID": _header("This request's id, as written in the server's log line for it"),
+    "WWW-Authenticate": _header("The scheme to authenticate with: `Bearer`"),
+    "Retry-After": _header("Seconds until the rate limit lets this token in again", integer=True),
+    "RateLimit-Policy": _header("The rate limit: `<requests>; w=<seconds>`", required=False),
+    "RateLimit-Limit": _header("Requests allowed per window", integer=True, required=False),
+    "RateLimit-Remaining": _header("Requests left in this window", integer=True, required=False),
+    "RateLimit-Reset": _header(
+        "Seconds until the window starts afresh", integer=True, required=False
+    ),
+}
+"""Headers the middleware adds to responses, which Litestar's response specs cannot declare.
+The ``RateLimit-*`` headers come with every response under ``/api/v1`` when a rate limit is
+configured (``COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE``, not 0)."""
+
+_RATE_LIMIT = ("RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+def _headers_of(path: str, status: str) -> list[str]:
+    names = ["X-Request-ID"]
+    if path.startswith("/api/"):
+        names += _RATE_LIMIT
+    if status == "401":
+        names.append("WWW-Authenticate")
+    if status == "429":
+        names.append("Retry-After")
+    return names
+
+
+def document_response_headers(document: OpenAPI) -> None:
+    """Adds :data:`RESPONSE_HEADERS` to every response of ``document`` that carries them."""
+    components = document.components
+    assert isinstance(components, Components)
+    components.headers = {**(components.headers or {}), **RESPONSE_HEADERS}
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+            operation = getattr(item, method)
+            for status, response in (operation.responses or {}).items() if operation else ():
+                if not isinstance(response, OpenAPIResponse):
+                    continue
+                refs = {
+                    name: Reference(ref=f"#/components/headers/{name}")
+                    for name in _headers_of(path, status)
+                }
+                response.headers = {**(response.headers or {}), **refs}
+
+
+_C = "/api/v1/communities/{slug}"
+_IN_COMMUNITY = {"slug": "$request.path.slug"}
+_ACCOUNT = {
+    "readAccount": ("GET", f"{_C}/accounts/{{account_id}}"),
+    "readBalance": ("GET", f"{_C}/accounts/{{account_id}}/balance"),
+    "readStatement": ("GET", f"{_C}/accounts/{{account_id}}/postings"),
+}
+_ENTRY = {
+    "readEntry": ("GET", f"{_C}/entries/{{entry_id}}"),
+    "postPending": ("POST", f"{_C}/entries/{{entry_id}}/post"),
+    "voidPending": ("POST", f"{_C}/entries/{{entry_id}}/void"),
+    "reverse": ("POST", f"{_C}/entries/{{entry_id}}/reverse"),
+}
+_EXCHANGE = {
+    "readExchange": ("GET", f"{_C}/exchanges/{{exchange_id}}"),
+    "confirm": ("POST", f"{_C}/exchanges/{{exchange_id}}/confirm"),
+    "decline": ("POST", f"{_C}/exchanges/{{exchange_id}}/decline"),
+}
+LINKS: dict[tuple[str, str], tuple[dict[str, tuple[str, str]], dict[str, str]]] = {
+    ("POST", "/api/v1/communities"): (
+        {"readCommunity": ("GET", _C)},
+        {"slug": "$response.body#/slug"},
+    ),
+    ("POST", f"{_C}/members"): (
+        {
+            "readMember": ("GET", f"{_C}/members/{{member_id}}"),
+            "issueMemberToken": ("POST", f"{_C}/members/{{member_id}}/tokens"),
+        },
+        {**_IN_COMMUNITY, "member_id": "$response.body#/id"},
+    ),
+    ("GET", f"{_C}/members/{{member_id}}"): (
+        _ACCOUNT,
+        {**_IN_COMMUNITY, "account_id": "$response.body#/hours_account_id"},
+    ),
+    ("POST", f"{_C}/accounts"): (
+        {**_ACCOUNT, "updateAccount": ("PATCH", f"{_C}/accounts/{{account_id}}")},
+        {**_IN_COMMUNITY, "account_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/transfers"): (_ENTRY, {**_IN_COMMUNITY, "entry_id": "$response.body#/id"}),
+    ("POST", f"{_C}/entries"): (_ENTRY, {**_IN_COMMUNITY, "entry_id": "$response.body#/id"}),
+    ("POST", f"{_C}/entries/{{entry_id}}/reverse"): (
+        {"readEntry": _ENTRY["readEntry"]},
+        {**_IN_COMMUNITY, "entry_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/exchanges"): (
+        _EXCHANGE,
+        {**_IN_COMMUNITY, "exchange_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/webhooks"): (
+        {
+            "readWebhook": ("GET", f"{_C}/webhooks/{{webhook_id}}"),
+            "readDeliveries": ("GET", f"{_C}/webhooks/{{webhook_id}}/deliveries"),
+            "resumeWebhook": ("POST", f"{_C}/webhooks/{{webhook_id}}/resume"),
+            "deleteWebhook": ("DELETE", f"{_C}/webhooks/{{webhook_id}}"),
+        },
+        {**_IN_COMMUNITY, "webhook_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/monitors"): (
+        {
+            "readMonitor": ("GET", f"{_C}/monitors/{{monitor_id}}"),
+            "deleteMonitor": ("DELETE", f"{_C}/monitors/{{monitor_id}}"),
+        },
+        {**_IN_COMMUNITY, "monitor_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/funds"): (
+        {
+            "readFund": ("GET", f"{_C}/funds/{{fund_id}}"),
+            "recordFundIncome": ("POST", f"{_C}/funds/{{fund_id}}/income"),
+            "spendFromFund": ("POST", f"{_C}/funds/{{fund_id}}/spend"),
+        },
+        {**_IN_COMMUNITY, "fund_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/barters"): (
+        {"readBarter": ("GET", f"{_C}/barters/{{barter_id}}")},
+        {**_IN_COMMUNITY, "barter_id": "$response.body#/id"},
+    ),
+    ("POST", f"{_C}/schedules"): (
+        {
+            "readSchedule": ("GET", f"{_C}/schedules/{{schedule_id}}"),
+            "listOccurrences": ("GET", f"{_C}/schedules/{{schedule_id}}/occurrences"),
+            "pauseSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/pause"),
+            "endSchedule": ("POST", f"{_C}/schedules/{{schedule_id}}/end"),
+        },
+        {**_IN_COMMUNITY, "schedule_id": "$response.body#/id"},
+    ),
+}
+"""OpenAPI links: what a client can do next with the resource a response returns (the target
+operations, and where their path parameters come from)."""
+
+
+def document_links(document: OpenAPI) -> None:
+    """Adds :data:`LINKS` to the success response of each source operation."""
+    paths = document.paths or {}
+
+    def operation(method: str, path: str) -> Operation:
+        found = getattr(paths[path], method.lower())
+        assert isinstance(found, Operation), (method, path)
+        return found
+
+    for (method, path), (targets, parameters) in LINKS.items():
+        source = operation(method, path)
+        status, response = next(
+            (status, response)
+            for status, response in (source.responses or {}).items()
+            if status.startswith("2")
+        )
+        assert isinstance(response, OpenAPIResponse), (method, path, status)
+        response.links = {
+            name: Link(
+                operation_id=operation(*target).operation_id,
+                parameters={
+                    key: value for key, value in parameters.items() if "{" + key + "}" in target[1]
+                },
+            )
+            for name, target in targets.items()
+        }
+
+
+METADATA = Schema(
+    type=OpenAPIType.OBJECT,
+    description="Flat: under each key, text, a whole number, true/false or null",
+    max_properties=schemas.METADATA_KEYS_MAX,
+    property_names=Schema(
+        type=OpenAPIType.STRING,
+        min_length=1,
+        max_length=schemas.METADATA_KEY_LENGTH_MAX,
+        pattern=schemas.NO_NUL,
+    ),
+    additional_properties=Schema(
+        one_of=[
+            Schema(
+                type=OpenAPIType.STRING,
+                max_length=schemas.METADATA_TEXT_LENGTH_MAX,
+                pattern=schemas.NO_NUL,
+            ),
+            Schema(type=OpenAPIType.INTEGER, minimum=-AMOUNT_ABS_MAX, maximum=AMOUNT_ABS_MAX),
+            Schema(type=OpenAPIType.BOOLEAN),
+            Schema(type=OpenAPIType.NULL),
+        ]
+    ),
+    examples=[{"month": "2026-11", "shift": 3}],
+)
+"""The request bodies' ``metadata``, with the constraints Litestar leaves out of its schema."""
+
+
+def _closed(schema: Schema | Reference, components: dict[str, Schema], seen: set[str]) -> None:
+    if isinstance(schema, Reference):
+        name = schema.ref.rsplit("/", 1)[-1]
+        if name in seen or name not in components:
+            return
+        seen.add(name)
+        schema = components[name]
+    if schema.properties is not None and schema.additional_properties is None:
+        schema.additional_properties = False
+    if schema.properties is not None and "metadata" in schema.properties:
+        schema.properties["metadata"] = METADATA
+    children = [
+        *(schema.properties or {}).values(),
+        *([schema.items] if isinstance(schema.items, Schema | Reference) else []),
+        *(schema.one_of or []),
+        *(schema.any_of or []),
+        *(schema.all_of or []),
+    ]
+    for child in children:
+        _closed(child, components, seen)
+
+
+def forbid_unknown_request_fields(document: OpenAPI) -> None:
+    """Marks every object of every request body ``additionalProperties: false``: the request
+    structs refuse unknown fields (``api.http.schemas.Request``), and clients should be told so."""
+    components = document.components
+    assert isinstance(components, Components)
+    schemas = components.schemas or {}
+    seen: set[str] = set()
+    for item in (document.paths or {}).values():
+        for method in ("put", "post", "patch"):
+            operation = getattr(item, method)
+            body = operation.request_body if operation else None
+            if body is None or isinstance(body, Reference):
+                continue
+            for media in body.content.values():
+                if media.schema is not None:
+                    _closed(media.schema, schemas, seen)
+
+
+def _asset(name: str) -> str:
+    return f"{ASSETS_PATH}/{name}"
+
+
+def openapi_config() -> OpenAPIConfig:
+    swagger = SwaggerRenderPlugin(
+        path=["/", "/swagger"],
+        js_url=_asset("swagger-ui-bundle.js"),
+        css_url=_asset("swagger-ui.css"),
+        standalone_preset_js_url=_asset("swagger-ui-standalone-preset.js"),
+        favicon=f"<link rel='icon' type='image/png' href='{_asset('favicon-32x32.png')}'>",
+    )
+    assets = create_static_files_router(
+        path=ASSETS_PATH.removeprefix(SCHEMA_PATH),
+        directories=[SWAGGER_UI_DIR],
+        name="openapi_assets",
+        include_in_schema=False,
+    )
+    return OpenAPIConfig(
+        title="Commons Ledger",
+        version="1",
+        description=(
+            "The books of time-banks and cooperatives: hours, money and goods.\n\n"
+            "Authenticate with `Authorization: Bearer <token>` (an API key or a member token). "
+            "Errors are RFC 9457 `application/problem+json` bodies whose `type` "
+            "(`/problems/<code>`) is stable. Lists are paginated: pass `next_cursor` as "
+            "`cursor`."
+        ),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key (scopes read, write, treasurer, admin) or a member "
+                    "token",
+                )
+            }
+        ),
+        render_plugins=[swagger, JsonRenderPlugin()],
+        openapi_router=Router(path=SCHEMA_PATH, route_handlers=[assets], include_in_schema=False),
+    )

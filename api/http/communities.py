@@ -1,0 +1,75 @@
+"""Communities and their API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import JSONBody
+
+from api.http.common.auth import principal_of, requires
+from api.http.common.openapi import API, COMMUNITY, problems
+from api.http.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
+from api.state import Services
+from ledger.access.principals import Scope
+from ledger.kernel.model import Community
+
+
+@post(
+    "/communities",
+    summary="Create a community (operator's admin token), optionally with a starter chart",
+    responses=problems(*API, 403, 413, codes=["community_exists", "invalid_input"]),
+    guards=[requires(Scope.ADMIN)],
+    tags=["communities"],
+)
+async def create_community(
+    request: Request[Any, Any, Any], data: JSONBody[CommunityCreate]
+) -> CommunityOut:
+    """Only the operator's bootstrap token may create communities; a community's own admin keys
+    manage that community."""
+    if principal_of(request).community_id is not None:
+        raise PermissionDeniedException("only the operator's admin token creates communities")
+    services = Services.of(request)
+    if data.template is None and data.currency is None:
+        community = await services.ledger.create_community(data.slug, data.name)
+    else:
+        community, _ = await services.economy.charts.create_community(
+            data.slug, data.name, template=data.template, currency=data.currency
+        )
+    return CommunityOut.of(community)
+
+
+@get(
+    "/",
+    summary="Read a community",
+    responses=problems(*COMMUNITY),
+    guards=[requires(Scope.READ, members=True)],
+    tags=["communities"],
+)
+async def read_community(community: NamedDependency[Community]) -> CommunityOut:
+    return CommunityOut.of(community)
+
+
+@post(
+    "/api-keys",
+    summary="Issue an API key; its token is shown once",
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input"]),
+    guards=[requires(Scope.ADMIN)],
+    tags=["access"],
+)
+async def issue_api_key(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[ApiKeyCreate],
+) -> CredentialOut:
+    scopes = frozenset(Scope(name) for name in data.scopes)
+    credential, token = await Services.of(request).access.issue_api_key(
+        community.id, data.name, scopes, data.expires_at
+    )
+    return CredentialOut.of(credential, token)
+
+
+COMMUNITY_HANDLERS = [read_community, issue_api_key]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

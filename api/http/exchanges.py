@@ -1,0 +1,232 @@
+"""Time-bank exchanges: an hour of help recorded as a pending entry until it is confirmed.
+
+Who may do what:
+
+- record: a ``write`` API key for any two members; a member token only for an exchange it takes
+  part in, as provider or receiver (else 403);
+- confirm or decline: the receiver's member token, or a steward (an API key with the
+  ``treasurer`` scope, or the member token of a current steward or treasurer); the provider is
+  refused with 403;
+- read and list: ``read`` API keys see every exchange; a member token sees only those it takes
+  part in, and any other answers 404 as if it did not exist.
+
+Every write takes an optional ``Idempotency-Key`` header (see ``api.http.common.idempotency``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from api.http.common.auth import principal_of, requires
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, COMPLETION, IDEMPOTENT, problems
+from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.http.schemas import ExchangeCreate, ExchangeOut, Page
+from api.state import Services
+from ledger.access.principals import Principal, Scope
+from ledger.kernel.model import Community
+from ledger.timebank.exchanges import Exchange, Exchanges, ExchangeStatus, not_found
+
+StatusFilter = Annotated[
+    Literal["pending", "confirmed", "declined"] | None,
+    QueryParameter(description="only exchanges in this status"),
+]
+
+
+def _stewards_or_members(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """A guard: an API key completes exchanges only with the ``treasurer`` scope (a steward's);
+    a member token passes, and the handler then lets only the receiver through."""
+    principal = principal_of(connection)
+    if not principal.is_member and not principal.allows(Scope.TREASURER):
+        raise PermissionDeniedException(
+            "confirming or declining an exchange needs the receiver's member token or the "
+            "treasurer scope"
+        )
+
+
+def _exchanges(request: Request[Any, Any, Any]) -> Exchanges:
+    return Exchanges(Services.of(request).ledger)
+
+
+def _check_visible(principal: Principal, exchange: Exchange) -> None:
+    if (
+        principal.is_member
+        and not principal.is_steward
+        and not exchange.involves(principal.member_id)
+    ):
+        raise not_found(exchange.id)
+
+
+@post(
+    "/exchanges",
+    summary="Record a service one member gave another, pending until the receiver confirms",
+    description=(
+        "Writes a pending journal entry of kind `exchange` that debits the receiver's HOURS "
+        "account and credits the provider's by `minutes`; it reserves against both members' "
+        "limits (`limit_exceeded`, 422). A member token may record only exchanges it takes part "
+        "in."
+    ),
+    responses=problems(
+        *COMMUNITY,
+        403,
+        413,
+        codes=[
+            "invalid_input",
+            "member_not_found",
+            "account_closed",
+            "counter_overflow",
+            "limit_exceeded",
+            *IDEMPOTENT,
+        ],
+    ),
+    guards=[requires(Scope.WRITE, members=True)],
+    status_code=HTTP_201_CREATED,
+    tags=["exchanges"],
+)
+async def create_exchange(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[ExchangeCreate],
+    idempotency_key: IdempotencyHeader = None,
+) -> ExchangeOut:
+    principal = principal_of(request)
+    if principal.is_member and principal.member_id not in (
+        data.provider_member_id,
+        data.receiver_member_id,
+    ):
+        raise PermissionDeniedException(
+            "a member token may record only exchanges its member takes part in, as provider or "
+            "receiver"
+        )
+    exchange = await _exchanges(request).record(
+        community.id,
+        provider_id=data.provider_member_id,
+        receiver_id=data.receiver_member_id,
+        minutes=data.minutes,
+        description=data.description,
+        category=data.category,
+        idempotency_key=key_of(principal, idempotency_key),
+    )
+    return ExchangeOut.of(exchange)
+
+
+@get(
+    "/exchanges",
+    summary="List exchanges in recorded order (a member token: those it takes part in)",
+    responses=problems(*COMMUNITY),
+    guards=[requires(Scope.READ, members=True)],
+    tags=["exchanges"],
+)
+async def list_exchanges(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+    status: StatusFilter = None,
+) -> Page[ExchangeOut]:
+    principal = principal_of(request)
+    found = await _exchanges(request).list_exchanges(
+        community.id,
+        member_id=principal.member_id if principal.is_member else None,
+        status=None if status is None else ExchangeStatus(status),
+        after=decode_cursor(cursor, uuid.UUID),
+        limit=limit + 1,
+    )
+    return page_of(found, limit, ExchangeOut.of, lambda exchange: exchange.id)
+
+
+@get(
+    "/exchanges/{exchange_id:uuid}",
+    summary="Read an exchange",
+    responses=problems(*COMMUNITY, codes=["entry_not_found"]),
+    guards=[requires(Scope.READ, members=True)],
+    tags=["exchanges"],
+)
+async def read_exchange(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    exchange_id: FromPath[uuid.UUID],
+) -> ExchangeOut:
+    exchange = await _exchanges(request).get(community.id, exchange_id)
+    _check_visible(principal_of(request), exchange)
+    return ExchangeOut.of(exchange)
+
+
+async def _complete(
+    request: Request[Any, Any, Any],
+    community: Community,
+    exchange_id: uuid.UUID,
+    header: str | None,
+    *,
+    confirm: bool,
+) -> ExchangeOut:
+    principal = principal_of(request)
+    exchanges = _exchanges(request)
+    exchange = await exchanges.get(community.id, exchange_id)
+    _check_visible(principal, exchange)
+    if (
+        principal.is_member
+        and not principal.is_steward
+        and not exchange.received_by(principal.member_id)
+    ):
+        action = "confirm" if confirm else "decline"
+        raise PermissionDeniedException(f"only the receiver of an exchange may {action} it")
+    key = key_of(principal, header)
+    if confirm:
+        return ExchangeOut.of(await exchanges.confirm(community.id, exchange_id, key))
+    return ExchangeOut.of(await exchanges.decline(community.id, exchange_id, key))
+
+
+@post(
+    "/exchanges/{exchange_id:uuid}/confirm",
+    summary="Confirm a pending exchange: the hours move (the receiver or a steward)",
+    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
+    guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
+    status_code=HTTP_200_OK,
+    tags=["exchanges"],
+)
+async def confirm_exchange(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    exchange_id: FromPath[uuid.UUID],
+    idempotency_key: IdempotencyHeader = None,
+) -> ExchangeOut:
+    return await _complete(request, community, exchange_id, idempotency_key, confirm=True)
+
+
+@post(
+    "/exchanges/{exchange_id:uuid}/decline",
+    summary="Decline a pending exchange, releasing its reservation (the receiver or a steward)",
+    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
+    guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
+    status_code=HTTP_200_OK,
+    tags=["exchanges"],
+)
+async def decline_exchange(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    exchange_id: FromPath[uuid.UUID],
+    idempotency_key: IdempotencyHeader = None,
+) -> ExchangeOut:
+    return await _complete(request, community, exchange_id, idempotency_key, confirm=False)
+
+
+COMMUNITY_HANDLERS = [
+    create_exchange,
+    list_exchanges,
+    read_exchange,
+    confirm_exchange,
+    decline_exchange,
+]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -1,0 +1,107 @@
+"""Members (each with an HOURS account) and their tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from api.http.common.auth import principal_of, requires
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
+from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.http.common.visibility import check_member
+from api.http.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
+from api.state import Services
+from ledger.access.principals import Scope
+from ledger.kernel.model import Community
+
+
+@post(
+    "/members",
+    summary="Add a member, opening their HOURS account",
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", *IDEMPOTENT]),
+    guards=[requires(Scope.TREASURER)],
+    tags=["members"],
+)
+async def create_member(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[MemberCreate],
+    idempotency_key: IdempotencyHeader = None,
+) -> MemberOut:
+    member = await Services.of(request).ledger.create_member(
+        community.id,
+        data.name,
+        hours_min=data.hours_min,
+        hours_max=data.hours_max,
+        idempotency_key=key_of(principal_of(request), idempotency_key),
+    )
+    return MemberOut.of(member)
+
+
+@get(
+    "/members",
+    summary="List members in the order they joined",
+    responses=problems(*COMMUNITY),
+    guards=[requires(Scope.READ, members=True)],
+    tags=["members"],
+)
+async def list_members(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[MemberOut]:
+    principal = principal_of(request)
+    ledger = Services.of(request).ledger
+    if principal.is_member:
+        assert principal.member_id is not None
+        own = await ledger.get_member(community.id, principal.member_id)
+        return Page([MemberOut.of(own)], None)
+    found = await ledger.list_members(
+        community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    )
+    return page_of(found, limit, MemberOut.of, lambda member: member.id)
+
+
+@get(
+    "/members/{member_id:uuid}",
+    summary="Read a member",
+    responses=problems(*COMMUNITY, codes=["member_not_found"]),
+    guards=[requires(Scope.READ, members=True)],
+    tags=["members"],
+)
+async def read_member(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    member_id: FromPath[uuid.UUID],
+) -> MemberOut:
+    check_member(principal_of(request), member_id)
+    return MemberOut.of(await Services.of(request).ledger.get_member(community.id, member_id))
+
+
+@post(
+    "/members/{member_id:uuid}/tokens",
+    summary="Issue a token that acts as this member; shown once",
+    responses=problems(*COMMUNITY, 403, 413, codes=["member_not_found", "invalid_input"]),
+    guards=[requires(Scope.TREASURER)],
+    tags=["access"],
+)
+async def issue_member_token(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    member_id: FromPath[uuid.UUID],
+    data: JSONBody[MemberTokenCreate],
+) -> CredentialOut:
+    credential, token = await Services.of(request).access.issue_member_token(
+        community.id, member_id, data.name, data.expires_at
+    )
+    return CredentialOut.of(credential, token)
+
+
+COMMUNITY_HANDLERS = [create_member, list_members, read_member, issue_member_token]
+"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

@@ -1,0 +1,518 @@
+"""The wire format: msgspec Structs, converted explicitly to and from the domain.
+
+Requests forbid unknown fields and bound every size. Amounts are JSON integers in the commodity's
+smallest unit (minutes for HOURS); a float or a string for an amount is refused with 400.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import msgspec
+
+from ledger.access.principals import Credential
+from ledger.audit.chain import AuditRecord
+from ledger.jobs.runner import JobRun
+from ledger.kernel.model import (
+    AMOUNT_ABS_MAX,
+    COMMODITY_CODE_PATTERN,
+    SLUG_PATTERN,
+    Account,
+    Balance,
+    Commodity,
+    Community,
+    Entry,
+    Member,
+    StatementLine,
+    TrialBalance,
+)
+from ledger.timebank.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
+from reports.queries.snapshots import SnapshotRow
+
+Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX, examples=[90, -90])]
+PositiveAmount = Annotated[int, msgspec.Meta(ge=1, le=AMOUNT_ABS_MAX, examples=[90])]
+Limit = Annotated[int, msgspec.Meta(ge=-(2**63) + 1, le=2**63 - 1)]
+NO_NUL = r"^[^\u0000]*$"
+"""Text holds no NUL character: PostgreSQL cannot store one (``api.http.common.strict_body`` says
+so too)."""
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Description = Annotated[
+    str, msgspec.Meta(max_length=1000, pattern=NO_NUL, examples=["Garden work"])
+]
+Slug = Annotated[
+    str,
+    msgspec.Meta(pattern=SLUG_PATTERN, examples=["garden-club"]),
+]
+CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN)]
+AccountCode = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL, examples=["assets:cash"])
+]
+METADATA_KEYS_MAX = 50
+METADATA_KEY_LENGTH_MAX = 64
+METADATA_TEXT_LENGTH_MAX = 1000
+MetadataKey = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=METADATA_KEY_LENGTH_MAX, pattern=NO_NUL)
+]
+MetadataValue = (
+    Annotated[str, msgspec.Meta(max_length=METADATA_TEXT_LENGTH_MAX, pattern=NO_NUL)]
+    | Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX)]
+    | bool
+    | None
+)
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    msgspec.Meta(max_length=METADATA_KEYS_MAX, examples=[{"month": "2026-11", "shift": 3}]),
+]
+"""Flat: text, whole numbers, true/false or null under each key (what ledgers' exports keep).
+Litestar drops these constraints from the OpenAPI document; ``api.http.common.openapi`` states
+them."""
+AccountId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
+AccountTypeName = Literal["asset", "liability", "equity", "income", "expense"]
+ScopeName = Literal["read", "write", "treasurer", "admin"]
+
+
+class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Base of request bodies."""
+
+
+# Communities, members, commodities, credentials ---------------------------------------------
+
+
+class CommunityCreate(Request, frozen=True):
+    slug: Slug
+    name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
+    template: Literal["coop"] | None = None
+    """A starter chart of accounts to open with the community, in the same transaction."""
+    currency: CommodityCode | None = None
+    """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
+
+
+class CommunityOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+
+    @staticmethod
+    def of(community: Community) -> CommunityOut:
+        return CommunityOut(community.id, community.slug, community.name, community.created_at)
+
+
+class MemberCreate(Request, frozen=True):
+    name: Annotated[Name, msgspec.Meta(examples=["Ann"])]
+    hours_min: Annotated[Limit, msgspec.Meta(examples=[-600])] | None = None
+    """Lowest hours balance allowed, in minutes (e.g. -600 for ten hours in debt)."""
+    hours_max: Limit | None = None
+
+
+class MemberOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    name: str
+    hours_account_id: uuid.UUID
+    created_at: datetime
+
+    @staticmethod
+    def of(member: Member) -> MemberOut:
+        return MemberOut(member.id, member.name, member.hours_account_id, member.created_at)
+
+
+class CommodityCreate(Request, frozen=True):
+    code: Annotated[CommodityCode, msgspec.Meta(examples=["EUR"])]
+    name: Annotated[Name, msgspec.Meta(examples=["Euro"])]
+    scale: Annotated[int, msgspec.Meta(ge=0, le=9, examples=[2])]
+
+
+class CommodityOut(msgspec.Struct, frozen=True):
+    code: str
+    name: str
+    scale: int
+
+    @staticmethod
+    def of(commodity: Commodity) -> CommodityOut:
+        return CommodityOut(commodity.code, commodity.name, commodity.scale)
+
+
+class ApiKeyCreate(Request, frozen=True):
+    scopes: Annotated[
+        list[ScopeName], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])
+    ]
+    name: Name = "API key"
+    expires_at: datetime | None = None
+
+
+class MemberTokenCreate(Request, frozen=True):
+    name: Annotated[Name, msgspec.Meta(examples=["Ann's phone"])] = "Member token"
+    expires_at: datetime | None = None
+
+
+class CredentialOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    kind: str
+    name: str
+    scopes: list[str]
+    member_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    token: str
+    """The secret bearer token. Shown in this response only; store it now."""
+
+    @staticmethod
+    def of(credential: Credential, token: str) -> CredentialOut:
+        return CredentialOut(
+            id=credential.id,
+            kind=credential.kind.value,
+            name=credential.name,
+            scopes=sorted(credential.scopes),
+            member_id=credential.member_id,
+            created_at=credential.created_at,
+            expires_at=credential.expires_at,
+            token=token,
+        )
+
+
+# Accounts and balances ----------------------------------------------------------------------
+
+
+class AccountCreate(Request, frozen=True):
+    code: AccountCode
+    name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
+    type: Annotated[AccountTypeName, msgspec.Meta(examples=["asset"])]
+    commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
+    member_id: uuid.UUID | None = None
+    min_balance: Limit | None = None
+    max_balance: Limit | None = None
+
+
+class AccountPatch(Request, frozen=True):
+    name: Annotated[Name, msgspec.Meta(examples=["Petty cash"])] | msgspec.UnsetType = msgspec.UNSET
+    min_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    max_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    closed: Annotated[bool, msgspec.Meta(examples=[False])] | msgspec.UnsetType = msgspec.UNSET
+
+
+class AccountOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    code: str
+    name: str
+    type: str
+    commodity: str
+    member_id: uuid.UUID | None
+    min_balance: int | None
+    max_balance: int | None
+    closed: bool
+
+    @staticmethod
+    def of(account: Account) -> AccountOut:
+        return AccountOut(
+            id=account.id,
+            code=account.code,
+            name=account.name,
+            type=account.type.value,
+            commodity=account.commodity,
+            member_id=account.member_id,
+            min_balance=account.balance_min,
+            max_balance=account.balance_max,
+            closed=account.closed,
+        )
+
+
+class BalanceOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    commodity: str
+    posted: int
+    pending: int
+    available: int
+    as_of: date | None
+
+    @staticmethod
+    def of(balance: Balance) -> BalanceOut:
+        return BalanceOut(
+            balance.account_id,
+            balance.commodity,
+            balance.posted,
+            balance.pending,
+            balance.available,
+            balance.as_of,
+        )
+
+
+class StatementLineOut(msgspec.Struct, frozen=True):
+    entry_id: uuid.UUID
+    effective_date: date
+    description: str
+    amount: int
+    running_balance: int
+
+    @staticmethod
+    def of(line: StatementLine) -> StatementLineOut:
+        return StatementLineOut(
+            line.entry_id, line.effective_date, line.description, line.amount, line.running_balance
+        )
+
+
+class TrialBalanceLineOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    code: str
+    type: str
+    debit: int
+    credit: int
+
+
+class CommodityTrialBalanceOut(msgspec.Struct, frozen=True):
+    commodity: str
+    lines: list[TrialBalanceLineOut]
+    total_debit: int
+    total_credit: int
+
+
+class TrialBalanceOut(msgspec.Struct, frozen=True):
+    as_of: date | None
+    commodities: list[CommodityTrialBalanceOut]
+
+    @staticmethod
+    def of(trial: TrialBalance) -> TrialBalanceOut:
+        return TrialBalanceOut(
+            as_of=trial.as_of,
+            commodities=[
+                CommodityTrialBalanceOut(
+                    commodity=c.commodity,
+                    lines=[
+                        TrialBalanceLineOut(
+                            line.account_id, line.code, line.type.value, line.debit, line.credit
+                        )
+                        for line in c.lines
+                    ],
+                    total_debit=c.total_debit,
+                    total_credit=c.total_credit,
+                )
+                for c in trial.commodities
+            ],
+        )
+
+
+# Entries ------------------------------------------------------------------------------------
+
+
+class PostingIn(Request, frozen=True):
+    account_id: AccountId
+    amount: Amount
+    """Positive debits, negative credits, in the account commodity's smallest unit."""
+
+
+class EntryCreate(Request, frozen=True):
+    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=1, max_length=100)]
+    description: Description = ""
+    pending: bool = False
+    effective_date: date | None = None
+    metadata: Metadata = msgspec.field(default_factory=dict)
+
+
+class TransferCreate(Request, frozen=True):
+    debit_account_id: AccountId
+    credit_account_id: AccountId
+    amount: PositiveAmount
+    description: Description = ""
+    pending: bool = False
+    effective_date: date | None = None
+    metadata: Metadata = msgspec.field(default_factory=dict)
+
+
+class ReverseRequest(Request, frozen=True):
+    description: Description | None = None
+    effective_date: date | None = None
+
+
+class PostingOut(msgspec.Struct, frozen=True):
+    account_id: uuid.UUID
+    amount: int
+    commodity: str
+
+
+class EntryOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    status: str
+    effective_date: date
+    description: str
+    kind: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    completed_at: datetime | None
+    reverses: uuid.UUID | None
+    postings: list[PostingOut]
+
+    @staticmethod
+    def of(entry: Entry) -> EntryOut:
+        return EntryOut(
+            id=entry.id,
+            status=entry.status.value,
+            effective_date=entry.effective_date,
+            description=entry.description,
+            kind=entry.kind,
+            metadata=entry.metadata,
+            created_at=entry.created_at,
+            completed_at=entry.completed_at,
+            reverses=entry.reverses,
+            postings=[PostingOut(p.account_id, p.amount, p.commodity) for p in entry.postings],
+        )
+
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """A page of a list, in a stable order; pass ``next_cursor`` as ``cursor`` for the next."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Health(msgspec.Struct, frozen=True, omit_defaults=True):
+    status: str
+    database: str | None = None
+
+
+# Exchanges ----------------------------------------------------------------------------------
+
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=MINUTES_MAX, examples=[90])]
+Category = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=CATEGORY_MAX_CHARS, examples=["repairs"])
+]
+MemberId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
+
+
+class ExchangeCreate(Request, frozen=True):
+    """A service ``provider_member_id`` gave ``receiver_member_id``: pending until the receiver
+    (or a steward) confirms it."""
+
+    provider_member_id: MemberId
+    receiver_member_id: MemberId
+    minutes: Minutes
+    """Length of the service in whole minutes (90 for an hour and a half)."""
+    description: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=1000, examples=["Fixed the bike"])
+    ]
+    category: Category | None = None
+
+
+class ExchangeOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    """Also the id of the exchange's journal entry."""
+    status: str
+    """``pending``, ``confirmed`` (its entry posted) or ``declined`` (its entry voided)."""
+    provider_member_id: uuid.UUID
+    receiver_member_id: uuid.UUID
+    minutes: int
+    description: str
+    category: str | None
+    effective_date: date
+    created_at: datetime
+    completed_at: datetime | None
+
+    @staticmethod
+    def of(exchange: Exchange) -> ExchangeOut:
+        return ExchangeOut(
+            id=exchange.id,
+            status=exchange.status.value,
+            provider_member_id=exchange.provider_member_id,
+            receiver_member_id=exchange.receiver_member_id,
+            minutes=exchange.minutes,
+            description=exchange.description,
+            category=exchange.category,
+            effective_date=exchange.effective_date,
+            created_at=exchange.created_at,
+            completed_at=exchange.completed_at,
+        )
+
+
+# Report snapshots -----------------------------------------------------------------------------
+
+
+class SnapshotCreate(Request, frozen=True):
+    period: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=10,
+            examples=["2026-Q3"],
+            description="a closed month, quarter or year: 2026-09, 2026-Q3 or 2026",
+        ),
+    ]
+
+
+class SnapshotOut(msgspec.Struct, frozen=True):
+    """A stored report: its content never changes; ``fingerprint`` is the ledger state it was
+    built from (compare it with a fresh report's to see whether the books changed since)."""
+
+    id: uuid.UUID
+    report: str
+    period_start: date
+    period_end: date
+    fingerprint: str
+    generated_at: datetime
+
+    @staticmethod
+    def of(row: SnapshotRow) -> SnapshotOut:
+        return SnapshotOut(
+            row.id, row.report, row.period_start, row.period_end, row.fingerprint, row.generated_at
+        )
+
+
+class AuditRecordOut(msgspec.Struct, frozen=True):
+    """One record of the audit trail; ``hash`` chains it to the record before (``prev_hash``)."""
+
+    seq: Annotated[int, msgspec.Meta(examples=[1])]
+    recorded_at: datetime
+    operation: Annotated[str, msgspec.Meta(examples=["post_entry"])]
+    actor_kind: Annotated[str, msgspec.Meta(examples=["api_key"])]
+    actor_id: str | None
+    member_id: uuid.UUID | None
+    role: Annotated[str, msgspec.Meta(examples=["treasurer"])]
+    request_id: str | None
+    idempotency_key: str | None
+    result_ids: list[str]
+    prev_hash: str
+    hash: str
+
+    @staticmethod
+    def of(record: AuditRecord) -> AuditRecordOut:
+        return AuditRecordOut(
+            seq=record.seq,
+            recorded_at=record.recorded_at,
+            operation=record.operation,
+            actor_kind=record.actor_kind,
+            actor_id=record.actor_id,
+            member_id=record.member_id,
+            role=record.role,
+            request_id=record.request_id,
+            idempotency_key=record.idempotency_key,
+            result_ids=list(record.result_ids),
+            prev_hash=record.prev_hash,
+            hash=record.hash,
+        )
+
+
+class JobRunOut(msgspec.Struct, frozen=True):
+    """One run of a periodic job for the community and a period."""
+
+    job: Annotated[str, msgspec.Meta(examples=["report-snapshots"])]
+    period: Annotated[str, msgspec.Meta(examples=["2026-Q3"])]
+    status: Annotated[str, msgspec.Meta(examples=["done"])]
+    attempts: int
+    claimed_at: datetime
+    lease_until: datetime
+    finished_at: datetime | None
+    outcome: str | None
+
+    @staticmethod
+    def of(run: JobRun) -> JobRunOut:
+        return JobRunOut(
+            job=run.job,
+            period=run.period,
+            status=run.status.value,
+            attempts=run.attempts,
+            claimed_at=run.claimed_at,
+            lease_until=run.lease_until,
+            finished_at=run.finished_at,
+            outcome=run.outcome,
+        )

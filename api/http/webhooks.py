@@ -1,0 +1,171 @@
+"""Webhook subscriptions and their delivery log (treasurers and admins)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from api.http.common.auth import requires
+from api.http.common.openapi import COMMUNITY, problems
+from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
+from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut
+from api.http.schemas import Page
+from api.state import Services
+from ledger.access.principals import Scope
+from ledger.events.webhooks import Delivery, Webhook
+from ledger.kernel.model import Community
+
+_TAGS = ["webhooks"]
+_NOT_FOUND = problems(*COMMUNITY, 403, codes=["webhook_not_found"])
+
+
+def _out(webhook: Webhook, secret: str | None = None) -> WebhookOut:
+    return WebhookOut(
+        id=webhook.id,
+        url=webhook.url,
+        types=list(webhook.types),
+        description=webhook.description,
+        status=webhook.status,
+        created_at=webhook.created_at,
+        attempts=webhook.attempts,
+        next_attempt_at=webhook.next_attempt_at,
+        secret=secret,
+    )
+
+
+def _delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        attempt=delivery.attempt,
+        attempted_at=delivery.attempted_at,
+        duration_ms=delivery.duration_ms,
+        status_code=delivery.status_code,
+        error=delivery.error,
+        delivered=delivery.delivered,
+    )
+
+
+@post(
+    "/webhooks",
+    summary="Subscribe a URL to the community's events (the secret is shown only here)",
+    description=(
+        "Events from now on are POSTed to `url` one at a time, in feed order, signed with "
+        '`Commons-Ledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` '
+        "under `secret`. The URL must be http(s) and reach a public address unless the "
+        "operator's allow-list permits it (`url_not_allowed`)."
+    ),
+    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "url_not_allowed"]),
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def create_webhook(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    data: JSONBody[WebhookCreate],
+) -> WebhookOut:
+    webhook, secret = await Services.of(request).webhooks.create(
+        community.id, data.url, data.types, data.description
+    )
+    return _out(webhook, secret)
+
+
+@get(
+    "/webhooks",
+    summary="List webhook subscriptions",
+    responses=problems(*COMMUNITY, 403),
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def list_webhooks(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[WebhookOut]:
+    found = await Services.of(request).webhooks.list(
+        community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    )
+    return page_of(found, limit, _out, lambda webhook: webhook.id)
+
+
+@get(
+    "/webhooks/{webhook_id:uuid}",
+    summary="Read a webhook subscription and its delivery state",
+    responses=_NOT_FOUND,
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def read_webhook(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    webhook_id: FromPath[uuid.UUID],
+) -> WebhookOut:
+    return _out(await Services.of(request).webhooks.get(community.id, webhook_id))
+
+
+@delete(
+    "/webhooks/{webhook_id:uuid}",
+    summary="Delete a webhook subscription (its delivery log stays)",
+    responses=_NOT_FOUND,
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def delete_webhook(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    webhook_id: FromPath[uuid.UUID],
+) -> None:
+    await Services.of(request).webhooks.delete(community.id, webhook_id)
+
+
+@post(
+    "/webhooks/{webhook_id:uuid}/resume",
+    summary="Resume a paused subscription: its next event is tried now",
+    status_code=200,
+    responses=_NOT_FOUND,
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def resume_webhook(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    webhook_id: FromPath[uuid.UUID],
+) -> WebhookOut:
+    return _out(await Services.of(request).webhooks.resume(community.id, webhook_id))
+
+
+@get(
+    "/webhooks/{webhook_id:uuid}/deliveries",
+    summary="The delivery log of a subscription, oldest attempt first",
+    responses=_NOT_FOUND,
+    guards=[requires(Scope.TREASURER)],
+    tags=_TAGS,
+)
+async def list_deliveries(
+    request: Request[Any, Any, Any],
+    community: NamedDependency[Community],
+    webhook_id: FromPath[uuid.UUID],
+    cursor: Cursor = None,
+    limit: PageLimit = 50,
+) -> Page[DeliveryOut]:
+    found = await Services.of(request).webhooks.deliveries(
+        community.id, webhook_id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    )
+    return page_of(found, limit, _delivery_out, lambda delivery: delivery.id)
+
+
+COMMUNITY_HANDLERS = [
+    create_webhook,
+    list_webhooks,
+    read_webhook,
+    delete_webhook,
+    resume_webhook,
+    list_deliveries,
+]
+"""Handlers under ``/communities/{slug}``."""

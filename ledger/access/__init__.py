@@ -1,0 +1,1 @@
+"""Who may act on a community's books: principals, scopes and credentials."""

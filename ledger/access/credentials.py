@@ -1,0 +1,230 @@
+"""Use cases of access: issuing, authenticating and revoking credentials.
+
+Authentication runs on every request, so a credential found by its secret's hash is kept in
+memory for :data:`CREDENTIAL_CACHE_TTL` and most requests cost no database round trip for it.
+The bound this puts on revocation: a revocation through this process (``Access.revoke``, the
+member page's sign-out) takes effect at once; one made elsewhere (``commons-ledger revoke-key``,
+another server process) within ``CREDENTIAL_CACHE_TTL``. Expiry is checked on every request
+against the cached ``expires_at``, so it is exact. Unknown secrets are never cached (a new
+credential works at once; guessing fills no memory). A member's governance roles (steward,
+treasurer) are read with the credential and kept with it, so a term that begins or ends takes
+effect within the same bound (at once for a change made through this process, which calls
+``forget_member``); every governance write checks the term again in its own transaction, so the
+bound never lets a governance write outlive a term.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from ledger.access.principals import (
+    TOKEN_PREFIX,
+    Credential,
+    CredentialKind,
+    Principal,
+    Scope,
+    new_secret,
+    secret_hash,
+)
+from ledger.audit import chain as audit
+from ledger.books.ports import UnitOfWorkFactory
+from ledger.books.service import Clock, require_text, utc_now
+from ledger.kernel import errors
+from ledger.kernel.model import new_id
+
+LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
+"""``last_used_at`` is refreshed at most this often, so that reads do not all turn into writes."""
+
+MEMBER_SCOPES: Final = frozenset({Scope.READ, Scope.WRITE})
+
+CREDENTIAL_CACHE_TTL: Final = timedelta(seconds=5)
+"""How long a credential read from the database is trusted without reading it again: the most
+a revocation made by another process waits before it takes effect here."""
+CREDENTIAL_CACHE_ENTRIES: Final = 10_000
+"""At most this many credentials are kept; past it the longest-kept one is dropped."""
+
+
+RolesOf = Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]]
+"""The governance roles a member of a community holds now (``ledger.governance.roles``)."""
+
+
+@dataclass(slots=True)
+class _Cached:
+    credential: Credential
+    roles: frozenset[str]
+    read_at: datetime
+
+
+class Access:
+    """``cache_ttl`` bounds how long a credential is used from memory (zero: never)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utc_now,
+        *,
+        cache_ttl: timedelta = CREDENTIAL_CACHE_TTL,
+        roles_of: RolesOf | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._roles_of = roles_of
+        self._cache_ttl = cache_ttl
+        self._cache: dict[str, _Cached] = {}
+        self._revocations = 0
+        """Counts revocations made here, so that a read that overlapped one is not cached."""
+
+    async def issue_api_key(
+        self,
+        community_id: uuid.UUID,
+        name: str,
+        scopes: frozenset[Scope],
+        expires_at: datetime | None = None,
+    ) -> tuple[Credential, str]:
+        """A new API key and its secret, which is returned here once and never again."""
+        if not scopes:
+            raise errors.InvalidInput("an API key needs at least one scope")
+        return await self._issue(
+            community_id,
+            kind=CredentialKind.API_KEY,
+            name=name,
+            scopes=scopes,
+            member_id=None,
+            expires_at=expires_at,
+        )
+
+    async def issue_member_token(
+        self,
+        community_id: uuid.UUID,
+        member_id: uuid.UUID,
+        name: str,
+        expires_at: datetime | None = None,
+    ) -> tuple[Credential, str]:
+        """A token that acts as one member, on that member's own resources only."""
+        return await self._issue(
+            community_id,
+            kind=CredentialKind.MEMBER,
+            name=name,
+            scopes=MEMBER_SCOPES,
+            member_id=member_id,
+            expires_at=expires_at,
+        )
+
+    async def authenticate(self, secret: str) -> Principal | None:
+        """The principal a presented secret stands for, or None when it is unknown, revoked or
+        expired (revoked elsewhere: within ``cache_ttl``)."""
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+            return None
+        digest = secret_hash(secret)
+        now = self._clock()
+        found = await self._credential(digest, now)
+        if found is None or not found[0].active(now):
+            return None
+        credential, roles = found
+        last = credential.last_used_at
+        if last is None or now - last >= LAST_USED_RESOLUTION:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                # Before the write, so that concurrent requests do not all write it too.
+                cached.credential = replace(credential, last_used_at=now)
+            async with self._uow(write=True) as uow:
+                await uow.repo.mark_credential(
+                    credential.community_id, credential.id, last_used_at=now
+                )
+                await uow.commit()
+        return Principal.of(credential, roles)
+
+    async def _credential(
+        self, digest: str, now: datetime
+    ) -> tuple[Credential, frozenset[str]] | None:
+        cached = self._cache.get(digest)
+        if cached is not None and timedelta(0) <= now - cached.read_at < self._cache_ttl:
+            return cached.credential, cached.roles
+        revocations = self._revocations
+        async with self._uow(write=False) as uow:
+            credential = await uow.repo.credential_by_secret_hash(digest)
+        self._cache.pop(digest, None)
+        if credential is None:
+            return None
+        roles: frozenset[str] = frozenset()
+        if credential.member_id is not None and self._roles_of is not None:
+            roles = await self._roles_of(credential.community_id, credential.member_id)
+        if self._cache_ttl > timedelta(0) and revocations == self._revocations:
+            if len(self._cache) >= CREDENTIAL_CACHE_ENTRIES:
+                del self._cache[next(iter(self._cache))]
+            self._cache[digest] = _Cached(credential, roles, now)
+        return credential, roles
+
+    async def revoke(self, community_id: uuid.UUID, credential_id: uuid.UUID) -> Credential:
+        """Revokes a credential; in this process it authenticates nobody from now on."""
+        now = self._clock()
+        self._forget(credential_id)
+        async with self._uow(write=True) as uow:
+            credential = await uow.repo.get_credential(community_id, credential_id)
+            if credential is None:
+                raise errors.CredentialNotFound(f"credential {credential_id} does not exist")
+            if credential.revoked_at is not None:
+                return credential
+            await uow.repo.mark_credential(community_id, credential_id, revoked_at=now)
+            await uow.repo.append_audit(
+                community_id, audit.event("revoke_credential", None, credential, now)
+            )
+            await uow.commit()
+        self._forget(credential_id)
+        return replace(credential, revoked_at=now)
+
+    def forget_member(self, member_id: uuid.UUID) -> None:
+        """Drops what is kept of a member's credentials (their roles changed): their next
+        request here reads the credential and the member's roles again."""
+        self._drop(lambda credential: credential.member_id == member_id)
+
+    def _forget(self, credential_id: uuid.UUID) -> None:
+        self._drop(lambda credential: credential.id == credential_id)
+
+    def _drop(self, which: Callable[[Credential], bool]) -> None:
+        self._revocations += 1
+        for digest in [d for d, c in self._cache.items() if which(c.credential)]:
+            del self._cache[digest]
+
+    async def _issue(
+        self,
+        community_id: uuid.UUID,
+        *,
+        kind: CredentialKind,
+        name: str,
+        scopes: frozenset[Scope],
+        member_id: uuid.UUID | None,
+        expires_at: datetime | None,
+    ) -> tuple[Credential, str]:
+        require_text("name", name)
+        now = self._clock()
+        if expires_at is not None and expires_at <= now:
+            raise errors.InvalidInput("expires_at must lie in the future")
+        credential = Credential(
+            community_id=community_id,
+            id=new_id(),
+            kind=kind,
+            name=name,
+            scopes=scopes,
+            member_id=member_id,
+            created_at=now,
+            expires_at=expires_at,
+            revoked_at=None,
+            last_used_at=None,
+        )
+        secret = new_secret()
+        async with self._uow(write=True) as uow:
+            if await uow.repo.get_community(community_id) is None:
+                raise errors.CommunityNotFound(f"community {community_id} does not exist")
+            if member_id is not None and await uow.repo.get_member(community_id, member_id) is None:
+                raise errors.MemberNotFound(f"member {member_id} does not exist")
+            await uow.repo.insert_credential(credential, secret_hash(secret))
+            # The trail names the credential, never its secret.
+            event = audit.event(f"issue_{kind}", None, credential, now)
+            await uow.repo.append_audit(community_id, event)
+            await uow.commit()
+        return credential, secret

@@ -1,0 +1,306 @@
+"""Many entries in one request: each item atomic and idempotent on its own key.
+
+A batch is one transaction. Items are taken in order, each checked against the state the items
+before it left — exactly as if they had been posted one after another — so a rule one item
+breaks rejects that item alone, and it writes nothing but its outcome under its key. The work is
+shared where that changes nothing an item can observe: every key is claimed in one statement, the
+accounts of the whole batch are locked once in id order (so batches and single writes never
+deadlock), entries and postings are inserted in bulk, and each account's counters are written
+once with the net of the batch.
+
+Guarantees (tests/ledger/test_batches.py, tests/api/test_batches.py):
+- an item under a key that is already recorded — by an earlier batch or a single write of the
+  same entry — answers that recorded outcome and writes nothing; the same key with a different
+  entry is ``idempotency_conflict``; a key repeated inside one batch follows its first item;
+- an item refused by the checks that need no database (``rules.check_entry``) claims nothing;
+- limits hold across the items of a batch as they do across separate requests;
+- every item that takes effect gets its own audit record (operation ``post_entry``), in the same
+  transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Final, Protocol
+
+from ledger.audit import chain as audit
+from ledger.books import idempotency, rules
+from ledger.books.ports import StoredOutcome, UnitOfWork, UnitOfWorkFactory
+from ledger.books.service import Clock, utc_now
+from ledger.kernel import errors
+from ledger.kernel.model import (
+    Account,
+    Entry,
+    EntryStatus,
+    IdempotencyKey,
+    NewEntry,
+    Posting,
+    new_id,
+)
+from ledger.kernel.observer import LedgerEvents, NoEvents
+
+ITEMS_MAX: Final = 1000
+"""Largest batch: bounds the transaction's length and the locks it holds."""
+OPERATION: Final = "post_entry"
+"""Items are fingerprinted and audited as single ``post_entry`` writes, so a key means the same
+in a batch as in a single request."""
+
+
+class InFlight:
+    """Marks a key another transaction is still working under (PostgreSQL)."""
+
+
+IN_FLIGHT: Final = InFlight()
+
+Claim = StoredOutcome | InFlight | None
+"""What claiming a key found: nothing (claimed now), the outcome recorded under it, or a key
+another transaction holds at this moment."""
+
+
+class BatchStore(Protocol):
+    """The bulk statements of a batch, on the unit of work's transaction."""
+
+    async def claim_keys(
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
+    ) -> list[Claim]:
+        """Claims ``(key, fingerprint)`` pairs (keys distinct); one result each, in order."""
+        ...
+
+    async def insert_entries(self, entries: Sequence[Entry]) -> None: ...
+
+    async def store_results(
+        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    entry: NewEntry
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One entry to write as ``Ledger.post_entry`` would: under its caller's key, if any, and
+    recorded in the audit trail as its caller's (``context``; by default the current one)."""
+
+    entry: NewEntry
+    key: IdempotencyKey | None = None
+    context: audit.AuditContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemOutcome:
+    """The entry an item wrote (or first wrote, when replayed), or the rule it broke."""
+
+    entry: Entry | None = None
+    error: errors.LedgerError | None = None
+
+
+class EntryBatches:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        store: Callable[[UnitOfWork], BatchStore],
+        clock: Clock = utc_now,
+        events: LedgerEvents | None = None,
+    ) -> None:
+        self._uow = uow
+        self._store = store
+        self._clock = clock
+        self._events: LedgerEvents = events or NoEvents()
+
+    async def post_entries(
+        self, community_id: uuid.UUID, scope: str, items: Sequence[BatchItem]
+    ) -> list[ItemOutcome]:
+        """Writes each item's entry, or records why not; one outcome per item, in order.
+        ``scope`` is the caller's idempotency scope (``Principal.idempotency_scope``)."""
+        if not 1 <= len(items) <= ITEMS_MAX:
+            raise errors.InvalidInput(f"a batch has 1 to {ITEMS_MAX} items, got {len(items)}")
+        return await self.post_each(
+            community_id,
+            [Write(item.entry, IdempotencyKey(scope, item.idempotency_key)) for item in items],
+        )
+
+    async def post_each(
+        self, community_id: uuid.UUID, writes: Sequence[Write]
+    ) -> list[ItemOutcome]:
+        """Writes each entry as ``Ledger.post_entry`` would under its key (or none; keys and
+        actors of several callers may mix), in order, in one transaction: one outcome each."""
+        outcomes: list[ItemOutcome | None] = [None] * len(writes)
+        prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
+        first: dict[IdempotencyKey, int] = {}
+        live: list[int] = []
+        for index, write in enumerate(writes):
+            try:
+                rules.check_entry(write.entry)
+            except errors.LedgerError as exc:
+                outcomes[index] = ItemOutcome(error=exc)
+                continue
+            if write.key is None:
+                live.append(index)
+            else:
+                first.setdefault(write.key, index)
+        claimed = list(first.values())
+        async with self._uow(write=True) as uow:
+            found = await self._store(uow).claim_keys(
+                community_id,
+                [(_keyed(writes[i].key), prints[i]) for i in claimed],
+                self._clock(),
+            )
+            for index, claim in zip(claimed, found, strict=True):
+                if claim is None:
+                    live.append(index)
+                else:
+                    outcomes[index] = _recorded(claim, prints[index])
+            live.sort()
+            fresh = await self._write(uow, community_id, [writes[i] for i in live])
+            for index, outcome in zip(live, fresh, strict=True):
+                outcomes[index] = outcome
+            await uow.commit()
+        claims = dict(zip(claimed, found, strict=True))
+        for index, write in enumerate(writes):
+            if outcomes[index] is None:  # a key repeated in the batch
+                leader = first[_keyed(write.key)]
+                outcomes[index] = _follower(claims[leader], outcomes[leader], prints, leader, index)
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(writes)
+        self._notify(done, fresh)
+        return done
+
+    def _notify(self, done: Sequence[ItemOutcome], fresh: Sequence[ItemOutcome]) -> None:
+        written = {o.entry.id: o.entry for o in fresh if o.entry is not None}
+        for outcome in done:
+            if outcome.entry is not None and outcome.entry.id not in written:
+                self._events.replayed(OPERATION)
+        for entry in written.values():
+            self._events.written(OPERATION, entry)
+
+    async def _write(
+        self,
+        uow: UnitOfWork,
+        community_id: uuid.UUID,
+        items: Sequence[Write],
+    ) -> list[ItemOutcome]:
+        """Checks ``items`` (their keys claimed) in order on the batch's locked accounts, then
+        writes what passed and every outcome under its key."""
+        repo = uow.repo
+        account_ids = sorted({p.account_id for item in items for p in item.entry.postings})
+        accounts: dict[uuid.UUID, Account] = (
+            dict(await repo.lock_accounts(community_id, account_ids)) if account_ids else {}
+        )
+        now = self._clock()
+        # Ids of one millisecond are not ordered among themselves; sorted, they list the entries
+        # in the order of their items.
+        ids = iter(sorted(new_id() for _ in items))
+        outcomes: list[ItemOutcome] = []
+        results: list[tuple[IdempotencyKey, bytes]] = []
+        touched: dict[uuid.UUID, Account] = {}
+        for item in items:
+            try:
+                postings, counters = rules.validate_new_entry(item.entry, accounts)
+            except errors.LedgerError as exc:
+                outcomes.append(ItemOutcome(error=exc))
+                if item.key is not None:
+                    results.append((item.key, idempotency.encode_rejection(exc)))
+                continue
+            for account_id, new in counters.items():
+                accounts[account_id] = touched[account_id] = replace(
+                    accounts[account_id], counters=new
+                )
+            entry = _entry(community_id, next(ids), item.entry, postings, now)
+            outcomes.append(ItemOutcome(entry=entry))
+            if item.key is not None:
+                results.append((item.key, idempotency.encode_result(entry)))
+        written = [(o.entry, item) for o, item in zip(outcomes, items, strict=True) if o.entry]
+        store = self._store(uow)
+        await store.insert_entries([entry for entry, _ in written])
+        if touched:
+            await repo.write_counters(
+                community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
+            )
+        await store.store_results(community_id, results)
+        await repo.append_audit_many(
+            community_id,
+            [
+                audit.event(
+                    OPERATION, None if item.key is None else item.key.key, entry, now, item.context
+                )
+                for entry, item in written
+            ],
+        )
+        return outcomes
+
+
+def _entry(
+    community_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    spec: NewEntry,
+    postings: tuple[Posting, ...],
+    now: datetime,
+) -> Entry:
+    return Entry(
+        community_id=community_id,
+        id=entry_id,
+        status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
+        effective_date=spec.effective_date or now.date(),
+        description=spec.description,
+        kind=spec.kind,
+        metadata=spec.metadata,
+        created_at=now,
+        completed_at=None if spec.pending else now,
+        reverses=None,
+        postings=postings,
+    )
+
+
+def _follower(
+    recorded: Claim,
+    first: ItemOutcome | None,
+    prints: Sequence[str],
+    leader: int,
+    index: int,
+) -> ItemOutcome:
+    """The outcome of an item whose key an earlier item of the batch (``leader``) claimed: an
+    outcome recorded before the batch answers it as it answered the leader, by its own
+    fingerprint; else it is the leader's outcome for the same request, a conflict for another."""
+    if recorded is not None:
+        return _recorded(recorded, prints[index])
+    if prints[leader] == prints[index]:
+        assert first is not None
+        return first
+    return ItemOutcome(error=_conflict())
+
+
+def _keyed(key: IdempotencyKey | None) -> IdempotencyKey:
+    assert key is not None, "only keyed writes are claimed"
+    return key
+
+
+def _id(account: Account) -> uuid.UUID:
+    return account.id
+
+
+def _conflict() -> errors.IdempotencyConflict:
+    return errors.IdempotencyConflict(
+        "this idempotency key was already used with a different request"
+    )
+
+
+def _recorded(claim: StoredOutcome | InFlight, fingerprint: str) -> ItemOutcome:
+    if isinstance(claim, InFlight):
+        return ItemOutcome(
+            error=errors.IdempotencyInFlight(
+                "a request with this idempotency key is still in progress; retry shortly"
+            )
+        )
+    try:
+        return ItemOutcome(entry=idempotency.replay(claim, fingerprint, Entry))
+    except errors.LedgerError as exc:
+        return ItemOutcome(error=exc)

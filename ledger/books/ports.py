@@ -1,0 +1,222 @@
+"""What the service needs from persistence, stated without SQL.
+
+``ledger.store`` implements these protocols with SQLAlchemy; tests may substitute their own (the
+concurrency tests plug in a deliberately naive repository to prove they catch lost updates).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from ledger.access.principals import Credential
+from ledger.audit.chain import AuditEvent, AuditRecord
+from ledger.kernel.model import (
+    Account,
+    Commodity,
+    Community,
+    Counters,
+    Entry,
+    EntryStatus,
+    IdempotencyKey,
+    Member,
+    StatementCursor,
+    StatementLine,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    """What an idempotent write recorded under its key: the request fingerprint and the result
+    (an encoded entry, or a rejection's code and detail)."""
+
+    fingerprint: str
+    result: bytes | None
+
+
+class LedgerRepository(Protocol):
+    """Reads and writes of one unit of work. Every method is scoped by ``community_id``."""
+
+    async def insert_community(self, community: Community) -> None: ...
+    async def get_community(self, community_id: uuid.UUID) -> Community | None: ...
+    async def get_community_by_slug(self, slug: str) -> Community | None: ...
+
+    async def insert_commodity(self, commodity: Commodity) -> None: ...
+    async def get_commodity(self, community_id: uuid.UUID, code: str) -> Commodity | None: ...
+    async def list_commodities(self, community_id: uuid.UUID) -> Sequence[Commodity]: ...
+
+    async def insert_member(self, member: Member) -> None: ...
+    async def get_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> Member | None: ...
+    async def list_members(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Member]: ...
+
+    async def insert_account(self, account: Account) -> None: ...
+    async def get_account(
+        self, community_id: uuid.UUID, account_id: uuid.UUID, *, lock: bool = False
+    ) -> Account | None: ...
+    async def list_accounts(
+        self,
+        community_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID | None = None,
+        after_code: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Account]:
+        """Accounts by code; of one member only when ``member_id`` is given."""
+        ...
+
+    async def lock_accounts(
+        self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+    ) -> Mapping[uuid.UUID, Account]:
+        """The community's accounts among ``account_ids``, each row locked for this unit of work,
+        locks taken in ascending id order so that writers never deadlock."""
+        ...
+
+    async def update_account_details(self, account: Account) -> None:
+        """Stores name, limits and the closed flag (never the counters)."""
+        ...
+
+    async def write_counters(
+        self,
+        community_id: uuid.UUID,
+        counters_by_account: Mapping[uuid.UUID, Counters],
+    ) -> None:
+        """Stores the new counters of accounts locked by ``lock_accounts`` in this unit of work."""
+        ...
+
+    async def insert_entry(self, entry: Entry) -> None: ...
+    async def get_entry(
+        self, community_id: uuid.UUID, entry_id: uuid.UUID, *, lock: bool = False
+    ) -> Entry | None: ...
+    async def list_entries(
+        self,
+        community_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+        account_ids: Sequence[uuid.UUID] | None = None,
+        kind: str | None = None,
+        status: EntryStatus | None = None,
+    ) -> Sequence[Entry]:
+        """Entries by id (recorded order); only those touching ``account_ids``, of ``kind`` and
+        in ``status``, for each filter given."""
+        ...
+
+    async def complete_entry(
+        self,
+        community_id: uuid.UUID,
+        entry_id: uuid.UUID,
+        status: EntryStatus,
+        completed_at: datetime,
+    ) -> None: ...
+    async def reversal_of(self, community_id: uuid.UUID, entry_id: uuid.UUID) -> uuid.UUID | None:
+        """The id of the entry that reverses ``entry_id``, if any."""
+        ...
+
+    async def counters_as_of(
+        self, community_id: uuid.UUID, account_id: uuid.UUID, as_of: date
+    ) -> Counters:
+        """Counters summed from postings of entries effective on or before ``as_of``, by their
+        status now."""
+        ...
+
+    async def statement(
+        self,
+        community_id: uuid.UUID,
+        account: Account,
+        *,
+        after: StatementCursor | None,
+        limit: int,
+    ) -> Sequence[tuple[StatementLine, StatementCursor]]: ...
+
+    async def counters_by_account_as_of(
+        self, community_id: uuid.UUID, as_of: date
+    ) -> Mapping[uuid.UUID, Counters]: ...
+
+    async def claim_idempotency_key(
+        self,
+        community_id: uuid.UUID,
+        key: IdempotencyKey,
+        fingerprint: str,
+        created_at: datetime,
+    ) -> StoredOutcome | None:
+        """Records the key for this unit of work and returns None, or, when the key is already
+        recorded, returns what was stored under it. A concurrent unit of work holding the same key
+        makes this wait until that one ends."""
+        ...
+
+    async def store_idempotency_result(
+        self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes
+    ) -> None: ...
+
+
+class CredentialRepository(Protocol):
+    async def insert_credential(self, credential: Credential, secret_hash: str) -> None: ...
+    async def credential_by_secret_hash(self, secret_hash: str) -> Credential | None: ...
+    async def get_credential(
+        self, community_id: uuid.UUID, credential_id: uuid.UUID
+    ) -> Credential | None: ...
+    async def mark_credential(
+        self,
+        community_id: uuid.UUID,
+        credential_id: uuid.UUID,
+        *,
+        last_used_at: datetime | None = None,
+        revoked_at: datetime | None = None,
+    ) -> None: ...
+
+
+class AuditRepository(Protocol):
+    async def append_audit(self, community_id: uuid.UUID, event: AuditEvent) -> None:
+        """Chains ``event`` after the community's last record, in this unit of work."""
+        ...
+
+    async def append_audit_many(
+        self, community_id: uuid.UUID, events: Sequence[AuditEvent]
+    ) -> None:
+        """Chains ``events`` in order after the community's last record, in this unit of work:
+        the same records as one ``append_audit`` each, with the chain's head locked once."""
+        ...
+
+    async def list_audit(
+        self, community_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> Sequence[AuditRecord]: ...
+    async def audit_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
+        """The last record's seq and hash, as the chain remembers them."""
+        ...
+
+
+class Repository(LedgerRepository, CredentialRepository, AuditRepository, Protocol):
+    """Everything one unit of work can read and write."""
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without ``commit()`` rolls it back."""
+
+    @property
+    def repo(self) -> Repository: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
+        """A unit of work; ``write=True`` takes the database's write lock up front where the
+        engine needs that (SQLite) so that concurrent writers queue instead of failing.
+
+        A read (``write=False``) runs in one snapshot unless ``snapshot=False``: for a read of a
+        single statement, which is its own snapshot, the engine may then skip the transaction
+        around it (on PostgreSQL one round trip instead of three)."""
+        ...

@@ -1,0 +1,1 @@
+"""The cooperative economy: charts of accounts, restricted funds, barter and schedules."""

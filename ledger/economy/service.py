@@ -1,0 +1,31 @@
+"""The cooperative economy's use cases, together: charts, restricted funds, barter, schedules.
+
+The composition root builds one :class:`Economy` over the same units of work as the ledger;
+``ledger.store.economy.SqlEconomyStore`` is the ``store_of`` it passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from ledger.books.service import utc_now
+from ledger.economy.barter import Barters
+from ledger.economy.chart import Charts
+from ledger.economy.funds import Funds
+from ledger.economy.ports import Books, Clock, EconomyUnits, StoreOf
+from ledger.economy.schedules import Schedules
+
+
+class Economy:
+    def __init__(self, units: EconomyUnits, store_of: StoreOf, clock: Clock = utc_now) -> None:
+        books = Books(units, store_of, clock)
+        self.charts = Charts(books)
+        self.funds = Funds(books)
+        self.barters = Barters(books)
+        self.schedules = Schedules(books)
+
+    async def materialise_due(self, community_id: uuid.UUID, today: date) -> int:
+        """The periodic job (daily): every recurring entry due by ``today`` written exactly
+        once, however often and from however many processes it runs."""
+        return await self.schedules.materialise_due(community_id, today)

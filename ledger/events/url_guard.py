@@ -1,0 +1,141 @@
+"""Which URLs a webhook may target, so the service cannot be turned against its own network.
+
+Only ``http`` and ``https``; the host must resolve, and every address it resolves to must be a
+public one — no private, loopback, link-local, multicast, reserved or unspecified address —
+unless the operator's allow-list (``COMMONS_LEDGER_WEBHOOK_ALLOW``: CIDRs and host names, comma
+separated) permits it. Checked at registration and again before every delivery, which then
+connects to the very address checked (a host that resolves differently the second time —
+DNS rebinding — gains nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from ledger.kernel import errors
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+SCHEMES: Final = ("http", "https")
+
+
+class UrlNotAllowed(errors.InvalidInput):
+    """The webhook URL is not http(s), does not resolve, or reaches a non-public address that
+    the operator's allow-list does not permit."""
+
+    code = "url_not_allowed"
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    networks: tuple[IpNetwork, ...] = ()
+    hosts: frozenset[str] = frozenset()
+
+    @staticmethod
+    def parse(text: str) -> AllowList:
+        """``10.0.0.0/8, 127.0.0.1, hooks.internal``; ValueError names a bad item."""
+        networks: list[IpNetwork] = []
+        hosts: set[str] = set()
+        for raw in text.split(","):
+            item = raw.strip()
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                if not _is_host_name(item):
+                    raise ValueError(
+                        f"{item!r} is neither a CIDR, an address nor a host name"
+                    ) from None
+                hosts.add(item.lower().rstrip("."))
+        return AllowList(tuple(networks), frozenset(hosts))
+
+    def permits(self, host: str, address: IpAddress) -> bool:
+        return host in self.hosts or any(address in network for network in self.networks)
+
+
+def _is_host_name(text: str) -> bool:
+    labels = text.rstrip(".").split(".")
+    return all(
+        0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+        for label in labels
+    )
+
+
+def is_public(address: IpAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return is_public(address.ipv4_mapped)
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A checked URL and the address to connect to."""
+
+    url: str
+    host: str
+    port: int
+    address: IpAddress
+
+
+def split(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port of an http(s) URL; ``UrlNotAllowed`` otherwise."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UrlNotAllowed(f"{url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in SCHEMES:
+        raise UrlNotAllowed("a webhook URL must use http or https")
+    if not parts.hostname:
+        raise UrlNotAllowed("a webhook URL must name a host")
+    if parts.username or parts.password:
+        raise UrlNotAllowed("a webhook URL must not carry credentials; sign with the secret")
+    host = parts.hostname.lower().rstrip(".")
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+async def check(url: str, allow: AllowList, resolve: Resolver = system_resolver) -> Target:
+    """The target of ``url`` if every address of its host is allowed; ``UrlNotAllowed`` else."""
+    _, host, port = split(url)
+    try:
+        literal: IpAddress | None = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in await resolve(host, port)]
+        except OSError as exc:
+            raise UrlNotAllowed(f"the host {host!r} does not resolve: {exc}") from None
+    if not addresses:
+        raise UrlNotAllowed(f"the host {host!r} does not resolve")
+    for address in addresses:
+        if not is_public(address) and not allow.permits(host, address):
+            raise UrlNotAllowed(
+                f"the host {host!r} resolves to {address}, which is not a public address; "
+                "the operator may permit it with COMMONS_LEDGER_WEBHOOK_ALLOW"
+            )
+    return Target(url, host, port, addresses[0])

@@ -1,0 +1,270 @@
+"""Webhook subscriptions: treasurers register where the community's events go.
+
+Guarantees (each has a test in ``tests/events/test_webhooks.py``):
+
+- A delivery is an HTTP POST of one event (the feed's JSON), signed: the header
+  ``Commons-Ledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` under the
+  subscription's secret, which is shown once, when the subscription is created.
+- At least once, in feed order per subscription: the next event goes out only after the one
+  before was acknowledged (any 2xx). A failure or timeout is retried after
+  ``retry_base * 2^(attempt-1)`` (at most ``retry_cap``), of which a random half is jitter;
+  every attempt is kept in the delivery log. After ``max_attempts`` failures in a row the
+  subscription is paused on that event — nothing is skipped — until a treasurer resumes it.
+- The delivery state (the last event acknowledged, failures so far, the next attempt's time)
+  lives in the database and advances in the transaction that logs the attempt, so a process
+  killed mid-delivery loses nothing: the event goes out again after the restart.
+- Target URLs are checked at registration and before every attempt (``ledger.events.url_guard``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
+
+from ledger.audit import chain as audit
+from ledger.events.feed import check_types
+from ledger.events.url_guard import AllowList, Resolver, check, system_resolver
+from ledger.kernel import errors
+from ledger.kernel.model import new_id
+
+SIGNATURE_HEADER: Final = "Commons-Ledger-Signature"
+EVENT_ID_HEADER: Final = "Commons-Ledger-Event-Id"
+EVENT_TYPE_HEADER: Final = "Commons-Ledger-Event-Type"
+ATTEMPT_HEADER: Final = "Commons-Ledger-Delivery-Attempt"
+DESCRIPTION_MAX_CHARS: Final = 200
+
+
+class WebhookNotFound(errors.NotFound):
+    """No subscription with that id in the community."""
+
+    code = "webhook_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    community_id: uuid.UUID
+    id: uuid.UUID
+    url: str
+    types: tuple[str, ...]
+    """Event types delivered; empty: every type."""
+    description: str
+    created_at: datetime
+    status: str
+    """``active`` or ``paused`` (after too many failures in a row)."""
+    after: tuple[int, int]
+    """The feed position of the last event acknowledged (or, at creation, the newest event)."""
+    attempts: int
+    """Failed attempts at the next event so far."""
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    community_id: uuid.UUID
+    id: uuid.UUID
+    webhook_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    attempt: int
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    delivered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retry_base_s: float = 5.0
+    retry_cap_s: float = 3600.0
+    max_attempts: int = 10
+    """Failures in a row after which the subscription pauses."""
+    rng: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay_s(self, attempts: int) -> float:
+        """Wait after the ``attempts``-th failure in a row: exponential, half of it jitter."""
+        full = min(self.retry_cap_s, self.retry_base_s * 2.0 ** (attempts - 1))
+        return full / 2 + self.rng() * full / 2
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The header value: ``t=<timestamp>,v1=<HMAC-SHA256(secret, "<timestamp>." + body)>``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(secret: str, header: str, body: bytes, now_s: float, tolerance_s: int = 300) -> bool:
+    """What a receiver does: the signature matches and its timestamp is recent (no replay)."""
+    parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    if not parts.get("t", "").isdigit():
+        return False
+    timestamp = int(parts["t"])
+    expected = signature(secret, timestamp, body).split("v1=", 1)[1]
+    return abs(now_s - timestamp) <= tolerance_s and hmac.compare_digest(
+        expected, parts.get("v1", "")
+    )
+
+
+class WebhookStore(Protocol):
+    async def last_position(self, community_id: uuid.UUID) -> tuple[int, int]: ...
+    async def insert(self, webhook: Webhook, secret: str) -> None: ...
+    async def get(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook | None: ...
+    async def list(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Webhook]: ...
+    async def delete(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> None: ...
+    async def resume(
+        self, community_id: uuid.UUID, webhook_id: uuid.UUID, now: datetime
+    ) -> None: ...
+    async def deliveries(
+        self,
+        community_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Delivery]: ...
+
+
+class _AuditLog(Protocol):
+    async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None: ...
+
+
+class Unit(Protocol):
+    @property
+    def connection(self) -> Any: ...
+    @property
+    def repo(self) -> _AuditLog: ...
+    async def commit(self) -> None: ...
+
+
+class Units(Protocol):
+    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
+
+
+class Webhooks:
+    """The subscription use cases; delivery is ``ledger.events.delivery``'s."""
+
+    def __init__(
+        self,
+        units: Units,
+        store: Callable[[Any], WebhookStore],
+        clock: Callable[[], datetime],
+        allow: AllowList = AllowList(),  # noqa: B008 - immutable
+        resolve: Resolver = system_resolver,
+    ) -> None:
+        self._units = units
+        self._store = store
+        self._clock = clock
+        self._allow = allow
+        self._resolve = resolve
+
+    async def create(
+        self,
+        community_id: uuid.UUID,
+        url: str,
+        types: Sequence[str] = (),
+        description: str = "",
+    ) -> tuple[Webhook, str]:
+        """A subscription to the events from now on, and its secret (shown only here)."""
+        check_types(types)
+        if len(description) > DESCRIPTION_MAX_CHARS:
+            raise errors.InvalidInput(f"description must be at most {DESCRIPTION_MAX_CHARS} chars")
+        await check(url, self._allow, self._resolve)
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        now = self._clock()
+        async with self._units(write=True) as unit:
+            store = self._store(unit.connection)
+            webhook = Webhook(
+                community_id=community_id,
+                id=new_id(),
+                url=url,
+                types=tuple(dict.fromkeys(types)),
+                description=description,
+                created_at=now,
+                status="active",
+                # Events from now on: the feed holds the past for whoever wants it.
+                after=await store.last_position(community_id),
+                attempts=0,
+                next_attempt_at=now,
+            )
+            await store.insert(webhook, secret)
+            await unit.repo.append_audit(
+                community_id, audit.event("create_webhook", None, webhook, now)
+            )
+            await unit.commit()
+        return webhook, secret
+
+    async def get(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
+        async with self._units(write=False) as unit:
+            found = await self._store(unit.connection).get(community_id, webhook_id)
+        if found is None:
+            raise WebhookNotFound(f"webhook {webhook_id} does not exist")
+        return found
+
+    async def list(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
+    ) -> Sequence[Webhook]:
+        async with self._units(write=False) as unit:
+            return await self._store(unit.connection).list(community_id, after=after, limit=limit)
+
+    async def delete(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
+        """Stops deliveries for good; the delivery log stays readable."""
+        await self._change(community_id, webhook_id, "delete_webhook")
+
+    async def resume(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
+        """A paused (or waiting) subscription tries its next event now, with a fresh count."""
+        await self._change(community_id, webhook_id, "resume_webhook")
+        return await self.get(community_id, webhook_id)
+
+    async def deliveries(
+        self,
+        community_id: uuid.UUID,
+        webhook_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None = None,
+        limit: int = 50,
+    ) -> Sequence[Delivery]:
+        """The delivery log, oldest attempt first."""
+        await self.get(community_id, webhook_id)
+        async with self._units(write=False) as unit:
+            return await self._store(unit.connection).deliveries(
+                community_id, webhook_id, after=after, limit=limit
+            )
+
+    async def _change(self, community_id: uuid.UUID, webhook_id: uuid.UUID, op: str) -> None:
+        now = self._clock()
+        async with self._units(write=True) as unit:
+            store = self._store(unit.connection)
+            webhook = await store.get(community_id, webhook_id)
+            if webhook is None:
+                raise WebhookNotFound(f"webhook {webhook_id} does not exist")
+            if op == "delete_webhook":
+                await store.delete(community_id, webhook_id)
+            else:
+                await store.resume(community_id, webhook_id, now)
+            await unit.repo.append_audit(community_id, audit.event(op, None, webhook, now))
+            await unit.commit()
+
+
+def next_state(
+    webhook: Webhook, delivered: bool, position: tuple[int, int], now: datetime, policy: RetryPolicy
+) -> Webhook:
+    """The subscription after an attempt at the event at ``position``."""
+    if delivered:
+        return replace(webhook, after=position, attempts=0, next_attempt_at=now)
+    attempts = webhook.attempts + 1
+    return replace(
+        webhook,
+        attempts=attempts,
+        status="paused" if attempts >= policy.max_attempts else webhook.status,
+        next_attempt_at=now + timedelta(seconds=policy.delay_s(attempts)),
+    )

@@ -1,0 +1,1 @@
+"""Bringing history in: journals of entries and spreadsheets of members and exchanges."""

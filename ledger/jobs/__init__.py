@@ -1,0 +1,1 @@
+"""Periodic jobs: work that falls due with time, run once per community, job and period."""

@@ -1,2 +1,3 @@
-"""Commons Ledger's outer layer: settings, the command line and (with the API issue) the Litestar
-application. The composition root lives here; nothing imports ``api``."""
+"""Commons Ledger's outer layer: settings, the composition root, the Litestar application
+(``http/`` for the JSON API, ``web/`` for the member page), the command line (``cli/``) and the
+demo seed (``demo/``). Nothing imports ``api``."""

@@ -1,6 +1,7 @@
 """The emergency fund: a designated account that only a group decision may spend.
 
-Guarantees (tests/ledger/test_emergency_fund.py, tests/store/test_governance_postgres.py):
+Guarantees (the emergency-fund tests of tests/ledger/test_governance.py,
+tests/ledger/test_governance_properties.py, tests/store/test_governance_postgres.py):
 
 - spending is a *request*: a pending entry of kind ``disbursement`` (debit the payee account,
   credit the fund) that reserves the money at once, so requests together never promise more than

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from ledger.kernel.model import HOURS
 from reports import classification
-from reports.queries.figures import AccountRow, Movement
+from reports.queries.figures import AccountRow
+from reports.queries.movements import Movement
 from reports.values import (
     BalanceSheet,
     CashFlow,

@@ -9,7 +9,8 @@ from reports import classification
 from reports.financial import Movements, commodities_of, normal_amount
 from reports.period import Period
 from reports.queries.budgets import FundSetting
-from reports.queries.figures import AccountRow, FundRow, Movement
+from reports.queries.figures import AccountRow, FundRow
+from reports.queries.movements import Movement
 from reports.ratios import ratio
 from reports.values import (
     EmergencyFund,

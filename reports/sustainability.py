@@ -1,12 +1,13 @@
 """The sustainability report: read every aggregate in one snapshot, then build the values.
 
-The queries (``reports.queries.figures``) return aggregates; the builders
-(``financial``, ``resilience``, ``timebank``) are pure; this module only sequences them.
+The queries (``reports.queries``: ``figures``, ``movements``, ``timebank``, ``budgets``)
+return aggregates; the builders (``financial``, ``resilience``, ``timebank``) are pure; this
+module only sequences them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,12 +15,15 @@ from typing import Protocol
 
 from ledger.kernel.model import Community
 from reports import budget_vs_actual, classification, financial, resilience
-from reports.financial import PeriodMovements
+from reports.financial import Movements, PeriodMovements
 from reports.glossary import GLOSSARY
 from reports.period import Period
 from reports.queries import budgets as budget_queries
-from reports.queries import figures
-from reports.queries.figures import HasConnection, Window
+from reports.queries import figures, movements
+from reports.queries import timebank as timebank_queries
+from reports.queries.budgets import BudgetLineFigures, FundSetting
+from reports.queries.figures import AccountRow, FundRow, HasConnection
+from reports.queries.movements import Window
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
 from reports.values import Financial, Resilience, SustainabilityReport, Unit
@@ -46,36 +50,24 @@ async def sustainability_report(
     units: ReadUnits, request: ReportRequest, clock: Callable[[], datetime]
 ) -> SustainabilityReport:
     period, cid = request.period, request.community.id
+    trend = [period.shifted(step) for step in range(TREND_PERIODS - 1, -1, -1)]
+    burn_window = period.trailing_months(BURN_MONTHS)
     async with units(write=False) as uow:
         conn = uow.connection
         accounts = classification.inherit_designations(await figures.list_accounts(conn, cid))
         known_units = tuple(
             Unit(c.code, c.name, c.scale) for c in await figures.list_commodities(conn, cid)
         )
-        trend = [period.shifted(step) for step in range(TREND_PERIODS - 1, -1, -1)]
-        burn_window = period.trailing_months(BURN_MONTHS)
-        windows = {
-            "to_date": Window(None, period.end),
-            "before": Window(None, period.start - timedelta(days=1)),
-            "previous": Window(period.previous.start, period.previous.end),
-            "year_earlier": Window(period.year_earlier.start, period.year_earlier.end),
-            "pending": Window(period.start, period.end, status="pending"),
-            "burn": Window(burn_window.start, burn_window.end),
-            **{f"trend{i}": Window(p.start, p.end) for i, p in enumerate(trend)},
-        }
-        moved = await figures.movements(conn, cid, windows)
-        to_date, current = moved["to_date"], moved[f"trend{len(trend) - 1}"]
-        trend_moves = [(p, moved[f"trend{i}"]) for i, p in enumerate(trend)]
-        compared = PeriodMovements(current, moved["previous"], moved["year_earlier"])
+        moved = await movements.movements(conn, cid, _windows(period, trend, burn_window))
         pending_count = await figures.pending_entry_count(conn, cid, period.start, period.end)
-        exchanged = await figures.exchanges(conn, cid, period.start, period.end)
+        exchanged = await timebank_queries.exchanges(conn, cid, period.start, period.end)
         hours = TimeBankFigures(
             members=await figures.list_members(conn, cid),
             accounts=accounts,
             exchanges=exchanged.in_period,
             exchanged_before=exchanged.before,
             categories=exchanged.categories,
-            to_date=to_date,
+            to_date=moved["to_date"],
         )
         fund_rows = await figures.list_funds(conn, cid)
         fingerprint = await figures.fingerprint(conn, cid)
@@ -83,7 +75,7 @@ async def sustainability_report(
             conn, cid, period.start, period.end
         )
         fund_setting = await budget_queries.emergency_fund_setting(conn, cid)
-    funds = resilience.restricted_funds(accounts, fund_rows, to_date, current)
+    read = _Read(accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting)
     return SustainabilityReport(
         community_slug=request.community.slug,
         community_name=request.community.name,
@@ -93,25 +85,76 @@ async def sustainability_report(
         generated_at=clock(),
         fingerprint=fingerprint,
         units=known_units,
-        financial=Financial(
-            balance_sheets=financial.balance_sheets(accounts, to_date),
-            income_statements=financial.income_statements(accounts, compared),
-            cash_flows=financial.cash_flows(accounts, moved["before"], current),
-            pending_entries=pending_count,
-            pending=financial.pending(accounts, moved["pending"]),
-            budget=budget_vs_actual.status(budget_rows),
-            budget_lines=budget_vs_actual.lines(budget_rows),
-        ),
-        resilience=Resilience(
-            burn_window=period_out(burn_window),
-            emergency_funds=resilience.emergency_funds(
-                accounts, to_date, moved["burn"], BURN_MONTHS, fund_setting
-            ),
-            essential_expenses_basis=classification.essential_basis(accounts),
-            restricted_funds=resilience.restricted_funds_status(funds),
-            funds=funds,
-        ),
-        self_sufficiency=resilience.self_sufficiency(accounts, trend_moves),
+        financial=_financial(read),
+        resilience=_resilience(read, burn_window),
+        self_sufficiency=resilience.self_sufficiency(accounts, read.trend_moves),
         time_bank=time_bank(period, hours, request.thresholds),
         glossary=GLOSSARY,
+    )
+
+
+def _windows(period: Period, trend: list[Period], burn_window: Period) -> dict[str, Window]:
+    """Every window of entries the report's sections read, summed in one pass."""
+    return {
+        "to_date": Window(None, period.end),
+        "before": Window(None, period.start - timedelta(days=1)),
+        "previous": Window(period.previous.start, period.previous.end),
+        "year_earlier": Window(period.year_earlier.start, period.year_earlier.end),
+        "pending": Window(period.start, period.end, status="pending"),
+        "burn": Window(burn_window.start, burn_window.end),
+        **{f"trend{i}": Window(p.start, p.end) for i, p in enumerate(trend)},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What the financial and resilience sections are built from, read in the one snapshot."""
+
+    accounts: list[AccountRow]
+    moved: Mapping[str, Movements]
+    trend: list[Period]
+    pending_count: int
+    fund_rows: list[FundRow]
+    budget_rows: list[BudgetLineFigures]
+    fund_setting: FundSetting | None
+
+    @property
+    def to_date(self) -> Movements:
+        return self.moved["to_date"]
+
+    @property
+    def current(self) -> Movements:
+        """The report's own period: the last point of the trend."""
+        return self.moved[f"trend{len(self.trend) - 1}"]
+
+    @property
+    def trend_moves(self) -> list[tuple[Period, Movements]]:
+        return [(p, self.moved[f"trend{i}"]) for i, p in enumerate(self.trend)]
+
+
+def _financial(read: _Read) -> Financial:
+    accounts, current = read.accounts, read.current
+    compared = PeriodMovements(current, read.moved["previous"], read.moved["year_earlier"])
+    return Financial(
+        balance_sheets=financial.balance_sheets(accounts, read.to_date),
+        income_statements=financial.income_statements(accounts, compared),
+        cash_flows=financial.cash_flows(accounts, read.moved["before"], current),
+        pending_entries=read.pending_count,
+        pending=financial.pending(accounts, read.moved["pending"]),
+        budget=budget_vs_actual.status(read.budget_rows),
+        budget_lines=budget_vs_actual.lines(read.budget_rows),
+    )
+
+
+def _resilience(read: _Read, burn_window: Period) -> Resilience:
+    accounts = read.accounts
+    funds = resilience.restricted_funds(accounts, read.fund_rows, read.to_date, read.current)
+    return Resilience(
+        burn_window=period_out(burn_window),
+        emergency_funds=resilience.emergency_funds(
+            accounts, read.to_date, read.moved["burn"], BURN_MONTHS, read.fund_setting
+        ),
+        essential_expenses_basis=classification.essential_basis(accounts),
+        restricted_funds=resilience.restricted_funds_status(funds),
+        funds=funds,
     )

@@ -8,13 +8,9 @@ from dataclasses import dataclass
 
 from reports.financial import Movements, normal_amount
 from reports.period import Period
-from reports.queries.figures import (
-    AccountRow,
-    CategoryExchanges,
-    MemberExchanges,
-    MemberRow,
-    Movement,
-)
+from reports.queries.figures import AccountRow, MemberRow
+from reports.queries.movements import Movement
+from reports.queries.timebank import CategoryExchanges, MemberExchanges
 from reports.ratios import gini, ratio, top_share
 from reports.values import CategoryMinutes, MemberMinutes, SupportWatch, TimeBank
 

@@ -42,6 +42,47 @@ class BudgetLineFigures:
 async def budget_lines_in_force(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
 ) -> list[BudgetLineFigures]:
+    """Every line of the budget versions in force during ``start``–``end``, by budget and line,
+    with its posted (``actual``) and pending sums."""
+    in_force = _versions_in_force(community_id, start, end)
+    totals = await _line_sums(conn, community_id, in_force, end)
+    b, lines = budgets, budget_lines
+    rows = await conn.execute(
+        sa.select(
+            b.c.id,
+            b.c.name,
+            b.c.period,
+            b.c.version,
+            lines.c.line,
+            lines.c.account_group,
+            lines.c.commodity,
+            lines.c.amount,
+        )
+        .select_from(lines)
+        .join(in_force, in_force.c.id == lines.c.budget_id)
+        .join(b, sa.and_(b.c.community_id == lines.c.community_id, b.c.id == lines.c.budget_id))
+        .where(lines.c.community_id == community_id)
+        .order_by(b.c.id, lines.c.line)
+    )
+    return [
+        BudgetLineFigures(
+            budget_id=row.id,
+            name=row.name,
+            period=row.period,
+            version=row.version,
+            account_group=row.account_group,
+            commodity=row.commodity,
+            planned=row.amount,
+            actual=totals.get((row.id, row.line, "posted"), 0),
+            pending=totals.get((row.id, row.line, "pending"), 0),
+        )
+        for row in rows
+    ]
+
+
+def _versions_in_force(community_id: uuid.UUID, start: date, end: date) -> sa.Subquery:
+    """The ids of the adopted versions whose days overlap ``start``–``end`` and that no adopted
+    revision took over by ``start``."""
     b, later = budgets, budgets.alias("later")
     superseded_before = sa.exists().where(
         later.c.community_id == b.c.community_id,
@@ -49,7 +90,7 @@ async def budget_lines_in_force(
         later.c.status == "adopted",
         later.c.effective_from <= start,
     )
-    in_force = (
+    return (
         sa.select(b.c.id)
         .where(
             b.c.community_id == community_id,
@@ -60,7 +101,14 @@ async def budget_lines_in_force(
         )
         .subquery()
     )
-    lines, a, p, e = budget_lines, accounts, postings, entries
+
+
+async def _line_sums(
+    conn: AsyncConnection, community_id: uuid.UUID, in_force: sa.Subquery, end: date
+) -> dict[tuple[uuid.UUID, int, str], int]:
+    """Per (budget, line, status), the sum of the line's group's postings in its accounts'
+    normal direction, from the budget period's first day to the earlier of its last and ``end``."""
+    lines, a, p, e, b = budget_lines, accounts, postings, entries, budgets
     group = lines.c.account_group
     in_group = sa.or_(
         a.c.code == group, sa.func.substr(a.c.code, 1, sa.func.length(group) + 1) == group + ":"
@@ -94,40 +142,7 @@ async def budget_lines_in_force(
         )
         .group_by(lines.c.budget_id, lines.c.line, e.c.status)
     )
-    totals: dict[tuple[uuid.UUID, int, str], int] = {
-        (budget_id, line, status): int(total) for budget_id, line, status, total in sums
-    }
-    rows = await conn.execute(
-        sa.select(
-            b.c.id,
-            b.c.name,
-            b.c.period,
-            b.c.version,
-            lines.c.line,
-            lines.c.account_group,
-            lines.c.commodity,
-            lines.c.amount,
-        )
-        .select_from(lines)
-        .join(in_force, in_force.c.id == lines.c.budget_id)
-        .join(b, sa.and_(b.c.community_id == lines.c.community_id, b.c.id == lines.c.budget_id))
-        .where(lines.c.community_id == community_id)
-        .order_by(b.c.id, lines.c.line)
-    )
-    return [
-        BudgetLineFigures(
-            budget_id=row.id,
-            name=row.name,
-            period=row.period,
-            version=row.version,
-            account_group=row.account_group,
-            commodity=row.commodity,
-            planned=row.amount,
-            actual=totals.get((row.id, row.line, "posted"), 0),
-            pending=totals.get((row.id, row.line, "pending"), 0),
-        )
-        for row in rows
-    ]
+    return {(budget_id, line, status): int(total) for budget_id, line, status, total in sums}
 
 
 @dataclass(frozen=True, slots=True)

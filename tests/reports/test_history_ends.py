@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.books.service import Ledger
 from ledger.kernel.model import Counters
 from ledger.store import SqlUnitOfWorkFactory
-from reports.queries.figures import Window, movements
+from reports.queries.movements import Window, movements
 from tests.conftest import unique_slug
 from tests.reports.generated import DAYS, FIRST_DAY, GeneratedLedger, generate
 

@@ -11,7 +11,8 @@ import pytest
 from ledger.kernel import errors
 from reports import classification, financial
 from reports.period import Period
-from reports.queries.figures import AccountRow, Movement
+from reports.queries.figures import AccountRow
+from reports.queries.movements import Movement
 from reports.ratios import gini, ratio, top_share
 from reports.render import fmt
 from reports.render.cells import safe_text

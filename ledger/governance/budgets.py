@@ -1,6 +1,7 @@
 """Budgets: planned amounts per account group for a month, quarter or year, adopted by consent.
 
-Guarantees (the budget tests of tests/ledger/test_governance.py, tests/reports/test_budget_report.py):
+Guarantees (the budget tests of tests/ledger/test_governance.py,
+tests/reports/test_budget_report.py):
 
 - a budget is a draft until the community's rule is met — consensus (every current steward
   consents, and there is at least one) or a quorum of current stewards (``GovernanceSettings``);

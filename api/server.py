@@ -3,7 +3,8 @@ HTTP parser that are installed.
 
 uvloop and httptools are dependencies on CPython off Windows; where they are missing (another
 platform, an install without them) uvicorn's pure-Python parts serve the same application, only
-slower. Measured on the balance read (``python -m bench.compare``): see README, "Performance".
+slower. Measured on the balance read (``python -m bench.compare``): see docs/performance.md,
+"Balance reads".
 """
 
 from __future__ import annotations

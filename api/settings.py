@@ -56,7 +56,7 @@ class Settings:
 
     workers: int = 1
     """COMMONS_LEDGER_WORKERS: server processes ``commons-ledger serve`` starts on one port
-    (``--workers`` overrides it). One serves writes best; see README, "Performance"."""
+    (``--workers`` overrides it). One serves writes best; see docs/performance.md, "Workers"."""
 
     jobs_interval_s: int = 0
     """COMMONS_LEDGER_JOBS_INTERVAL_S: the app runs due periodic jobs (report snapshots,

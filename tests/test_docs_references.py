@@ -8,8 +8,11 @@ every module of `ledger/`, `api/` and `reports/`, and check that:
 - every test file named (`tests/ledger/test_service.py`, or in docs/*.md relative to `tests/`,
   `ledger/test_service.py`) exists, and every test named after it (`…py::test_name`, or a bare
   `::test_name` continuing the last file named) is defined in it;
+- every source path named (`ledger/store/uow.py`, `reports/queries/`) exists;
 - every module of ours named by dotted path in the docs (`ledger.access.credentials.X`,
-  `python -m bench.growth`) imports, and the names after the module exist in it.
+  `python -m bench.growth`) imports, and the names after the module exist in it;
+- every relative link of the docs (`[docs/events.md](docs/events.md#webhooks)`) leads to a file
+  that exists, and to a heading of it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ TEST_REFERENCE = re.compile(
     r"(?<![\w/.-])(?P<path>tests/[\w/]+\.py|(?:\w+/)*test_\w+\.py)(?:::(?P<name>\w+))?"
     r"|(?<![\w.])::(?P<bare>test_\w+)"
 )
+# A path into our source (not a test: those are TEST_REFERENCE's), written in backticks or plain.
+SOURCE_PATH = re.compile(
+    r"(?<![\w/.-])(?P<path>(?:ledger|api|reports|bench|migrations|scripts)/[\w./-]*[\w/])"
+)
+# A relative Markdown link, with its optional #anchor.
+LINK = re.compile(r"\]\((?P<path>[^)#\s:]*)(?:#(?P<anchor>[^)\s]+))?\)")
 # A dotted path into one of our packages inside backticks or after `python -m`.
 DOTTED = re.compile(r"(?:`|python -m )(?P<path>(?:ledger|api|reports|bench)(?:\.\w+)+)")
 
@@ -120,6 +129,32 @@ def dotted_is_missing(target: str) -> str | None:
     return "no such module"
 
 
+def source_references(name: str, text: str) -> list[Reference]:
+    """Each path into our source tree that one document names, test files aside."""
+    return [
+        Reference(f"{name}:{text.count(chr(10), 0, m.start()) + 1}", m["path"])
+        for m in SOURCE_PATH.finditer(text)
+        if not re.search(r"(^|/)test_\w+\.py$", m["path"])
+    ]
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def why_link_broken(document: Path, path: str, fragment: str | None) -> str | None:
+    """Why a relative link of ``document`` leads nowhere, or None when it leads somewhere."""
+    target = (document.parent / path).resolve() if path else document
+    if not target.exists():
+        return "no such file"
+    if fragment and target.suffix == ".md":
+        headings = re.findall(r"^#+ (.+)$", target.read_text(), re.M)
+        if fragment not in {anchor(h) for h in headings}:
+            return f"no heading #{fragment} in {target.relative_to(ROOT)}"
+    return None
+
+
 def all_test_references() -> list[Reference]:
     return [ref for name, text in documents() for ref in named_tests(name, text)]
 
@@ -157,6 +192,26 @@ def test_every_dotted_module_path_in_the_docs_exists() -> None:
         for ref in all_dotted_references()
         if (why := dotted_is_missing(ref.target))
     ]
+    assert not broken, "\n".join(broken)
+
+
+def test_every_named_source_path_exists() -> None:
+    references = [ref for name, text in documents() for ref in source_references(name, text)]
+    assert len(references) > 20
+    broken = [
+        f"{ref.where}: {ref.target}" for ref in references if not (ROOT / ref.target).exists()
+    ]
+    assert not broken, "\n".join(broken)
+
+
+def test_every_relative_link_of_the_docs_leads_somewhere() -> None:
+    broken = []
+    for document in MARKDOWN:
+        text = document.read_text()
+        for match in LINK.finditer(text):
+            if why := why_link_broken(document, match["path"], match["anchor"]):
+                line = text.count("\n", 0, match.start()) + 1
+                broken.append(f"{document.relative_to(ROOT)}:{line}: {match[0]} — {why}")
     assert not broken, "\n".join(broken)
 
 

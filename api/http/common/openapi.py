@@ -3,8 +3,7 @@
 ``/schema`` (and ``/schema/swagger``) is Swagger UI; ``/schema/openapi.json`` is the OpenAPI 3.1
 document. The UI's JavaScript, stylesheet and icon are served by the application itself from
 ``api/http/common/static/swagger-ui`` (vendored from the npm package ``swagger-ui-dist``; its
-README says how
-to update it): nothing comes from a CDN, so the page works offline.
+README says how to update it): nothing comes from a CDN, so the page works offline.
 
 Error responses are documented per operation with :func:`problems`: the statuses its
 authentication, guards and parameters can produce, plus the ledger error codes its use case can

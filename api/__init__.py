@@ -1,2 +1,3 @@
-"""Commons Ledger's outer layer: settings, the command line and (with the API issue) the Litestar
-application. The composition root lives here; nothing imports ``api``."""
+"""Commons Ledger's outer layer: the composition root (``api.bootstrap``: settings → engine →
+every service), the Litestar application over it (``api.app``, routes in ``api.http``, member
+pages in ``api.web``) and the ``commons-ledger`` command (``api.cli``). Nothing imports ``api``."""

@@ -1,3 +1,4 @@
-"""Commons Ledger's outer layer: settings, the composition root, the Litestar application
-(``http/`` for the JSON API, ``web/`` for the member page), the command line (``cli/``) and the
-demo seed (``demo/``). Nothing imports ``api``."""
+"""Commons Ledger's outer layer: the composition root (``api.bootstrap``: settings → engine →
+every service), the Litestar application over it (``api.app``; the JSON API in ``api.http``, the
+member page in ``api.web``), the ``commons-ledger`` command (``api.cli``) and the demo seed
+(``api.demo``). Nothing imports ``api``."""

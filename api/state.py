@@ -1,4 +1,5 @@
-"""The services one application instance holds, reachable from any request."""
+"""The services one application instance holds, reachable from any request; the command line
+holds the same bundle (``api.bootstrap`` builds it for both)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from ledger.books.batches import EntryBatches
 from ledger.books.group_commit import GroupCommit
 from ledger.books.service import Ledger
 from ledger.economy.service import Economy
+from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.governance.service import Governance
+from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
 from ledger.kernel.model import Community
 from reports.exports.journal import JournalExports
@@ -45,6 +48,10 @@ class Services:
     economy: Economy
     entry_writes: GroupCommit
     """Single transfers and entries, written in groups (``ledger.books.group_commit``)."""
+    deliverer: Deliverer
+    """Sends due webhook events: the app's delivery loop and ``commons-ledger deliver-webhooks``."""
+    journal_import: JournalImport
+    """Historical entries in bulk (``commons-ledger import-journal``)."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

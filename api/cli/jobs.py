@@ -4,22 +4,31 @@ timer, or to catch up after downtime), and says what each run did."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
+from api.bootstrap import migrated
+from api.cli import Subcommands
+from api.cli.console import say
+from api.settings import Settings
 from ledger.jobs.runner import JobRunner, RunStatus
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Subcommands) -> None:
     command = commands.add_parser(
         "run-jobs",
         help="run the periodic jobs that are due (snapshots, recurring entries …) once",
     )
     command.add_argument("--job", help="only this job")
     command.add_argument("--community", metavar="SLUG", help="only this community")
+    command.set_defaults(run=_run_jobs)
 
 
-async def run(arguments: argparse.Namespace, runner: JobRunner, say: Callable[[str], None]) -> int:
+async def _run_jobs(arguments: argparse.Namespace, settings: Settings) -> int:
     """Exit status 1 when a run failed (it is retried later), 2 for an unknown job."""
+    async with migrated(settings) as services:
+        return await _run(arguments, services.jobs)
+
+
+async def _run(arguments: argparse.Namespace, runner: JobRunner) -> int:
     if arguments.job is not None and arguments.job not in runner.job_names:
         say(f"There is no job {arguments.job!r}; the jobs are: {', '.join(runner.job_names)}.")
         return 2

@@ -7,28 +7,28 @@ import argparse
 import asyncio
 import gc
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ledger.books.service import Ledger, utc_now
+from api.bootstrap import migrated
+from api.cli import Subcommands
+from api.settings import Settings
 from ledger.imports import journal_format
 from ledger.imports.journal_import import JournalImport, JournalRefused, file_digest
-from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.journal_import import SqlJournalWriter
-
-COMMAND = "import-journal"
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Subcommands) -> None:
     command = commands.add_parser(
-        COMMAND,
+        "import-journal",
         help="import historical entries (CSV or JSON Lines): every rule checked, then all or none",
     )
     command.add_argument("slug")
     command.add_argument("file", help="CSV (one row per posting) or .jsonl (one entry per line)")
+    command.set_defaults(run=_import_journal)
 
 
 @contextmanager
@@ -46,17 +46,21 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-async def run(uow: SqlUnitOfWorkFactory, arguments: argparse.Namespace) -> int:
+async def _import_journal(arguments: argparse.Namespace, settings: Settings) -> int:
     path = Path(arguments.file)
     data = await asyncio.to_thread(path.read_bytes)
-    community = await Ledger(uow).get_community_by_slug(arguments.slug)
-    importer = JournalImport(uow, SqlJournalWriter.of, utc_now)
+    async with migrated(settings) as services:
+        community = await services.ledger.get_community_by_slug(arguments.slug)
+        return await _run(services.journal_import, community.id, path.name, data)
+
+
+async def _run(importer: JournalImport, community_id: uuid.UUID, name: str, data: bytes) -> int:
     try:
         with collector_paused():
-            parsed = journal_format.parse(path.name, data)
+            parsed = journal_format.parse(name, data)
             postings = sum(len(entry.postings) for entry in parsed.entries)
             with tqdm(total=len(parsed.entries), unit="entry", file=sys.stderr) as bar:
-                summary = await importer.run(community.id, parsed, file_digest(data), bar.update)
+                summary = await importer.run(community_id, parsed, file_digest(data), bar.update)
     except JournalRefused as exc:
         for problem in exc.problems:
             sys.stderr.write(f"{problem}\n")
@@ -64,12 +68,12 @@ async def run(uow: SqlUnitOfWorkFactory, arguments: argparse.Namespace) -> int:
         return 1
     if summary.already_imported:
         sys.stderr.write(
-            f"{path.name} (sha256 {summary.sha256[:12]}…) was already imported "
+            f"{name} (sha256 {summary.sha256[:12]}…) was already imported "
             f"({summary.entries} entries); nothing imported now\n"
         )
         return 0
     sys.stderr.write(
-        f"Imported {summary.entries} entries ({postings} postings) from {path.name}, "
+        f"Imported {summary.entries} entries ({postings} postings) from {name}, "
         f"sha256 {summary.sha256[:12]}…\n"
     )
     return 0

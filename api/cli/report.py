@@ -8,12 +8,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import msgspec
 
+from api.bootstrap import migrated
+from api.cli import Subcommands
+from api.cli.console import say
+from api.settings import Settings
 from ledger.books.service import Ledger
 from reports.period import Period
 from reports.render.html import render_html
@@ -31,7 +35,7 @@ FORMATS: dict[str, Callable[[SustainabilityReport], bytes]] = {
 }
 
 
-def add_parser(commands: Any) -> None:
+def add_parsers(commands: Subcommands) -> None:
     report = commands.add_parser("report", help="write a community's sustainability report")
     report.add_argument("--community", required=True, help="the community's slug")
     report.add_argument("--period", required=True, help="2026-Q3, 2026-09 or 2026")
@@ -41,22 +45,22 @@ def add_parser(commands: Any) -> None:
         "--burnout-minutes", type=int, default=Thresholds().burnout_minutes,
         help="burnout watch: members who gave more minutes than this",
     )  # fmt: skip
-
-
-def add_snapshot_parser(commands: Any) -> None:
+    report.set_defaults(run=_report)
     commands.add_parser(
         "report-snapshots",
         help="store the report snapshots of every community's closed month, quarter and year "
         "that are missing (run it daily, e.g. from cron; running it again does nothing)",
-    )
+    ).set_defaults(run=_snapshots)
 
 
-async def run_snapshots(reports: Reports, today: date, say: Callable[[str], None]) -> None:
-    taken = await reports.take_all_due_snapshots(today)
+async def _snapshots(_: argparse.Namespace, settings: Settings) -> int:
+    async with migrated(settings) as services:
+        taken = await services.reports.take_all_due_snapshots(datetime.now(UTC).date())
     for slug, row in taken:
         say(f"{slug}: snapshot {row.id} of {row.period_start} – {row.period_end} "
             f"(ledger state {row.fingerprint[:12]})")  # fmt: skip
     say(f"{len(taken)} snapshot(s) taken.")
+    return 0
 
 
 class Progress:
@@ -81,7 +85,13 @@ class Progress:
         self._stream.flush()
 
 
-async def run(arguments: argparse.Namespace, ledger: Ledger, reports: Reports) -> None:
+async def _report(arguments: argparse.Namespace, settings: Settings) -> int:
+    async with migrated(settings) as services:
+        await _write(arguments, services.ledger, services.reports)
+    return 0
+
+
+async def _write(arguments: argparse.Namespace, ledger: Ledger, reports: Reports) -> None:
     """Raises ``LedgerError`` for an unknown community or a malformed period."""
     progress = Progress(4)
     period = Period.parse(arguments.period)

@@ -10,7 +10,6 @@ from ledger.books.service import Ledger, NewAccount
 from ledger.governance.model import BudgetLine, GovernanceSettings, Role
 from ledger.governance.service import Governance
 from ledger.kernel.model import Account, AccountType, Community
-from ledger.store.governance import sql_governance
 
 TREASURER = "Ann Weaver"
 STEWARDS = ("Bob Gardener", "Chloe Baker", "Dev Carpenter")
@@ -29,9 +28,8 @@ def _quarter(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-async def seed_governance(ledger: Ledger, community: Community) -> Governance:
+async def seed_governance(ledger: Ledger, community: Community, governance: Governance) -> None:
     """Seeds the demo's governance on its members and euro accounts (run once, on creation)."""
-    governance = sql_governance(ledger.units, ledger)
     members = {m.name: m.id for m in await ledger.list_members(community.id, limit=100)}
     now = datetime.now(UTC)
     roles = governance.roles
@@ -85,7 +83,6 @@ async def seed_governance(ledger: Ledger, community: Community) -> Governance:
         requested_by=members[STEWARDS[2]],
     )
     await fund_ops.approve(community.id, roof.id, members[STEWARDS[0]], "Seen it: needs fixing")
-    return governance
 
 
 async def _account(

@@ -10,12 +10,14 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from api.bootstrap import governance_of
 from api.demo.economy import seed_economy
 from api.demo.governance import seed_governance
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger, NewAccount
 from ledger.economy.service import Economy
+from ledger.governance.service import Governance
 from ledger.kernel import errors
 from ledger.kernel.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
 
@@ -67,9 +69,12 @@ MONTHLY_EUR = (
 )
 
 
-async def seed_demo(ledger: Ledger, economy: Economy | None = None) -> tuple[Community, bool]:
+async def seed_demo(
+    ledger: Ledger, economy: Economy | None = None, governance: Governance | None = None
+) -> tuple[Community, bool]:
     """The demo community, created with its members and entries unless it exists already;
-    the flag says whether it was created now. With ``economy``, also its co-op economy."""
+    the flag says whether it was created now. With ``economy``, also its co-op economy; its
+    governance through ``governance`` (by default, the bootstrap's over the ledger's units)."""
     try:
         return await ledger.get_community_by_slug(DEMO_SLUG), False
     except errors.CommunityNotFound:
@@ -83,7 +88,7 @@ async def seed_demo(ledger: Ledger, economy: Economy | None = None) -> tuple[Com
     # The economy first: its chart designates the accounts the governance seeding reuses.
     if economy is not None:
         await seed_economy(ledger, economy, community, members)
-    await seed_governance(ledger, community)
+    await seed_governance(ledger, community, governance or governance_of(ledger))
     return community, True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.cli.main import _amount
+from api.cli.console import amount as _amount
 from api.demo.seed import MEMBERS, seed_demo
 from ledger.books.service import Ledger
 from ledger.kernel import errors

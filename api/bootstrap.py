@@ -1,0 +1,123 @@
+"""The composition root: settings → engine → every service, for the app and every CLI command.
+
+This is the one module outside ``ledger.store`` that names its adapters (the SQL stores); the
+app (``api.app``) and the command line (``api.cli``) take the :class:`~api.state.Services` it
+builds and never wire a use case themselves, so both run the same use cases, observed alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from api.http.common.database_errors import classify
+from api.jobs import service_jobs
+from api.metrics import Metrics
+from api.settings import Settings
+from api.state import Services
+from api.webhook_settings import WebhookSettings
+from ledger.access.credentials import Access
+from ledger.audit.trail import AuditTrail
+from ledger.books.batches import EntryBatches
+from ledger.books.group_commit import GroupCommit
+from ledger.books.service import Ledger, utc_now
+from ledger.economy.service import Economy
+from ledger.events.delivery import Deliverer
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
+from ledger.events.webhooks import Webhooks
+from ledger.governance.service import Governance
+from ledger.imports.journal_import import JournalImport
+from ledger.jobs.runner import JobRunner
+from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
+from ledger.store.batches import SqlBatchStore
+from ledger.store.economy import SqlEconomyStore
+from ledger.store.events import SqlEventStore
+from ledger.store.governance import sql_governance
+from ledger.store.jobs import SqlJobClaims
+from ledger.store.journal_import import SqlJournalWriter
+from ledger.store.migrate import upgrade
+from ledger.store.monitors import SqlMonitorStore
+from ledger.store.webhooks import SqlWebhookStore
+from reports.exports.journal import JournalExports
+from reports.service import Reports
+
+
+def bootstrap(
+    settings: Settings,
+    webhook_settings: WebhookSettings | None = None,
+    *,
+    bounded: bool = True,
+) -> Services:
+    """Every service over one new engine of ``settings.database_url``; the caller disposes of
+    ``services.engine`` when done (the app at shutdown, a command by :func:`migrated`).
+
+    ``bounded``: each connection carries the settings' statement and lock timeouts, which keep
+    a request from holding the database. Operator commands pass ``False``: an import, archive or
+    report is one long piece of work an operator waits for, which a request's bound would cut
+    short (``ledger.store.engine.create_engine`` runs tools without server-side bounds)."""
+    webhook_settings = webhook_settings or WebhookSettings.from_env()
+    timeouts = _timeouts(settings) if bounded else None
+    engine = create_engine(settings.database_url, timeouts=timeouts)
+    uow = SqlUnitOfWorkFactory(engine)
+    metrics = Metrics(engine)
+    ledger = Ledger(uow, events=metrics)
+    reports = Reports(uow)
+    governance = governance_of(ledger)
+    economy = Economy(uow, SqlEconomyStore)
+    batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
+    return Services(
+        settings=settings,
+        engine=engine,
+        ledger=ledger,
+        access=Access(uow, roles_of=governance.roles.current_role_names),
+        exports=JournalExports(uow),
+        reports=reports,
+        metrics=metrics,
+        audit=AuditTrail(uow),
+        jobs=JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy)),
+        feed=EventFeed(uow, SqlEventStore),
+        webhooks=Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
+        monitors=Monitors(uow, SqlMonitorStore, utc_now),
+        batches=batches,
+        governance=governance,
+        economy=economy,
+        entry_writes=GroupCommit(
+            batches,
+            ledger.post_entry,
+            group_max=settings.group_commit_max,
+            observe=metrics.grouped,
+            transient=lambda failure: classify(failure) is not None,
+        ),
+        deliverer=Deliverer(
+            uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()
+        ),
+        journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
+    )
+
+
+@asynccontextmanager
+async def migrated(settings: Settings) -> AsyncIterator[Services]:
+    """The services of one operator command, on a database brought to the latest schema first,
+    the engine disposed of afterwards. Unbounded (see :func:`bootstrap`)."""
+    services = bootstrap(settings, bounded=False)
+    try:
+        await upgrade(services.engine)
+        yield services
+    finally:
+        await services.engine.dispose()
+
+
+def governance_of(ledger: Ledger) -> Governance:
+    """Every governance use case over the ledger's own units of work (the demo seeding builds
+    its governance here too, from a bare ``Ledger``)."""
+    return sql_governance(ledger.units, ledger)
+
+
+def _timeouts(settings: Settings) -> DatabaseTimeouts:
+    return DatabaseTimeouts(
+        statement_ms=settings.statement_timeout_ms,
+        lock_ms=settings.lock_timeout_ms,
+        connect_s=settings.connect_timeout_s,
+        pool_s=settings.pool_timeout_s,
+    )

@@ -24,6 +24,7 @@ from ledger.books.service import Ledger, utc_now
 from ledger.economy.service import Economy
 from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
+from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.governance.service import Governance
@@ -90,7 +91,12 @@ def bootstrap(
             transient=lambda failure: classify(failure) is not None,
         ),
         deliverer=Deliverer(
-            uow, SqlWebhookStore, SqlEventStore, utc_now, config=webhook_settings.delivery()
+            uow,
+            SqlWebhookStore,
+            SqlEventStore,
+            utc_now,
+            poster=http_poster,
+            config=webhook_settings.delivery(),
         ),
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
     )

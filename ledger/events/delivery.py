@@ -15,11 +15,11 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-import httpx
 import msgspec
 import structlog
 
@@ -63,6 +63,23 @@ class DeliveryStore(Protocol):
     async def release(self, webhook: Webhook, token: uuid.UUID) -> None: ...
 
 
+class PostFailed(Exception):
+    """The receiver could not be reached or did not answer (the message says how)."""
+
+
+class Poster(Protocol):
+    """Sends one webhook request; answers the receiver's HTTP status."""
+
+    async def post(self, target: Target, body: bytes, headers: dict[str, str]) -> int:
+        """POSTs ``body`` to ``target``'s checked address; raises :class:`PostFailed`."""
+        ...
+
+
+OpenPoster = Callable[[float], AbstractAsyncContextManager[Poster]]
+"""Opens a poster for one delivery pass, given its timeout in seconds
+(``ledger.events.http_poster.http_poster``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -95,6 +112,7 @@ class Deliverer:
         reader: Callable[[Any], EventReader],
         clock: Callable[[], datetime],
         *,
+        poster: OpenPoster,
         config: DeliveryConfig = DeliveryConfig(),
         resolve: Resolver = system_resolver,
     ) -> None:
@@ -104,6 +122,7 @@ class Deliverer:
         self._clock = clock
         self._config = config
         self._resolve = resolve
+        self._open_poster = poster
 
     async def deliver_due(self) -> int:
         """One pass: every due subscription sends what it can. Returns the attempts made.
@@ -116,9 +135,7 @@ class Deliverer:
             # A client loads the CA bundle (tens of ms of CPU): not for a pass with nothing due.
             return 0
         attempts = 0
-        async with httpx.AsyncClient(
-            timeout=self._config.timeout_s, follow_redirects=False, trust_env=False
-        ) as client:
+        async with self._open_poster(self._config.timeout_s) as client:
             for webhook, secret, slug in due:
                 attempts += await self._deliver(client, webhook, secret, slug)
         return attempts
@@ -143,9 +160,7 @@ class Deliverer:
             )
         return found[0] if found else None
 
-    async def _deliver(
-        self, client: httpx.AsyncClient, webhook: Webhook, secret: str, slug: str
-    ) -> int:
+    async def _deliver(self, client: Poster, webhook: Webhook, secret: str, slug: str) -> int:
         if await self._next_event(webhook) is None:
             return 0
         token = uuid.uuid4()
@@ -205,7 +220,7 @@ class Deliverer:
 
     async def _post(
         self,
-        client: httpx.AsyncClient,
+        client: Poster,
         state: Webhook,
         secret: str,
         slug: str,
@@ -224,27 +239,15 @@ class Deliverer:
         try:
             # Checked again now, and the request goes to the address checked (DNS rebinding).
             target = await check(state.url, self._config.allow, self._resolve)
-            url, extensions = _pinned(target, headers)
-            response = await client.post(url, content=body, headers=headers, extensions=extensions)
-        except (httpx.HTTPError, UrlNotAllowed, OSError) as exc:
+            status_code = await client.post(target, body, headers)
+        except PostFailed as exc:
+            return _Outcome(False, None, str(exc)[:_ERROR_MAX_CHARS], _ms_since(started))
+        except (UrlNotAllowed, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
             return _Outcome(False, None, error, _ms_since(started))
-        delivered = 200 <= response.status_code < 300
-        refused = None if delivered else f"HTTP {response.status_code}"
-        return _Outcome(delivered, response.status_code, refused, _ms_since(started))
-
-
-def _pinned(target: Target, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """The URL with its host replaced by the checked address, the Host header and (for https)
-    the TLS server name set to the original host, so certificates are still verified for it."""
-    url = httpx.URL(target.url)
-    address = str(target.address)
-    host = f"[{address}]" if ":" in address else address
-    headers["Host"] = url.netloc.decode().rsplit("@", 1)[-1]
-    extensions: dict[str, Any] = {}
-    if url.scheme == "https":
-        extensions["sni_hostname"] = target.host
-    return str(url.copy_with(host=host.strip("[]"))), extensions
+        delivered = 200 <= status_code < 300
+        refused = None if delivered else f"HTTP {status_code}"
+        return _Outcome(delivered, status_code, refused, _ms_since(started))
 
 
 def _ms_since(started: float) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.books.service import Ledger, utc_now
 from ledger.events.delivery import Deliverer, DeliveryConfig
+from ledger.events.http_poster import http_poster
 from ledger.events.url_guard import AllowList, UrlNotAllowed
 from ledger.events.webhooks import (
     SIGNATURE_HEADER,
@@ -46,7 +47,12 @@ def webhooks(engine: AsyncEngine) -> Webhooks:
 def deliverer(engine: AsyncEngine, policy: RetryPolicy = FAST, timeout_s: float = 5) -> Deliverer:
     config = DeliveryConfig(policy=policy, timeout_s=timeout_s, allow=LOOPBACK)
     return Deliverer(
-        SqlUnitOfWorkFactory(engine), SqlWebhookStore, SqlEventStore, utc_now, config=config
+        SqlUnitOfWorkFactory(engine),
+        SqlWebhookStore,
+        SqlEventStore,
+        utc_now,
+        poster=http_poster,
+        config=config,
     )
 
 
@@ -291,6 +297,7 @@ async def test_rebinding_after_registration_is_refused_at_delivery(
         SqlWebhookStore,
         SqlEventStore,
         utc_now,
+        poster=http_poster,
         config=DeliveryConfig(policy=FAST),
         resolve=rebinding,
     )

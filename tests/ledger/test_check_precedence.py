@@ -58,7 +58,7 @@ class Draft:
     a: Account = field(default_factory=_account)
     b: Account = field(default_factory=_account)
     fields: dict[str, Any] = field(default_factory=dict)
-    postings: list[tuple[uuid.UUID, object]] = field(default_factory=list)
+    postings: list[tuple[uuid.UUID, object]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.postings = [(self.a.id, self.amount), (self.b.id, -self.amount)]

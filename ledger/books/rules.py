@@ -3,16 +3,10 @@
 Nothing here performs I/O: the service loads (and locks) the accounts an entry touches, then asks
 these functions whether the entry may be written and what it does to each account's counters.
 
-Order of checks for a new entry (the first failing one is reported):
-
-0. ``invalid_input``     — description, kind, metadata or effective date malformed
-1. ``too_few_postings``  — fewer than two postings
-2. ``invalid_amount``    — a zero, non-integer or out-of-range amount
-3. ``account_not_found`` — a posting names an account the community does not have
-4. ``account_closed``    — a posting names a closed account
-5. ``unbalanced``        — per commodity, the postings do not sum to zero
-6. ``counter_overflow``  — a balance counter would leave the 64-bit range
-7. ``limit_exceeded``    — a balance, counting pending reservations, would leave its limits
+The order in which a new entry's checks run — and so which code is reported when an entry breaks
+several rules — is :data:`ENTRY_CHECKS`, a table the runners below walk in order. The precedence
+in ``docs/ledger.md`` and the error lists of the entry routes in the OpenAPI document are derived
+from it, and ``tests/ledger/test_check_precedence.py`` proves the first broken rule wins.
 """
 
 from __future__ import annotations
@@ -20,8 +14,10 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from ledger.kernel import errors
 from ledger.kernel.model import (
@@ -49,15 +45,138 @@ DESCRIPTION_MAX_CHARS = 1000
 KIND_MAX_CHARS = 40
 
 
-def check_entry(entry: NewEntry) -> None:
-    """Checks 0–2: everything that needs no account, so it runs before any database work."""
+# The checks of a new entry --------------------------------------------------------------------
+# Each reads one of three things, and so belongs to one stage of a write: the request alone
+# (before any database work, so a refused request claims no idempotency key), the locked accounts
+# its postings name, or the counters each touched account would hold after the write. A check
+# raises the error of its code and nothing else; its docstring is its line in docs/ledger.md.
+
+
+@dataclass(frozen=True, slots=True)
+class OnRequest:
+    """A check that reads the request alone."""
+
+    run: Callable[[NewEntry], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OnAccounts:
+    """A check that reads the locked accounts the postings name (those found: an id missing
+    from the mapping does not exist in the entry's community)."""
+
+    run: Callable[[Sequence[PostingSpec], Mapping[uuid.UUID, Account]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OnCounters:
+    """A check that reads, per touched account, the counters it would hold after the write."""
+
+    run: Callable[[Mapping[uuid.UUID, Account], Mapping[uuid.UUID, Counters]], None]
+
+
+Check = OnRequest | OnAccounts | OnCounters
+
+
+def _fields_well_formed(entry: NewEntry) -> None:
+    """description, kind, metadata or effective date malformed"""
     check_description(entry.description)
     if not isinstance(entry.kind, str) or not 0 < len(entry.kind) <= KIND_MAX_CHARS:
         raise errors.InvalidInput(f"kind must be text of 1 to {KIND_MAX_CHARS} characters")
     if not isinstance(entry.metadata, dict) or not all(isinstance(k, str) for k in entry.metadata):
         raise errors.InvalidInput("metadata must be an object with text keys")
     check_effective_date(entry.effective_date)
-    check_shape(entry.postings)
+
+
+def _two_postings_or_more(entry: NewEntry) -> None:
+    """fewer than two postings"""
+    if len(entry.postings) < 2:
+        raise errors.TooFewPostings(
+            f"an entry needs at least 2 postings, got {len(entry.postings)}"
+        )
+
+
+def _amounts_in_range(entry: NewEntry) -> None:
+    """a zero, non-integer or out-of-range amount"""
+    for index, posting in enumerate(entry.postings):
+        amount = posting.amount
+        if type(amount) is not int or amount == 0 or abs(amount) > AMOUNT_ABS_MAX:
+            raise errors.InvalidAmount(
+                f"posting {index}: amount must be a non-zero integer within ±{AMOUNT_ABS_MAX}, "
+                f"got {amount!r}",
+                index=index,
+            )
+
+
+def _accounts_exist(postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]) -> None:
+    """a posting names an account the community does not have"""
+    for spec in postings:
+        if spec.account_id not in accounts:
+            raise errors.AccountNotFound(
+                f"account {spec.account_id} does not exist", account_id=spec.account_id
+            )
+
+
+def _accounts_open(postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]) -> None:
+    """a posting names a closed account"""
+    for spec in postings:
+        if accounts[spec.account_id].closed:
+            raise errors.AccountClosed(
+                f"account {spec.account_id} is closed", account_id=spec.account_id
+            )
+
+
+def _each_commodity_balances(
+    postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]
+) -> None:
+    """per commodity, the postings do not sum to zero"""
+    sums: dict[str, int] = defaultdict(int)
+    for spec in postings:
+        sums[accounts[spec.account_id].commodity] += spec.amount
+    off = {commodity: total for commodity, total in sorted(sums.items()) if total != 0}
+    if off:
+        shown = ", ".join(f"{commodity} by {total:+d}" for commodity, total in off.items())
+        raise errors.Unbalanced(f"postings do not sum to zero: {shown}", imbalance=off)
+
+
+def _counters_fit(
+    accounts: Mapping[uuid.UUID, Account], after: Mapping[uuid.UUID, Counters]
+) -> None:
+    """a balance counter would leave the 64-bit range"""
+    for account_id, counters in after.items():
+        check_overflow(accounts[account_id], counters)
+
+
+def _limits_hold(
+    accounts: Mapping[uuid.UUID, Account], after: Mapping[uuid.UUID, Counters]
+) -> None:
+    """a balance, counting pending reservations, would leave its limits"""
+    for account_id, counters in after.items():
+        check_limits(accounts[account_id], counters)
+
+
+ENTRY_CHECKS: Final[tuple[tuple[str, Check], ...]] = (
+    (errors.InvalidInput.code, OnRequest(_fields_well_formed)),
+    (errors.TooFewPostings.code, OnRequest(_two_postings_or_more)),
+    (errors.InvalidAmount.code, OnRequest(_amounts_in_range)),
+    (errors.AccountNotFound.code, OnAccounts(_accounts_exist)),
+    (errors.AccountClosed.code, OnAccounts(_accounts_open)),
+    (errors.Unbalanced.code, OnAccounts(_each_commodity_balances)),
+    (errors.CounterOverflow.code, OnCounters(_counters_fit)),
+    (errors.LimitExceeded.code, OnCounters(_limits_hold)),
+)
+"""The checks of a new entry as (code, check), in descending precedence: the first that fails is
+reported. Each check runs over every posting (or touched account) before the next one starts, so
+a closed account never hides a missing one. The request's checks come first, then the accounts',
+then the counters': each stage runs once its inputs exist (``check_entry``, ``check_accounts``,
+``apply_entry``), so the table must list them in that order, as a test holds it to."""
+
+
+def check_entry(entry: NewEntry) -> None:
+    """The checks of ``ENTRY_CHECKS`` that need no account, in order: they run before any
+    database work."""
+    for _, check in ENTRY_CHECKS:
+        if isinstance(check, OnRequest):
+            check.run(entry)
 
 
 def check_description(description: str) -> None:
@@ -73,52 +192,21 @@ def check_effective_date(effective_date: date | None) -> None:
         raise errors.InvalidInput("effective_date must be a date without a time")
 
 
-def check_shape(postings: tuple[PostingSpec, ...]) -> None:
-    """Checks 1–2: the entry's shape, before any account is looked at."""
-    if len(postings) < 2:
-        raise errors.TooFewPostings(f"an entry needs at least 2 postings, got {len(postings)}")
-    for index, posting in enumerate(postings):
-        amount = posting.amount
-        if type(amount) is not int or amount == 0 or abs(amount) > AMOUNT_ABS_MAX:
-            raise errors.InvalidAmount(
-                f"posting {index}: amount must be a non-zero integer within ±{AMOUNT_ABS_MAX}, "
-                f"got {amount!r}",
-                index=index,
-            )
-
-
 def check_accounts(
-    postings: Iterable[PostingSpec], accounts: Mapping[uuid.UUID, Account]
+    postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]
 ) -> tuple[Posting, ...]:
-    """Checks 3–5: every account exists and is open, and each commodity balances.
+    """The checks of ``ENTRY_CHECKS`` on the accounts, in order: every account exists and is
+    open, and each commodity balances. Returns the postings with their accounts' commodities.
 
     ``accounts`` holds the accounts of the entry's community that were found; an id missing from
     it does not exist there (an account of another community is never loaded)."""
-    resolved: list[Posting] = []
-    for spec in postings:
-        account = accounts.get(spec.account_id)
-        if account is None:
-            raise errors.AccountNotFound(
-                f"account {spec.account_id} does not exist", account_id=spec.account_id
-            )
-        resolved.append(Posting(spec.account_id, spec.amount, account.commodity))
-    for posting in resolved:
-        if accounts[posting.account_id].closed:
-            raise errors.AccountClosed(
-                f"account {posting.account_id} is closed", account_id=posting.account_id
-            )
-    check_balanced(resolved)
-    return tuple(resolved)
-
-
-def check_balanced(postings: Iterable[Posting]) -> None:
-    sums: dict[str, int] = defaultdict(int)
-    for posting in postings:
-        sums[posting.commodity] += posting.amount
-    off = {commodity: total for commodity, total in sorted(sums.items()) if total != 0}
-    if off:
-        shown = ", ".join(f"{commodity} by {total:+d}" for commodity, total in off.items())
-        raise errors.Unbalanced(f"postings do not sum to zero: {shown}", imbalance=off)
+    for _, check in ENTRY_CHECKS:
+        if isinstance(check, OnAccounts):
+            check.run(postings, accounts)
+    return tuple(
+        Posting(spec.account_id, spec.amount, accounts[spec.account_id].commodity)
+        for spec in postings
+    )
 
 
 def counter_deltas(
@@ -153,7 +241,7 @@ def add_counters(base: Counters, delta: Counters) -> Counters:
 
 
 def check_overflow(account: Account, counters: Counters) -> None:
-    """Check 6 for one account's counters after a write."""
+    """``counter_overflow`` for one account's counters after a write."""
     values = (
         counters.debits_posted,
         counters.credits_posted,
@@ -169,7 +257,7 @@ def check_overflow(account: Account, counters: Counters) -> None:
 
 
 def check_limits(account: Account, counters: Counters) -> None:
-    """Check 7 for one account's counters after a write."""
+    """``limit_exceeded`` for one account's counters after a write."""
     balance = Balance.from_counters(account.id, account.commodity, account.type, counters)
     check_balance_within(account, balance, account.balance_min, account.balance_max)
 
@@ -198,23 +286,25 @@ def apply_entry(
     transition: Transition,
     accounts: Mapping[uuid.UUID, Account],
 ) -> dict[uuid.UUID, Counters]:
-    """The new counters of every touched account, after checks 6–7 pass for all of them."""
+    """The new counters of every touched account, after the checks of ``ENTRY_CHECKS`` on
+    counters pass, in order, for all of them (in account id order). Completing a pending entry
+    runs these alone."""
     result = {
         account_id: add_counters(accounts[account_id].counters, delta)
         for account_id, delta in sorted(counter_deltas(postings, transition).items())
     }
-    for account_id, counters in result.items():
-        check_overflow(accounts[account_id], counters)
-    for account_id, counters in result.items():
-        check_limits(accounts[account_id], counters)
+    for _, check in ENTRY_CHECKS:
+        if isinstance(check, OnCounters):
+            check.run(accounts, result)
     return result
 
 
 def validate_new_entry(
     entry: NewEntry, accounts: Mapping[uuid.UUID, Account]
 ) -> tuple[tuple[Posting, ...], dict[uuid.UUID, Counters]]:
-    """Checks 3–7 for an entry that passed ``check_entry``, on its locked accounts; returns its
-    resolved postings and the counters each touched account will hold."""
+    """The rest of ``ENTRY_CHECKS``, in order, for an entry that passed ``check_entry``, on its
+    locked accounts; returns its resolved postings and the counters each touched account will
+    hold."""
     postings = check_accounts(entry.postings, accounts)
     transition = Transition.CREATE_PENDING if entry.pending else Transition.CREATE_POSTED
     return postings, apply_entry(postings, transition, accounts)

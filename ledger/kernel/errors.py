@@ -1,8 +1,9 @@
 """Expected rule breaks of the ledger.
 
 Each error carries a stable snake_case ``code`` that clients may rely on (the HTTP layer maps
-codes to status and problem ``type`` in one table) and a human ``detail``. When one request breaks
-several rules, the code reported is the first in the order of ``ledger.books.rules.ENTRY_CHECKS``.
+codes to status and problem ``type`` in one table) and a human ``detail``. When a new entry breaks
+several rules, the code reported is the first of them in ``ledger.books.rules.ENTRY_CHECKS``, the
+table of an entry's checks in descending precedence (``docs/ledger.md`` lists it).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from litestar.static_files import create_static_files_router
 from api.http import schemas
 from api.http.common.database_errors import FAILURES
 from api.http.common.errors import PROBLEM_JSON, STATUS_BY_CODE, Problem, problem_response
+from ledger.books.rules import ENTRY_CHECKS, OnCounters
 from ledger.kernel.model import AMOUNT_ABS_MAX
 
 SCHEMA_PATH = "/schema"
@@ -55,18 +56,14 @@ COMMUNITY = (*API, 404)
 # Writes that take an ``Idempotency-Key``: a different request under a used key, or a retry while
 # the first is still in flight, is a conflict.
 IDEMPOTENT = ("idempotency_conflict", "idempotency_in_flight")
-# What completing a pending entry (or an exchange) can refuse.
-COMPLETION = ("entry_not_found", "entry_not_pending", "counter_overflow", "limit_exceeded")
-# What the posting rules can refuse in a new entry (transfers, general entries, reversals).
-ENTRY_RULES = (
-    "invalid_input",
-    "invalid_amount",
-    "too_few_postings",
-    "account_not_found",
-    "account_closed",
-    "unbalanced",
-    "counter_overflow",
-    "limit_exceeded",
+# What the posting rules can refuse in a new entry (transfers, general entries, batch items), in
+# their order of precedence.
+ENTRY_RULES = tuple(code for code, _ in ENTRY_CHECKS)
+# What completing a pending entry (or an exchange) can refuse: the checks on the new counters.
+COMPLETION = (
+    "entry_not_found",
+    "entry_not_pending",
+    *(code for code, check in ENTRY_CHECKS if isinstance(check, OnCounters)),
 )
 
 _GENERIC: dict[int, tuple[str, str, str]] = {

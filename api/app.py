@@ -59,13 +59,14 @@ from ledger.access.credentials import Access
 from ledger.audit.trail import AuditTrail
 from ledger.books.batches import EntryBatches
 from ledger.books.group_commit import GroupCommit
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.economy.service import Economy
 from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.jobs.runner import JobRunner
+from ledger.kernel.clock import utc_now
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.imports import journal_format
 from ledger.imports.journal_import import JournalImport, JournalRefused, file_digest
+from ledger.kernel.clock import utc_now
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.journal_import import SqlJournalWriter
 

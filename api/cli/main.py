@@ -29,13 +29,14 @@ from api.workers import WORKER_APP, several_workers
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.audit.trail import AuditTrail
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.economy.chart import DEFAULT_CURRENCY, TEMPLATES
 from ledger.economy.service import Economy
 from ledger.events.delivery import Deliverer
 from ledger.imports.spreadsheet import SpreadsheetImport
 from ledger.jobs.runner import JobRunner
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import HOURS
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.economy import SqlEconomyStore

@@ -29,8 +29,8 @@ from typing import Final, Protocol
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import StoredOutcome, UnitOfWork, UnitOfWorkFactory
-from ledger.books.service import Clock, utc_now
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import (
     Account,
     Entry,

@@ -12,13 +12,15 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Final, TypeVar
 
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import Repository, UnitOfWorkFactory
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
+from ledger.kernel.inputs import NAME_MAX_CHARS, require_text
 from ledger.kernel.model import (
     COMMODITY_CODE_PATTERN,
     HOURS,
@@ -43,12 +45,7 @@ from ledger.kernel.model import (
 )
 from ledger.kernel.observer import LedgerEvents, NoEvents
 
-Clock = Callable[[], datetime]
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Keep:
@@ -62,7 +59,6 @@ KEEP: Final = _Keep()
 
 PAGE_SIZE_MAX = 1000
 """Largest page a use case returns; the API offers clients at most 500 and peeks one further."""
-_NAME_MAX_CHARS = 200
 _SLUG = re.compile(SLUG_PATTERN)
 _COMMODITY_CODE = re.compile(COMMODITY_CODE_PATTERN)
 
@@ -672,7 +668,7 @@ def new_member(
     member_id = new_id()
     spec = NewAccount(
         code=f"member:{member_id}",
-        name=f"Hours of {name}"[:_NAME_MAX_CHARS],
+        name=f"Hours of {name}"[:NAME_MAX_CHARS],
         type=AccountType.LIABILITY,
         commodity=HOURS,
         member_id=member_id,
@@ -686,11 +682,6 @@ def new_member(
 def _check_page_size(limit: int) -> None:
     if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
         raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
-
-
-def require_text(field: str, value: str, max_length: int = _NAME_MAX_CHARS) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
-        raise errors.InvalidInput(f"{field} must be 1–{max_length} characters of text")
 
 
 def _found(community: Community | None, community_id: uuid.UUID) -> Community:

@@ -26,10 +26,10 @@ from ledger.books import idempotency, rules
 from ledger.books.ports import Repository
 from ledger.books.service import write_checked_entry
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock
 from ledger.kernel.model import Entry, IdempotencyKey, NewEntry
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)

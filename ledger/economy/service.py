@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from ledger.books.service import utc_now
 from ledger.economy.barter import Barters
 from ledger.economy.chart import Charts
 from ledger.economy.funds import Funds
-from ledger.economy.ports import Books, Clock, EconomyUnits, StoreOf
+from ledger.economy.ports import Books, EconomyUnits, StoreOf
 from ledger.economy.schedules import Schedules
+from ledger.kernel.clock import Clock, utc_now
 
 
 class Economy:

@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from ledger.books.service import require_text
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -45,6 +44,7 @@ from ledger.governance.model import (
 from ledger.governance.roles import require_role
 from ledger.governance.units import Done, Tx, Units
 from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import IdempotencyKey, new_id
 
 COMMENT_MAX_CHARS = 500

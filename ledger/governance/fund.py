@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from ledger.books.service import Ledger, require_text
+from ledger.books.service import Ledger
 from ledger.governance.budgets import COMMENT_MAX_CHARS
 from ledger.governance.model import (
     Disbursement,
@@ -48,6 +48,7 @@ from ledger.governance.model import (
 from ledger.governance.roles import require_role
 from ledger.governance.units import Done, Tx, Units
 from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
 
 DISBURSEMENT_KIND: Final = "disbursement"

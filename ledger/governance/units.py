@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, TypeVar
 
 from ledger.audit import chain as audit
@@ -19,10 +18,10 @@ from ledger.books import idempotency
 from ledger.books.ports import Repository, UnitOfWorkFactory
 from ledger.governance.ports import GovernanceStore, StoreOf
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -34,6 +34,7 @@ from ledger.governance.model import (
 from ledger.governance.ports import GovernanceStore
 from ledger.governance.service import Governance
 from ledger.governance.units import Units
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import new_id
 from ledger.store.tables import (
     accounts,

@@ -20,7 +20,7 @@ from ledger.books import idempotency, rules
 from ledger.books.ports import Repository, UnitOfWorkFactory
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
-from ledger.kernel.inputs import NAME_MAX_CHARS, require_text
+from ledger.kernel.inputs import NAME_MAX_CHARS, check_page_size, require_text
 from ledger.kernel.model import (
     COMMODITY_CODE_PATTERN,
     HOURS,
@@ -57,8 +57,6 @@ class _Keep:
 
 KEEP: Final = _Keep()
 
-PAGE_SIZE_MAX = 1000
-"""Largest page a use case returns; the API offers clients at most 500 and peeks one further."""
 _SLUG = re.compile(SLUG_PATTERN)
 _COMMODITY_CODE = re.compile(COMMODITY_CODE_PATTERN)
 
@@ -200,7 +198,7 @@ class Ledger:
         self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
     ) -> list[Member]:
         """Members in the order they joined."""
-        _check_page_size(limit)
+        check_page_size(limit)
         async with self._uow(write=False) as uow:
             return list(await uow.repo.list_members(community_id, after=after, limit=limit))
 
@@ -242,7 +240,7 @@ class Ledger:
     ) -> list[Account]:
         """Accounts in code order (all of them when ``limit`` is None)."""
         if limit is not None:
-            _check_page_size(limit)
+            check_page_size(limit)
         async with self._uow(write=False) as uow:
             return list(
                 await uow.repo.list_accounts(
@@ -384,7 +382,7 @@ class Ledger:
     ) -> list[Entry]:
         """Entries in the order they were recorded, ``limit`` after the entry ``after``; only
         those touching ``account_ids``, of ``kind`` and in ``status``, for each filter given."""
-        _check_page_size(limit)
+        check_page_size(limit)
         async with self._uow(write=False) as uow:
             found = await uow.repo.list_entries(
                 community_id,
@@ -433,7 +431,7 @@ class Ledger:
         limit: int = 50,
     ) -> StatementPage:
         """The account's posted lines in effective-date order with the running posted balance."""
-        _check_page_size(limit)
+        check_page_size(limit)
         async with self._uow(write=False) as uow:
             account = _account_found(
                 await uow.repo.get_account(community_id, account_id), account_id
@@ -677,11 +675,6 @@ def new_member(
     )
     account = _new_account(community_id, spec, now)
     return Member(community_id, member_id, name, account.id, now), account
-
-
-def _check_page_size(limit: int) -> None:
-    if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
-        raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
 
 
 def _found(community: Community | None, community_id: uuid.UUID) -> Community:

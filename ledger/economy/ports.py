@@ -202,8 +202,3 @@ async def write_entry(
     """Writes ``spec`` exactly as the core does, in the caller's unit of work."""
     rules.check_entry(spec)
     return await write_checked_entry(repo, community_id, spec, lambda: now)
-
-
-def check_page_size(limit: int) -> None:
-    if type(limit) is not int or not 1 <= limit <= 1000:
-        raise errors.InvalidInput(f"limit must be from 1 to 1000, got {limit!r}")

@@ -18,6 +18,7 @@ from typing import Final, TypeVar
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import Repository, UnitOfWorkFactory
+from ledger.books.writes import complete_pending, locked_entry, write_checked_entry
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.inputs import NAME_MAX_CHARS, check_page_size, require_text
@@ -344,7 +345,7 @@ class Ledger:
         rules.check_effective_date(effective_date)
 
         async def work(repo: Repository) -> Entry:
-            original = await self._locked_entry(repo, community_id, entry_id)
+            original = await locked_entry(repo, community_id, entry_id)
             if original.status is not EntryStatus.POSTED:
                 raise errors.EntryNotPosted(
                     f"entry {entry_id} is {original.status}; only a posted entry can be reversed"
@@ -571,7 +572,7 @@ class Ledger:
     ) -> Entry:
         """Posts or voids a pending entry inside the caller's unit of work; exactly once
         (``entry_not_pending`` otherwise)."""
-        return await self._complete_in(repo, community_id, entry_id, status)
+        return await complete_pending(repo, community_id, entry_id, status, self._clock)
 
     async def _complete(
         self,
@@ -581,77 +582,10 @@ class Ledger:
         key: IdempotencyKey | None,
     ) -> Entry:
         async def work(repo: Repository) -> Entry:
-            return await self._complete_in(repo, community_id, entry_id, status)
+            return await complete_pending(repo, community_id, entry_id, status, self._clock)
 
         operation = "post_pending" if status is EntryStatus.POSTED else "void_pending"
         return await self._idempotent(community_id, operation, entry_id, key, work=work)
-
-    async def _complete_in(
-        self,
-        repo: Repository,
-        community_id: uuid.UUID,
-        entry_id: uuid.UUID,
-        status: EntryStatus,
-    ) -> Entry:
-        entry = await self._locked_entry(repo, community_id, entry_id)
-        if entry.status is not EntryStatus.PENDING:
-            raise errors.EntryNotPending(
-                f"entry {entry_id} is already {entry.status}; only a pending entry completes"
-            )
-        transition = (
-            rules.Transition.POST_PENDING
-            if status is EntryStatus.POSTED
-            else rules.Transition.VOID_PENDING
-        )
-        account_ids = sorted({p.account_id for p in entry.postings})
-        accounts = await repo.lock_accounts(community_id, account_ids)
-        counters = rules.apply_entry(entry.postings, transition, accounts)
-        now = self._clock()
-        await repo.complete_entry(community_id, entry_id, status, now)
-        await repo.write_counters(community_id, counters)
-        return replace(entry, status=status, completed_at=now)
-
-    @staticmethod
-    async def _locked_entry(
-        repo: Repository, community_id: uuid.UUID, entry_id: uuid.UUID
-    ) -> Entry:
-        entry = await repo.get_entry(community_id, entry_id, lock=True)
-        if entry is None:
-            raise errors.EntryNotFound(f"entry {entry_id} does not exist")
-        return entry
-
-
-async def write_checked_entry(
-    repo: Repository,
-    community_id: uuid.UUID,
-    spec: NewEntry,
-    clock: Clock,
-    *,
-    reverses: uuid.UUID | None = None,
-) -> Entry:
-    """The one way an entry is written, in the caller's unit of work: lock its accounts in id
-    order, check it against the locked rows (``rules.validate_new_entry``), then insert it and
-    store the accounts' new counters. ``spec`` has passed ``rules.check_entry``."""
-    account_ids = sorted({p.account_id for p in spec.postings})
-    accounts = await repo.lock_accounts(community_id, account_ids)
-    postings, counters = rules.validate_new_entry(spec, accounts)
-    now = clock()
-    entry = Entry(
-        community_id=community_id,
-        id=new_id(),
-        status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
-        effective_date=spec.effective_date or now.date(),
-        description=spec.description,
-        kind=spec.kind,
-        metadata=spec.metadata,
-        created_at=now,
-        completed_at=None if spec.pending else now,
-        reverses=reverses,
-        postings=postings,
-    )
-    await repo.insert_entry(entry)
-    await repo.write_counters(community_id, counters)
-    return entry
 
 
 def new_member(

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import Repository
-from ledger.books.service import write_checked_entry
+from ledger.books.writes import write_checked_entry
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import Entry, IdempotencyKey, NewEntry

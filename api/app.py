@@ -118,8 +118,8 @@ def create_app(
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
     reports = Reports(uow)
-    governance = sql_governance(uow, ledger)
-    economy = Economy(uow, SqlEconomyStore)
+    governance = sql_governance(uow, ledger, events=metrics)
+    economy = Economy(uow, SqlEconomyStore, events=metrics)
     jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy))
     batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
     services = Services(

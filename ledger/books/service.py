@@ -16,8 +16,9 @@ from datetime import date, datetime
 from typing import Final, TypeVar
 
 from ledger.audit import chain as audit
-from ledger.books import idempotency, rules
-from ledger.books.ports import Repository, UnitOfWorkFactory
+from ledger.books import rules
+from ledger.books.envelope import WriteEnvelope
+from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
 from ledger.books.writes import complete_pending, locked_entry, write_checked_entry
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
@@ -44,7 +45,7 @@ from ledger.kernel.model import (
     TrialBalanceLine,
     new_id,
 )
-from ledger.kernel.observer import LedgerEvents, NoEvents
+from ledger.kernel.observer import LedgerEvents
 
 T = TypeVar("T")
 
@@ -90,7 +91,7 @@ class Ledger:
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self._events: LedgerEvents = events or NoEvents()
+        self._envelope = WriteEnvelope(uow, clock, events)
 
     @property
     def units(self) -> UnitOfWorkFactory:
@@ -506,37 +507,14 @@ class Ledger:
         work: Callable[[Repository], Awaitable[T]],
         result_type: type[T] = Entry,  # type: ignore[assignment]
     ) -> T:
-        """Runs ``work`` in one write unit of work. Under a key: a first request records its
-        outcome (result or rejection) with its effect; a retry gets that outcome back."""
-        fingerprint = idempotency.fingerprint(operation, request)
-        async with self._uow(write=True) as uow:
-            repo = uow.repo
-            if key is not None:
-                stored = await repo.claim_idempotency_key(
-                    community_id, key, fingerprint, self._clock()
-                )
-                if stored is not None:
-                    if stored.fingerprint == fingerprint:
-                        self._events.replayed(operation)
-                    return idempotency.replay(stored, fingerprint, result_type)
-            try:
-                result = await work(repo)
-            except errors.LedgerError as exc:
-                if key is None:
-                    raise
-                await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_rejection(exc)
-                )
-                await uow.commit()
-                raise
-            if key is not None:
-                await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_result(result)
-                )
-            await repo.append_audit(community_id, self._audit_event(operation, key, result))
-            await uow.commit()
-        self._events.written(operation, result)
-        return result
+        """Runs ``work`` on the repository in the one write envelope (``envelope.py``)."""
+
+        async def in_unit(uow: UnitOfWork) -> T:
+            return await work(uow.repo)
+
+        return await self._envelope.write(
+            community_id, operation, request, key, work=in_unit, result_type=result_type
+        )
 
     def _audit_event(
         self, operation: str, key: IdempotencyKey | None, result: object

@@ -15,11 +15,18 @@ from ledger.economy.funds import Funds
 from ledger.economy.ports import Books, EconomyUnits, StoreOf
 from ledger.economy.schedules import Schedules
 from ledger.kernel.clock import Clock, utc_now
+from ledger.kernel.observer import LedgerEvents
 
 
 class Economy:
-    def __init__(self, units: EconomyUnits, store_of: StoreOf, clock: Clock = utc_now) -> None:
-        books = Books(units, store_of, clock)
+    def __init__(
+        self,
+        units: EconomyUnits,
+        store_of: StoreOf,
+        clock: Clock = utc_now,
+        events: LedgerEvents | None = None,
+    ) -> None:
+        books = Books(units, store_of, clock, events)
         self.charts = Charts(books)
         self.funds = Funds(books)
         self.barters = Barters(books)

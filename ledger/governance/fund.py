@@ -28,6 +28,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from ledger.books.envelope import Done
 from ledger.books.service import Ledger
 from ledger.governance.budgets import COMMENT_MAX_CHARS
 from ledger.governance.model import (
@@ -46,7 +47,7 @@ from ledger.governance.model import (
     ratio,
 )
 from ledger.governance.roles import require_role
-from ledger.governance.units import Done, Tx, Units
+from ledger.governance.transactions import GovernanceTransactions, Tx
 from ledger.kernel import errors
 from ledger.kernel.inputs import require_text
 from ledger.kernel.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
@@ -58,14 +59,14 @@ _REASON_MAX_CHARS = 1000
 
 
 class EmergencyFund:
-    def __init__(self, units: Units, ledger: Ledger) -> None:
-        self._units = units
+    def __init__(self, transactions: GovernanceTransactions, ledger: Ledger) -> None:
+        self._transactions = transactions
         self._ledger = ledger
 
     # Settings ---------------------------------------------------------------------------------
 
     async def settings(self, community_id: uuid.UUID) -> GovernanceSettings:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await tx.store.get_settings(community_id)
 
     async def configure(
@@ -78,7 +79,7 @@ class EmergencyFund:
     ) -> GovernanceSettings:
         """Replaces the community's governance settings (consent rule, approvals, fund)."""
         check_settings(settings)
-        now = self._units.clock()
+        now = self._transactions.clock()
         updated = replace(settings, community_id=community_id, updated_at=now)
 
         async def work(tx: Tx) -> Done[GovernanceSettings]:
@@ -93,7 +94,7 @@ class EmergencyFund:
             return Done(updated, "configure_governance")
 
         request = replace(settings, community_id=community_id, updated_at=None)
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "configure_governance",
             request,
@@ -104,8 +105,8 @@ class EmergencyFund:
 
     async def status(self, community_id: uuid.UUID) -> FundStatus:
         """The fund's balance, what pending requests reserve, and its target."""
-        today = self._units.clock().date()
-        async with self._units.read() as tx:
+        today = self._transactions.clock().date()
+        async with self._transactions.read() as tx:
             settings = await tx.store.get_settings(community_id)
             fund_id = _fund_of(settings)
             account = await tx.repo.get_account(community_id, fund_id)
@@ -148,7 +149,7 @@ class EmergencyFund:
         require_text("reason", reason, _REASON_MAX_CHARS)
         if type(amount) is not int or not 1 <= amount <= 2**53 - 1:
             raise errors.InvalidAmount("amount must be a whole number from 1 to 2**53 - 1")
-        now = self._units.clock()
+        now = self._transactions.clock()
         if deadline_at is not None and (deadline_at.tzinfo is None or deadline_at <= now):
             raise errors.InvalidInput("deadline_at must be a time (with zone) in the future")
 
@@ -203,7 +204,7 @@ class EmergencyFund:
             return Done(disbursement, "request_disbursement")
 
         request = [str(payee_account_id), amount, reason, deadline_at, str(requested_by)]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "request_disbursement",
             request,
@@ -222,7 +223,7 @@ class EmergencyFund:
     ) -> Disbursement:
         """A current steward's approval; the one that reaches the number required posts."""
         _check_comment(comment)
-        now = self._units.clock()
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
             found = await _locked(tx, community_id, disbursement_id)
@@ -246,7 +247,7 @@ class EmergencyFund:
             return Done(posted, "approve_disbursement", also=("post_disbursement",))
 
         request = [str(disbursement_id), str(member_id), comment]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "approve_disbursement",
             request,
@@ -265,7 +266,7 @@ class EmergencyFund:
     ) -> Disbursement:
         """A current steward's rejection voids the request, releasing the reservation."""
         _check_comment(comment)
-        now = self._units.clock()
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
             found = await _locked(tx, community_id, disbursement_id)
@@ -278,7 +279,7 @@ class EmergencyFund:
             return Done(rejected, "reject_disbursement")
 
         request = [str(disbursement_id), str(member_id), comment]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "reject_disbursement",
             request,
@@ -291,7 +292,7 @@ class EmergencyFund:
         """Voids every pending request of the community whose deadline has passed by ``now``;
         returns how many this call expired. Each is expired in its own transaction under the
         request's lock, so concurrent callers expire each request exactly once."""
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             overdue = await tx.store.overdue(community_id, now)
         expired: list[uuid.UUID] = []
         for disbursement_id in overdue:
@@ -302,7 +303,7 @@ class EmergencyFund:
                     expired.append(found_id)
                 return done
 
-            await self._units.write(
+            await self._transactions.write(
                 community_id,
                 "expire_disbursement",
                 str(disbursement_id),
@@ -313,7 +314,7 @@ class EmergencyFund:
         return len(expired)
 
     async def get(self, community_id: uuid.UUID, disbursement_id: uuid.UUID) -> Disbursement:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             found = await tx.store.get_disbursement(community_id, disbursement_id)
         if found is None:
             raise DisbursementNotFound(f"disbursement {disbursement_id} does not exist")
@@ -327,7 +328,7 @@ class EmergencyFund:
         after: uuid.UUID | None = None,
         limit: int = 50,
     ) -> Sequence[Disbursement]:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await tx.store.list_disbursements(
                 community_id, status=status, after=after, limit=limit
             )

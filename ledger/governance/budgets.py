@@ -1,6 +1,6 @@
 """Budgets: planned amounts per account group for a month, quarter or year, adopted by consent.
 
-Guarantees (tests/ledger/test_budgets.py):
+Guarantees (tests/ledger/test_governance.py, tests/ledger/test_governance_properties.py):
 
 - a budget is a draft until the community's rule is met — consensus (every current steward
   consents, and there is at least one) or a quorum of current stewards (``GovernanceSettings``);

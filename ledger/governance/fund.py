@@ -1,6 +1,6 @@
 """The emergency fund: a designated account that only a group decision may spend.
 
-Guarantees (tests/ledger/test_emergency_fund.py, tests/store/test_governance_postgres.py):
+Guarantees (tests/ledger/test_governance.py, tests/store/test_governance_postgres.py):
 
 - spending is a *request*: a pending entry of kind ``disbursement`` (debit the payee account,
   credit the fund) that reserves the money at once, so requests together never promise more than
@@ -25,18 +25,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from ledger.books.envelope import Done
 from ledger.books.service import Ledger
 from ledger.governance.budgets import COMMENT_MAX_CHARS
+from ledger.governance.fund_checks import (
+    check_comment,
+    full_months_before,
+    fund_and_payee,
+    fund_of,
+    locked_disbursement,
+)
 from ledger.governance.model import (
     Disbursement,
     DisbursementNotFound,
     DisbursementNotPending,
     DisbursementStatus,
-    FundNotConfigured,
     FundStatus,
     GovernanceSettings,
     Role,
@@ -108,12 +114,12 @@ class EmergencyFund:
         today = self._transactions.clock().date()
         async with self._transactions.read() as tx:
             settings = await tx.store.get_settings(community_id)
-            fund_id = _fund_of(settings)
+            fund_id = fund_of(settings)
             account = await tx.repo.get_account(community_id, fund_id)
             assert account is not None, "the settings' foreign key keeps the fund account"
             target, basis = settings.fund_target, "amount"
             if settings.fund_target_months is not None:
-                start, end = _full_months_before(today, TARGET_WINDOW_MONTHS)
+                start, end = full_months_before(today, TARGET_WINDOW_MONTHS)
                 spent = await tx.store.expenses_between(community_id, account.commodity, start, end)
                 target = spent * settings.fund_target_months // TARGET_WINDOW_MONTHS
                 basis = f"{settings.fund_target_months} months of expenses"
@@ -159,20 +165,7 @@ class EmergencyFund:
                 if not roles:
                     await require_role(tx, community_id, requested_by, Role.STEWARD, now)
             settings = await tx.store.get_settings(community_id)
-            fund_id = _fund_of(settings)
-            payee = await tx.repo.get_account(community_id, payee_account_id)
-            if payee is None:
-                raise errors.AccountNotFound(f"account {payee_account_id} does not exist")
-            fund = (await tx.repo.lock_accounts(community_id, [fund_id]))[fund_id]
-            if payee.id == fund.id or payee.commodity != fund.commodity:
-                raise errors.InvalidInput(
-                    f"the payee must be another account in the fund's commodity {fund.commodity}"
-                )
-            if amount > fund.balance.available:
-                raise errors.LimitExceeded(
-                    f"the emergency fund has {fund.balance.available} available, "
-                    f"pending requests counted; {amount} was requested"
-                )
+            fund, payee = await fund_and_payee(tx, community_id, settings, payee_account_id, amount)
             spec = NewEntry(
                 postings=(PostingSpec(payee.id, amount), PostingSpec(fund.id, -amount)),
                 description=f"Emergency fund: {reason}"[:1000],
@@ -222,11 +215,11 @@ class EmergencyFund:
         idempotency_key: IdempotencyKey | None = None,
     ) -> Disbursement:
         """A current steward's approval; the one that reaches the number required posts."""
-        _check_comment(comment)
+        check_comment(comment)
         now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
-            found = await _locked(tx, community_id, disbursement_id)
+            found = await locked_disbursement(tx, community_id, disbursement_id)
             if member_id in found.approvals:
                 return Done(found, None)
             await require_role(tx, community_id, member_id, Role.STEWARD, now)
@@ -265,11 +258,11 @@ class EmergencyFund:
         idempotency_key: IdempotencyKey | None = None,
     ) -> Disbursement:
         """A current steward's rejection voids the request, releasing the reservation."""
-        _check_comment(comment)
+        check_comment(comment)
         now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
-            found = await _locked(tx, community_id, disbursement_id)
+            found = await locked_disbursement(tx, community_id, disbursement_id)
             await require_role(tx, community_id, member_id, Role.STEWARD, now)
             late = await self._closed_or_late(tx, found, now)
             if late is not None:
@@ -338,7 +331,7 @@ class EmergencyFund:
     async def _expire_one(
         self, tx: Tx, community_id: uuid.UUID, disbursement_id: uuid.UUID, now: datetime
     ) -> Done[Disbursement]:
-        found = await _locked(tx, community_id, disbursement_id)
+        found = await locked_disbursement(tx, community_id, disbursement_id)
         if found.status is not DisbursementStatus.PENDING or now < found.deadline_at:
             return Done(found, None)
         step = Step(StepAction.EXPIRE, None, now, "the deadline passed")
@@ -378,28 +371,3 @@ class EmergencyFund:
             step = Step(StepAction.POST, None, now, None)
         await tx.store.add_step(found.community_id, found.id, step)
         return replace(found, status=status, completed_at=now, steps=(*found.steps, step))
-
-
-def _fund_of(settings: GovernanceSettings) -> uuid.UUID:
-    if settings.fund_account_id is None:
-        raise FundNotConfigured("the community has designated no emergency-fund account")
-    return settings.fund_account_id
-
-
-def _check_comment(comment: str | None) -> None:
-    if comment is not None:
-        require_text("comment", comment, COMMENT_MAX_CHARS)
-
-
-async def _locked(tx: Tx, community_id: uuid.UUID, disbursement_id: uuid.UUID) -> Disbursement:
-    found = await tx.store.get_disbursement(community_id, disbursement_id, lock=True)
-    if found is None:
-        raise DisbursementNotFound(f"disbursement {disbursement_id} does not exist")
-    return found
-
-
-def _full_months_before(today: date, months: int) -> tuple[date, date]:
-    """The ``months`` full calendar months before ``today``'s month."""
-    end = today.replace(day=1) - timedelta(days=1)
-    index = end.year * 12 + end.month - 1 - (months - 1)
-    return date(index // 12, index % 12 + 1, 1), end

@@ -3,7 +3,8 @@ tell the observer. Every write use case with an idempotency key runs in it: the 
 (``Ledger``), the economy's (``ledger.economy.ports.Books``) and governance's
 (``ledger.governance.transactions``).
 
-Guarantees (tests/ledger/test_service.py, test_audit.py, test_governance.py, test_funds.py …):
+Guarantees (tests/ledger/test_envelope.py, tests/ledger/test_service.py,
+tests/ledger/test_audit.py, tests/ledger/test_governance.py, tests/ledger/test_funds.py):
 - one write unit of work, committed once, here;
 - under a key, a first request records its outcome — its result, or the ``LedgerError`` it met —
   in the same transaction as its effect; a retry with the same request gets that outcome back

@@ -20,7 +20,7 @@ from ledger.access.credentials import Access
 from ledger.audit.trail import AuditTrail
 from ledger.books.batches import EntryBatches
 from ledger.books.group_commit import GroupCommit
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.economy.service import Economy
 from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
@@ -30,6 +30,8 @@ from ledger.events.webhooks import Webhooks
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
+from ledger.kernel.clock import utc_now
+from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore
@@ -64,8 +66,8 @@ def bootstrap(
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
     reports = Reports(uow)
-    governance = governance_of(ledger)
-    economy = Economy(uow, SqlEconomyStore)
+    governance = governance_of(ledger, metrics)
+    economy = Economy(uow, SqlEconomyStore, events=metrics)
     batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
     return Services(
         settings=settings,
@@ -114,10 +116,10 @@ async def migrated(settings: Settings) -> AsyncIterator[Services]:
         await services.engine.dispose()
 
 
-def governance_of(ledger: Ledger) -> Governance:
-    """Every governance use case over the ledger's own units of work (the demo seeding builds
-    its governance here too, from a bare ``Ledger``)."""
-    return sql_governance(ledger.units, ledger)
+def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governance:
+    """Every governance use case over the ledger's own units of work, telling ``events`` of its
+    writes (the demo seeding builds its governance here too, from a bare ``Ledger``)."""
+    return sql_governance(ledger.units, ledger, events=events)
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

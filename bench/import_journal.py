@@ -33,9 +33,10 @@ from api.cli.journal import collector_paused
 from bench import baseline
 from bench.databases import dsn, fresh_database
 from ledger.books.ports import UnitOfWork
-from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.books.service import Ledger, NewAccount
 from ledger.imports.journal_format import parse
 from ledger.imports.journal_import import JournalImport, file_digest
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.journal_import import SqlJournalWriter

@@ -50,9 +50,9 @@ from api.http.governance_schemas import (
 from api.http.schemas import Page
 from api.state import Services
 from ledger.access.principals import CredentialKind, Scope
-from ledger.books.service import utc_now
 from ledger.governance.model import DisbursementStatus, Role
 from ledger.governance.service import Governance
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community
 
 

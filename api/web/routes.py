@@ -35,8 +35,8 @@ from api.web.session import (
 )
 from api.web.settings import WebSettings
 from api.web.throttle import Throttle
-from ledger.books.service import utc_now
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.timebank.exchanges import Exchanges
 from ledger.timebank.member_overview import MemberOverview
 

@@ -17,8 +17,8 @@ from litestar.datastructures import Cookie
 
 from api.state import Services
 from ledger.access.principals import CredentialKind, Principal
-from ledger.books.service import utc_now
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community, Member
 
 SESSION_COOKIE: Final = "cl_session"

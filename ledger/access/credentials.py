@@ -32,8 +32,9 @@ from ledger.access.principals import (
 )
 from ledger.audit import chain as audit
 from ledger.books.ports import UnitOfWorkFactory
-from ledger.books.service import Clock, require_text, utc_now
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import new_id
 
 LAST_USED_RESOLUTION: Final = timedelta(minutes=1)

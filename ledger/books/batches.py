@@ -29,15 +29,14 @@ from typing import Final, Protocol
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import StoredOutcome, UnitOfWork, UnitOfWorkFactory
-from ledger.books.service import Clock, utc_now
+from ledger.books.writes import build_entry
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import (
     Account,
     Entry,
-    EntryStatus,
     IdempotencyKey,
     NewEntry,
-    Posting,
     new_id,
 )
 from ledger.kernel.observer import LedgerEvents, NoEvents
@@ -214,7 +213,7 @@ class EntryBatches:
                 accounts[account_id] = touched[account_id] = replace(
                     accounts[account_id], counters=new
                 )
-            entry = _entry(community_id, next(ids), item.entry, postings, now)
+            entry = build_entry(community_id, item.entry, postings, now, entry_id=next(ids))
             outcomes.append(ItemOutcome(entry=entry))
             if item.key is not None:
                 results.append((item.key, idempotency.encode_result(entry)))
@@ -236,28 +235,6 @@ class EntryBatches:
             ],
         )
         return outcomes
-
-
-def _entry(
-    community_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    spec: NewEntry,
-    postings: tuple[Posting, ...],
-    now: datetime,
-) -> Entry:
-    return Entry(
-        community_id=community_id,
-        id=entry_id,
-        status=EntryStatus.PENDING if spec.pending else EntryStatus.POSTED,
-        effective_date=spec.effective_date or now.date(),
-        description=spec.description,
-        kind=spec.kind,
-        metadata=spec.metadata,
-        created_at=now,
-        completed_at=None if spec.pending else now,
-        reverses=None,
-        postings=postings,
-    )
 
 
 def _follower(

@@ -29,8 +29,9 @@ import msgspec
 from ledger.books import rules
 from ledger.books.ports import Repository
 from ledger.economy.chart import Designation
-from ledger.economy.ports import Books, EconomyStore, check_page_size, write_entry
+from ledger.economy.ports import Books, EconomyStore, write_entry
 from ledger.kernel import errors
+from ledger.kernel.inputs import check_page_size
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COMMODITY_CODE_PATTERN,

@@ -26,9 +26,9 @@ from typing import Final
 
 from ledger.audit import chain as audit
 from ledger.books.ports import Repository
-from ledger.books.service import require_text
 from ledger.economy.ports import Books, EconomyStore
 from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import (
     COMMODITY_CODE_PATTERN,
     HOURS,

@@ -21,10 +21,10 @@ from typing import Final
 
 from ledger.books import rules
 from ledger.books.ports import Repository
-from ledger.books.service import require_text
 from ledger.economy.errors import FundNotFound
-from ledger.economy.ports import Books, EconomyStore, Fund, check_page_size, write_entry
+from ledger.economy.ports import Books, EconomyStore, Fund, write_entry
 from ledger.kernel import errors
+from ledger.kernel.inputs import check_page_size, require_text
 from ledger.kernel.model import (
     Account,
     AccountType,

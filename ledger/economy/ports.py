@@ -7,9 +7,10 @@ commodity and atomicity hold exactly as for any entry, also under concurrency. T
 (funds, schedules, occurrences, designations) live in an ``EconomyStore`` on the same
 connection, in the same transaction.
 
-:class:`Books.write` is ``Ledger._idempotent`` for these use cases: one unit of work, the
-idempotency key claimed first, every check before the first write, the outcome stored under the
-key and one audit event per effective write, committed once.
+:class:`Books.write` runs these use cases in the ledger's one write envelope
+(``ledger.books.envelope``): one unit of work, the idempotency key claimed first, every check
+before the first write, the outcome stored under the key and one audit event per effective
+write, committed once, and the observer told.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from ledger.audit import chain as audit
-from ledger.books import idempotency, rules
+from ledger.books import rules
+from ledger.books.envelope import WriteEnvelope
 from ledger.books.ports import Repository
-from ledger.books.service import write_checked_entry
-from ledger.kernel import errors
+from ledger.books.writes import write_checked_entry
+from ledger.kernel.clock import Clock
 from ledger.kernel.model import Entry, IdempotencyKey, NewEntry
+from ledger.kernel.observer import LedgerEvents
 
 T = TypeVar("T")
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +144,19 @@ Work = Callable[[Repository, EconomyStore], Awaitable[T]]
 
 class Books:
     """Runs the economy's units of work: ``units`` opens them, ``store_of`` builds the economy
-    store on their connection, ``clock`` tells UTC time."""
+    store on their connection, ``clock`` tells UTC time, ``events`` hears of every write."""
 
-    def __init__(self, units: EconomyUnits, store_of: StoreOf, clock: Clock) -> None:
+    def __init__(
+        self,
+        units: EconomyUnits,
+        store_of: StoreOf,
+        clock: Clock,
+        events: LedgerEvents | None = None,
+    ) -> None:
         self.units = units
         self.store_of = store_of
         self.clock = clock
+        self._envelope = WriteEnvelope(units, clock, events)
 
     async def read(self, work: Work[T]) -> T:
         async with self.units(write=False) as uow:
@@ -164,36 +172,14 @@ class Books:
         work: Work[T],
         result_type: type[T],
     ) -> T:
-        """``work`` in one write unit of work under the idempotency ``key`` (see the module)."""
-        fingerprint = idempotency.fingerprint(operation, request)
-        async with self.units(write=True) as uow:
-            repo = uow.repo
-            if key is not None:
-                stored = await repo.claim_idempotency_key(
-                    community_id, key, fingerprint, self.clock()
-                )
-                if stored is not None:
-                    return idempotency.replay(stored, fingerprint, result_type)
-            try:
-                result = await work(repo, self.store_of(uow.connection))
-            except errors.LedgerError as exc:
-                if key is None:
-                    raise
-                await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_rejection(exc)
-                )
-                await uow.commit()
-                raise
-            if key is not None:
-                await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_result(result)
-                )
-            await repo.append_audit(
-                community_id,
-                audit.event(operation, None if key is None else key.key, result, self.clock()),
-            )
-            await uow.commit()
-        return result
+        """``work`` in the one write envelope (``ledger.books.envelope``) under ``key``."""
+
+        async def in_unit(uow: EconomyUnit) -> T:
+            return await work(uow.repo, self.store_of(uow.connection))
+
+        return await self._envelope.write(
+            community_id, operation, request, key, work=in_unit, result_type=result_type
+        )
 
 
 async def write_entry(
@@ -202,8 +188,3 @@ async def write_entry(
     """Writes ``spec`` exactly as the core does, in the caller's unit of work."""
     rules.check_entry(spec)
     return await write_checked_entry(repo, community_id, spec, lambda: now)
-
-
-def check_page_size(limit: int) -> None:
-    if type(limit) is not int or not 1 <= limit <= 1000:
-        raise errors.InvalidInput(f"limit must be from 1 to 1000, got {limit!r}")

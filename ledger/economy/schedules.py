@@ -39,8 +39,9 @@ from ledger.economy.errors import (
     ScheduleNotFound,
     ScheduleNotPaused,
 )
-from ledger.economy.ports import Books, EconomyStore, Schedule, check_page_size, write_entry
+from ledger.economy.ports import Books, EconomyStore, Schedule, write_entry
 from ledger.kernel import errors
+from ledger.kernel.inputs import check_page_size
 from ledger.kernel.model import IdempotencyKey, NewEntry, PostingSpec, new_id
 
 SCHEDULED_KIND: Final = "scheduled"

@@ -9,17 +9,24 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from ledger.books.service import utc_now
 from ledger.economy.barter import Barters
 from ledger.economy.chart import Charts
 from ledger.economy.funds import Funds
-from ledger.economy.ports import Books, Clock, EconomyUnits, StoreOf
+from ledger.economy.ports import Books, EconomyUnits, StoreOf
 from ledger.economy.schedules import Schedules
+from ledger.kernel.clock import Clock, utc_now
+from ledger.kernel.observer import LedgerEvents
 
 
 class Economy:
-    def __init__(self, units: EconomyUnits, store_of: StoreOf, clock: Clock = utc_now) -> None:
-        books = Books(units, store_of, clock)
+    def __init__(
+        self,
+        units: EconomyUnits,
+        store_of: StoreOf,
+        clock: Clock = utc_now,
+        events: LedgerEvents | None = None,
+    ) -> None:
+        books = Books(units, store_of, clock, events)
         self.charts = Charts(books)
         self.funds = Funds(books)
         self.barters = Barters(books)

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
-from ledger.books.service import require_text
+from ledger.books.envelope import Done
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -44,8 +44,9 @@ from ledger.governance.model import (
     parse_period,
 )
 from ledger.governance.roles import require_role
-from ledger.governance.units import Done, Tx, Units
+from ledger.governance.transactions import GovernanceTransactions, Tx
 from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import IdempotencyKey, new_id
 
 COMMENT_MAX_CHARS = 500
@@ -67,8 +68,8 @@ def _check_comment(comment: str | None) -> None:
 
 
 class Budgets:
-    def __init__(self, units: Units) -> None:
-        self._units = units
+    def __init__(self, transactions: GovernanceTransactions) -> None:
+        self._transactions = transactions
 
     async def create(
         self,
@@ -98,7 +99,7 @@ class Budgets:
             return Done(budget, "create_budget")
 
         request = [name, period, list(lines)]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "create_budget",
             request,
@@ -148,7 +149,7 @@ class Budgets:
             return Done(budget, "revise_budget")
 
         request = [str(budget_id), list(lines), effective_from, name]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "revise_budget",
             request,
@@ -167,7 +168,7 @@ class Budgets:
     ) -> Budget:
         """A current steward's consent; adopts the draft when it meets the rule."""
         _check_comment(comment)
-        now = self._units.clock()
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Budget]:
             budget = await _budget(tx, community_id, budget_id, lock=True)
@@ -184,7 +185,7 @@ class Budgets:
             return Done(adopted, "consent_budget", also=("adopt_budget",))
 
         request = [str(budget_id), str(member_id), comment]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "consent_budget",
             request,
@@ -211,7 +212,7 @@ class Budgets:
                 raise ConsentMissing(f"budget {budget_id} lacks the consents the rule needs")
             return Done(adopted, "adopt_budget")
 
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "adopt_budget",
             str(budget_id),
@@ -221,24 +222,24 @@ class Budgets:
         )
 
     async def get(self, community_id: uuid.UUID, budget_id: uuid.UUID) -> Budget:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await _budget(tx, community_id, budget_id)
 
     async def list_budgets(
         self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
     ) -> Sequence[Budget]:
         """Every version, drafts included, in creation order."""
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await tx.store.list_budgets(community_id, after=after, limit=limit)
 
     async def vs_actual(self, community_id: uuid.UUID, budget_id: uuid.UUID) -> BudgetVsActual:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             budget = await _budget(tx, community_id, budget_id)
             sums = await tx.store.budget_actuals(community_id, budget)
         return vs_actual(budget, sums)
 
     async def _adopt_if_met(self, tx: Tx, budget: Budget) -> Budget | None:
-        now = self._units.clock()
+        now = self._transactions.clock()
         settings = await tx.store.get_settings(budget.community_id)
         stewards = await tx.store.current_holders(budget.community_id, Role.STEWARD, now)
         if not rule_met(settings, stewards, {c.member_id for c in budget.consents}):
@@ -275,7 +276,7 @@ class Budgets:
             effective_from=effective_from,
             effective_until=None,
             status=BudgetStatus.DRAFT,
-            created_at=self._units.clock(),
+            created_at=self._transactions.clock(),
             adopted_at=None,
             lines=lines,
             consents=(),

@@ -26,17 +26,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
-from ledger.books.service import Ledger, require_text
+from ledger.books.envelope import Done
+from ledger.books.service import Ledger
 from ledger.governance.budgets import COMMENT_MAX_CHARS
+from ledger.governance.fund_checks import (
+    check_comment,
+    full_months_before,
+    fund_and_payee,
+    fund_of,
+    locked_disbursement,
+)
 from ledger.governance.model import (
     Disbursement,
     DisbursementNotFound,
     DisbursementNotPending,
     DisbursementStatus,
-    FundNotConfigured,
     FundStatus,
     GovernanceSettings,
     Role,
@@ -47,8 +54,9 @@ from ledger.governance.model import (
     ratio,
 )
 from ledger.governance.roles import require_role
-from ledger.governance.units import Done, Tx, Units
+from ledger.governance.transactions import GovernanceTransactions, Tx
 from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
 from ledger.kernel.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
 
 DISBURSEMENT_KIND: Final = "disbursement"
@@ -58,14 +66,14 @@ _REASON_MAX_CHARS = 1000
 
 
 class EmergencyFund:
-    def __init__(self, units: Units, ledger: Ledger) -> None:
-        self._units = units
+    def __init__(self, transactions: GovernanceTransactions, ledger: Ledger) -> None:
+        self._transactions = transactions
         self._ledger = ledger
 
     # Settings ---------------------------------------------------------------------------------
 
     async def settings(self, community_id: uuid.UUID) -> GovernanceSettings:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await tx.store.get_settings(community_id)
 
     async def configure(
@@ -78,7 +86,7 @@ class EmergencyFund:
     ) -> GovernanceSettings:
         """Replaces the community's governance settings (consent rule, approvals, fund)."""
         check_settings(settings)
-        now = self._units.clock()
+        now = self._transactions.clock()
         updated = replace(settings, community_id=community_id, updated_at=now)
 
         async def work(tx: Tx) -> Done[GovernanceSettings]:
@@ -93,7 +101,7 @@ class EmergencyFund:
             return Done(updated, "configure_governance")
 
         request = replace(settings, community_id=community_id, updated_at=None)
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "configure_governance",
             request,
@@ -104,15 +112,15 @@ class EmergencyFund:
 
     async def status(self, community_id: uuid.UUID) -> FundStatus:
         """The fund's balance, what pending requests reserve, and its target."""
-        today = self._units.clock().date()
-        async with self._units.read() as tx:
+        today = self._transactions.clock().date()
+        async with self._transactions.read() as tx:
             settings = await tx.store.get_settings(community_id)
-            fund_id = _fund_of(settings)
+            fund_id = fund_of(settings)
             account = await tx.repo.get_account(community_id, fund_id)
             assert account is not None, "the settings' foreign key keeps the fund account"
             target, basis = settings.fund_target, "amount"
             if settings.fund_target_months is not None:
-                start, end = _full_months_before(today, TARGET_WINDOW_MONTHS)
+                start, end = full_months_before(today, TARGET_WINDOW_MONTHS)
                 spent = await tx.store.expenses_between(community_id, account.commodity, start, end)
                 target = spent * settings.fund_target_months // TARGET_WINDOW_MONTHS
                 basis = f"{settings.fund_target_months} months of expenses"
@@ -148,7 +156,7 @@ class EmergencyFund:
         require_text("reason", reason, _REASON_MAX_CHARS)
         if type(amount) is not int or not 1 <= amount <= 2**53 - 1:
             raise errors.InvalidAmount("amount must be a whole number from 1 to 2**53 - 1")
-        now = self._units.clock()
+        now = self._transactions.clock()
         if deadline_at is not None and (deadline_at.tzinfo is None or deadline_at <= now):
             raise errors.InvalidInput("deadline_at must be a time (with zone) in the future")
 
@@ -158,20 +166,7 @@ class EmergencyFund:
                 if not roles:
                     await require_role(tx, community_id, requested_by, Role.STEWARD, now)
             settings = await tx.store.get_settings(community_id)
-            fund_id = _fund_of(settings)
-            payee = await tx.repo.get_account(community_id, payee_account_id)
-            if payee is None:
-                raise errors.AccountNotFound(f"account {payee_account_id} does not exist")
-            fund = (await tx.repo.lock_accounts(community_id, [fund_id]))[fund_id]
-            if payee.id == fund.id or payee.commodity != fund.commodity:
-                raise errors.InvalidInput(
-                    f"the payee must be another account in the fund's commodity {fund.commodity}"
-                )
-            if amount > fund.balance.available:
-                raise errors.LimitExceeded(
-                    f"the emergency fund has {fund.balance.available} available, "
-                    f"pending requests counted; {amount} was requested"
-                )
+            fund, payee = await fund_and_payee(tx, community_id, settings, payee_account_id, amount)
             spec = NewEntry(
                 postings=(PostingSpec(payee.id, amount), PostingSpec(fund.id, -amount)),
                 description=f"Emergency fund: {reason}"[:1000],
@@ -203,7 +198,7 @@ class EmergencyFund:
             return Done(disbursement, "request_disbursement")
 
         request = [str(payee_account_id), amount, reason, deadline_at, str(requested_by)]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "request_disbursement",
             request,
@@ -221,11 +216,11 @@ class EmergencyFund:
         idempotency_key: IdempotencyKey | None = None,
     ) -> Disbursement:
         """A current steward's approval; the one that reaches the number required posts."""
-        _check_comment(comment)
-        now = self._units.clock()
+        check_comment(comment)
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
-            found = await _locked(tx, community_id, disbursement_id)
+            found = await locked_disbursement(tx, community_id, disbursement_id)
             if member_id in found.approvals:
                 return Done(found, None)
             await require_role(tx, community_id, member_id, Role.STEWARD, now)
@@ -246,7 +241,7 @@ class EmergencyFund:
             return Done(posted, "approve_disbursement", also=("post_disbursement",))
 
         request = [str(disbursement_id), str(member_id), comment]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "approve_disbursement",
             request,
@@ -264,11 +259,11 @@ class EmergencyFund:
         idempotency_key: IdempotencyKey | None = None,
     ) -> Disbursement:
         """A current steward's rejection voids the request, releasing the reservation."""
-        _check_comment(comment)
-        now = self._units.clock()
+        check_comment(comment)
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[Disbursement]:
-            found = await _locked(tx, community_id, disbursement_id)
+            found = await locked_disbursement(tx, community_id, disbursement_id)
             await require_role(tx, community_id, member_id, Role.STEWARD, now)
             late = await self._closed_or_late(tx, found, now)
             if late is not None:
@@ -278,7 +273,7 @@ class EmergencyFund:
             return Done(rejected, "reject_disbursement")
 
         request = [str(disbursement_id), str(member_id), comment]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "reject_disbursement",
             request,
@@ -291,7 +286,7 @@ class EmergencyFund:
         """Voids every pending request of the community whose deadline has passed by ``now``;
         returns how many this call expired. Each is expired in its own transaction under the
         request's lock, so concurrent callers expire each request exactly once."""
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             overdue = await tx.store.overdue(community_id, now)
         expired: list[uuid.UUID] = []
         for disbursement_id in overdue:
@@ -302,7 +297,7 @@ class EmergencyFund:
                     expired.append(found_id)
                 return done
 
-            await self._units.write(
+            await self._transactions.write(
                 community_id,
                 "expire_disbursement",
                 str(disbursement_id),
@@ -313,7 +308,7 @@ class EmergencyFund:
         return len(expired)
 
     async def get(self, community_id: uuid.UUID, disbursement_id: uuid.UUID) -> Disbursement:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             found = await tx.store.get_disbursement(community_id, disbursement_id)
         if found is None:
             raise DisbursementNotFound(f"disbursement {disbursement_id} does not exist")
@@ -327,7 +322,7 @@ class EmergencyFund:
         after: uuid.UUID | None = None,
         limit: int = 50,
     ) -> Sequence[Disbursement]:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             return await tx.store.list_disbursements(
                 community_id, status=status, after=after, limit=limit
             )
@@ -337,7 +332,7 @@ class EmergencyFund:
     async def _expire_one(
         self, tx: Tx, community_id: uuid.UUID, disbursement_id: uuid.UUID, now: datetime
     ) -> Done[Disbursement]:
-        found = await _locked(tx, community_id, disbursement_id)
+        found = await locked_disbursement(tx, community_id, disbursement_id)
         if found.status is not DisbursementStatus.PENDING or now < found.deadline_at:
             return Done(found, None)
         step = Step(StepAction.EXPIRE, None, now, "the deadline passed")
@@ -377,28 +372,3 @@ class EmergencyFund:
             step = Step(StepAction.POST, None, now, None)
         await tx.store.add_step(found.community_id, found.id, step)
         return replace(found, status=status, completed_at=now, steps=(*found.steps, step))
-
-
-def _fund_of(settings: GovernanceSettings) -> uuid.UUID:
-    if settings.fund_account_id is None:
-        raise FundNotConfigured("the community has designated no emergency-fund account")
-    return settings.fund_account_id
-
-
-def _check_comment(comment: str | None) -> None:
-    if comment is not None:
-        require_text("comment", comment, COMMENT_MAX_CHARS)
-
-
-async def _locked(tx: Tx, community_id: uuid.UUID, disbursement_id: uuid.UUID) -> Disbursement:
-    found = await tx.store.get_disbursement(community_id, disbursement_id, lock=True)
-    if found is None:
-        raise DisbursementNotFound(f"disbursement {disbursement_id} does not exist")
-    return found
-
-
-def _full_months_before(today: date, months: int) -> tuple[date, date]:
-    """The ``months`` full calendar months before ``today``'s month."""
-    end = today.replace(day=1) - timedelta(days=1)
-    index = end.year * 12 + end.month - 1 - (months - 1)
-    return date(index // 12, index % 12 + 1, 1), end

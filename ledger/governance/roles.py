@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from ledger.books.envelope import Done
 from ledger.governance.model import (
     NotASteward,
     NotATreasurer,
@@ -24,7 +25,7 @@ from ledger.governance.model import (
     RoleTerm,
     RoleTermNotFound,
 )
-from ledger.governance.units import Done, Tx, Units
+from ledger.governance.transactions import GovernanceTransactions, Tx
 from ledger.kernel import errors
 from ledger.kernel.model import IdempotencyKey, new_id
 
@@ -41,8 +42,8 @@ async def require_role(
 
 
 class Roles:
-    def __init__(self, units: Units) -> None:
-        self._units = units
+    def __init__(self, transactions: GovernanceTransactions) -> None:
+        self._transactions = transactions
 
     async def assign(
         self,
@@ -57,7 +58,7 @@ class Roles:
     ) -> RoleTerm:
         """A new term; ``by_member`` (when a member acts) must be a current treasurer."""
         role = Role(role)
-        now = self._units.clock()
+        now = self._transactions.clock()
         start = starts_at or now
         if start.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
             raise errors.InvalidInput("term times need a time zone")
@@ -74,7 +75,7 @@ class Roles:
             return Done(term, "assign_role")
 
         request = [str(member_id), role, starts_at, ends_at]
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "assign_role",
             request,
@@ -93,7 +94,7 @@ class Roles:
     ) -> RoleTerm:
         """Ends the term now (a term not yet started ends before it starts: it never grants
         anything). Ending a term that has already ended changes nothing."""
-        now = self._units.clock()
+        now = self._transactions.clock()
 
         async def work(tx: Tx) -> Done[RoleTerm]:
             if by_member is not None:
@@ -107,7 +108,7 @@ class Roles:
             await tx.store.end_term(community_id, term_id, ends_at, now)
             return Done(replace(term, ends_at=ends_at, ended_at=now), "end_role")
 
-        return await self._units.write(
+        return await self._transactions.write(
             community_id,
             "end_role",
             str(term_id),
@@ -117,7 +118,7 @@ class Roles:
         )
 
     async def get(self, community_id: uuid.UUID, term_id: uuid.UUID) -> RoleTerm:
-        async with self._units.read() as tx:
+        async with self._transactions.read() as tx:
             term = await tx.store.get_term(community_id, term_id)
         if term is None:
             raise RoleTermNotFound(f"role term {term_id} does not exist")
@@ -133,16 +134,16 @@ class Roles:
         limit: int = 50,
     ) -> Sequence[RoleTerm]:
         """Terms in assignment order (the history), or only those current now."""
-        now = self._units.clock() if current else None
-        async with self._units.read() as tx:
+        now = self._transactions.clock() if current else None
+        async with self._transactions.read() as tx:
             return await tx.store.list_terms(
                 community_id, member_id=member_id, current_at=now, after=after, limit=limit
             )
 
     async def current_roles(self, community_id: uuid.UUID, member_id: uuid.UUID) -> frozenset[Role]:
         """The roles ``member_id`` holds now (read when a member token authenticates)."""
-        async with self._units.read() as tx:
-            return await tx.store.current_roles(community_id, member_id, self._units.clock())
+        async with self._transactions.read() as tx:
+            return await tx.store.current_roles(community_id, member_id, self._transactions.clock())
 
     async def current_role_names(
         self, community_id: uuid.UUID, member_id: uuid.UUID

@@ -8,7 +8,7 @@ from ledger.books.service import Ledger
 from ledger.governance.budgets import Budgets
 from ledger.governance.fund import EmergencyFund
 from ledger.governance.roles import Roles
-from ledger.governance.units import Units
+from ledger.governance.transactions import GovernanceTransactions
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,5 +18,7 @@ class Governance:
     fund: EmergencyFund
 
     @staticmethod
-    def over(units: Units, ledger: Ledger) -> Governance:
-        return Governance(Roles(units), Budgets(units), EmergencyFund(units, ledger))
+    def over(transactions: GovernanceTransactions, ledger: Ledger) -> Governance:
+        return Governance(
+            Roles(transactions), Budgets(transactions), EmergencyFund(transactions, ledger)
+        )

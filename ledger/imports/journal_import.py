@@ -33,6 +33,7 @@ import msgspec
 from ledger.audit import chain as audit
 from ledger.books import rules
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
+from ledger.books.writes import build_entry
 from ledger.imports.journal_format import FileEntry, ParsedJournal
 from ledger.imports.spreadsheet import RowError
 from ledger.kernel import errors
@@ -41,12 +42,10 @@ from ledger.kernel.model import (
     Account,
     Counters,
     Entry,
-    EntryStatus,
     IdempotencyKey,
     NewEntry,
     Posting,
     PostingSpec,
-    new_id,
 )
 
 OPERATION: Final = "import_journal"
@@ -245,7 +244,7 @@ class JournalImport:
             journal, problems = plan(parsed, {a.code: a for a in locked.values()})
             if problems:
                 raise JournalRefused(problems)
-            written = [_entry(community_id, *item[1:], now) for item in journal.entries]
+            written = [build_entry(community_id, *item[1:], now) for item in journal.entries]
             await self._write(uow, community_id, sorted(locked), written, progress)
             await repo.write_counters(community_id, journal.counters)
             summary = JournalSummary(sha256, len(written), sum(len(e.postings) for e in written))
@@ -282,22 +281,3 @@ class _Stored(msgspec.Struct, frozen=True):
 
 def replace_summary(summary: JournalSummary, *, already_imported: bool) -> JournalSummary:
     return msgspec.structs.replace(summary, already_imported=already_imported)
-
-
-def _entry(
-    community_id: uuid.UUID, spec: NewEntry, entry_postings: tuple[Posting, ...], now: datetime
-) -> Entry:
-    assert spec.effective_date is not None
-    return Entry(
-        community_id=community_id,
-        id=new_id(),
-        status=EntryStatus.POSTED,
-        effective_date=spec.effective_date,
-        description=spec.description,
-        kind=spec.kind,
-        metadata=spec.metadata,
-        created_at=now,
-        completed_at=now,
-        reverses=None,
-        postings=entry_postings,
-    )

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger.books.service import Ledger, new_member, utc_now
+from ledger.books.service import Ledger, new_member
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Account, Entry, Member, NewEntry, PostingSpec
 from ledger.timebank.exchanges import EXCHANGE_KIND, check_exchange
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -33,8 +33,10 @@ from ledger.governance.model import (
 )
 from ledger.governance.ports import GovernanceStore
 from ledger.governance.service import Governance
-from ledger.governance.units import Units
+from ledger.governance.transactions import GovernanceTransactions
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import new_id
+from ledger.kernel.observer import LedgerEvents
 from ledger.store.tables import (
     accounts,
     budget_consents,
@@ -54,11 +56,6 @@ from ledger.store.uow import SqlUnitOfWork
 def store_of(uow: UnitOfWork) -> GovernanceStore:
     assert isinstance(uow, SqlUnitOfWork), "the SQL store needs the SQL unit of work"
     return SqlGovernanceStore(uow.connection)
-
-
-def sql_units(uow: UnitOfWorkFactory, clock: Callable[[], datetime]) -> Units:
-    """Governance units of work over ``ledger.store``'s unit-of-work factory."""
-    return Units(uow, store_of, clock)
 
 
 class SqlGovernanceStore:
@@ -607,7 +604,11 @@ def _disbursement_query(community_id: uuid.UUID) -> sa.Select[Any]:
 
 
 def sql_governance(
-    uow: UnitOfWorkFactory, ledger: Ledger, clock: Callable[[], datetime] = utc_now
+    uow: UnitOfWorkFactory,
+    ledger: Ledger,
+    clock: Callable[[], datetime] = utc_now,
+    events: LedgerEvents | None = None,
 ) -> Governance:
-    """Every governance use case over ``ledger.store``'s unit-of-work factory."""
-    return Governance.over(sql_units(uow, clock), ledger)
+    """Every governance use case over ``ledger.store``'s unit-of-work factory; ``events`` hears
+    of their writes."""
+    return Governance.over(GovernanceTransactions(uow, store_of, clock, events), ledger)

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.audit.outbox import Event
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ledger.books.service import Ledger, utc_now
+from ledger.books.service import Ledger
 from ledger.events.delivery import Deliverer, DeliveryConfig
 from ledger.events.http_poster import http_poster
 from ledger.events.url_guard import AllowList, UrlNotAllowed
@@ -22,6 +22,7 @@ from ledger.events.webhooks import (
     Webhooks,
     verify,
 )
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.events import SqlEventStore

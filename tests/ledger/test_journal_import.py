@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.audit.trail import AuditTrail
-from ledger.books.service import AccountChange, Ledger, NewAccount, utc_now
+from ledger.books.service import AccountChange, Ledger, NewAccount
 from ledger.imports.journal_format import parse
 from ledger.imports.journal_import import JournalImport, JournalRefused, JournalSummary, file_digest
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, Community
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.journal_import import SqlJournalWriter

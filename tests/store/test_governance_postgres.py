@@ -22,7 +22,7 @@ from ledger.governance.model import (
     Role,
 )
 from ledger.governance.ports import GovernanceStore
-from ledger.governance.units import Units
+from ledger.governance.transactions import GovernanceTransactions
 from ledger.kernel import errors
 from ledger.kernel.model import EntryStatus
 from ledger.store import create_engine
@@ -156,7 +156,7 @@ async def test_the_check_sees_over_and_under_counting_without_the_lock(world: Wo
     """The same approvals through a store that skips the row lock miscount: proof that the
     exactly-once test above can fail."""
     await world.configure(approvals_required=3)
-    units = Units(world.ledger.units, _unlocked, world.clock)
+    units = GovernanceTransactions(world.ledger.units, _unlocked, world.clock)
     fund = EmergencyFund(units, world.ledger)
     request = await fund.request(
         world.cid,

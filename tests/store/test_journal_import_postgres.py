@@ -21,9 +21,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.books.ports import UnitOfWork
-from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.books.service import Ledger, NewAccount
 from ledger.imports.journal_format import parse
 from ledger.imports.journal_import import JournalImport, JournalRefused, file_digest
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, Entry, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWork, SqlUnitOfWorkFactory, create_engine
 from ledger.store import journal_import as journal_store

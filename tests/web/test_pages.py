@@ -20,7 +20,8 @@ from api.web import SECURITY_HEADERS
 from api.web.session import SESSION_COOKIE
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
-from ledger.books.service import Ledger, NewAccount, utc_now
+from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.timebank.exchanges import Exchanges, ExchangeStatus

@@ -1,0 +1,72 @@
+"""The emergency fund's lookups and checks that need nothing but the transaction: which account
+is the fund, whether a payee and an amount may be requested, the request row locked."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from ledger.governance.budgets import COMMENT_MAX_CHARS
+from ledger.governance.model import (
+    Disbursement,
+    DisbursementNotFound,
+    FundNotConfigured,
+    GovernanceSettings,
+)
+from ledger.governance.transactions import Tx
+from ledger.kernel import errors
+from ledger.kernel.inputs import require_text
+from ledger.kernel.model import Account
+
+
+def fund_of(settings: GovernanceSettings) -> uuid.UUID:
+    if settings.fund_account_id is None:
+        raise FundNotConfigured("the community has designated no emergency-fund account")
+    return settings.fund_account_id
+
+
+async def fund_and_payee(
+    tx: Tx,
+    community_id: uuid.UUID,
+    settings: GovernanceSettings,
+    payee_account_id: uuid.UUID,
+    amount: int,
+) -> tuple[Account, Account]:
+    """The fund's account, locked, and the payee's: another account in the fund's commodity,
+    with ``amount`` available in the fund, pending requests counted."""
+    fund_id = fund_of(settings)
+    payee = await tx.repo.get_account(community_id, payee_account_id)
+    if payee is None:
+        raise errors.AccountNotFound(f"account {payee_account_id} does not exist")
+    fund = (await tx.repo.lock_accounts(community_id, [fund_id]))[fund_id]
+    if payee.id == fund.id or payee.commodity != fund.commodity:
+        raise errors.InvalidInput(
+            f"the payee must be another account in the fund's commodity {fund.commodity}"
+        )
+    if amount > fund.balance.available:
+        raise errors.LimitExceeded(
+            f"the emergency fund has {fund.balance.available} available, "
+            f"pending requests counted; {amount} was requested"
+        )
+    return fund, payee
+
+
+def check_comment(comment: str | None) -> None:
+    if comment is not None:
+        require_text("comment", comment, COMMENT_MAX_CHARS)
+
+
+async def locked_disbursement(
+    tx: Tx, community_id: uuid.UUID, disbursement_id: uuid.UUID
+) -> Disbursement:
+    found = await tx.store.get_disbursement(community_id, disbursement_id, lock=True)
+    if found is None:
+        raise DisbursementNotFound(f"disbursement {disbursement_id} does not exist")
+    return found
+
+
+def full_months_before(today: date, months: int) -> tuple[date, date]:
+    """The ``months`` full calendar months before ``today``'s month."""
+    end = today.replace(day=1) - timedelta(days=1)
+    index = end.year * 12 + end.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1), end

@@ -1,0 +1,26 @@
+"""Checks of request fields that every feature shares and that need no database."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ledger.kernel import errors
+
+NAME_MAX_CHARS: Final = 200
+"""Longest name (of a member, account, fund …) in characters, unless a field says otherwise."""
+
+
+def require_text(field: str, value: str, max_length: int = NAME_MAX_CHARS) -> None:
+    """``value`` is text of 1 to ``max_length`` characters, not only blanks."""
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise errors.InvalidInput(f"{field} must be 1–{max_length} characters of text")
+
+
+PAGE_SIZE_MAX: Final = 1000
+"""Largest page a use case returns; the API offers clients at most 500 and peeks one further."""
+
+
+def check_page_size(limit: int) -> None:
+    """``limit`` is an integer page size from 1 to :data:`PAGE_SIZE_MAX`."""
+    if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
+        raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")

@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 
 from ledger.audit.chain import AuditRecord, BrokenLink, ChainVerifier
-from ledger.books.ports import UnitOfWorkFactory
+from ledger.audit.ports import AuditRepository
 from ledger.kernel import errors
+from ledger.kernel.uow import UnitOfWorkFactory
 
 VERIFY_PAGE_SIZE = 1000
 
@@ -20,7 +21,7 @@ class Verification:
 
 
 class AuditTrail:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory[AuditRepository]) -> None:
         self._uow = uow
 
     async def records(

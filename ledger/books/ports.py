@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from ledger.access.principals import Credential
-from ledger.audit.chain import AuditEvent, AuditRecord
+from ledger.audit.ports import AuditRepository
+from ledger.kernel import uow
 from ledger.kernel.model import (
     Account,
     Commodity,
@@ -171,52 +171,11 @@ class CredentialRepository(Protocol):
     ) -> None: ...
 
 
-class AuditRepository(Protocol):
-    async def append_audit(self, community_id: uuid.UUID, event: AuditEvent) -> None:
-        """Chains ``event`` after the community's last record, in this unit of work."""
-        ...
-
-    async def append_audit_many(
-        self, community_id: uuid.UUID, events: Sequence[AuditEvent]
-    ) -> None:
-        """Chains ``events`` in order after the community's last record, in this unit of work:
-        the same records as one ``append_audit`` each, with the chain's head locked once."""
-        ...
-
-    async def list_audit(
-        self, community_id: uuid.UUID, *, after_seq: int, limit: int
-    ) -> Sequence[AuditRecord]: ...
-    async def audit_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
-        """The last record's seq and hash, as the chain remembers them."""
-        ...
-
-
 class Repository(LedgerRepository, CredentialRepository, AuditRepository, Protocol):
     """Everything one unit of work can read and write."""
 
 
-class UnitOfWork(Protocol):
-    """One database transaction. Leaving the block without ``commit()`` rolls it back."""
+UnitOfWork = uow.UnitOfWork[Repository]
+"""A unit of work of the books: every repository of one transaction."""
 
-    @property
-    def repo(self) -> Repository: ...
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    async def commit(self) -> None: ...
-
-
-class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool, snapshot: bool = True) -> UnitOfWork:
-        """A unit of work; ``write=True`` takes the database's write lock up front where the
-        engine needs that (SQLite) so that concurrent writers queue instead of failing.
-
-        A read (``write=False``) runs in one snapshot unless ``snapshot=False``: for a read of a
-        single statement, which is its own snapshot, the engine may then skip the transaction
-        around it (on PostgreSQL one round trip instead of three)."""
-        ...
+UnitOfWorkFactory = uow.UnitOfWorkFactory[Repository]

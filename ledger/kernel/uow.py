@@ -1,0 +1,40 @@
+"""The unit-of-work port: one database transaction, rolled back unless the use case commits.
+
+Generic in what it gives to read and write (its repository, ``repo``), so that each concept
+states only the part it needs — the audit trail an ``AuditRepository``, the books the whole
+``Repository`` — while one implementation (``ledger.store.uow``) serves them all.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+Repo_co = TypeVar("Repo_co", covariant=True)
+
+
+class UnitOfWork(Protocol[Repo_co]):
+    """One database transaction. Leaving the block without ``commit()`` rolls it back."""
+
+    @property
+    def repo(self) -> Repo_co: ...
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol[Repo_co]):
+    def __call__(self, *, write: bool, snapshot: bool = True) -> UnitOfWork[Repo_co]:
+        """A unit of work; ``write=True`` takes the database's write lock up front where the
+        engine needs that (SQLite) so that concurrent writers queue instead of failing.
+
+        A read (``write=False``) runs in one snapshot unless ``snapshot=False``: for a read of a
+        single statement, which is its own snapshot, the engine may then skip the transaction
+        around it (on PostgreSQL one round trip instead of three)."""
+        ...

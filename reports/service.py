@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Protocol
 
 import msgspec
 
 from ledger.audit import chain as audit
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import Community, new_id
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
@@ -23,10 +23,6 @@ from reports.snapshots import REPORT, closed_periods
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
 from reports.values import SustainabilityReport
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Unit(HasConnection, Protocol):
@@ -47,7 +43,7 @@ class Units(Protocol):
 
 
 class Reports:
-    def __init__(self, units: Units, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, units: Units, clock: Clock = utc_now) -> None:
         self._units = units
         self._clock = clock
 

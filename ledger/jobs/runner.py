@@ -28,21 +28,18 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 import structlog
 
+from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import Community
 
 MAX_ATTEMPTS: Final = 5
 LEASE: Final = timedelta(minutes=15)
 """How long a claimed run may take before another worker may assume its worker died."""
 _log = structlog.get_logger("commons_ledger.jobs")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -141,7 +138,7 @@ class JobRunner:
         self,
         claims: JobClaims,
         jobs: Sequence[Job],
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
         worker: str | None = None,
     ) -> None:
         self._claims = claims

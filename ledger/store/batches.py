@@ -18,7 +18,8 @@ from ledger.books.ports import StoredOutcome, UnitOfWork
 from ledger.kernel import errors
 from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import unnest
-from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
+from ledger.store.entries import entry_row, posting_rows
+from ledger.store.idempotency import in_flight_lock_id
 from ledger.store.tables import entries, idempotency_keys, postings
 from ledger.store.uow import SqlUnitOfWork
 

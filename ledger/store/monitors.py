@@ -70,16 +70,18 @@ class SqlMonitorStore:
 
 
 class SqlMonitorWatch:
-    """Mixed into the repository: after new counters are written (accounts locked), the
-    monitors of those accounts that changed side are stored so, and their events wait for the
-    unit of work's audit record (``SqlAuditStore``)."""
+    """The check every counter write runs: after new counters are written (accounts locked),
+    the monitors of those accounts that changed side are stored so, and their events returned
+    for the write's audit record (``SqlRepository.write_counters`` hands them on)."""
 
-    _conn: AsyncConnection
-    _more_events: list[outbox.NewEvent]
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
 
-    async def _watch_monitors(
+    async def watch(
         self, community_id: uuid.UUID, counters_by_account: Mapping[uuid.UUID, Counters]
-    ) -> None:
+    ) -> list[outbox.NewEvent]:
+        """The events of the monitors the new ``counters_by_account`` moved across their
+        threshold, each monitor's new side written."""
         rows = await self._conn.execute(
             sa.select(balance_monitors).where(
                 _M.community_id == community_id,
@@ -87,13 +89,15 @@ class SqlMonitorWatch:
             )
         )
         monitors = [monitor_of(row._mapping) for row in rows]
+        found: list[outbox.NewEvent] = []
         for monitor, event in crossings(monitors, counters_by_account):
             await self._conn.execute(
                 balance_monitors.update()
                 .where(_M.community_id == community_id, _M.id == monitor.id)
                 .values(crossed=monitor.crossed)
             )
-            self._more_events.append(event)
+            found.append(event)
+        return found
 
 
 def monitor_of(row: Any) -> Monitor:

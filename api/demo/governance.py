@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from ledger.books.service import Ledger, NewAccount
+from ledger.books.service import Ledger, NewAccount, utc_now
 from ledger.governance.model import BudgetLine, GovernanceSettings, Role
 from ledger.governance.service import Governance
+from ledger.governance.units import Units
 from ledger.kernel.model import Account, AccountType, Community
-from ledger.store.governance import sql_governance
+from ledger.store.governance import store_of as governance_store_of
 
 TREASURER = "Ann Weaver"
 STEWARDS = ("Bob Gardener", "Chloe Baker", "Dev Carpenter")
@@ -31,7 +32,7 @@ def _quarter(day: date) -> str:
 
 async def seed_governance(ledger: Ledger, community: Community) -> Governance:
     """Seeds the demo's governance on its members and euro accounts (run once, on creation)."""
-    governance = sql_governance(ledger.units, ledger)
+    governance = Governance.over(Units(ledger.units, governance_store_of, utc_now), ledger)
     members = {m.name: m.id for m in await ledger.list_members(community.id, limit=100)}
     now = datetime.now(UTC)
     roles = governance.roles

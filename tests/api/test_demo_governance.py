@@ -4,16 +4,17 @@ one pending request."""
 from __future__ import annotations
 
 from api.demo.seed import seed_demo
-from ledger.books.service import Ledger
+from ledger.books.service import Ledger, utc_now
 from ledger.governance.model import BudgetStatus, DisbursementStatus, Role
 from ledger.governance.service import Governance
+from ledger.governance.units import Units
 from ledger.kernel.model import Community
-from ledger.store.governance import sql_governance
+from ledger.store.governance import store_of as governance_store_of
 
 
 async def test_the_demo_shows_governance(ledger: Ledger) -> None:
     community, _ = await seed_demo(ledger)
-    governance = sql_governance(ledger.units, ledger)
+    governance = Governance.over(Units(ledger.units, governance_store_of, utc_now), ledger)
     await _check(governance, community)
 
 

@@ -72,7 +72,7 @@ from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.monitors import SqlMonitorStore
 from ledger.store.webhooks import SqlWebhookStore
@@ -119,7 +119,7 @@ def create_app(
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
     reports = Reports(uow)
-    governance = Governance.over(Units(uow, governance_store_of, utc_now), ledger)
+    governance = Governance.over(Units(uow, SqlGovernanceStore.of, utc_now), ledger)
     economy = Economy(uow, SqlEconomyStore)
     jobs = JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy))
     batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)

@@ -25,7 +25,7 @@ from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from ledger.store.migrate import upgrade
-from ledger.store.monitors import SqlMonitorWatch
+from ledger.store.monitor_watch import SqlMonitorWatch
 
 VARIANTS = ((False, False), (True, False), (False, True), (True, True))
 

@@ -42,7 +42,7 @@ from ledger.kernel.model import HOURS
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.migrate import head_revision, upgrade
 from ledger.store.webhooks import SqlWebhookStore
@@ -262,7 +262,7 @@ async def _run_jobs(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         await upgrade(engine)
         uow = SqlUnitOfWorkFactory(engine)
-        governance = Governance.over(Units(uow, governance_store_of, utc_now), Ledger(uow))
+        governance = Governance.over(Units(uow, SqlGovernanceStore.of, utc_now), Ledger(uow))
         jobs = service_jobs(Reports(uow), governance, Economy(uow, SqlEconomyStore))
         runner = JobRunner(SqlJobClaims(engine), jobs)
         return await jobs_command.run(arguments, runner, _say)

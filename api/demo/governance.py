@@ -11,7 +11,7 @@ from ledger.governance.model import BudgetLine, GovernanceSettings, Role
 from ledger.governance.service import Governance
 from ledger.governance.units import Units
 from ledger.kernel.model import Account, AccountType, Community
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 
 TREASURER = "Ann Weaver"
 STEWARDS = ("Bob Gardener", "Chloe Baker", "Dev Carpenter")
@@ -32,7 +32,7 @@ def _quarter(day: date) -> str:
 
 async def seed_governance(ledger: Ledger, community: Community) -> Governance:
     """Seeds the demo's governance on its members and euro accounts (run once, on creation)."""
-    governance = Governance.over(Units(ledger.units, governance_store_of, utc_now), ledger)
+    governance = Governance.over(Units(ledger.units, SqlGovernanceStore.of, utc_now), ledger)
     members = {m.name: m.id for m in await ledger.list_members(community.id, limit=100)}
     now = datetime.now(UTC)
     roles = governance.roles

@@ -36,7 +36,7 @@ from ledger.store.communities import SqlCommunities
 from ledger.store.credentials import SqlCredentials
 from ledger.store.entries import SqlEntries
 from ledger.store.idempotency import SqlIdempotency
-from ledger.store.monitors import SqlMonitorWatch
+from ledger.store.monitor_watch import SqlMonitorWatch
 
 
 class SqlRepository:

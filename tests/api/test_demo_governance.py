@@ -9,12 +9,12 @@ from ledger.governance.model import BudgetStatus, DisbursementStatus, Role
 from ledger.governance.service import Governance
 from ledger.governance.units import Units
 from ledger.kernel.model import Community
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 
 
 async def test_the_demo_shows_governance(ledger: Ledger) -> None:
     community, _ = await seed_demo(ledger)
-    governance = Governance.over(Units(ledger.units, governance_store_of, utc_now), ledger)
+    governance = Governance.over(Units(ledger.units, SqlGovernanceStore.of, utc_now), ledger)
     await _check(governance, community)
 
 

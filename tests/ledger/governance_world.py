@@ -14,7 +14,7 @@ from ledger.governance.service import Governance
 from ledger.governance.units import Units
 from ledger.kernel.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 
 ACCOUNTS = (
     ("Assets:Bank", AccountType.ASSET),
@@ -79,7 +79,7 @@ async def make_world(engine: AsyncEngine) -> World:
     clock = Clock()
     uow = SqlUnitOfWorkFactory(engine)
     ledger = Ledger(uow)
-    governance = Governance.over(Units(uow, governance_store_of, clock), ledger)
+    governance = Governance.over(Units(uow, SqlGovernanceStore.of, clock), ledger)
     community = await ledger.create_community(f"g-{uuid.uuid4().hex[:12]}", "Governed")
     members = [
         await ledger.create_member(community.id, name)

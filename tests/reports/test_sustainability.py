@@ -21,7 +21,7 @@ from ledger.governance.service import Governance
 from ledger.governance.units import Units
 from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.governance import store_of as governance_store_of
+from ledger.store.governance import SqlGovernanceStore
 from reports.period import Period
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
@@ -96,7 +96,7 @@ async def test_resilience_and_self_sufficiency(engine: AsyncEngine) -> None:
     assert report.resilience.restricted_funds == "none designated"
 
     # The community names its fund and a target: three months of the same burn, then an amount.
-    units = Units(SqlUnitOfWorkFactory(engine), governance_store_of, utc_now)
+    units = Units(SqlUnitOfWorkFactory(engine), SqlGovernanceStore.of, utc_now)
     governance = Governance.over(units, books.ledger)
     accounts = {a.code: a.id for a in await books.ledger.list_accounts(books.community.id)}
     settings = GovernanceSettings(

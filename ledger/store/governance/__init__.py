@@ -5,30 +5,22 @@ the emergency fund), joined here into the one store the port describes.
 Row locks (``FOR UPDATE``) serialise writers of one budget or one disbursement request on
 PostgreSQL; SQLite's write transactions are serialised whole (``BEGIN IMMEDIATE``).
 
-The use cases are composed where every service is (``Governance.over(Units(uow, store_of,
-clock), ledger)``): this package only answers the port.
+The use cases are composed where every service is (``Governance.over(Units(uow,
+SqlGovernanceStore.of, clock), ledger)``): this package only answers the port.
 """
 
 from __future__ import annotations
 
-from ledger.books.ports import UnitOfWork
-from ledger.governance.ports import GovernanceStore
 from ledger.store.governance.budgets import SqlBudgets
 from ledger.store.governance.fund import SqlFund
 from ledger.store.governance.roles import SqlRoles
 from ledger.store.governance.settings import SqlSettings
-from ledger.store.uow import SqlUnitOfWork
 
 
 class SqlGovernanceStore(SqlSettings, SqlRoles, SqlBudgets, SqlFund):
-    """Every method of ``GovernanceStore``: the concepts' stores share nothing but the
-    connection, so they are joined by inheritance rather than by delegation."""
+    """Every method of ``GovernanceStore`` (``SqlGovernanceStore.of(uow)``): the concepts'
+    stores share nothing but the connection, so they are joined by inheritance rather than by
+    delegation."""
 
 
-def store_of(uow: UnitOfWork) -> GovernanceStore:
-    """The governance store on a :class:`SqlUnitOfWork`'s transaction."""
-    assert isinstance(uow, SqlUnitOfWork), "the SQL store needs the SQL unit of work"
-    return SqlGovernanceStore(uow.connection)
-
-
-__all__ = ["SqlGovernanceStore", "store_of"]
+__all__ = ["SqlGovernanceStore"]

@@ -12,11 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.governance.model import Budget, BudgetLine, BudgetStatus, Consent
-from ledger.store.governance.connection import OnConnection
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import accounts, budget_consents, budget_lines, budgets, entries, postings
 
 
-class SqlBudgets(OnConnection):
+class SqlBudgets(ScopedStore):
     """Budgets, their lines and consents."""
 
     async def insert_budget(self, budget: Budget) -> None:

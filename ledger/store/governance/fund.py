@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ledger.governance.model import Disbursement, DisbursementStatus, Step, StepAction
 from ledger.kernel.model import new_id
-from ledger.store.governance.connection import OnConnection
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import (
     accounts,
     disbursement_approvals,
@@ -23,7 +23,7 @@ from ledger.store.tables import (
 )
 
 
-class SqlFund(OnConnection):
+class SqlFund(ScopedStore):
     """Disbursement requests."""
 
     async def insert_disbursement(self, disbursement: Disbursement) -> None:

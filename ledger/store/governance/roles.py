@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.governance.model import Role, RoleTerm
-from ledger.store.governance.connection import OnConnection
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import role_terms
 
 
-class SqlRoles(OnConnection):
+class SqlRoles(ScopedStore):
     """Role terms."""
 
     async def insert_term(self, term: RoleTerm) -> None:

@@ -7,11 +7,11 @@ import uuid
 import sqlalchemy as sa
 
 from ledger.governance.model import ConsentRule, GovernanceSettings
-from ledger.store.governance.connection import OnConnection
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import governance_settings
 
 
-class SqlSettings(OnConnection):
+class SqlSettings(ScopedStore):
     """Governance settings; a community without a row has the defaults."""
 
     async def get_settings(self, community_id: uuid.UUID) -> GovernanceSettings:

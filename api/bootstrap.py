@@ -28,6 +28,7 @@ from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.governance.service import Governance
+from ledger.governance.transactions import GovernanceTransactions
 from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
 from ledger.kernel.clock import utc_now
@@ -36,7 +37,7 @@ from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
-from ledger.store.governance import sql_governance
+from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
 from ledger.store.migrate import upgrade
@@ -119,7 +120,8 @@ async def migrated(settings: Settings) -> AsyncIterator[Services]:
 def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governance:
     """Every governance use case over the ledger's own units of work, telling ``events`` of its
     writes (the demo seeding builds its governance here too, from a bare ``Ledger``)."""
-    return sql_governance(ledger.units, ledger, events=events)
+    transactions = GovernanceTransactions(ledger.units, SqlGovernanceStore.of, utc_now, events)
+    return Governance.over(transactions, ledger)
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

@@ -25,13 +25,13 @@ from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from ledger.store.migrate import upgrade
-from ledger.store.monitors import SqlMonitorWatch
+from ledger.store.monitor_watch import SqlMonitorWatch
 
 VARIANTS = ((False, False), (True, False), (False, True), (True, True))
 
 
-async def _skip_watch(*_: Any) -> None:
-    return None
+async def _skip_watch(*_: Any) -> list[Any]:
+    return []
 
 
 async def _run(url: str, entries: int) -> None:
@@ -45,7 +45,7 @@ async def _run(url: str, entries: int) -> None:
         spec = NewEntry(
             (PostingSpec(ann.hours_account_id, 1), PostingSpec(bob.hours_account_id, -1))
         )
-        mapping, watch = dict(outbox.EVENTS_OF), SqlMonitorWatch._watch_monitors
+        mapping, watch = dict(outbox.EVENTS_OF), SqlMonitorWatch.watch
         times: dict[tuple[bool, bool], list[float]] = {variant: [] for variant in VARIANTS}
         try:
             for i in range(entries * len(VARIANTS)):
@@ -54,14 +54,14 @@ async def _run(url: str, entries: int) -> None:
                 if events_on:
                     outbox.EVENTS_OF.update(mapping)  # type: ignore[attr-defined]
                 chosen = watch if watch_on else _skip_watch
-                SqlMonitorWatch._watch_monitors = chosen  # type: ignore[method-assign,assignment]
+                SqlMonitorWatch.watch = chosen  # type: ignore[method-assign,assignment]
                 started = time.perf_counter()
                 await ledger.post_entry(community.id, spec)
                 times[variant].append(time.perf_counter() - started)
         finally:
             outbox.EVENTS_OF.clear()  # type: ignore[attr-defined]
             outbox.EVENTS_OF.update(mapping)  # type: ignore[attr-defined]
-            SqlMonitorWatch._watch_monitors = watch  # type: ignore[method-assign]
+            SqlMonitorWatch.watch = watch  # type: ignore[method-assign]
         for (events_on, watch_on), found in times.items():
             found.sort()
             print(

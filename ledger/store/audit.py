@@ -18,28 +18,28 @@ from ledger.store.tables import audit_heads, audit_log, events
 
 
 class SqlAuditStore:
-    """Mixed into the repository: the audit trail's reads and writes on its connection."""
+    """The audit trail's reads and writes over one connection."""
 
-    _conn: AsyncConnection
-    _dialect: str
-    _more_events: list[outbox.NewEvent]
-    """Events found by the write's own steps (a balance monitor's crossing), stored with the
-    unit of work's next audit record."""
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+        self._dialect = connection.dialect.name
 
-    async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None:
-        """Adds ``event`` after the chain's head, which stays locked until the transaction ends:
-        appends of one community queue here, so their numbers never collide or leave a gap.
-        Taken as the write's last step, and followed by one statement only, the lock is held
-        for little more than the commit."""
-        await self.append_audit_many(community_id, (event,))
-
-    async def append_audit_many(
-        self, community_id: uuid.UUID, events: Sequence[audit.AuditEvent]
+    async def append(
+        self,
+        community_id: uuid.UUID,
+        events: Sequence[audit.AuditEvent],
+        found: Sequence[outbox.NewEvent] = (),
     ) -> None:
-        """Adds ``events`` in order after the chain's head, exactly as one ``append_audit`` each
-        would (same numbers, hashes and event positions), but locks the head once and writes
-        every record in one more round trip on PostgreSQL: a batch holds the community's lock
-        for two round trips instead of two per item."""
+        """Adds ``events`` in order after the chain's head, which stays locked until the
+        transaction ends: appends of one community queue here, so their numbers never collide or
+        leave a gap. Taken as the write's last step, the lock is held for little more than the
+        commit. Several events are exactly what one append each would write (same numbers,
+        hashes and event positions), but lock the head once and write every record in one more
+        round trip on PostgreSQL: a batch holds the community's lock for two round trips instead
+        of two per item.
+
+        ``found``: events the write's own steps found (a balance monitor's crossing); they go
+        with the first record, after its own events."""
         if not events:
             return
         seq, prev_hash = await self._head_locked(community_id)
@@ -48,12 +48,9 @@ class SqlAuditStore:
             record = audit.chain(community_id, seq + 1, prev_hash, event)
             records.append(record)
             seq, prev_hash = record.seq, record.hash
-        # The events the write's own steps found go with its first record, as they would with
-        # the next single append.
-        found = [list(event.events) for event in events]
-        found[0] += self._more_events
-        self._more_events.clear()
-        rows = [_event_rows(r, f) for r, f in zip(records, found, strict=True)]
+        outboxed = [list(event.events) for event in events]
+        outboxed[0] += found
+        rows = [_event_rows(r, f) for r, f in zip(records, outboxed, strict=True)]
         if len(records) == 1:
             await self._append_one(records[0], rows[0])
         else:

@@ -14,13 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.books.batches import IN_FLIGHT, Claim
-from ledger.books.ports import StoredOutcome, UnitOfWork
+from ledger.books.ports import StoredOutcome
 from ledger.kernel import errors
 from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import unnest
-from ledger.store.repository import entry_row, in_flight_lock_id, posting_rows
+from ledger.store.entries import entry_row, posting_rows
+from ledger.store.idempotency import in_flight_lock_id
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import entries, idempotency_keys, postings
-from ledger.store.uow import SqlUnitOfWork
 
 # Built once: a statement object keeps its cache key, so executing it again costs no
 # compilation and no cache-key walk.
@@ -69,16 +70,12 @@ def _claim_statement(dialect: str) -> Any:
 _CLAIM = {name: _claim_statement(name) for name in ("postgresql", "sqlite")}
 
 
-class SqlBatchStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
-        self._dialect = connection.dialect.name
+class SqlBatchStore(ScopedStore):
+    """The bulk statements of a batch over one unit of work's connection."""
 
-    @classmethod
-    def of(cls, uow: UnitOfWork) -> SqlBatchStore:
-        """The store on a :class:`SqlUnitOfWork`'s transaction."""
-        assert isinstance(uow, SqlUnitOfWork), "a batch store needs an SQL unit of work"
-        return cls(uow.connection)
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__(connection)
+        self._dialect = connection.dialect.name
 
     async def claim_keys(
         self,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.economy.ports import Fund, Schedule
 from ledger.kernel import errors
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import (
     account_designations,
     accounts,
@@ -23,11 +24,11 @@ from ledger.store.tables import (
 )
 
 
-class SqlEconomyStore:
+class SqlEconomyStore(ScopedStore):
     """The economy store over one connection inside one transaction."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        super().__init__(connection)
         self._dialect = connection.dialect.name
 
     def _insert_ignoring_conflicts(self, table: sa.Table) -> Any:

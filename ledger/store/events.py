@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.audit.outbox import Event
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import events
 
 
-class SqlEventStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+class SqlEventStore(ScopedStore):
+    """A community's event feed over one unit of work's connection."""
 
     async def list_events(
         self,

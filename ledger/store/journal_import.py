@@ -33,12 +33,11 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.books.ports import UnitOfWork
 from ledger.kernel.model import Entry
 from ledger.store.batches import SqlBatchStore
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import entries as entries_table
 from ledger.store.tables import postings as postings_table
-from ledger.store.uow import SqlUnitOfWork
 
 _log = structlog.get_logger("commons_ledger.journal_import")
 
@@ -120,19 +119,16 @@ class GuardBreached(RuntimeError):
     entry before writing). Raised before commit, so the transaction rolls back."""
 
 
-class SqlJournalWriter:
+class SqlJournalWriter(ScopedStore):
+    """A journal's bulk writes over one unit of work's connection."""
+
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        super().__init__(connection)
         self._bulk = False
         self._community_id: uuid.UUID | None = None
         self._entry_ids: list[uuid.UUID] = []
         self._account_ids: set[uuid.UUID] = set()
         self._postings = 0
-
-    @classmethod
-    def of(cls, uow: UnitOfWork) -> SqlJournalWriter:
-        assert isinstance(uow, SqlUnitOfWork), "a journal writer needs an SQL unit of work"
-        return cls(uow.connection)
 
     @property
     def bulk(self) -> bool:

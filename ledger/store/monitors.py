@@ -1,25 +1,23 @@
-"""SQL of balance monitors, and the check every counter write runs (``SqlMonitorWatch``)."""
+"""SQL of balance monitors (``ledger.events.monitors.MonitorStore``); the check each counter write
+runs is ``ledger.store.monitor_watch``."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.audit import outbox
-from ledger.events.monitors import Monitor, crossings
-from ledger.kernel.model import AccountType, Counters
+from ledger.events.monitors import Monitor
+from ledger.store.monitor_watch import monitor_of
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import balance_monitors
 
 _M = balance_monitors.c
 
 
-class SqlMonitorStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+class SqlMonitorStore(ScopedStore):
+    """Balance monitors over one unit of work's connection."""
 
     async def insert(self, monitor: Monitor) -> None:
         await self._conn.execute(
@@ -67,45 +65,3 @@ class SqlMonitorStore:
         await self._conn.execute(
             balance_monitors.delete().where(_M.community_id == community_id, _M.id == monitor_id)
         )
-
-
-class SqlMonitorWatch:
-    """Mixed into the repository: after new counters are written (accounts locked), the
-    monitors of those accounts that changed side are stored so, and their events wait for the
-    unit of work's audit record (``SqlAuditStore``)."""
-
-    _conn: AsyncConnection
-    _more_events: list[outbox.NewEvent]
-
-    async def _watch_monitors(
-        self, community_id: uuid.UUID, counters_by_account: Mapping[uuid.UUID, Counters]
-    ) -> None:
-        rows = await self._conn.execute(
-            sa.select(balance_monitors).where(
-                _M.community_id == community_id,
-                _M.account_id.in_(list(counters_by_account)),
-            )
-        )
-        monitors = [monitor_of(row._mapping) for row in rows]
-        for monitor, event in crossings(monitors, counters_by_account):
-            await self._conn.execute(
-                balance_monitors.update()
-                .where(_M.community_id == community_id, _M.id == monitor.id)
-                .values(crossed=monitor.crossed)
-            )
-            self._more_events.append(event)
-
-
-def monitor_of(row: Any) -> Monitor:
-    return Monitor(
-        community_id=row["community_id"],
-        id=row["id"],
-        account_id=row["account_id"],
-        account_type=AccountType(row["account_type"]),
-        direction=row["direction"],
-        threshold=row["threshold"],
-        measure=row["measure"],
-        description=row["description"],
-        crossed=row["crossed"],
-        created_at=row["created_at"],
-    )

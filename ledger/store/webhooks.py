@@ -8,18 +8,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.events.webhooks import Delivery, Webhook
 from ledger.store.events import SqlEventStore
+from ledger.store.scoped import ScopedStore
 from ledger.store.tables import communities, webhook_deliveries, webhooks
 
 _ACTIVE = sa.and_(webhooks.c.status == "active", webhooks.c.deleted.is_(False))
 
 
-class SqlWebhookStore:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+class SqlWebhookStore(ScopedStore):
+    """Webhook subscriptions and their deliveries over one unit of work's connection."""
 
     async def last_position(self, community_id: uuid.UUID) -> tuple[int, int]:
         return await SqlEventStore(self._conn).last_position(community_id)

@@ -3,17 +3,17 @@ one pending request."""
 
 from __future__ import annotations
 
+from api.bootstrap import governance_of
 from api.demo.seed import seed_demo
 from ledger.books.service import Ledger
 from ledger.governance.model import BudgetStatus, DisbursementStatus, Role
 from ledger.governance.service import Governance
 from ledger.kernel.model import Community
-from ledger.store.governance import sql_governance
 
 
 async def test_the_demo_shows_governance(ledger: Ledger) -> None:
     community, _ = await seed_demo(ledger)
-    governance = sql_governance(ledger.units, ledger)
+    governance = governance_of(ledger)
     await _check(governance, community)
 
 

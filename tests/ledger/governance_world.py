@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.books.service import Ledger, NewAccount
 from ledger.governance.model import GovernanceSettings, Role
 from ledger.governance.service import Governance
+from ledger.governance.transactions import GovernanceTransactions
 from ledger.kernel.model import Account, AccountType, Community, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.governance import sql_governance
+from ledger.store.governance import SqlGovernanceStore
 
 ACCOUNTS = (
     ("Assets:Bank", AccountType.ASSET),
@@ -78,7 +79,7 @@ async def make_world(engine: AsyncEngine) -> World:
     clock = Clock()
     uow = SqlUnitOfWorkFactory(engine)
     ledger = Ledger(uow)
-    governance = sql_governance(uow, ledger, clock)
+    governance = Governance.over(GovernanceTransactions(uow, SqlGovernanceStore.of, clock), ledger)
     community = await ledger.create_community(f"g-{uuid.uuid4().hex[:12]}", "Governed")
     members = [
         await ledger.create_member(community.id, name)

@@ -16,9 +16,12 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.governance.model import GovernanceSettings
+from ledger.governance.service import Governance
+from ledger.governance.transactions import GovernanceTransactions
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.governance import sql_governance
+from ledger.store.governance import SqlGovernanceStore
 from reports.period import Period
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
@@ -93,7 +96,8 @@ async def test_resilience_and_self_sufficiency(engine: AsyncEngine) -> None:
     assert report.resilience.restricted_funds == "none designated"
 
     # The community names its fund and a target: three months of the same burn, then an amount.
-    governance = sql_governance(SqlUnitOfWorkFactory(engine), books.ledger)
+    units = GovernanceTransactions(SqlUnitOfWorkFactory(engine), SqlGovernanceStore.of, utc_now)
+    governance = Governance.over(units, books.ledger)
     accounts = {a.code: a.id for a in await books.ledger.list_accounts(books.community.id)}
     settings = GovernanceSettings(
         books.community.id, fund_account_id=accounts["Assets:EmergencyFund"], fund_target_months=3

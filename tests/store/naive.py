@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 
 from ledger.kernel.model import Account
-from ledger.store.repository import SqlRepository, _account
+from ledger.store.accounts import account_from_row as _account
+from ledger.store.repository import SqlRepository
 from ledger.store.tables import accounts
 
 

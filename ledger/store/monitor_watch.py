@@ -1,0 +1,64 @@
+"""The check every counter write runs: which balance monitors the new counters moved across
+their threshold (``SqlRepository.write_counters`` runs it with the accounts locked)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ledger.audit import outbox
+from ledger.events.monitors import Monitor, crossings
+from ledger.kernel.model import AccountType, Counters
+from ledger.store.tables import balance_monitors
+
+_M = balance_monitors.c
+
+
+class SqlMonitorWatch:
+    """The check every counter write runs: after new counters are written (accounts locked),
+    the monitors of those accounts that changed side are stored so, and their events returned
+    for the write's audit record (``SqlRepository.write_counters`` hands them on)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def watch(
+        self, community_id: uuid.UUID, counters_by_account: Mapping[uuid.UUID, Counters]
+    ) -> list[outbox.NewEvent]:
+        """The events of the monitors the new ``counters_by_account`` moved across their
+        threshold, each monitor's new side written."""
+        rows = await self._conn.execute(
+            sa.select(balance_monitors).where(
+                _M.community_id == community_id,
+                _M.account_id.in_(list(counters_by_account)),
+            )
+        )
+        monitors = [monitor_of(row._mapping) for row in rows]
+        found: list[outbox.NewEvent] = []
+        for monitor, event in crossings(monitors, counters_by_account):
+            await self._conn.execute(
+                balance_monitors.update()
+                .where(_M.community_id == community_id, _M.id == monitor.id)
+                .values(crossed=monitor.crossed)
+            )
+            found.append(event)
+        return found
+
+
+def monitor_of(row: Any) -> Monitor:
+    return Monitor(
+        community_id=row["community_id"],
+        id=row["id"],
+        account_id=row["account_id"],
+        account_type=AccountType(row["account_type"]),
+        direction=row["direction"],
+        threshold=row["threshold"],
+        measure=row["measure"],
+        description=row["description"],
+        crossed=row["crossed"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,186 @@
+"""The books: communities, their commodities and members, accounts with their maintained
+balance, and entries with their postings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger.store.tables.base import Id, Json, UTCDateTime, metadata
+
+communities = sa.Table(
+    "communities",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+commodities = sa.Table(
+    "commodities",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("code", sa.String(24), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("scale", sa.SmallInteger, nullable=False),
+    sa.CheckConstraint("scale BETWEEN 0 AND 9", name="scale_range"),
+)
+
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("hours_account_id", Id, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("community_id", Id, primary_key=True),
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("code", sa.String(120), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column(
+        "normal_sign",
+        sa.SmallInteger,
+        nullable=False,
+        doc="+1 for debit-normal types (asset, expense), −1 for credit-normal ones.",
+    ),
+    sa.Column("commodity", sa.String(24), nullable=False),
+    sa.Column("member_id", Id, nullable=True),
+    sa.Column("balance_min", sa.BigInteger, nullable=True, doc="Normal-direction floor."),
+    sa.Column("balance_max", sa.BigInteger, nullable=True, doc="Normal-direction ceiling."),
+    sa.Column("closed", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # The maintained balance: four non-negative totals, smallest unit of the commodity.
+    sa.Column("debits_posted", sa.BigInteger, nullable=False),
+    sa.Column("credits_posted", sa.BigInteger, nullable=False),
+    sa.Column("debits_pending", sa.BigInteger, nullable=False),
+    sa.Column("credits_pending", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("community_id", "code"),
+    # Target of the postings' foreign key, which pins a posting's commodity to its account's.
+    sa.UniqueConstraint("community_id", "id", "commodity"),
+    sa.ForeignKeyConstraint(["community_id"], ["communities.id"]),
+    sa.ForeignKeyConstraint(
+        ["community_id", "commodity"], ["commodities.community_id", "commodities.code"]
+    ),
+    sa.ForeignKeyConstraint(["community_id", "member_id"], ["members.community_id", "members.id"]),
+    sa.CheckConstraint(
+        "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="type_known"
+    ),
+    sa.CheckConstraint(
+        "normal_sign = CASE WHEN type IN ('asset', 'expense') THEN 1 ELSE -1 END",
+        name="normal_sign_matches_type",
+    ),
+    sa.CheckConstraint(
+        "debits_posted >= 0 AND credits_posted >= 0 "
+        "AND debits_pending >= 0 AND credits_pending >= 0",
+        name="counters_non_negative",
+    ),
+    sa.CheckConstraint(
+        "balance_min IS NULL OR balance_max IS NULL OR balance_min <= balance_max",
+        name="limits_ordered",
+    ),
+    # The limits, enforced by the database too: the balance counting every pending reservation
+    # that lowers it stays >= balance_min, and counting every one that raises it <= balance_max.
+    sa.CheckConstraint(
+        "balance_min IS NULL OR CASE WHEN normal_sign = 1 "
+        "THEN debits_posted - credits_posted - credits_pending "
+        "ELSE credits_posted - debits_posted - debits_pending END >= balance_min",
+        name="within_balance_min",
+    ),
+    sa.CheckConstraint(
+        "balance_max IS NULL OR CASE WHEN normal_sign = 1 "
+        "THEN debits_posted - credits_posted + debits_pending "
+        "ELSE credits_posted - debits_posted + credits_pending END <= balance_max",
+        name="within_balance_max",
+    ),
+)
+
+
+entries = sa.Table(
+    "entries",
+    metadata,
+    sa.Column("community_id", Id, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Column("id", Id, primary_key=True, doc="UUIDv7: sorts by creation time."),
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("effective_date", sa.Date, nullable=False),
+    sa.Column("description", sa.String(1000), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Column("reverses", Id, nullable=True),
+    # At most one reversal per entry.
+    sa.UniqueConstraint("community_id", "reverses"),
+    sa.ForeignKeyConstraint(["community_id", "reverses"], ["entries.community_id", "entries.id"]),
+    sa.CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status_known"),
+    sa.CheckConstraint(
+        "(status = 'pending') = (completed_at IS NULL)", name="completed_iff_not_pending"
+    ),
+    # The few entries not posted: reports sum all postings and subtract these (no status join).
+    sa.Index(
+        "ix_entries_unposted",
+        "community_id",
+        "id",
+        postgresql_where=sa.text("status <> 'posted'"),
+        sqlite_where=sa.text("status <> 'posted'"),
+    ),
+)
+
+
+postings = sa.Table(
+    "postings",
+    metadata,
+    sa.Column("community_id", Id, primary_key=True),
+    sa.Column("entry_id", Id, primary_key=True),
+    sa.Column("line", sa.SmallInteger, primary_key=True, doc="0-based position in the entry."),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("commodity", sa.String(24), nullable=False),
+    sa.Column(
+        "amount",
+        sa.BigInteger,
+        nullable=False,
+        doc="Smallest unit of the commodity; positive debits, negative credits.",
+    ),
+    sa.Column("effective_date", sa.Date, nullable=False, doc="The entry's, for statements."),
+    sa.ForeignKeyConstraint(["community_id", "entry_id"], ["entries.community_id", "entries.id"]),
+    sa.ForeignKeyConstraint(
+        ["community_id", "account_id", "commodity"],
+        ["accounts.community_id", "accounts.id", "accounts.commodity"],
+    ),
+    sa.CheckConstraint("amount <> 0", name="amount_non_zero"),
+    sa.Index(
+        "ix_postings_account_statement", "community_id", "account_id", "effective_date", "entry_id"
+    ),
+    # Date ranges of a community's postings: balances as of a recent date (the counters less
+    # the postings after it) and reports' bounded windows. PostgreSQL answers them from the
+    # index alone. On SQLite the key stays the date: a key covering account and amount would
+    # win the per-account queries too when the database has no statistics (the service runs
+    # no ANALYZE), each then a scan of the community's postings.
+    sa.Index(
+        "ix_postings_by_date",
+        "community_id",
+        "effective_date",
+        postgresql_include=["account_id", "amount"],
+    ),
+)
+
+
+def postings_by_account(dialect_name: str) -> sa.ColumnElement[Any]:
+    """The posting's account as the GROUP BY key of a sum over a date range. SQLite would read
+    the range through ``ix_postings_account_statement`` (its order spares sorting the groups) at
+    a table lookup per posting of the community; ``+`` makes the key an expression that index
+    cannot order, so it reads only the range's postings through ``ix_postings_by_date``."""
+    if dialect_name == "sqlite":
+        return sa.literal_column("+postings.account_id")
+    return postings.c.account_id

@@ -42,6 +42,7 @@ from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
 from ledger.store.migrate import upgrade
 from ledger.store.monitors import SqlMonitorStore
+from ledger.store.scoped import connection_of
 from ledger.store.webhooks import SqlWebhookStore
 from reports.exports.journal import JournalExports
 from reports.service import Reports
@@ -66,9 +67,9 @@ def bootstrap(
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
     ledger = Ledger(uow, events=metrics)
-    reports = Reports(uow)
+    reports = Reports(uow, connection_of)
     governance = governance_of(ledger, metrics)
-    economy = Economy(uow, SqlEconomyStore, events=metrics)
+    economy = Economy(uow, SqlEconomyStore.of, events=metrics)
     batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
     return Services(
         settings=settings,
@@ -80,9 +81,9 @@ def bootstrap(
         metrics=metrics,
         audit=AuditTrail(uow),
         jobs=JobRunner(SqlJobClaims(engine), service_jobs(reports, governance, economy)),
-        feed=EventFeed(uow, SqlEventStore),
-        webhooks=Webhooks(uow, SqlWebhookStore, utc_now, allow=webhook_settings.allow),
-        monitors=Monitors(uow, SqlMonitorStore, utc_now),
+        feed=EventFeed(uow, SqlEventStore.of),
+        webhooks=Webhooks(uow, SqlWebhookStore.of, utc_now, allow=webhook_settings.allow),
+        monitors=Monitors(uow, SqlMonitorStore.of, utc_now),
         batches=batches,
         governance=governance,
         economy=economy,
@@ -95,8 +96,8 @@ def bootstrap(
         ),
         deliverer=Deliverer(
             uow,
-            SqlWebhookStore,
-            SqlEventStore,
+            SqlWebhookStore.of,
+            SqlEventStore.of,
             utc_now,
             poster=http_poster,
             config=webhook_settings.delivery(),

@@ -69,7 +69,7 @@ async def _run(url: str, entries: int) -> None:
                 f"p50 {statistics.median(found) * 1000:.2f} ms  "
                 f"p95 {found[int(len(found) * 0.95)] * 1000:.2f} ms"
             )
-        feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore)
+        feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore.of)
         member = Viewer(ann.id, frozenset({ann.hours_account_id}))
         for label, viewer in (("treasurer", None), ("member", member)):
             started, after, seen = time.perf_counter(), (0, 0), 0

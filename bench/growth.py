@@ -48,6 +48,7 @@ from bench.report import YEAR, Books, _community
 from ledger.books.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from ledger.store.scoped import connection_of
 from reports.service import Reports
 
 
@@ -195,7 +196,7 @@ async def _size(engine_name: str, url: str, exchanges: int, years: int,
         postings = await _seed(engine_name, url, books, exchanges, years)
         seeded = time.perf_counter() - started
         sys.stdout.write(f"{engine_name}: seeded {postings:,} postings in {seeded:.0f} s\n")
-        reports = Reports(units)
+        reports = Reports(units, connection_of)
 
         async def report() -> None:
             msgspec.json.encode(await reports.sustainability(community, YEAR))

@@ -31,6 +31,7 @@ from ledger.books.service import Ledger, NewAccount
 from ledger.kernel.model import AccountType, Community, new_id
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from ledger.store.scoped import connection_of
 from ledger.store.tables import accounts, entries, postings
 from reports.period import Period
 from reports.service import Reports
@@ -129,7 +130,7 @@ async def _bench(name: str, url: str, args: argparse.Namespace) -> None:
         community, hours, money = await _community(Ledger(units), args.members)
         rows = _rows(community, hours, money, args.exchanges)
         await _load(engine, community, rows)
-        reports, timings = Reports(units), []
+        reports, timings = Reports(units, connection_of), []
         for _ in range(args.runs):
             started = time.perf_counter()
             report = await reports.sustainability(community, YEAR)

@@ -46,7 +46,7 @@ async def _bench(name: str, url: str, args: argparse.Namespace) -> None:
     engines = [create_engine(url), create_engine(url)]
     try:
         await upgrade(engines[0])
-        runners = [Economy(SqlUnitOfWorkFactory(e), SqlEconomyStore) for e in engines]
+        runners = [Economy(SqlUnitOfWorkFactory(e), SqlEconomyStore.of) for e in engines]
         ledger = Ledger(SqlUnitOfWorkFactory(engines[0]))
         for racing in (1, 2):
             community_id = await _community(runners[0], ledger, args)

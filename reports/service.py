@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import AbstractAsyncContextManager
 from datetime import date
 from typing import Protocol
 
@@ -13,10 +12,11 @@ from ledger.audit import chain as audit
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import Community, new_id
+from ledger.kernel.uow import UnitOfWorkFactory
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
+from reports.queries import ConnectionOf
 from reports.queries import snapshots as stored
-from reports.queries.figures import HasConnection
 from reports.queries.journal import DateRange, first_date
 from reports.queries.snapshots import SnapshotRow
 from reports.snapshots import REPORT, closed_periods
@@ -25,26 +25,25 @@ from reports.timebank import Thresholds
 from reports.values import SustainabilityReport
 
 
-class Unit(HasConnection, Protocol):
-    @property
-    def repo(self) -> AuditLog: ...
-
-    async def commit(self) -> None: ...
-
-
 class AuditLog(Protocol):
+    """What the reports write through the books' repository: the audit of a snapshot."""
+
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None: ...
 
 
-class Units(Protocol):
-    """Opens units of work that lend their connection (``ledger.store``'s factory)."""
-
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
-
-
 class Reports:
-    def __init__(self, units: Units, clock: Clock = utc_now) -> None:
+    """``units`` opens the ledger's units of work; the report queries run on the connection
+    ``connection_of`` gives of each (``ledger.store.scoped.connection_of``; why a function and
+    not a unit of work of their own: ``reports.queries``)."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory[AuditLog],
+        connection_of: ConnectionOf,
+        clock: Clock = utc_now,
+    ) -> None:
         self._units = units
+        self._connection_of = connection_of
         self._clock = clock
 
     async def sustainability(
@@ -52,7 +51,7 @@ class Reports:
     ) -> SustainabilityReport:
         """The period's sustainability report, read in one snapshot of the ledger."""
         request = ReportRequest(community, period, thresholds or Thresholds())
-        return await sustainability_report(self._units, request, self._clock)
+        return await sustainability_report(self._units, self._connection_of, request, self._clock)
 
     async def take_snapshot(self, community: Community, period: Period) -> SnapshotRow:
         """Stores the report of a closed period (default thresholds); ``snapshot_exists`` if the
@@ -65,7 +64,7 @@ class Reports:
         )
         async with self._units(write=True) as uow:
             if not await stored.insert(
-                uow.connection, community.id, row, msgspec.json.encode(report)
+                self._connection_of(uow), community.id, row, msgspec.json.encode(report)
             ):
                 raise SnapshotExists(f"the period {period.label} has a snapshot already")
             event = audit.event("take_snapshot", None, row, self._clock())
@@ -87,7 +86,7 @@ class Reports:
         """The job at each period close: every community's missing snapshots of the closed
         month, quarter and year. Safe to run any number of times, from several processes."""
         async with self._units(write=False) as uow:
-            found = await stored.communities(uow.connection)
+            found = await stored.communities(self._connection_of(uow))
         taken = []
         for community_id, slug, name, created_at in found:
             community = Community(community_id, slug, name, created_at)
@@ -98,16 +97,16 @@ class Reports:
         """The earliest effective date of a posted entry (history may predate the community's
         creation: imports and back-dated entries), or None when the books are empty."""
         async with self._units(write=False) as uow:
-            return await first_date(uow.connection, community.id, DateRange())
+            return await first_date(self._connection_of(uow), community.id, DateRange())
 
     async def list_snapshots(self, community: Community) -> list[SnapshotRow]:
         async with self._units(write=False) as uow:
-            return await stored.list_all(uow.connection, community.id)
+            return await stored.list_all(self._connection_of(uow), community.id)
 
     async def snapshot(self, community: Community, snapshot_id: uuid.UUID) -> SustainabilityReport:
         """The report as it was stored."""
         async with self._units(write=False) as uow:
-            content = await stored.content_of(uow.connection, community.id, snapshot_id)
+            content = await stored.content_of(self._connection_of(uow), community.id, snapshot_id)
         if content is None:
             raise SnapshotNotFound(f"snapshot {snapshot_id} does not exist")
         return msgspec.json.decode(content, type=SustainabilityReport)

@@ -8,21 +8,20 @@ module only sequences them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from ledger.kernel.model import Community
+from ledger.kernel.uow import UnitOfWorkFactory
 from reports import budget_vs_actual, classification, financial, resilience
 from reports.financial import Movements, PeriodMovements
 from reports.glossary import GLOSSARY
 from reports.period import Period
+from reports.queries import ConnectionOf, figures, movements
 from reports.queries import budgets as budget_queries
-from reports.queries import figures, movements
 from reports.queries import timebank as timebank_queries
 from reports.queries.budgets import BudgetLineFigures, FundSetting
-from reports.queries.figures import AccountRow, FundRow, HasConnection
+from reports.queries.figures import AccountRow, FundRow
 from reports.queries.movements import Window
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
@@ -33,12 +32,6 @@ TREND_PERIODS = 4
 """Points of the self-sufficiency trend, the report's period included."""
 
 
-class ReadUnits(Protocol):
-    """Opens read units of work that lend their connection (``ledger.store``'s factory)."""
-
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[HasConnection]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     community: Community
@@ -47,13 +40,18 @@ class ReportRequest:
 
 
 async def sustainability_report(
-    units: ReadUnits, request: ReportRequest, clock: Callable[[], datetime]
+    units: UnitOfWorkFactory[object],
+    connection_of: ConnectionOf,
+    request: ReportRequest,
+    clock: Callable[[], datetime],
 ) -> SustainabilityReport:
+    """The report of ``request``, every figure read on the connection of one read unit of work
+    from ``units`` (``connection_of``: see ``reports.queries``), so it sees one snapshot."""
     period, cid = request.period, request.community.id
     trend = [period.shifted(step) for step in range(TREND_PERIODS - 1, -1, -1)]
     burn_window = period.trailing_months(BURN_MONTHS)
     async with units(write=False) as uow:
-        conn = uow.connection
+        conn = connection_of(uow)
         accounts = classification.inherit_designations(await figures.list_accounts(conn, cid))
         known_units = tuple(
             Unit(c.code, c.name, c.scale) for c in await figures.list_commodities(conn, cid)

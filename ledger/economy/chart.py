@@ -245,7 +245,7 @@ class Charts:
                 community.id, audit.event("create_community", None, community, now)
             )
             if template is not None and currency is not None:
-                store = self._books.store_of(uow.connection)
+                store = self._books.store_of(uow)
                 applied = await apply_template(
                     repo, store, community.id, template=template, currency=currency, now=now
                 )

@@ -4,8 +4,8 @@ The economy features (chart templates, restricted funds, barter, schedules) are 
 ledger core: their money moves as ordinary journal entries written by :func:`write_entry`, which
 runs the core's pure checks on account rows locked in id order — so limits, balancing per
 commodity and atomicity hold exactly as for any entry, also under concurrency. Their own rows
-(funds, schedules, occurrences, designations) live in an ``EconomyStore`` on the same
-connection, in the same transaction.
+(funds, schedules, occurrences, designations) live in an ``EconomyStore`` built on the same
+unit of work (``store_of(uow)``), in the same transaction.
 
 :class:`Books.write` runs these use cases in the ledger's one write envelope
 (``ledger.books.envelope``): one unit of work, the idempotency key claimed first, every check
@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from ledger.books import rules
 from ledger.books.envelope import WriteEnvelope
-from ledger.books.ports import Repository
+from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
 from ledger.books.writes import write_checked_entry
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import Entry, IdempotencyKey, NewEntry
@@ -120,35 +119,20 @@ class EconomyStore(Protocol):
         ...
 
 
-class EconomyUnit(Protocol):
-    @property
-    def repo(self) -> Repository: ...
-
-    @property
-    def connection(self) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-
-class EconomyUnits(Protocol):
-    """Opens units of work that lend their connection (``ledger.store``'s factory)."""
-
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[EconomyUnit]: ...
-
-
-StoreOf = Callable[[Any], EconomyStore]
-"""Builds the economy store over a unit of work's connection (``ledger.store.economy``)."""
+StoreOf = Callable[[UnitOfWork], EconomyStore]
+"""Builds the economy store on a unit of work, in its transaction
+(``ledger.store.economy.SqlEconomyStore.of``)."""
 
 Work = Callable[[Repository, EconomyStore], Awaitable[T]]
 
 
 class Books:
-    """Runs the economy's units of work: ``units`` opens them, ``store_of`` builds the economy
-    store on their connection, ``clock`` tells UTC time, ``events`` hears of every write."""
+    """Runs the economy's units of work: ``units`` opens them (the ledger's own), ``store_of``
+    builds the economy store on each, ``clock`` tells UTC time, ``events`` hears of every write."""
 
     def __init__(
         self,
-        units: EconomyUnits,
+        units: UnitOfWorkFactory,
         store_of: StoreOf,
         clock: Clock,
         events: LedgerEvents | None = None,
@@ -160,7 +144,7 @@ class Books:
 
     async def read(self, work: Work[T]) -> T:
         async with self.units(write=False) as uow:
-            return await work(uow.repo, self.store_of(uow.connection))
+            return await work(uow.repo, self.store_of(uow))
 
     async def write(
         self,
@@ -174,8 +158,8 @@ class Books:
     ) -> T:
         """``work`` in the one write envelope (``ledger.books.envelope``) under ``key``."""
 
-        async def in_unit(uow: EconomyUnit) -> T:
-            return await work(uow.repo, self.store_of(uow.connection))
+        async def in_unit(uow: UnitOfWork) -> T:
+            return await work(uow.repo, self.store_of(uow))
 
         return await self._envelope.write(
             community_id, operation, request, key, work=in_unit, result_type=result_type

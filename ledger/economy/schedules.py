@@ -276,7 +276,7 @@ class Schedules:
     ) -> int:
         books = self._books
         async with books.units(write=True) as uow:
-            repo, store = uow.repo, books.store_of(uow.connection)
+            repo, store = uow.repo, books.store_of(uow)
             schedule = await store.get_schedule(community_id, schedule_id, lock=True)
             if schedule is None or period not in due_periods(schedule, today):
                 return 0  # paused or ended meanwhile

@@ -1,7 +1,7 @@
 """The cooperative economy's use cases, together: charts, restricted funds, barter, schedules.
 
 The composition root builds one :class:`Economy` over the same units of work as the ledger;
-``ledger.store.economy.SqlEconomyStore`` is the ``store_of`` it passes.
+``ledger.store.economy.SqlEconomyStore.of`` is the ``store_of`` it passes.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from ledger.books.ports import UnitOfWorkFactory
 from ledger.economy.barter import Barters
 from ledger.economy.chart import Charts
 from ledger.economy.funds import Funds
-from ledger.economy.ports import Books, EconomyUnits, StoreOf
+from ledger.economy.ports import Books, StoreOf
 from ledger.economy.schedules import Schedules
 from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.observer import LedgerEvents
@@ -21,7 +22,7 @@ from ledger.kernel.observer import LedgerEvents
 class Economy:
     def __init__(
         self,
-        units: EconomyUnits,
+        units: UnitOfWorkFactory,
         store_of: StoreOf,
         clock: Clock = utc_now,
         events: LedgerEvents | None = None,

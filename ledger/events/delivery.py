@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import msgspec
 import structlog
 
 from ledger.audit import outbox
-from ledger.events.feed import EventReader
+from ledger.events.feed import ReaderOf
 from ledger.events.url_guard import (
     AllowList,
     Resolver,
@@ -40,12 +40,12 @@ from ledger.events.webhooks import (
     SIGNATURE_HEADER,
     Delivery,
     RetryPolicy,
-    Units,
     Webhook,
     next_state,
     signature,
 )
 from ledger.kernel.model import new_id
+from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
 
 log = structlog.get_logger("commons_ledger.webhooks")
 _ERROR_MAX_CHARS: Final = 300
@@ -61,6 +61,11 @@ class DeliveryStore(Protocol):
         self, state: Webhook, delivery: Delivery, token: uuid.UUID, until: datetime
     ) -> bool: ...
     async def release(self, webhook: Webhook, token: uuid.UUID) -> None: ...
+
+
+DeliveryStoreOf = Callable[[UnitOfWork[object]], DeliveryStore]
+"""Builds the delivery state's store on a unit of work, in its transaction
+(``ledger.store.webhooks.SqlWebhookStore.of``). Delivery reads no repository: ``object``."""
 
 
 class PostFailed(Exception):
@@ -107,9 +112,9 @@ class _Outcome:
 class Deliverer:
     def __init__(
         self,
-        units: Units,
-        store: Callable[[Any], DeliveryStore],
-        reader: Callable[[Any], EventReader],
+        units: UnitOfWorkFactory[object],
+        store: DeliveryStoreOf,
+        reader: ReaderOf,
         clock: Callable[[], datetime],
         *,
         poster: OpenPoster,
@@ -128,9 +133,7 @@ class Deliverer:
         """One pass: every due subscription sends what it can. Returns the attempts made.
         Safe to call repeatedly and concurrently (leases keep one worker per subscription)."""
         async with self._units(write=False) as unit:
-            due = await self._store(unit.connection).due(
-                self._clock(), self._config.subscriptions_per_pass
-            )
+            due = await self._store(unit).due(self._clock(), self._config.subscriptions_per_pass)
         if not due:
             # A client loads the CA bundle (tens of ms of CPU): not for a pass with nothing due.
             return 0
@@ -155,7 +158,7 @@ class Deliverer:
 
     async def _next_event(self, state: Webhook) -> outbox.Event | None:
         async with self._units(write=False) as unit:
-            found = await self._reader(unit.connection).list_events(
+            found = await self._reader(unit).list_events(
                 state.community_id, after=state.after, types=state.types or None, limit=1
             )
         return found[0] if found else None
@@ -166,7 +169,7 @@ class Deliverer:
         token = uuid.uuid4()
         now = self._clock()
         async with self._units(write=True) as unit:
-            state = await self._store(unit.connection).lease(
+            state = await self._store(unit).lease(
                 webhook, token, now, now + timedelta(seconds=self._config.lease_s)
             )
             await unit.commit()
@@ -188,7 +191,7 @@ class Deliverer:
                     break
         finally:
             async with self._units(write=True) as unit:
-                await self._store(unit.connection).release(state, token)
+                await self._store(unit).release(state, token)
                 await unit.commit()
         return attempts
 
@@ -212,7 +215,7 @@ class Deliverer:
         )
         until = now + timedelta(seconds=self._config.lease_s)
         async with self._units(write=True) as unit:
-            kept = await self._store(unit.connection).record(new, delivery, token, until)
+            kept = await self._store(unit).record(new, delivery, token, until)
             await unit.commit()
         if new.status == "paused":
             log.warning("webhook paused", webhook_id=str(state.id), attempts=new.attempts)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from ledger.audit.outbox import EVENT_TYPES, Event
 from ledger.kernel import errors
+from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
 
 SCAN_ROWS_MAX: Final = 5000
 """Most events one page of a member's feed looks at before it answers with fewer items (and a
@@ -35,13 +35,9 @@ class EventReader(Protocol):
     ) -> list[Event]: ...
 
 
-class _Unit(Protocol):
-    @property
-    def connection(self) -> Any: ...
-
-
-class Units(Protocol):
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[_Unit]: ...
+ReaderOf = Callable[[UnitOfWork[object]], EventReader]
+"""Builds the event reader on a unit of work, in its snapshot
+(``ledger.store.events.SqlEventStore.of``). The feed reads no repository: ``object``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +65,7 @@ def check_types(types: Sequence[str] | None) -> None:
 
 
 class EventFeed:
-    def __init__(self, units: Units, reader: Callable[[Any], EventReader]) -> None:
+    def __init__(self, units: UnitOfWorkFactory[object], reader: ReaderOf) -> None:
         self._units = units
         self._reader = reader
 
@@ -86,7 +82,7 @@ class EventFeed:
         may see when given."""
         check_types(types)
         async with self._units(write=False) as unit:
-            reader = self._reader(unit.connection)
+            reader = self._reader(unit)
             if viewer is None:
                 found = await reader.list_events(
                     community_id, after=after, types=types, limit=limit + 1

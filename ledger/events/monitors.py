@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.audit.outbox import NewEvent
 from ledger.kernel import errors
 from ledger.kernel.model import Account, AccountType, Balance, Counters, new_id
+from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
 
 DIRECTIONS: Final = ("below", "above")
 MEASURES: Final = ("posted", "available")
@@ -112,23 +112,18 @@ class MonitorStore(Protocol):
     async def delete(self, community_id: uuid.UUID, monitor_id: uuid.UUID) -> None: ...
 
 
-class _Repo(Protocol):
+class MonitorRepository(Protocol):
+    """What the monitors read and write through the books' repository."""
+
     async def get_account(
         self, community_id: uuid.UUID, account_id: uuid.UUID, *, lock: bool = False
     ) -> Account | None: ...
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None: ...
 
 
-class Unit(Protocol):
-    @property
-    def connection(self) -> Any: ...
-    @property
-    def repo(self) -> _Repo: ...
-    async def commit(self) -> None: ...
-
-
-class Units(Protocol):
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
+StoreOf = Callable[[UnitOfWork[MonitorRepository]], MonitorStore]
+"""Builds the monitor store on a unit of work, in its transaction
+(``ledger.store.monitors.SqlMonitorStore.of``)."""
 
 
 def check_monitor(direction: str, threshold: int, measure: str, description: str) -> None:
@@ -144,7 +139,10 @@ def check_monitor(direction: str, threshold: int, measure: str, description: str
 
 class Monitors:
     def __init__(
-        self, units: Units, store: Callable[[Any], MonitorStore], clock: Callable[[], datetime]
+        self,
+        units: UnitOfWorkFactory[MonitorRepository],
+        store: StoreOf,
+        clock: Callable[[], datetime],
     ) -> None:
         self._units = units
         self._store = store
@@ -182,7 +180,7 @@ class Monitors:
                 created_at=now,
             )
             monitor = replace(monitor, crossed=monitor.beyond(account.counters))
-            await self._store(unit.connection).insert(monitor)
+            await self._store(unit).insert(monitor)
             await unit.repo.append_audit(
                 community_id, audit.event("create_monitor", None, monitor, now)
             )
@@ -191,7 +189,7 @@ class Monitors:
 
     async def get(self, community_id: uuid.UUID, monitor_id: uuid.UUID) -> Monitor:
         async with self._units(write=False) as unit:
-            found = await self._store(unit.connection).get(community_id, monitor_id)
+            found = await self._store(unit).get(community_id, monitor_id)
         if found is None:
             raise MonitorNotFound(f"monitor {monitor_id} does not exist")
         return found
@@ -205,14 +203,14 @@ class Monitors:
         limit: int = 50,
     ) -> Sequence[Monitor]:
         async with self._units(write=False) as unit:
-            return await self._store(unit.connection).list(
+            return await self._store(unit).list(
                 community_id, account_id=account_id, after=after, limit=limit
             )
 
     async def delete(self, community_id: uuid.UUID, monitor_id: uuid.UUID) -> None:
         now = self._clock()
         async with self._units(write=True) as unit:
-            store = self._store(unit.connection)
+            store = self._store(unit)
             monitor = await store.get(community_id, monitor_id)
             if monitor is None:
                 raise MonitorNotFound(f"monitor {monitor_id} does not exist")

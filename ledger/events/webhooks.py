@@ -24,16 +24,16 @@ import random
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.events.feed import check_types
 from ledger.events.url_guard import AllowList, Resolver, check, system_resolver
 from ledger.kernel import errors
 from ledger.kernel.model import new_id
+from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
 
 SIGNATURE_HEADER: Final = "Commons-Ledger-Signature"
 EVENT_ID_HEADER: Final = "Commons-Ledger-Event-Id"
@@ -134,20 +134,15 @@ class WebhookStore(Protocol):
     ) -> Sequence[Delivery]: ...
 
 
-class _AuditLog(Protocol):
+class AuditLog(Protocol):
+    """What the subscription use cases write through the books' repository."""
+
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None: ...
 
 
-class Unit(Protocol):
-    @property
-    def connection(self) -> Any: ...
-    @property
-    def repo(self) -> _AuditLog: ...
-    async def commit(self) -> None: ...
-
-
-class Units(Protocol):
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[Unit]: ...
+StoreOf = Callable[[UnitOfWork[AuditLog]], WebhookStore]
+"""Builds the webhook store on a unit of work, in its transaction
+(``ledger.store.webhooks.SqlWebhookStore.of``)."""
 
 
 class Webhooks:
@@ -155,8 +150,8 @@ class Webhooks:
 
     def __init__(
         self,
-        units: Units,
-        store: Callable[[Any], WebhookStore],
+        units: UnitOfWorkFactory[AuditLog],
+        store: StoreOf,
         clock: Callable[[], datetime],
         allow: AllowList = AllowList(),  # noqa: B008 - immutable
         resolve: Resolver = system_resolver,
@@ -182,7 +177,7 @@ class Webhooks:
         secret = "whsec_" + secrets.token_urlsafe(32)
         now = self._clock()
         async with self._units(write=True) as unit:
-            store = self._store(unit.connection)
+            store = self._store(unit)
             webhook = Webhook(
                 community_id=community_id,
                 id=new_id(),
@@ -205,7 +200,7 @@ class Webhooks:
 
     async def get(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
         async with self._units(write=False) as unit:
-            found = await self._store(unit.connection).get(community_id, webhook_id)
+            found = await self._store(unit).get(community_id, webhook_id)
         if found is None:
             raise WebhookNotFound(f"webhook {webhook_id} does not exist")
         return found
@@ -214,7 +209,7 @@ class Webhooks:
         self, community_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 50
     ) -> Sequence[Webhook]:
         async with self._units(write=False) as unit:
-            return await self._store(unit.connection).list(community_id, after=after, limit=limit)
+            return await self._store(unit).list(community_id, after=after, limit=limit)
 
     async def delete(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
         """Stops deliveries for good; the delivery log stays readable."""
@@ -236,14 +231,14 @@ class Webhooks:
         """The delivery log, oldest attempt first."""
         await self.get(community_id, webhook_id)
         async with self._units(write=False) as unit:
-            return await self._store(unit.connection).deliveries(
+            return await self._store(unit).deliveries(
                 community_id, webhook_id, after=after, limit=limit
             )
 
     async def _change(self, community_id: uuid.UUID, webhook_id: uuid.UUID, op: str) -> None:
         now = self._clock()
         async with self._units(write=True) as unit:
-            store = self._store(unit.connection)
+            store = self._store(unit)
             webhook = await store.get(community_id, webhook_id)
             if webhook is None:
                 raise WebhookNotFound(f"webhook {webhook_id} does not exist")

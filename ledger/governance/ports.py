@@ -1,5 +1,5 @@
 """What governance needs from persistence, stated without SQL (``ledger.store.governance``
-implements it over the unit of work's connection)."""
+implements it on the unit of work: ``SqlGovernanceStore.of``)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,11 +27,6 @@ from ledger.store.tables import (
     funds,
     members,
 )
-
-
-class HasConnection(Protocol):
-    @property
-    def connection(self) -> AsyncConnection: ...
 
 
 @dataclass(frozen=True, slots=True)

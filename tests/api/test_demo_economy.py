@@ -18,6 +18,7 @@ from ledger.books.service import Ledger
 from ledger.economy.service import Economy
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
+from ledger.store.scoped import connection_of
 from reports.exports.journal import ExportFormat, JournalExports
 from reports.period import Period
 from reports.queries.journal import DateRange
@@ -41,7 +42,7 @@ async def _check_demo(url: str) -> tuple[str, str]:
     engine = create_engine(url)
     try:
         units = SqlUnitOfWorkFactory(engine)
-        ledger, economy = Ledger(units), Economy(units, SqlEconomyStore)
+        ledger, economy = Ledger(units), Economy(units, SqlEconomyStore.of)
         community, created = await seed_demo(ledger, economy)
         assert created
         trial = await ledger.trial_balance(community.id)
@@ -55,7 +56,7 @@ async def _check_demo(url: str) -> tuple[str, str]:
         assert schedule.materialised >= 2 and schedule.schedule.status == "active"
         today = date.today()
         period = Period.of(today - timedelta(days=120), today)
-        report = await Reports(units).sustainability(community, period)
+        report = await Reports(units, connection_of).sustainability(community, period)
         [eur] = [s for s in report.financial.income_statements if s.commodity == "EUR"]
         lines = {line.name: line.current for line in eur.income}
         assert all(lines[name] > 0 for name in ("Farm", "Workshop", "Retreats", "Dues", "Grants"))

@@ -20,6 +20,7 @@ from ledger.jobs.runner import RunStatus
 from ledger.kernel.model import Community, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.jobs import SqlJobClaims
+from ledger.store.scoped import connection_of
 from reports.service import Reports
 from tests.api.conftest import ADMIN_TOKEN, make_tenant
 from tests.databases import migrate, sqlite_url
@@ -28,7 +29,7 @@ from tests.databases import migrate, sqlite_url
 async def test_the_snapshot_job_stores_a_closed_period_once(
     engine: AsyncEngine, ledger: Ledger, community: Community
 ) -> None:
-    reports = Reports(SqlUnitOfWorkFactory(engine))
+    reports = Reports(SqlUnitOfWorkFactory(engine), connection_of)
     job = snapshot_job(reports)
     assert job.periods(datetime(2026, 11, 24, tzinfo=UTC)) == ["2026-10", "2026-Q3", "2025"]
     # Empty books get no (empty) snapshot.

@@ -33,7 +33,7 @@ async def test_a_polling_reader_sees_every_event_once_in_order(
     # Writers on an engine of their own, with a pool wide enough for all of them at once.
     writer_engine = create_engine(database_url)
     writer_ledger = Ledger(SqlUnitOfWorkFactory(writer_engine))
-    feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore)
+    feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore.of)
     done = asyncio.Event()
 
     async def write(worker: int) -> None:

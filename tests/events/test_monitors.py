@@ -23,12 +23,12 @@ from tests.ledger.test_service import transfer
 
 @pytest.fixture
 def monitors(engine: AsyncEngine) -> Monitors:
-    return Monitors(SqlUnitOfWorkFactory(engine), SqlMonitorStore, utc_now)
+    return Monitors(SqlUnitOfWorkFactory(engine), SqlMonitorStore.of, utc_now)
 
 
 @pytest.fixture
 def feed(engine: AsyncEngine) -> EventFeed:
-    return EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore)
+    return EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore.of)
 
 
 async def crossings(feed: EventFeed, community: Community) -> list[Event]:

@@ -18,7 +18,7 @@ from tests.ledger.test_service import transfer
 
 @pytest.fixture
 def feed(engine: AsyncEngine) -> EventFeed:
-    return EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore)
+    return EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore.of)
 
 
 async def all_events(feed: EventFeed, community: Community, **kwargs: object) -> list[str]:

@@ -70,7 +70,7 @@ async def _run(database_url: str, plan: list[Step]) -> tuple[list[str], list[str
                     entries.append(reversal)
             except errors.LedgerError:
                 pass  # rejected: it must have emitted nothing
-        feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore)
+        feed = EventFeed(SqlUnitOfWorkFactory(engine), SqlEventStore.of)
         page = await feed.page(community.id, limit=1000)
         positions = [event.position for event in page.events]
         assert positions == sorted(set(positions))

@@ -42,15 +42,15 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def webhooks(engine: AsyncEngine) -> Webhooks:
-    return Webhooks(SqlUnitOfWorkFactory(engine), SqlWebhookStore, utc_now, allow=LOOPBACK)
+    return Webhooks(SqlUnitOfWorkFactory(engine), SqlWebhookStore.of, utc_now, allow=LOOPBACK)
 
 
 def deliverer(engine: AsyncEngine, policy: RetryPolicy = FAST, timeout_s: float = 5) -> Deliverer:
     config = DeliveryConfig(policy=policy, timeout_s=timeout_s, allow=LOOPBACK)
     return Deliverer(
         SqlUnitOfWorkFactory(engine),
-        SqlWebhookStore,
-        SqlEventStore,
+        SqlWebhookStore.of,
+        SqlEventStore.of,
         utc_now,
         poster=http_poster,
         config=config,
@@ -257,7 +257,7 @@ async def test_a_subscription_starts_with_the_events_after_it(
 async def test_disallowed_urls_are_refused_at_registration(
     engine: AsyncEngine, community: Community, url: str
 ) -> None:
-    webhooks = Webhooks(SqlUnitOfWorkFactory(engine), SqlWebhookStore, utc_now)
+    webhooks = Webhooks(SqlUnitOfWorkFactory(engine), SqlWebhookStore.of, utc_now)
     with pytest.raises(UrlNotAllowed):
         await webhooks.create(community.id, url)
     assert await webhooks.list(community.id) == []
@@ -270,13 +270,13 @@ async def test_a_name_resolving_to_a_private_address_is_refused(
         return ["93.184.216.34", "10.0.0.7"] if host == "sneaky.example" else ["93.184.216.34"]
 
     units = SqlUnitOfWorkFactory(engine)
-    webhooks = Webhooks(units, SqlWebhookStore, utc_now, resolve=resolve)
+    webhooks = Webhooks(units, SqlWebhookStore.of, utc_now, resolve=resolve)
     with pytest.raises(UrlNotAllowed, match=r"10\.0\.0\.7"):
         await webhooks.create(community.id, "https://sneaky.example/hook")
     created, _ = await webhooks.create(community.id, "https://tool.example/hook")
     assert isinstance(created, Webhook)
     allowing = Webhooks(
-        units, SqlWebhookStore, utc_now, allow=AllowList.parse("10.0.0.0/24"), resolve=resolve
+        units, SqlWebhookStore.of, utc_now, allow=AllowList.parse("10.0.0.0/24"), resolve=resolve
     )
     await allowing.create(community.id, "https://sneaky.example/hook")
 
@@ -290,13 +290,13 @@ async def test_rebinding_after_registration_is_refused_at_delivery(
         return next(answers)
 
     units = SqlUnitOfWorkFactory(engine)
-    registry = Webhooks(units, SqlWebhookStore, utc_now, resolve=rebinding)
+    registry = Webhooks(units, SqlWebhookStore.of, utc_now, resolve=rebinding)
     webhook, _ = await registry.create(community.id, "http://rebind.example/hook")
     await ledger.create_member(community.id, "Ann")
     worker = Deliverer(
         units,
-        SqlWebhookStore,
-        SqlEventStore,
+        SqlWebhookStore.of,
+        SqlEventStore.of,
         utc_now,
         poster=http_poster,
         config=DeliveryConfig(policy=FAST),

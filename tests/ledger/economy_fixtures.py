@@ -35,7 +35,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def economy(engine: AsyncEngine, clock: Clock) -> Economy:
-    return Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore, clock)
+    return Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore.of, clock)
 
 
 @pytest.fixture

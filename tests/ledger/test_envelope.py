@@ -100,7 +100,7 @@ async def test_a_decision_that_changed_nothing_tells_nothing(
 
 async def test_economy_writes_tell_the_observer(engine: AsyncEngine) -> None:
     events = Events()
-    economy = Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore, events=events)
+    economy = Economy(SqlUnitOfWorkFactory(engine), SqlEconomyStore.of, events=events)
     community, _ = await economy.charts.create_community(
         unique_slug("coop"), "Co-op", template=None
     )

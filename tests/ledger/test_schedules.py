@@ -180,7 +180,7 @@ async def test_a_rerun_after_a_crash_writes_the_rest_once(
     ledger: Ledger, economy: Economy, coop: Community, engine: AsyncEngine, clock: Clock
 ) -> None:
     schedule_id = (await _dues(ledger, economy, coop)).schedule.id
-    crashing = Economy(SqlUnitOfWorkFactory(engine), _crashing_store(), clock)
+    crashing = Economy(SqlUnitOfWorkFactory(engine), _crashing_store().of, clock)
     with pytest.raises(RuntimeError):
         await crashing.materialise_due(coop.id, date(2026, 6, 1))
     assert len(await _scheduled_entries(ledger, coop)) == 1  # the second rolled back whole
@@ -195,7 +195,7 @@ async def test_two_runners_at_once_write_each_period_once(
 ) -> None:
     engines = [create_engine(database_url) for _ in range(2)]
     try:
-        runners = [Economy(SqlUnitOfWorkFactory(e), SqlEconomyStore, clock) for e in engines]
+        runners = [Economy(SqlUnitOfWorkFactory(e), SqlEconomyStore.of, clock) for e in engines]
         for frequency in Frequency:
             await _dues(ledger, runners[0], coop, frequency=frequency, start=date(2026, 1, 1))
         today, created = date(2026, 6, 30), 0

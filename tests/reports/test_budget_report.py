@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.governance.model import BudgetLine
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.scoped import connection_of
 from reports.period import Period
 from reports.render.csv import render_csv
 from reports.render.html import render_html
@@ -27,7 +28,9 @@ FOOD = BudgetLine("Expenses:Food", "EUR", 10_000)
 
 async def _report(engine: AsyncEngine, world: World, period: Period) -> SustainabilityReport:
     request = ReportRequest(world.community, period)
-    return await sustainability_report(SqlUnitOfWorkFactory(engine), request, world.clock)
+    return await sustainability_report(
+        SqlUnitOfWorkFactory(engine), connection_of, request, world.clock
+    )
 
 
 async def test_the_report_lists_each_line_of_the_budgets_in_force(engine: AsyncEngine) -> None:

@@ -14,6 +14,7 @@ from ledger.economy.funds import FundMovement
 from ledger.economy.service import Economy
 from ledger.kernel.model import AccountType, Community, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.scoped import connection_of
 from reports.classification import DESIGNATED_ESSENTIAL_BASIS
 from reports.period import Period
 from reports.render.tables import tables
@@ -61,7 +62,7 @@ async def test_the_report_rolls_groups_up_and_uses_the_designations(
     ledger: Ledger, economy: Economy, coop: Community, engine: AsyncEngine
 ) -> None:
     await _books(ledger, economy, coop)
-    report = await Reports(SqlUnitOfWorkFactory(engine)).sustainability(
+    report = await Reports(SqlUnitOfWorkFactory(engine), connection_of).sustainability(
         coop, Period.parse("2026-05")
     )
     [statement] = report.financial.income_statements

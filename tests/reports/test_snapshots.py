@@ -12,6 +12,7 @@ from ledger.audit.trail import AuditTrail
 from ledger.kernel import errors
 from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
+from ledger.store.scoped import connection_of
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
 from reports.service import Reports
@@ -36,7 +37,7 @@ def test_closed_periods(today: date, labels: list[str]) -> None:
 async def test_a_snapshot_is_taken_once_and_read_back_unchanged(engine: AsyncEngine) -> None:
     units = SqlUnitOfWorkFactory(engine)
     books = await fixed_books(units)
-    reports, q3 = Reports(units, clock=lambda: NOW), Period.parse("2026-Q3")
+    reports, q3 = Reports(units, connection_of, clock=lambda: NOW), Period.parse("2026-Q3")
     live = await reports.sustainability(books.community, q3)
     taken = await reports.take_snapshot(books.community, q3)
     assert (taken.period_start, taken.period_end) == (q3.start, q3.end)
@@ -66,7 +67,7 @@ async def test_a_snapshot_is_taken_once_and_read_back_unchanged(engine: AsyncEng
 async def test_due_snapshots(engine: AsyncEngine) -> None:
     units = SqlUnitOfWorkFactory(engine)
     books = await fixed_books(units)
-    reports = Reports(units, clock=lambda: NOW)
+    reports = Reports(units, connection_of, clock=lambda: NOW)
     await reports.take_snapshot(books.community, Period.parse("2026-Q3"))
     taken = await reports.take_due_snapshots(books.community, NOW.date())
     assert sorted((row.period_start, row.period_end) for row in taken) == [
@@ -82,7 +83,7 @@ async def test_postgresql_refuses_to_change_a_snapshot(postgresql_database_url: 
     try:
         units = SqlUnitOfWorkFactory(engine)
         books = await fixed_books(units)
-        reports = Reports(units, clock=lambda: NOW)
+        reports = Reports(units, connection_of, clock=lambda: NOW)
         await reports.take_snapshot(books.community, Period.parse("2025"))
         for statement in ("UPDATE report_snapshots SET fingerprint = 'x'",
                           "DELETE FROM report_snapshots"):  # fmt: skip

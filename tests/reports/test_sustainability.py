@@ -22,6 +22,7 @@ from ledger.kernel.clock import utc_now
 from ledger.kernel.model import NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.governance import SqlGovernanceStore
+from ledger.store.scoped import connection_of
 from reports.period import Period
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
@@ -34,7 +35,9 @@ Q3 = Period.parse("2026-Q3")
 
 async def _report(engine: AsyncEngine, books: Books, period: Period = Q3) -> SustainabilityReport:
     request = ReportRequest(books.community, period, Thresholds(burnout_minutes=300))
-    return await sustainability_report(SqlUnitOfWorkFactory(engine), request, lambda: NOW)
+    return await sustainability_report(
+        SqlUnitOfWorkFactory(engine), connection_of, request, lambda: NOW
+    )
 
 
 async def test_financial_figures(engine: AsyncEngine) -> None:

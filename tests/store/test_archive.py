@@ -20,6 +20,7 @@ from ledger.kernel import errors
 from ledger.kernel.model import AccountType, Community, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, archive, create_engine
 from ledger.store.migrate import head_revision, upgrade
+from ledger.store.scoped import connection_of
 from ledger.store.tables import metadata
 from reports.period import Period
 from reports.service import Reports
@@ -97,7 +98,7 @@ async def test_an_archive_restores_the_same_books(
 ) -> None:
     source = Ledger(SqlUnitOfWorkFactory(engine))
     token = await _books(source, Access(SqlUnitOfWorkFactory(engine)), community)
-    reports = Reports(SqlUnitOfWorkFactory(engine))
+    reports = Reports(SqlUnitOfWorkFactory(engine), connection_of)
     snapshot = await reports.take_snapshot(community, Period.parse("2025"))
     lines = await _export(engine, community.slug)
     assert lines[0].startswith(b'{"community":') and b'"version":1' in lines[0]
@@ -115,7 +116,7 @@ async def test_an_archive_restores_the_same_books(
         community.id, limit=100
     )
     assert (await copied_trail.verify(community.id)).broken is None
-    copied_reports = Reports(SqlUnitOfWorkFactory(target))
+    copied_reports = Reports(SqlUnitOfWorkFactory(target), connection_of)
     assert await copied_reports.list_snapshots(community) == [snapshot]
     assert await copied_reports.snapshot(community, snapshot.id) == await reports.snapshot(
         community, snapshot.id

@@ -44,7 +44,7 @@ async def target(target_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _economy(engine: AsyncEngine) -> tuple[Ledger, Economy]:
     units = SqlUnitOfWorkFactory(engine)
-    return Ledger(units), Economy(units, SqlEconomyStore, lambda: NOW)
+    return Ledger(units), Economy(units, SqlEconomyStore.of, lambda: NOW)
 
 
 async def test_an_archive_restores_the_economy(engine: AsyncEngine, target: AsyncEngine) -> None:

@@ -24,6 +24,7 @@ from ledger.books.service import Ledger, NewAccount
 from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.scoped import connection_of
 from ledger.timebank.exchanges import Exchanges, ExchangeStatus
 from reports.period import Period
 from reports.service import Reports
@@ -318,7 +319,9 @@ async def test_the_community_page_shows_the_latest_stored_report(
         "Grant", effective_date=date(2025, 6, 1),
     )  # fmt: skip
     await ledger.post_entry(community.id, grant)
-    await Reports(SqlUnitOfWorkFactory(engine)).take_snapshot(community, Period.parse("2025"))
+    await Reports(SqlUnitOfWorkFactory(engine), connection_of).take_snapshot(
+        community, Period.parse("2025")
+    )
     await sign_in(web, people.tokens["Ann"])
     page = text_of((await web.get("/community")).text)
     assert "Emergency fund At the end of 2025: EUR 500.00" in page

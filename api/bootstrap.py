@@ -76,7 +76,7 @@ def bootstrap(
         engine=engine,
         ledger=ledger,
         access=Access(uow, roles_of=governance.roles.current_role_names),
-        exports=JournalExports(uow),
+        exports=JournalExports(uow, connection_of),
         reports=reports,
         metrics=metrics,
         audit=AuditTrail(uow),

@@ -34,6 +34,7 @@ from ledger.books.service import Ledger, NewAccount
 from ledger.kernel.model import AccountType, new_id
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
+from ledger.store.scoped import connection_of
 from ledger.store.tables import entries, postings
 from reports.exports.journal import ExportFormat, JournalExports
 from reports.queries.journal import DateRange
@@ -117,7 +118,7 @@ async def _export_once(url: str, community_id: uuid.UUID, export_format: ExportF
     """Child process: one export to /dev/null; prints seconds, characters and peak RSS in KiB."""
     engine = create_engine(url)
     try:
-        exports = JournalExports(SqlUnitOfWorkFactory(engine))
+        exports = JournalExports(SqlUnitOfWorkFactory(engine), connection_of)
         started, cpu_started = time.perf_counter(), time.process_time()
         size = 0
         async for chunk in exports.stream(community_id, export_format, DateRange()):

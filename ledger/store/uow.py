@@ -137,8 +137,9 @@ class SqlUnitOfWork:
 
     @property
     def connection(self) -> AsyncConnection:
-        """The unit of work's connection, for read-side queries that live outside the repository
-        (``reports.queries``); it belongs to this unit of work's transaction."""
+        """The unit of work's connection, in its transaction: the domain never reads it; the
+        feature stores and the report queries reach it through ``ledger.store.scoped``'s
+        ``connection_of``."""
         assert self._connection is not None, "enter the unit of work first"
         return self._connection
 

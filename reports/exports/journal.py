@@ -11,14 +11,15 @@ import enum
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ledger.kernel.uow import UnitOfWorkFactory
 from reports.exports import beancount_writer, csv_writer, hledger_writer
 from reports.exports.book import ExportClose, ExportHead
 from reports.exports.naming import account_names
+from reports.queries import ConnectionOf
 from reports.queries import journal as queries
 from reports.queries.journal import DateRange, JournalEntry
 
@@ -79,33 +80,18 @@ _WRITERS: dict[ExportFormat, Callable[[ExportHead], JournalWriter]] = {
 }
 
 
-class ReadSession(Protocol):
-    """A read-only unit of work that lends its connection (``ledger.store.SqlUnitOfWork``)."""
-
-    @property
-    def connection(self) -> AsyncConnection: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-
-class ReadSessionFactory(Protocol):
-    def __call__(self, *, write: bool) -> ReadSession: ...
-
-
 def writer_for(export_format: ExportFormat, head: ExportHead) -> JournalWriter:
     return _WRITERS[export_format](head)
 
 
 class JournalExports:
-    """Streams a community's journal in one of the :class:`ExportFormat` s."""
+    """Streams a community's journal in one of the :class:`ExportFormat` s, read on the
+    connection ``connection_of`` gives of a read unit of work from ``units`` (why a function:
+    ``reports.queries``)."""
 
-    def __init__(self, sessions: ReadSessionFactory) -> None:
-        self._sessions = sessions
+    def __init__(self, units: UnitOfWorkFactory[object], connection_of: ConnectionOf) -> None:
+        self._units = units
+        self._connection_of = connection_of
 
     async def stream(
         self, community_id: uuid.UUID, export_format: ExportFormat, dates: DateRange
@@ -113,8 +99,8 @@ class JournalExports:
         """The export's text in chunks. Callers refuse what :func:`range_problem` names first
         (a start after the end would give an empty journal, a date at the calendar's edge an
         overflow)."""
-        async with self._sessions(write=False) as session:
-            conn = session.connection
+        async with self._units(write=False) as uow:
+            conn = self._connection_of(uow)
             head = await _head(conn, community_id, dates)
             writer = writer_for(export_format, head)
             last_day = head.open_date

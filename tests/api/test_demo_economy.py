@@ -61,7 +61,7 @@ async def _check_demo(url: str) -> tuple[str, str]:
         lines = {line.name: line.current for line in eur.income}
         assert all(lines[name] > 0 for name in ("Farm", "Workshop", "Retreats", "Dues", "Grants"))
         assert [f.name for f in report.resilience.funds] == ["Greenhouse grant"]
-        exports = JournalExports(units)
+        exports = JournalExports(units, connection_of)
         whole = DateRange(None, None)
         text = "".join(
             [c async for c in exports.stream(community.id, ExportFormat.BEANCOUNT, whole)]

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.books.service import Ledger
 from ledger.kernel.model import Entry, EntryStatus
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.scoped import connection_of
 from reports.exports.journal import ExportFormat, JournalExports
 from reports.exports.naming import commodity_name
 from reports.queries.journal import DateRange
@@ -50,7 +51,7 @@ async def generated(database_url: str, ledger: Ledger) -> GeneratedLedger:
 async def export(
     engine: AsyncEngine, made: GeneratedLedger, fmt: ExportFormat, dates: DateRange
 ) -> str:
-    exports = JournalExports(SqlUnitOfWorkFactory(engine))
+    exports = JournalExports(SqlUnitOfWorkFactory(engine), connection_of)
     return "".join([chunk async for chunk in exports.stream(made.community.id, fmt, dates)])
 
 

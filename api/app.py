@@ -48,6 +48,7 @@ from api.http.common.openapi import (
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
+from api.http.dependencies import service_dependencies
 from api.jobs import running_in_background, service_jobs
 from api.metrics import Metrics
 from api.settings import Settings
@@ -195,6 +196,7 @@ def create_app(
         before_send=[stamp_request_id, complete_allow_header, metrics.before_send],
         lifespan=[lifespan],
         state=State({"services": services, "web": web.state}),
+        dependencies=service_dependencies(services),
         template_config=web.template_config,
         csrf_config=web.csrf_config,
         request_max_body_size=settings.max_body_bytes,

@@ -13,6 +13,7 @@ from api.http.common.auth import principal_of, requires
 from api.http.common.openapi import API, COMMUNITY, problems
 from api.http.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from api.state import Services
+from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.kernel.model import Community
 
@@ -60,14 +61,12 @@ async def read_community(community: NamedDependency[Community]) -> CommunityOut:
     tags=["access"],
 )
 async def issue_api_key(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    access: NamedDependency[Access],
     data: JSONBody[ApiKeyCreate],
 ) -> CredentialOut:
     scopes = frozenset(Scope(name) for name in data.scopes)
-    credential, token = await Services.of(request).access.issue_api_key(
-        community.id, data.name, scopes, data.expires_at
-    )
+    credential, token = await access.issue_api_key(community.id, data.name, scopes, data.expires_at)
     return CredentialOut.of(credential, token)
 
 

@@ -12,9 +12,10 @@ from litestar.params import JSONBody
 from api.http.common.auth import principal_of, requires
 from api.http.common.openapi import API, COMMUNITY, problems
 from api.http.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
-from api.state import Services
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
+from ledger.books.service import Ledger
+from ledger.economy.service import Economy
 from ledger.kernel.model import Community
 
 
@@ -26,17 +27,19 @@ from ledger.kernel.model import Community
     tags=["communities"],
 )
 async def create_community(
-    request: Request[Any, Any, Any], data: JSONBody[CommunityCreate]
+    request: Request[Any, Any, Any],
+    ledger: NamedDependency[Ledger],
+    economy: NamedDependency[Economy],
+    data: JSONBody[CommunityCreate],
 ) -> CommunityOut:
     """Only the operator's bootstrap token may create communities; a community's own admin keys
     manage that community."""
     if principal_of(request).community_id is not None:
         raise PermissionDeniedException("only the operator's admin token creates communities")
-    services = Services.of(request)
     if data.template is None and data.currency is None:
-        community = await services.ledger.create_community(data.slug, data.name)
+        community = await ledger.create_community(data.slug, data.name)
     else:
-        community, _ = await services.economy.charts.create_community(
+        community, _ = await economy.charts.create_community(
             data.slug, data.name, template=data.template, currency=data.currency
         )
     return CommunityOut.of(community)

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
+from api.http.book_schemas import AccountCreate, AccountPatch, BalanceOut
 from api.http.common.auth import principal_of, requires
 from api.http.common.controller import Controller
 from api.http.common.idempotency import IdempotencyHeader, key_of
@@ -25,14 +26,7 @@ from api.http.common.pagination import (
     page_of,
 )
 from api.http.common.visibility import check_account
-from api.http.schemas import (
-    AccountCreate,
-    AccountOut,
-    AccountPatch,
-    BalanceOut,
-    Page,
-    StatementLineOut,
-)
+from api.http.schemas import AccountOut, Page, StatementLineOut
 from ledger.access.principals import Principal, Scope
 from ledger.books.service import KEEP, AccountChange, Ledger, NewAccount
 from ledger.kernel.model import AccountType, Community, StatementCursor

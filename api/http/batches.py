@@ -19,10 +19,11 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.http.book_schemas import TransferCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.errors import ledger_error_response
 from api.http.common.openapi import COMMUNITY, ENTRY_RULES, problems
-from api.http.schemas import EntryOut, TransferCreate
+from api.http.schemas import EntryOut
 from ledger.access.principals import Scope
 from ledger.books.batches import ITEMS_MAX, BatchItem, EntryBatches, ItemOutcome
 from ledger.kernel.model import Community, NewEntry, PostingSpec

@@ -8,11 +8,12 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from api.http.book_schemas import CommodityCreate, TrialBalanceOut
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import AsOf
-from api.http.schemas import CommodityCreate, CommodityOut, Page, TrialBalanceOut
+from api.http.schemas import CommodityOut, Page
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger
 from ledger.kernel.model import Community

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
+from api.http.access_schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from api.http.common.auth import principal_of, requires
 from api.http.common.openapi import API, COMMUNITY, problems
-from api.http.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger

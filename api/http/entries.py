@@ -14,12 +14,13 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.http.book_schemas import EntryCreate, ReverseRequest, TransferCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, COMPLETION, ENTRY_RULES, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.common.visibility import check_entry
-from api.http.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
+from api.http.schemas import EntryOut, Page
 from ledger.access.principals import Principal, Scope
 from ledger.books.group_commit import GroupCommit
 from ledger.books.service import Ledger

@@ -9,12 +9,14 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from api.http.access_schemas import CredentialOut, MemberTokenCreate
+from api.http.book_schemas import MemberCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.common.visibility import check_member
-from api.http.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
+from api.http.schemas import MemberOut, Page
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger

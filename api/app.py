@@ -39,11 +39,11 @@ from api.http.common.audit_context import AuditContextMiddleware
 from api.http.common.auth import BearerAuthentication, provide_community
 from api.http.common.database_errors import classify
 from api.http.common.errors import EXCEPTION_HANDLERS
-from api.http.common.openapi import (
+from api.http.common.openapi import openapi_config
+from api.http.common.openapi_document import (
     document_links,
     document_response_headers,
     forbid_unknown_request_fields,
-    openapi_config,
 )
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from api.http import (
@@ -36,7 +35,7 @@ from api.http import jobs as job_routes
 from api.http import reports as report_routes
 from api.http.common.allow import complete_allow_header
 from api.http.common.audit_context import AuditContextMiddleware
-from api.http.common.auth import BearerAuthentication, provide_community
+from api.http.common.auth import BearerAuthentication
 from api.http.common.database_errors import classify
 from api.http.common.errors import EXCEPTION_HANDLERS
 from api.http.common.openapi import openapi_config
@@ -48,7 +47,7 @@ from api.http.common.openapi_document import (
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
-from api.http.dependencies import service_dependencies
+from api.http.dependencies import community_dependencies, service_dependencies
 from api.jobs import running_in_background, service_jobs
 from api.metrics import Metrics
 from api.settings import Settings
@@ -172,7 +171,7 @@ def create_app(
 
     community_router = Router(
         path="/communities/{slug:str}",
-        dependencies={"community": Provide(provide_community)},
+        dependencies=community_dependencies(services),
         route_handlers=_COMMUNITY_HANDLERS,
     )
     api = Router(

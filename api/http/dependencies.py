@@ -12,7 +12,8 @@ together in a task group, which costs more than the rest of the dependency work 
 of CPU a request, litestar#4563). Under a community every service provider therefore takes the
 ``community`` it does not use, which puts it after the community: a handler with the community
 and one service resolves them in line, for a few µs (``bench.request_cost`` reads a balance so).
-A handler asking for two services there (role terms, the event feed) still pays the task group.
+A handler asking for two independent services still pays the task group: assigning and ending
+role terms, the event feed, creating a community, and the web pages (the viewer and its services).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from api.bootstrap import bootstrap
@@ -38,17 +37,18 @@ from api.http import jobs as job_routes
 from api.http import reports as report_routes
 from api.http.common.allow import complete_allow_header
 from api.http.common.audit_context import AuditContextMiddleware
-from api.http.common.auth import BearerAuthentication, provide_community
+from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
-from api.http.common.openapi import (
+from api.http.common.openapi import openapi_config
+from api.http.common.openapi_document import (
     document_links,
     document_response_headers,
     forbid_unknown_request_fields,
-    openapi_config,
 )
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
+from api.http.dependencies import community_dependencies, service_dependencies
 from api.jobs import running_in_background
 from api.settings import Settings
 from api.state import Services
@@ -93,7 +93,13 @@ def create_app(
     configure_logging()
     services = bootstrap(settings, webhook_settings)
     app = Litestar(
-        route_handlers=[system.health, system.ready, system.metrics, _api_router(), web.router],
+        route_handlers=[
+            system.health,
+            system.ready,
+            system.metrics,
+            _api_router(services),
+            web.router,
+        ],
         middleware=[
             RequestLogMiddleware,  # also stamps the start the metrics measure from
             *rate_limit_middleware(settings),
@@ -107,6 +113,7 @@ def create_app(
         before_send=[stamp_request_id, complete_allow_header, services.metrics.before_send],
         lifespan=[_lifespan(services, webhook_settings.poll_ms)],
         state=State({"services": services, "web": web.state}),
+        dependencies=service_dependencies(services),
         template_config=web.template_config,
         csrf_config=web.csrf_config,
         request_max_body_size=settings.max_body_bytes,
@@ -118,11 +125,11 @@ def create_app(
     return app
 
 
-def _api_router() -> Router:
+def _api_router(services: Services) -> Router:
     """``/api/v1``: community creation, and every route of one community under its slug."""
     community_router = Router(
         path="/communities/{slug:str}",
-        dependencies={"community": Provide(provide_community)},
+        dependencies=community_dependencies(services),
         route_handlers=_COMMUNITY_HANDLERS,
     )
     return Router(

@@ -3,17 +3,15 @@ the chain from the command line)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
 
 from api.http.common.auth import requires
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.schemas import AuditRecordOut, Page
-from api.state import Services
 from ledger.access.principals import Scope
+from ledger.audit.trail import AuditTrail
 from ledger.kernel.model import Community
 
 
@@ -31,13 +29,13 @@ from ledger.kernel.model import Community
     tags=["audit"],
 )
 async def list_audit(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    audit: NamedDependency[AuditTrail],
     cursor: Cursor = None,
     limit: PageLimit = 50,
 ) -> Page[AuditRecordOut]:
     after = decode_cursor(cursor, int) or 0
-    found = await Services.of(request).audit.records(community.id, after_seq=after, limit=limit + 1)
+    found = await audit.records(community.id, after_seq=after, limit=limit + 1)
     return page_of(found, limit, AuditRecordOut.of, lambda record: record.seq)
 
 

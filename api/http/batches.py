@@ -19,13 +19,13 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.http.book_schemas import TransferCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.errors import ledger_error_response
 from api.http.common.openapi import COMMUNITY, ENTRY_RULES, problems
-from api.http.schemas import EntryOut, TransferCreate
-from api.state import Services
+from api.http.schemas import EntryOut
 from ledger.access.principals import Scope
-from ledger.books.batches import ITEMS_MAX, BatchItem, ItemOutcome
+from ledger.books.batches import ITEMS_MAX, BatchItem, EntryBatches, ItemOutcome
 from ledger.kernel.model import Community, NewEntry, PostingSpec
 
 HTTP_207_MULTI_STATUS = 207
@@ -117,6 +117,7 @@ _ITEM_CODES = [*ENTRY_RULES, "idempotency_conflict", "idempotency_in_flight"]
 async def create_transfer_batch(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    batches: NamedDependency[EntryBatches],
     data: JSONBody[TransferBatch],
 ) -> Response[BatchResult]:
     items = [
@@ -137,7 +138,7 @@ async def create_transfer_batch(
         for item in data.items
     ]
     scope = principal_of(request).idempotency_scope
-    outcomes = await Services.of(request).batches.post_entries(community.id, scope, items)
+    outcomes = await batches.post_entries(community.id, scope, items)
     results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
     failed = sum(1 for result in results if result.problem is not None)
     body = BatchResult(results, len(results) - failed, failed)

@@ -8,13 +8,14 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from api.http.book_schemas import CommodityCreate, TrialBalanceOut
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import AsOf
-from api.http.schemas import CommodityCreate, CommodityOut, Page, TrialBalanceOut
-from api.state import Services
+from api.http.schemas import CommodityOut, Page
 from ledger.access.principals import Scope
+from ledger.books.service import Ledger
 from ledger.kernel.model import Community
 
 
@@ -30,10 +31,10 @@ from ledger.kernel.model import Community
 async def add_commodity(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     data: JSONBody[CommodityCreate],
     idempotency_key: IdempotencyHeader = None,
 ) -> CommodityOut:
-    ledger = Services.of(request).ledger
     return CommodityOut.of(
         await ledger.add_commodity(
             community.id,
@@ -53,10 +54,10 @@ async def add_commodity(
     tags=["books"],
 )
 async def list_commodities(
-    request: Request[Any, Any, Any], community: NamedDependency[Community]
+    community: NamedDependency[Community], ledger: NamedDependency[Ledger]
 ) -> Page[CommodityOut]:
     # A community has a handful of units: one page holds them all.
-    found = await Services.of(request).ledger.list_commodities(community.id)
+    found = await ledger.list_commodities(community.id)
     return Page([CommodityOut.of(commodity) for commodity in found], None)
 
 
@@ -68,9 +69,9 @@ async def list_commodities(
     tags=["books"],
 )
 async def trial_balance(
-    request: Request[Any, Any, Any], community: NamedDependency[Community], as_of: AsOf = None
+    community: NamedDependency[Community], ledger: NamedDependency[Ledger], as_of: AsOf = None
 ) -> TrialBalanceOut:
-    trial = await Services.of(request).ledger.trial_balance(community.id, as_of)
+    trial = await ledger.trial_balance(community.id, as_of)
     return TrialBalanceOut.of(trial)
 
 

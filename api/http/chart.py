@@ -19,9 +19,10 @@ from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.economy_schemas import ChartAppliedOut, GroupBalanceOut, TemplateApply
 from api.http.schemas import Page
-from api.state import Services
 from ledger.access.principals import Scope
+from ledger.books.service import Ledger
 from ledger.economy.chart import group_balances
+from ledger.economy.service import Economy
 from ledger.kernel.model import Community
 
 
@@ -45,10 +46,11 @@ from ledger.kernel.model import Community
 async def apply_template(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    economy: NamedDependency[Economy],
     data: JSONBody[TemplateApply],
     idempotency_key: IdempotencyHeader = None,
 ) -> ChartAppliedOut:
-    applied = await Services.of(request).economy.charts.apply(
+    applied = await economy.charts.apply(
         community.id,
         data.template,
         data.currency,
@@ -71,14 +73,14 @@ GroupDepth = Annotated[
     tags=["accounts"],
 )
 async def account_groups(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     depth: GroupDepth = 2,
     cursor: Cursor = None,
     limit: PageLimit = 50,
 ) -> Page[GroupBalanceOut]:
     """Member accounts are left out; balances are now (posted and pending)."""
-    accounts = await Services.of(request).ledger.list_accounts(community.id)
+    accounts = await ledger.list_accounts(community.id)
     after = decode_cursor(cursor, tuple[str, str])
     found = [
         g for g in group_balances(accounts, depth)

@@ -9,11 +9,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody
 
+from api.http.access_schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from api.http.common.auth import principal_of, requires
 from api.http.common.openapi import API, COMMUNITY, problems
-from api.http.schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
-from api.state import Services
+from ledger.access.credentials import Access
 from ledger.access.principals import Scope
+from ledger.books.service import Ledger
+from ledger.economy.service import Economy
 from ledger.kernel.model import Community
 
 
@@ -25,17 +27,19 @@ from ledger.kernel.model import Community
     tags=["communities"],
 )
 async def create_community(
-    request: Request[Any, Any, Any], data: JSONBody[CommunityCreate]
+    request: Request[Any, Any, Any],
+    ledger: NamedDependency[Ledger],
+    economy: NamedDependency[Economy],
+    data: JSONBody[CommunityCreate],
 ) -> CommunityOut:
     """Only the operator's bootstrap token may create communities; a community's own admin keys
     manage that community."""
     if principal_of(request).community_id is not None:
         raise PermissionDeniedException("only the operator's admin token creates communities")
-    services = Services.of(request)
     if data.template is None and data.currency is None:
-        community = await services.ledger.create_community(data.slug, data.name)
+        community = await ledger.create_community(data.slug, data.name)
     else:
-        community, _ = await services.economy.charts.create_community(
+        community, _ = await economy.charts.create_community(
             data.slug, data.name, template=data.template, currency=data.currency
         )
     return CommunityOut.of(community)
@@ -60,14 +64,12 @@ async def read_community(community: NamedDependency[Community]) -> CommunityOut:
     tags=["access"],
 )
 async def issue_api_key(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    access: NamedDependency[Access],
     data: JSONBody[ApiKeyCreate],
 ) -> CredentialOut:
     scopes = frozenset(Scope(name) for name in data.scopes)
-    credential, token = await Services.of(request).access.issue_api_key(
-        community.id, data.name, scopes, data.expires_at
-    )
+    credential, token = await access.issue_api_key(community.id, data.name, scopes, data.expires_at)
     return CredentialOut.of(credential, token)
 
 

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from api.http.book_schemas import BalanceOut
 from api.http.schemas import (
     NO_NUL,
     AccountId,
-    BalanceOut,
     CommodityCode,
     Description,
     Name,

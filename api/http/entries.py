@@ -14,14 +14,15 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from api.http.book_schemas import EntryCreate, ReverseRequest, TransferCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, COMPLETION, ENTRY_RULES, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.common.visibility import check_entry
-from api.http.schemas import EntryCreate, EntryOut, Page, ReverseRequest, TransferCreate
-from api.state import Services
+from api.http.schemas import EntryOut, Page
 from ledger.access.principals import Principal, Scope
+from ledger.books.group_commit import GroupCommit
 from ledger.books.service import Ledger
 from ledger.kernel.model import Community, Entry, NewEntry, PostingSpec
 from ledger.timebank.exchanges import EXCHANGE_KIND
@@ -38,6 +39,7 @@ from ledger.timebank.exchanges import EXCHANGE_KIND
 async def create_transfer(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    entry_writes: NamedDependency[GroupCommit],
     data: JSONBody[TransferCreate],
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
@@ -53,7 +55,7 @@ async def create_transfer(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await Services.of(request).entry_writes.post_entry(community.id, entry, key))
+    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key))
 
 
 @post(
@@ -67,6 +69,7 @@ async def create_transfer(
 async def create_entry(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    entry_writes: NamedDependency[GroupCommit],
     data: JSONBody[EntryCreate],
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
@@ -78,7 +81,7 @@ async def create_entry(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await Services.of(request).entry_writes.post_entry(community.id, entry, key))
+    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key))
 
 
 async def _own_accounts(
@@ -98,11 +101,11 @@ async def _own_accounts(
 async def list_entries(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     cursor: Cursor = None,
     limit: PageLimit = 50,
 ) -> Page[EntryOut]:
     principal = principal_of(request)
-    ledger = Services.of(request).ledger
     own = await _own_accounts(ledger, community, principal) if principal.is_member else None
     found = await ledger.list_entries(
         community.id,
@@ -123,10 +126,10 @@ async def list_entries(
 async def read_entry(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     entry_id: FromPath[uuid.UUID],
 ) -> EntryOut:
     principal = principal_of(request)
-    ledger = Services.of(request).ledger
     entry = await ledger.get_entry(community.id, entry_id)
     if principal.is_member:
         check_entry(principal, entry, await _own_accounts(ledger, community, principal))
@@ -134,15 +137,14 @@ async def read_entry(
 
 
 async def _complete(
-    request: Request[Any, Any, Any],
+    ledger: Ledger,
+    principal: Principal,
     community: Community,
     entry_id: uuid.UUID,
     header: str | None,
     *,
     post: bool,
 ) -> Entry:
-    ledger = Services.of(request).ledger
-    principal = principal_of(request)
     if not principal.allows(Scope.TREASURER):
         # Exchanges are confirmed by their receiver or a steward (see /exchanges), never
         # completed by a write key through the general entry routes.
@@ -171,10 +173,14 @@ _COMPLETION_PROBLEMS = problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT
 async def post_pending(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     entry_id: FromPath[uuid.UUID],
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
-    return EntryOut.of(await _complete(request, community, entry_id, idempotency_key, post=True))
+    principal = principal_of(request)
+    return EntryOut.of(
+        await _complete(ledger, principal, community, entry_id, idempotency_key, post=True)
+    )
 
 
 @post(
@@ -188,10 +194,14 @@ async def post_pending(
 async def void_pending(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     entry_id: FromPath[uuid.UUID],
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
-    return EntryOut.of(await _complete(request, community, entry_id, idempotency_key, post=False))
+    principal = principal_of(request)
+    return EntryOut.of(
+        await _complete(ledger, principal, community, entry_id, idempotency_key, post=False)
+    )
 
 
 @post(
@@ -217,14 +227,16 @@ async def void_pending(
     tags=["entries"],
 )
 async def reverse_entry(
+    *,
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     entry_id: FromPath[uuid.UUID],
     data: JSONBody[ReverseRequest | None] = None,
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
     options = data or ReverseRequest()
-    reversal = await Services.of(request).ledger.reverse(
+    reversal = await ledger.reverse(
         community.id,
         entry_id,
         effective_date=options.effective_date,

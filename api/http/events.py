@@ -13,9 +13,9 @@ from api.http.common.auth import principal_of, requires
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, encode_cursor
 from api.http.event_schemas import EventOut, EventPage
-from api.state import Services
 from ledger.access.principals import Scope
-from ledger.events.feed import Viewer
+from ledger.books.service import Ledger
+from ledger.events.feed import EventFeed, Viewer
 from ledger.kernel.model import Community
 
 Types = Annotated[
@@ -45,6 +45,8 @@ Types = Annotated[
 async def list_events(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
+    feed: NamedDependency[EventFeed],
     *,
     after: Cursor = None,
     cursor: Cursor = None,
@@ -55,13 +57,12 @@ async def list_events(
         raise ClientException("give the position as after or cursor, not both")
     position = decode_cursor(after or cursor, tuple[int, int]) or (0, 0)
     principal = principal_of(request)
-    services = Services.of(request)
     viewer = None
     if principal.is_member:
         assert principal.member_id is not None
-        accounts = await services.ledger.list_accounts(community.id, member_id=principal.member_id)
+        accounts = await ledger.list_accounts(community.id, member_id=principal.member_id)
         viewer = Viewer(principal.member_id, frozenset(account.id for account in accounts))
-    page = await services.feed.page(
+    page = await feed.page(
         community.id,
         after=position,
         types=None if types is None else types.split(","),

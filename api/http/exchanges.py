@@ -25,14 +25,16 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler
 
 from api.http.common.auth import principal_of, requires
+from api.http.common.controller import Controller
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, COMPLETION, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.schemas import ExchangeCreate, ExchangeOut, Page
-from api.state import Services
 from ledger.access.principals import Principal, Scope
+from ledger.books.service import Ledger
 from ledger.kernel.model import Community
 from ledger.timebank.exchanges import Exchange, Exchanges, ExchangeStatus, not_found
 
@@ -55,10 +57,6 @@ def _stewards_or_members(
         )
 
 
-def _exchanges(request: Request[Any, Any, Any]) -> Exchanges:
-    return Exchanges(Services.of(request).ledger)
-
-
 def _check_visible(principal: Principal, exchange: Exchange) -> None:
     if (
         principal.is_member
@@ -68,111 +66,15 @@ def _check_visible(principal: Principal, exchange: Exchange) -> None:
         raise not_found(exchange.id)
 
 
-@post(
-    "/exchanges",
-    summary="Record a service one member gave another, pending until the receiver confirms",
-    description=(
-        "Writes a pending journal entry of kind `exchange` that debits the receiver's HOURS "
-        "account and credits the provider's by `minutes`; it reserves against both members' "
-        "limits (`limit_exceeded`, 422). A member token may record only exchanges it takes part "
-        "in."
-    ),
-    responses=problems(
-        *COMMUNITY,
-        403,
-        413,
-        codes=[
-            "invalid_input",
-            "member_not_found",
-            "account_closed",
-            "counter_overflow",
-            "limit_exceeded",
-            *IDEMPOTENT,
-        ],
-    ),
-    guards=[requires(Scope.WRITE, members=True)],
-    status_code=HTTP_201_CREATED,
-    tags=["exchanges"],
-)
-async def create_exchange(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    data: JSONBody[ExchangeCreate],
-    idempotency_key: IdempotencyHeader = None,
-) -> ExchangeOut:
-    principal = principal_of(request)
-    if principal.is_member and principal.member_id not in (
-        data.provider_member_id,
-        data.receiver_member_id,
-    ):
-        raise PermissionDeniedException(
-            "a member token may record only exchanges its member takes part in, as provider or "
-            "receiver"
-        )
-    exchange = await _exchanges(request).record(
-        community.id,
-        provider_id=data.provider_member_id,
-        receiver_id=data.receiver_member_id,
-        minutes=data.minutes,
-        description=data.description,
-        category=data.category,
-        idempotency_key=key_of(principal, idempotency_key),
-    )
-    return ExchangeOut.of(exchange)
-
-
-@get(
-    "/exchanges",
-    summary="List exchanges in recorded order (a member token: those it takes part in)",
-    responses=problems(*COMMUNITY),
-    guards=[requires(Scope.READ, members=True)],
-    tags=["exchanges"],
-)
-async def list_exchanges(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    cursor: Cursor = None,
-    limit: PageLimit = 50,
-    status: StatusFilter = None,
-) -> Page[ExchangeOut]:
-    principal = principal_of(request)
-    found = await _exchanges(request).list_exchanges(
-        community.id,
-        member_id=principal.member_id if principal.is_member else None,
-        status=None if status is None else ExchangeStatus(status),
-        after=decode_cursor(cursor, uuid.UUID),
-        limit=limit + 1,
-    )
-    return page_of(found, limit, ExchangeOut.of, lambda exchange: exchange.id)
-
-
-@get(
-    "/exchanges/{exchange_id:uuid}",
-    summary="Read an exchange",
-    responses=problems(*COMMUNITY, codes=["entry_not_found"]),
-    guards=[requires(Scope.READ, members=True)],
-    tags=["exchanges"],
-)
-async def read_exchange(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    exchange_id: FromPath[uuid.UUID],
-) -> ExchangeOut:
-    exchange = await _exchanges(request).get(community.id, exchange_id)
-    _check_visible(principal_of(request), exchange)
-    return ExchangeOut.of(exchange)
-
-
 async def _complete(
-    request: Request[Any, Any, Any],
+    principal: Principal,
+    exchanges: Exchanges,
     community: Community,
     exchange_id: uuid.UUID,
     header: str | None,
     *,
     confirm: bool,
 ) -> ExchangeOut:
-    principal = principal_of(request)
-    exchanges = _exchanges(request)
     exchange = await exchanges.get(community.id, exchange_id)
     _check_visible(principal, exchange)
     if (
@@ -188,45 +90,155 @@ async def _complete(
     return ExchangeOut.of(await exchanges.decline(community.id, exchange_id, key))
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/confirm",
-    summary="Confirm a pending exchange: the hours move (the receiver or a steward)",
-    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
-    guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
-    status_code=HTTP_200_OK,
-    tags=["exchanges"],
-)
-async def confirm_exchange(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    exchange_id: FromPath[uuid.UUID],
-    idempotency_key: IdempotencyHeader = None,
-) -> ExchangeOut:
-    return await _complete(request, community, exchange_id, idempotency_key, confirm=True)
+class ExchangesController(Controller):
+    path = "/exchanges"
+    tags = ("exchanges",)
+    guards = (requires(Scope.READ, members=True),)
+
+    @post(
+        summary="Record a service one member gave another, pending until the receiver confirms",
+        description=(
+            "Writes a pending journal entry of kind `exchange` that debits the receiver's "
+            "HOURS account and credits the provider's by `minutes`; it reserves against both "
+            "members' limits (`limit_exceeded`, 422). A member token may record only exchanges "
+            "it takes part in."
+        ),
+        responses=problems(
+            *COMMUNITY,
+            403,
+            413,
+            codes=[
+                "invalid_input",
+                "member_not_found",
+                "account_closed",
+                "counter_overflow",
+                "limit_exceeded",
+                *IDEMPOTENT,
+            ],
+        ),
+        guards=[requires(Scope.WRITE, members=True)],
+        status_code=HTTP_201_CREATED,
+    )
+    async def create_exchange(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        ledger: NamedDependency[Ledger],
+        data: JSONBody[ExchangeCreate],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> ExchangeOut:
+        principal = principal_of(request)
+        if principal.is_member and principal.member_id not in (
+            data.provider_member_id,
+            data.receiver_member_id,
+        ):
+            raise PermissionDeniedException(
+                "a member token may record only exchanges its member takes part in, as provider or "
+                "receiver"
+            )
+        exchange = await Exchanges(ledger).record(
+            community.id,
+            provider_id=data.provider_member_id,
+            receiver_id=data.receiver_member_id,
+            minutes=data.minutes,
+            description=data.description,
+            category=data.category,
+            idempotency_key=key_of(principal, idempotency_key),
+        )
+        return ExchangeOut.of(exchange)
+
+    @get(
+        summary="List exchanges in recorded order (a member token: those it takes part in)",
+        responses=problems(*COMMUNITY),
+    )
+    async def list_exchanges(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        ledger: NamedDependency[Ledger],
+        cursor: Cursor = None,
+        limit: PageLimit = 50,
+        status: StatusFilter = None,
+    ) -> Page[ExchangeOut]:
+        principal = principal_of(request)
+        found = await Exchanges(ledger).list_exchanges(
+            community.id,
+            member_id=principal.member_id if principal.is_member else None,
+            status=None if status is None else ExchangeStatus(status),
+            after=decode_cursor(cursor, uuid.UUID),
+            limit=limit + 1,
+        )
+        return page_of(found, limit, ExchangeOut.of, lambda exchange: exchange.id)
+
+    @get(
+        "/{exchange_id:uuid}",
+        summary="Read an exchange",
+        responses=problems(*COMMUNITY, codes=["entry_not_found"]),
+    )
+    async def read_exchange(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        ledger: NamedDependency[Ledger],
+        exchange_id: FromPath[uuid.UUID],
+    ) -> ExchangeOut:
+        exchange = await Exchanges(ledger).get(community.id, exchange_id)
+        _check_visible(principal_of(request), exchange)
+        return ExchangeOut.of(exchange)
+
+    @post(
+        "/{exchange_id:uuid}/confirm",
+        summary="Confirm a pending exchange: the hours move (the receiver or a steward)",
+        responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
+        guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
+        status_code=HTTP_200_OK,
+    )
+    async def confirm_exchange(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        ledger: NamedDependency[Ledger],
+        exchange_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> ExchangeOut:
+        return await _complete(
+            principal_of(request),
+            Exchanges(ledger),
+            community,
+            exchange_id,
+            idempotency_key,
+            confirm=True,
+        )
+
+    @post(
+        "/{exchange_id:uuid}/decline",
+        summary="Decline a pending exchange, releasing its reservation (the receiver or a steward)",
+        responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
+        guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
+        status_code=HTTP_200_OK,
+    )
+    async def decline_exchange(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        ledger: NamedDependency[Ledger],
+        exchange_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> ExchangeOut:
+        return await _complete(
+            principal_of(request),
+            Exchanges(ledger),
+            community,
+            exchange_id,
+            idempotency_key,
+            confirm=False,
+        )
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/decline",
-    summary="Decline a pending exchange, releasing its reservation (the receiver or a steward)",
-    responses=problems(*COMMUNITY, 403, codes=[*COMPLETION, *IDEMPOTENT]),
-    guards=[requires(Scope.WRITE, members=True), _stewards_or_members],
-    status_code=HTTP_200_OK,
-    tags=["exchanges"],
-)
-async def decline_exchange(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    exchange_id: FromPath[uuid.UUID],
-    idempotency_key: IdempotencyHeader = None,
-) -> ExchangeOut:
-    return await _complete(request, community, exchange_id, idempotency_key, confirm=False)
-
-
-COMMUNITY_HANDLERS = [
-    create_exchange,
-    list_exchanges,
-    read_exchange,
-    confirm_exchange,
-    decline_exchange,
-]
-"""Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""
+COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [ExchangesController]
+"""Handlers under ``/communities/{slug}``."""

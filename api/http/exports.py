@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
 from litestar.openapi import ResponseSpec
@@ -19,10 +19,9 @@ from litestar.response import Stream
 
 from api.http.common.auth import requires
 from api.http.common.openapi import COMMUNITY, problems
-from api.state import Services
 from ledger.access.principals import Scope
 from ledger.kernel.model import Community
-from reports.exports.journal import ExportFormat, range_problem
+from reports.exports.journal import ExportFormat, JournalExports, range_problem
 from reports.queries.journal import DateRange
 
 From = Annotated[
@@ -81,14 +80,14 @@ def _responses(export_format: ExportFormat) -> dict[int, ResponseSpec]:
 
 
 def _stream(
-    request: Request[Any, Any, Any],
+    exports: JournalExports,
     community: Community,
     export_format: ExportFormat,
     dates: DateRange,
 ) -> Stream:
     if problem := range_problem(dates):
         raise ClientException(problem)
-    chunks = Services.of(request).exports.stream(community.id, export_format, dates)
+    chunks = exports.stream(community.id, export_format, dates)
     filename = f"{community.slug}-journal.{export_format.suffix}"
     return Stream(
         chunks,
@@ -108,12 +107,12 @@ _COMMON: dict[str, Any] = {"guards": [requires(Scope.READ)], "tags": ["exports"]
     **_COMMON,
 )
 async def beancount_journal(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    exports: NamedDependency[JournalExports],
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(request, community, ExportFormat.BEANCOUNT, DateRange(start, end))
+    return _stream(exports, community, ExportFormat.BEANCOUNT, DateRange(start, end))
 
 
 @get(
@@ -124,12 +123,12 @@ async def beancount_journal(
     **_COMMON,
 )
 async def hledger_journal(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    exports: NamedDependency[JournalExports],
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(request, community, ExportFormat.HLEDGER, DateRange(start, end))
+    return _stream(exports, community, ExportFormat.HLEDGER, DateRange(start, end))
 
 
 @get(
@@ -140,12 +139,12 @@ async def hledger_journal(
     **_COMMON,
 )
 async def csv_journal(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    exports: NamedDependency[JournalExports],
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(request, community, ExportFormat.CSV, DateRange(start, end))
+    return _stream(exports, community, ExportFormat.CSV, DateRange(start, end))
 
 
 COMMUNITY_HANDLERS = [beancount_journal, hledger_journal, csv_journal]

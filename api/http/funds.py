@@ -15,16 +15,17 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
+from litestar.types import ControllerRouterHandler
 
 from api.http.common.auth import principal_of, requires
+from api.http.common.controller import Controller
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.economy_schemas import FundCreate, FundMovementCreate, FundOut
 from api.http.schemas import EntryOut, Page
-from api.state import Services
 from ledger.access.principals import Scope
-from ledger.economy.funds import Funds
+from ledger.economy.service import Economy
 from ledger.kernel.model import Community
 
 MOVEMENT_CODES = [
@@ -40,128 +41,131 @@ MOVEMENT_CODES = [
 ]
 
 
-def _funds(request: Request[Any, Any, Any]) -> Funds:
-    return Services.of(request).economy.funds
+class FundsController(Controller):
+    path = "/funds"
+    tags = ("funds",)
+    guards = (requires(Scope.READ, members=True),)
 
-
-@post(
-    "/funds",
-    summary="Create a restricted fund: its own asset account under where the money sits",
-    description=(
-        "Opens `<held in>:<code>` (e.g. `Assets:Bank:Greenhouse`) in the holding account's "
-        "commodity with a minimum balance of 0: spending can never take it below what it holds."
-    ),
-    responses=problems(
-        *COMMUNITY,
-        403,
-        413,
-        codes=["invalid_input", "account_not_found", "account_code_exists", *IDEMPOTENT],
-    ),
-    guards=[requires(Scope.TREASURER)],
-    status_code=HTTP_201_CREATED,
-    tags=["funds"],
-)
-async def create_fund(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    data: JSONBody[FundCreate],
-    idempotency_key: IdempotencyHeader = None,
-) -> FundOut:
-    view = await _funds(request).create(
-        community.id,
-        name=data.name,
-        code=data.code,
-        held_in_account_id=data.held_in_account_id,
-        purpose=data.purpose,
-        idempotency_key=key_of(principal_of(request), idempotency_key),
+    @post(
+        summary="Create a restricted fund: its own asset account under where the money sits",
+        description=(
+            "Opens `<held in>:<code>` (e.g. `Assets:Bank:Greenhouse`) in the holding account's "
+            "commodity with a minimum balance of 0: spending can never take it below what it holds."
+        ),
+        responses=problems(
+            *COMMUNITY,
+            403,
+            413,
+            codes=["invalid_input", "account_not_found", "account_code_exists", *IDEMPOTENT],
+        ),
+        guards=[requires(Scope.TREASURER)],
+        status_code=HTTP_201_CREATED,
     )
-    return FundOut.of(view)
+    async def create_fund(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        economy: NamedDependency[Economy],
+        data: JSONBody[FundCreate],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> FundOut:
+        view = await economy.funds.create(
+            community.id,
+            name=data.name,
+            code=data.code,
+            held_in_account_id=data.held_in_account_id,
+            purpose=data.purpose,
+            idempotency_key=key_of(principal_of(request), idempotency_key),
+        )
+        return FundOut.of(view)
 
-
-@get(
-    "/funds",
-    summary="List restricted funds with their balances",
-    responses=problems(*COMMUNITY),
-    guards=[requires(Scope.READ, members=True)],
-    tags=["funds"],
-)
-async def list_funds(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    cursor: Cursor = None,
-    limit: PageLimit = 50,
-) -> Page[FundOut]:
-    found = await _funds(request).list_funds(
-        community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    @get(
+        summary="List restricted funds with their balances",
+        responses=problems(*COMMUNITY),
     )
-    return page_of(found, limit, FundOut.of, lambda view: view.fund.id)
+    async def list_funds(
+        self,
+        *,
+        community: NamedDependency[Community],
+        economy: NamedDependency[Economy],
+        cursor: Cursor = None,
+        limit: PageLimit = 50,
+    ) -> Page[FundOut]:
+        found = await economy.funds.list_funds(
+            community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+        )
+        return page_of(found, limit, FundOut.of, lambda view: view.fund.id)
 
-
-@get(
-    "/funds/{fund_id:uuid}",
-    summary="Read a restricted fund and what it holds",
-    responses=problems(*COMMUNITY, codes=["fund_not_found"]),
-    guards=[requires(Scope.READ, members=True)],
-    tags=["funds"],
-)
-async def read_fund(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    fund_id: FromPath[uuid.UUID],
-) -> FundOut:
-    return FundOut.of(await _funds(request).get(community.id, fund_id))
-
-
-@post(
-    "/funds/{fund_id:uuid}/income",
-    summary="Record income tagged to the fund (debits the fund, credits the income account)",
-    responses=problems(*COMMUNITY, 403, 413, codes=MOVEMENT_CODES),
-    guards=[requires(Scope.WRITE)],
-    status_code=HTTP_201_CREATED,
-    tags=["funds"],
-)
-async def fund_income(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    fund_id: FromPath[uuid.UUID],
-    data: JSONBody[FundMovementCreate],
-    idempotency_key: IdempotencyHeader = None,
-) -> EntryOut:
-    entry = await _funds(request).receive(
-        community.id,
-        fund_id,
-        data.to_domain(),
-        key_of(principal_of(request), idempotency_key),
+    @get(
+        "/{fund_id:uuid}",
+        summary="Read a restricted fund and what it holds",
+        responses=problems(*COMMUNITY, codes=["fund_not_found"]),
     )
-    return EntryOut.of(entry)
+    async def read_fund(
+        self,
+        *,
+        community: NamedDependency[Community],
+        economy: NamedDependency[Economy],
+        fund_id: FromPath[uuid.UUID],
+    ) -> FundOut:
+        return FundOut.of(await economy.funds.get(community.id, fund_id))
 
-
-@post(
-    "/funds/{fund_id:uuid}/spend",
-    summary="Spend from the fund (debits the expense, credits the fund); never beyond its balance",
-    description=(
-        "`limit_exceeded` (422) when the fund, counting pending entries, holds less than "
-        "`amount`; nothing is written."
-    ),
-    responses=problems(*COMMUNITY, 403, 413, codes=MOVEMENT_CODES),
-    guards=[requires(Scope.WRITE)],
-    status_code=HTTP_201_CREATED,
-    tags=["funds"],
-)
-async def fund_spend(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    fund_id: FromPath[uuid.UUID],
-    data: JSONBody[FundMovementCreate],
-    idempotency_key: IdempotencyHeader = None,
-) -> EntryOut:
-    entry = await _funds(request).spend(
-        community.id,
-        fund_id,
-        data.to_domain(),
-        key_of(principal_of(request), idempotency_key),
+    @post(
+        "/{fund_id:uuid}/income",
+        summary="Record income tagged to the fund (debits the fund, credits the income account)",
+        responses=problems(*COMMUNITY, 403, 413, codes=MOVEMENT_CODES),
+        guards=[requires(Scope.WRITE)],
+        status_code=HTTP_201_CREATED,
     )
-    return EntryOut.of(entry)
+    async def fund_income(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        economy: NamedDependency[Economy],
+        fund_id: FromPath[uuid.UUID],
+        data: JSONBody[FundMovementCreate],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> EntryOut:
+        entry = await economy.funds.receive(
+            community.id,
+            fund_id,
+            data.to_domain(),
+            key_of(principal_of(request), idempotency_key),
+        )
+        return EntryOut.of(entry)
+
+    @post(
+        "/{fund_id:uuid}/spend",
+        summary=(
+            "Spend from the fund (debits the expense, credits the fund); never beyond its balance"
+        ),
+        description=(
+            "`limit_exceeded` (422) when the fund, counting pending entries, holds less than "
+            "`amount`; nothing is written."
+        ),
+        responses=problems(*COMMUNITY, 403, 413, codes=MOVEMENT_CODES),
+        guards=[requires(Scope.WRITE)],
+        status_code=HTTP_201_CREATED,
+    )
+    async def fund_spend(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        community: NamedDependency[Community],
+        economy: NamedDependency[Economy],
+        fund_id: FromPath[uuid.UUID],
+        data: JSONBody[FundMovementCreate],
+        idempotency_key: IdempotencyHeader = None,
+    ) -> EntryOut:
+        entry = await economy.funds.spend(
+            community.id,
+            fund_id,
+            data.to_domain(),
+            key_of(principal_of(request), idempotency_key),
+        )
+        return EntryOut.of(entry)
 
 
-COMMUNITY_HANDLERS = [create_fund, list_funds, read_fund, fund_income, fund_spend]
+COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [FundsController]

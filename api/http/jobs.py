@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
 
 from api.http.common.auth import requires
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.schemas import JobRunOut, Page
-from api.state import Services
 from ledger.access.principals import Scope
+from ledger.jobs.runner import JobRunner
 from ledger.kernel.model import Community
 
 
@@ -29,13 +27,13 @@ from ledger.kernel.model import Community
     tags=["jobs"],
 )
 async def list_job_runs(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    jobs: NamedDependency[JobRunner],
     cursor: Cursor = None,
     limit: PageLimit = 50,
 ) -> Page[JobRunOut]:
     after = decode_cursor(cursor, tuple[str, str])
-    found = await Services.of(request).jobs.runs(community.id, after=after, limit=limit + 1)
+    found = await jobs.runs(community.id, after=after, limit=limit + 1)
     return page_of(found, limit, JobRunOut.of, lambda run: [run.job, run.period])
 
 

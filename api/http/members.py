@@ -9,14 +9,17 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from api.http.access_schemas import CredentialOut, MemberTokenCreate
+from api.http.book_schemas import MemberCreate
 from api.http.common.auth import principal_of, requires
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.common.visibility import check_member
-from api.http.schemas import CredentialOut, MemberCreate, MemberOut, MemberTokenCreate, Page
-from api.state import Services
+from api.http.schemas import MemberOut, Page
+from ledger.access.credentials import Access
 from ledger.access.principals import Scope
+from ledger.books.service import Ledger
 from ledger.kernel.model import Community
 
 
@@ -30,10 +33,11 @@ from ledger.kernel.model import Community
 async def create_member(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     data: JSONBody[MemberCreate],
     idempotency_key: IdempotencyHeader = None,
 ) -> MemberOut:
-    member = await Services.of(request).ledger.create_member(
+    member = await ledger.create_member(
         community.id,
         data.name,
         hours_min=data.hours_min,
@@ -53,11 +57,11 @@ async def create_member(
 async def list_members(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     cursor: Cursor = None,
     limit: PageLimit = 50,
 ) -> Page[MemberOut]:
     principal = principal_of(request)
-    ledger = Services.of(request).ledger
     if principal.is_member:
         assert principal.member_id is not None
         own = await ledger.get_member(community.id, principal.member_id)
@@ -78,10 +82,11 @@ async def list_members(
 async def read_member(
     request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    ledger: NamedDependency[Ledger],
     member_id: FromPath[uuid.UUID],
 ) -> MemberOut:
     check_member(principal_of(request), member_id)
-    return MemberOut.of(await Services.of(request).ledger.get_member(community.id, member_id))
+    return MemberOut.of(await ledger.get_member(community.id, member_id))
 
 
 @post(
@@ -92,12 +97,12 @@ async def read_member(
     tags=["access"],
 )
 async def issue_member_token(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    access: NamedDependency[Access],
     member_id: FromPath[uuid.UUID],
     data: JSONBody[MemberTokenCreate],
 ) -> CredentialOut:
-    credential, token = await Services.of(request).access.issue_member_token(
+    credential, token = await access.issue_member_token(
         community.id, member_id, data.name, data.expires_at
     )
     return CredentialOut.of(credential, token)

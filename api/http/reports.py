@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import MediaType, Request, Response, get, post
+from litestar import MediaType, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -22,7 +22,6 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.http.common.auth import requires
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.schemas import Page, SnapshotCreate, SnapshotOut
-from api.state import Services
 from ledger.access.principals import Scope
 from ledger.kernel.model import Community
 from reports.period import Period
@@ -31,6 +30,7 @@ from reports.render.html import render_html
 from reports.render.pdf import render_pdf
 from reports.render.tables import SECTIONS
 from reports.render.xlsx import render_xlsx
+from reports.service import Reports
 from reports.timebank import Thresholds
 from reports.values import SustainabilityReport
 
@@ -67,8 +67,8 @@ CsvFile = enum.StrEnum(  # type: ignore[misc]
 
 
 async def provide_report(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    reports: NamedDependency[Reports],
     *,
     start: From,
     end: To,
@@ -76,7 +76,6 @@ async def provide_report(
     support_watch_percent: SupportPercent = _DEFAULTS.support_watch_percent,
 ) -> SustainabilityReport:
     thresholds = Thresholds(burnout_minutes, support_watch_percent)
-    reports = Services.of(request).reports
     return await reports.sustainability(community, Period.of(start, end), thresholds)
 
 
@@ -94,11 +93,11 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response[
 
 
 async def provide_snapshot(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    reports: NamedDependency[Reports],
     snapshot_id: Annotated[uuid.UUID, PathParameter(description="the snapshot's id")],
 ) -> SustainabilityReport:
-    return await Services.of(request).reports.snapshot(community, snapshot_id)
+    return await reports.snapshot(community, snapshot_id)
 
 
 def _forms(path: str, provider: Provide, what: str, codes: list[str]) -> list[HTTPRouteHandler]:
@@ -162,11 +161,10 @@ _JSON_DESCRIPTION = (
     tags=["reports"],
 )
 async def take_snapshot(
-    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
+    reports: NamedDependency[Reports],
     data: JSONBody[SnapshotCreate],
 ) -> SnapshotOut:
-    reports = Services.of(request).reports
     return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period)))
 
 
@@ -178,10 +176,10 @@ async def take_snapshot(
     tags=["reports"],
 )
 async def list_snapshots(
-    request: Request[Any, Any, Any], community: NamedDependency[Community]
+    community: NamedDependency[Community], reports: NamedDependency[Reports]
 ) -> Page[SnapshotOut]:
     # A few snapshots a month at most: one page holds years of them.
-    found = await Services.of(request).reports.list_snapshots(community)
+    found = await reports.list_snapshots(community)
     return Page([SnapshotOut.of(row) for row in found], None)
 
 

@@ -2,6 +2,13 @@
 
 Requests forbid unknown fields and bound every size. Amounts are JSON integers in the commodity's
 smallest unit (minutes for HOURS); a float or a string for an amount is refused with 400.
+
+This module holds what every concept's schemas share (the field types, :class:`Request`,
+:class:`Page`) and the resources clients list in pages. Those stay here: the OpenAPI component of
+a page is named after its item's module (``Page_api.http.schemas.AccountOut_``), and clients
+generate code from those names. The rest lives beside its controllers: ``access_schemas``
+(communities, credentials), ``book_schemas`` (what is written to the books and their balances),
+``economy_schemas``, ``event_schemas``, ``governance_schemas``.
 """
 
 from __future__ import annotations
@@ -12,7 +19,6 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from ledger.access.principals import Credential
 from ledger.audit.chain import AuditRecord
 from ledger.jobs.runner import JobRun
 from ledger.kernel.model import (
@@ -20,13 +26,10 @@ from ledger.kernel.model import (
     COMMODITY_CODE_PATTERN,
     SLUG_PATTERN,
     Account,
-    Balance,
     Commodity,
-    Community,
     Entry,
     Member,
     StatementLine,
-    TrialBalance,
 )
 from ledger.timebank.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
 from reports.queries.snapshots import SnapshotRow
@@ -77,34 +80,7 @@ class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     """Base of request bodies."""
 
 
-# Communities, members, commodities, credentials ---------------------------------------------
-
-
-class CommunityCreate(Request, frozen=True):
-    slug: Slug
-    name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
-    template: Literal["coop"] | None = None
-    """A starter chart of accounts to open with the community, in the same transaction."""
-    currency: CommodityCode | None = None
-    """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
-
-
-class CommunityOut(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    slug: str
-    name: str
-    created_at: datetime
-
-    @staticmethod
-    def of(community: Community) -> CommunityOut:
-        return CommunityOut(community.id, community.slug, community.name, community.created_at)
-
-
-class MemberCreate(Request, frozen=True):
-    name: Annotated[Name, msgspec.Meta(examples=["Ann"])]
-    hours_min: Annotated[Limit, msgspec.Meta(examples=[-600])] | None = None
-    """Lowest hours balance allowed, in minutes (e.g. -600 for ten hours in debt)."""
-    hours_max: Limit | None = None
+# Members and commodities --------------------------------------------------------------------
 
 
 class MemberOut(msgspec.Struct, frozen=True):
@@ -118,12 +94,6 @@ class MemberOut(msgspec.Struct, frozen=True):
         return MemberOut(member.id, member.name, member.hours_account_id, member.created_at)
 
 
-class CommodityCreate(Request, frozen=True):
-    code: Annotated[CommodityCode, msgspec.Meta(examples=["EUR"])]
-    name: Annotated[Name, msgspec.Meta(examples=["Euro"])]
-    scale: Annotated[int, msgspec.Meta(ge=0, le=9, examples=[2])]
-
-
 class CommodityOut(msgspec.Struct, frozen=True):
     code: str
     name: str
@@ -134,62 +104,7 @@ class CommodityOut(msgspec.Struct, frozen=True):
         return CommodityOut(commodity.code, commodity.name, commodity.scale)
 
 
-class ApiKeyCreate(Request, frozen=True):
-    scopes: Annotated[
-        list[ScopeName], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])
-    ]
-    name: Name = "API key"
-    expires_at: datetime | None = None
-
-
-class MemberTokenCreate(Request, frozen=True):
-    name: Annotated[Name, msgspec.Meta(examples=["Ann's phone"])] = "Member token"
-    expires_at: datetime | None = None
-
-
-class CredentialOut(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    kind: str
-    name: str
-    scopes: list[str]
-    member_id: uuid.UUID | None
-    created_at: datetime
-    expires_at: datetime | None
-    token: str
-    """The secret bearer token. Shown in this response only; store it now."""
-
-    @staticmethod
-    def of(credential: Credential, token: str) -> CredentialOut:
-        return CredentialOut(
-            id=credential.id,
-            kind=credential.kind.value,
-            name=credential.name,
-            scopes=sorted(credential.scopes),
-            member_id=credential.member_id,
-            created_at=credential.created_at,
-            expires_at=credential.expires_at,
-            token=token,
-        )
-
-
-# Accounts and balances ----------------------------------------------------------------------
-
-
-class AccountCreate(Request, frozen=True):
-    code: AccountCode
-    name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
-    type: Annotated[AccountTypeName, msgspec.Meta(examples=["asset"])]
-    commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
-    member_id: uuid.UUID | None = None
-    min_balance: Limit | None = None
-    max_balance: Limit | None = None
-
-
-class AccountPatch(Request, frozen=True):
-    name: Annotated[Name, msgspec.Meta(examples=["Petty cash"])] | msgspec.UnsetType = msgspec.UNSET
-    min_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
-    max_balance: Limit | msgspec.UnsetType | None = msgspec.UNSET
-    closed: Annotated[bool, msgspec.Meta(examples=[False])] | msgspec.UnsetType = msgspec.UNSET
+# Accounts -----------------------------------------------------------------------------------
 
 
 class AccountOut(msgspec.Struct, frozen=True):
@@ -218,26 +133,6 @@ class AccountOut(msgspec.Struct, frozen=True):
         )
 
 
-class BalanceOut(msgspec.Struct, frozen=True):
-    account_id: uuid.UUID
-    commodity: str
-    posted: int
-    pending: int
-    available: int
-    as_of: date | None
-
-    @staticmethod
-    def of(balance: Balance) -> BalanceOut:
-        return BalanceOut(
-            balance.account_id,
-            balance.commodity,
-            balance.posted,
-            balance.pending,
-            balance.available,
-            balance.as_of,
-        )
-
-
 class StatementLineOut(msgspec.Struct, frozen=True):
     entry_id: uuid.UUID
     effective_date: date
@@ -252,76 +147,7 @@ class StatementLineOut(msgspec.Struct, frozen=True):
         )
 
 
-class TrialBalanceLineOut(msgspec.Struct, frozen=True):
-    account_id: uuid.UUID
-    code: str
-    type: str
-    debit: int
-    credit: int
-
-
-class CommodityTrialBalanceOut(msgspec.Struct, frozen=True):
-    commodity: str
-    lines: list[TrialBalanceLineOut]
-    total_debit: int
-    total_credit: int
-
-
-class TrialBalanceOut(msgspec.Struct, frozen=True):
-    as_of: date | None
-    commodities: list[CommodityTrialBalanceOut]
-
-    @staticmethod
-    def of(trial: TrialBalance) -> TrialBalanceOut:
-        return TrialBalanceOut(
-            as_of=trial.as_of,
-            commodities=[
-                CommodityTrialBalanceOut(
-                    commodity=c.commodity,
-                    lines=[
-                        TrialBalanceLineOut(
-                            line.account_id, line.code, line.type.value, line.debit, line.credit
-                        )
-                        for line in c.lines
-                    ],
-                    total_debit=c.total_debit,
-                    total_credit=c.total_credit,
-                )
-                for c in trial.commodities
-            ],
-        )
-
-
 # Entries ------------------------------------------------------------------------------------
-
-
-class PostingIn(Request, frozen=True):
-    account_id: AccountId
-    amount: Amount
-    """Positive debits, negative credits, in the account commodity's smallest unit."""
-
-
-class EntryCreate(Request, frozen=True):
-    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=1, max_length=100)]
-    description: Description = ""
-    pending: bool = False
-    effective_date: date | None = None
-    metadata: Metadata = msgspec.field(default_factory=dict)
-
-
-class TransferCreate(Request, frozen=True):
-    debit_account_id: AccountId
-    credit_account_id: AccountId
-    amount: PositiveAmount
-    description: Description = ""
-    pending: bool = False
-    effective_date: date | None = None
-    metadata: Metadata = msgspec.field(default_factory=dict)
-
-
-class ReverseRequest(Request, frozen=True):
-    description: Description | None = None
-    effective_date: date | None = None
 
 
 class PostingOut(msgspec.Struct, frozen=True):

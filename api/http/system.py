@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import sqlalchemy as sa
-from litestar import Request, Response, get
+from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.http.schemas import Health
-from api.state import Services
+from api.metrics import Metrics
 
 READY_TIMEOUT_S = 2.0
 
@@ -60,8 +61,7 @@ async def health() -> Health:
         ),
     },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[Health]:
-    engine = Services.of(request).engine
+async def ready(engine: NamedDependency[AsyncEngine]) -> Response[Health]:
     try:
         async with asyncio.timeout(READY_TIMEOUT_S), engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))
@@ -97,6 +97,6 @@ commons_ledger_entries_posted_total 42.0
         )
     },
 )
-async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    body, content_type = Services.of(request).metrics.exposition()
+async def metrics(metrics: NamedDependency[Metrics]) -> Response[bytes]:
+    body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)

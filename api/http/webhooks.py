@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.types import ControllerRouterHandler
 
 from api.http.common.auth import requires
+from api.http.common.controller import Controller
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
 from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut
 from api.http.schemas import Page
-from api.state import Services
 from ledger.access.principals import Scope
-from ledger.events.webhooks import Delivery, Webhook
+from ledger.events.webhooks import Delivery, Webhook, Webhooks
 from ledger.kernel.model import Community
 
-_TAGS = ["webhooks"]
 _NOT_FOUND = problems(*COMMUNITY, 403, codes=["webhook_not_found"])
 
 
@@ -51,121 +50,103 @@ def _delivery_out(delivery: Delivery) -> DeliveryOut:
     )
 
 
-@post(
-    "/webhooks",
-    summary="Subscribe a URL to the community's events (the secret is shown only here)",
-    description=(
-        "Events from now on are POSTed to `url` one at a time, in feed order, signed with "
-        '`Commons-Ledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` '
-        "under `secret`. The URL must be http(s) and reach a public address unless the "
-        "operator's allow-list permits it (`url_not_allowed`)."
-    ),
-    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "url_not_allowed"]),
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def create_webhook(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    data: JSONBody[WebhookCreate],
-) -> WebhookOut:
-    webhook, secret = await Services.of(request).webhooks.create(
-        community.id, data.url, data.types, data.description
+class WebhooksController(Controller):
+    path = "/webhooks"
+    tags = ("webhooks",)
+    guards = (requires(Scope.TREASURER),)
+
+    @post(
+        summary="Subscribe a URL to the community's events (the secret is shown only here)",
+        description=(
+            "Events from now on are POSTed to `url` one at a time, in feed order, signed with "
+            '`Commons-Ledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` '
+            "under `secret`. The URL must be http(s) and reach a public address unless the "
+            "operator's allow-list permits it (`url_not_allowed`)."
+        ),
+        responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "url_not_allowed"]),
     )
-    return _out(webhook, secret)
+    async def create_webhook(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        data: JSONBody[WebhookCreate],
+    ) -> WebhookOut:
+        webhook, secret = await webhooks.create(
+            community.id, data.url, data.types, data.description
+        )
+        return _out(webhook, secret)
 
+    @get(summary="List webhook subscriptions", responses=problems(*COMMUNITY, 403))
+    async def list_webhooks(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        cursor: Cursor = None,
+        limit: PageLimit = 50,
+    ) -> Page[WebhookOut]:
+        found = await webhooks.list(
+            community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+        )
+        return page_of(found, limit, _out, lambda webhook: webhook.id)
 
-@get(
-    "/webhooks",
-    summary="List webhook subscriptions",
-    responses=problems(*COMMUNITY, 403),
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def list_webhooks(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    cursor: Cursor = None,
-    limit: PageLimit = 50,
-) -> Page[WebhookOut]:
-    found = await Services.of(request).webhooks.list(
-        community.id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    @get(
+        "/{webhook_id:uuid}",
+        summary="Read a webhook subscription and its delivery state",
+        responses=_NOT_FOUND,
     )
-    return page_of(found, limit, _out, lambda webhook: webhook.id)
+    async def read_webhook(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        webhook_id: FromPath[uuid.UUID],
+    ) -> WebhookOut:
+        return _out(await webhooks.get(community.id, webhook_id))
 
-
-@get(
-    "/webhooks/{webhook_id:uuid}",
-    summary="Read a webhook subscription and its delivery state",
-    responses=_NOT_FOUND,
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def read_webhook(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    webhook_id: FromPath[uuid.UUID],
-) -> WebhookOut:
-    return _out(await Services.of(request).webhooks.get(community.id, webhook_id))
-
-
-@delete(
-    "/webhooks/{webhook_id:uuid}",
-    summary="Delete a webhook subscription (its delivery log stays)",
-    responses=_NOT_FOUND,
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def delete_webhook(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    webhook_id: FromPath[uuid.UUID],
-) -> None:
-    await Services.of(request).webhooks.delete(community.id, webhook_id)
-
-
-@post(
-    "/webhooks/{webhook_id:uuid}/resume",
-    summary="Resume a paused subscription: its next event is tried now",
-    status_code=200,
-    responses=_NOT_FOUND,
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def resume_webhook(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    webhook_id: FromPath[uuid.UUID],
-) -> WebhookOut:
-    return _out(await Services.of(request).webhooks.resume(community.id, webhook_id))
-
-
-@get(
-    "/webhooks/{webhook_id:uuid}/deliveries",
-    summary="The delivery log of a subscription, oldest attempt first",
-    responses=_NOT_FOUND,
-    guards=[requires(Scope.TREASURER)],
-    tags=_TAGS,
-)
-async def list_deliveries(
-    request: Request[Any, Any, Any],
-    community: NamedDependency[Community],
-    webhook_id: FromPath[uuid.UUID],
-    cursor: Cursor = None,
-    limit: PageLimit = 50,
-) -> Page[DeliveryOut]:
-    found = await Services.of(request).webhooks.deliveries(
-        community.id, webhook_id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+    @delete(
+        "/{webhook_id:uuid}",
+        summary="Delete a webhook subscription (its delivery log stays)",
+        responses=_NOT_FOUND,
     )
-    return page_of(found, limit, _delivery_out, lambda delivery: delivery.id)
+    async def delete_webhook(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        webhook_id: FromPath[uuid.UUID],
+    ) -> None:
+        await webhooks.delete(community.id, webhook_id)
+
+    @post(
+        "/{webhook_id:uuid}/resume",
+        summary="Resume a paused subscription: its next event is tried now",
+        status_code=200,
+        responses=_NOT_FOUND,
+    )
+    async def resume_webhook(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        webhook_id: FromPath[uuid.UUID],
+    ) -> WebhookOut:
+        return _out(await webhooks.resume(community.id, webhook_id))
+
+    @get(
+        "/{webhook_id:uuid}/deliveries",
+        summary="The delivery log of a subscription, oldest attempt first",
+        responses=_NOT_FOUND,
+    )
+    async def list_deliveries(
+        self,
+        community: NamedDependency[Community],
+        webhooks: NamedDependency[Webhooks],
+        webhook_id: FromPath[uuid.UUID],
+        cursor: Cursor = None,
+        limit: PageLimit = 50,
+    ) -> Page[DeliveryOut]:
+        found = await webhooks.deliveries(
+            community.id, webhook_id, after=decode_cursor(cursor, uuid.UUID), limit=limit + 1
+        )
+        return page_of(found, limit, _delivery_out, lambda delivery: delivery.id)
 
 
-COMMUNITY_HANDLERS = [
-    create_webhook,
-    list_webhooks,
-    read_webhook,
-    delete_webhook,
-    resume_webhook,
-    list_deliveries,
-]
+COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [WebhooksController]
 """Handlers under ``/communities/{slug}``."""

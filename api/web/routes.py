@@ -21,7 +21,6 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from api.state import Services
 from api.web import views
 from api.web.forms import HelpForm, HelpRecord, parse_help
 from api.web.i18n import N_, Translator, choose_language
@@ -35,10 +34,13 @@ from api.web.session import (
 )
 from api.web.settings import WebSettings
 from api.web.throttle import Throttle
+from ledger.access.credentials import Access
+from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.clock import utc_now
 from ledger.timebank.exchanges import Exchanges
 from ledger.timebank.member_overview import MemberOverview
+from reports.service import Reports
 
 LIMIT_MESSAGE: Final = N_(
     "That is more time than your limits or theirs allow. Record less, or ask a steward."
@@ -68,18 +70,22 @@ def _today() -> date:
     return utc_now().date()
 
 
-def _web(request: Request[Any, Any, Any]) -> tuple[Services, WebSettings, Throttle]:
+def _web(request: Request[Any, Any, Any]) -> tuple[WebSettings, Throttle]:
     web = request.app.state.web
     assert isinstance(web, tuple)
-    return Services.of(request), web[0], web[1]
+    return web[0], web[1]
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Template:
-    viewer = await viewer_or_none(request)
+async def home(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[Access],
+    ledger: NamedDependency[Ledger],
+) -> Template:
+    viewer = await viewer_or_none(request, access, ledger)
     if viewer is None:
         return page(request, "sign_in.html", {"token": "", "error": None})
-    hours, others = await views.home(Services.of(request), viewer, _today())
+    hours, others = await views.home(ledger, viewer, _today())
     return page(request, "home.html", {"viewer": viewer, "hours": hours, "others": others})
 
 
@@ -93,8 +99,10 @@ async def sign_in_form(
 
 
 @post("/sign-in", include_in_schema=False, status_code=303)
-async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
-    services, settings, throttle = _web(request)
+async def sign_in(
+    request: Request[Any, Any, Any], access: NamedDependency[Access]
+) -> Response[Any]:
+    settings, throttle = _web(request)
     address = request.client.host if request.client else "unknown"
     if not throttle.allow(address):
         message = N_("Too many attempts. Wait a minute, then try again.")
@@ -103,28 +111,32 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
         return response
     form = await request.form()
     token = str(form.get("token", ""))
-    principal = await member_of_token(services, token) if token.strip() else None
+    principal = await member_of_token(access, token) if token.strip() else None
     if principal is None:
         message = N_("That code is unknown, expired or withdrawn. Ask a steward for a new one.")
         return page(request, "sign_in.html", {"token": "", "error": message}, 401)
-    secret = await start_session(services, principal, settings.session_ttl)
+    secret = await start_session(access, principal, settings.session_ttl)
     redirect = Redirect("/", status_code=303)
     redirect.cookies.append(session_cookie(request, secret, settings.session_ttl))
     return redirect
 
 
 @post("/sign-out", include_in_schema=False, status_code=303)
-async def sign_out(request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]) -> Redirect:
-    await Services.of(request).access.revoke(viewer.community.id, viewer.session_id)
+async def sign_out(viewer: NamedDependency[Viewer], access: NamedDependency[Access]) -> Redirect:
+    await access.revoke(viewer.community.id, viewer.session_id)
     redirect = Redirect("/", status_code=303)
     end_session_cookie(redirect)
     return redirect
 
 
 async def _exchanges_page(
-    request: Request[Any, Any, Any], viewer: Viewer, form: HelpForm, status_code: int = 200
+    request: Request[Any, Any, Any],
+    ledger: Ledger,
+    viewer: Viewer,
+    form: HelpForm,
+    status_code: int = 200,
 ) -> Template:
-    recent, to_answer, others = await views.exchanges(Services.of(request), viewer)
+    recent, to_answer, others = await views.exchanges(ledger, viewer)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     context = {
         "viewer": viewer,
@@ -139,24 +151,27 @@ async def _exchanges_page(
 
 @get("/exchanges", include_in_schema=False)
 async def exchanges_page(
-    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
 ) -> Template:
-    return await _exchanges_page(request, viewer, HelpForm())
+    return await _exchanges_page(request, ledger, viewer, HelpForm())
 
 
 @post("/exchanges", include_in_schema=False, status_code=303)
 async def record_help(
-    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
 ) -> Response[Any]:
-    services = Services.of(request)
     form = HelpForm.of({k: str(v) for k, v in (await request.form()).items()})
-    directory = await MemberOverview(services.ledger).directory(viewer.community.id)
+    directory = await MemberOverview(ledger).directory(viewer.community.id)
     members = {e.member_id: e.name for e in directory if e.member_id != viewer.member.id}
     parsed = parse_help(form, members)
     if isinstance(parsed, HelpForm):
-        return await _exchanges_page(request, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
+        return await _exchanges_page(request, ledger, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
     try:
-        await _record(services, viewer, parsed)
+        await _record(ledger, viewer, parsed)
     except errors.LimitExceeded:
         refused = HelpForm(
             form.receiver,
@@ -165,12 +180,14 @@ async def record_help(
             form.description,
             {"duration": LIMIT_MESSAGE},
         )
-        return await _exchanges_page(request, viewer, refused, HTTP_422_UNPROCESSABLE_ENTITY)
+        return await _exchanges_page(
+            request, ledger, viewer, refused, HTTP_422_UNPROCESSABLE_ENTITY
+        )
     return Redirect("/exchanges?done=recorded", status_code=303)
 
 
-async def _record(services: Services, viewer: Viewer, record: HelpRecord) -> None:
-    await Exchanges(services.ledger).record(
+async def _record(ledger: Ledger, viewer: Viewer, record: HelpRecord) -> None:
+    await Exchanges(ledger).record(
         viewer.community.id,
         provider_id=viewer.member.id,
         receiver_id=record.receiver_id,
@@ -179,12 +196,10 @@ async def _record(services: Services, viewer: Viewer, record: HelpRecord) -> Non
     )
 
 
-async def _answer(
-    request: Request[Any, Any, Any], viewer: Viewer, exchange_id: uuid.UUID
-) -> Exchanges:
+async def _answer(ledger: Ledger, viewer: Viewer, exchange_id: uuid.UUID) -> Exchanges:
     """The exchanges use case, once the exchange is known to be the viewer's to answer; any
     other exchange answers 404, as in the JSON API."""
-    use_cases = Exchanges(Services.of(request).ledger)
+    use_cases = Exchanges(ledger)
     exchange = await use_cases.get(viewer.community.id, exchange_id)
     if not exchange.received_by(viewer.member.id):
         raise NotFoundException("no such exchange")
@@ -193,33 +208,35 @@ async def _answer(
 
 @post("/exchanges/{exchange_id:uuid}/confirm", include_in_schema=False, status_code=303)
 async def confirm(
-    request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
     exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
-    use_cases = await _answer(request, viewer, exchange_id)
+    use_cases = await _answer(ledger, viewer, exchange_id)
     await use_cases.confirm(viewer.community.id, exchange_id)
     return Redirect("/exchanges?done=confirmed", status_code=303)
 
 
 @post("/exchanges/{exchange_id:uuid}/decline", include_in_schema=False, status_code=303)
 async def decline(
-    request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
     exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
-    use_cases = await _answer(request, viewer, exchange_id)
+    use_cases = await _answer(ledger, viewer, exchange_id)
     await use_cases.decline(viewer.community.id, exchange_id)
     return Redirect("/exchanges?done=declined", status_code=303)
 
 
 @get("/community", include_in_schema=False)
 async def community_page(
-    request: Request[Any, Any, Any], viewer: NamedDependency[Viewer]
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
+    reports: NamedDependency[Reports],
 ) -> Template:
-    services = Services.of(request)
-    month = await views.community(services, viewer, _today())
-    report = await views.latest_headline(services, viewer)
+    month = await views.community(ledger, viewer, _today())
+    report = await views.latest_headline(reports, viewer)
     return page(request, "community.html", {"viewer": viewer, "month": month, "report": report})
 
 

@@ -14,9 +14,11 @@ from typing import Any, Final
 
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
 
-from api.state import Services
+from ledger.access.credentials import Access
 from ledger.access.principals import CredentialKind, Principal
+from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community, Member
@@ -42,41 +44,46 @@ class Viewer:
         return uuid.UUID(self.principal.credential_id)
 
 
-async def member_of_token(services: Services, token: str) -> Principal | None:
+async def member_of_token(access: Access, token: str) -> Principal | None:
     """The member principal a pasted member token stands for; None for anything else."""
-    principal = await services.access.authenticate(token.strip())
+    principal = await access.authenticate(token.strip())
     if principal is None or principal.kind is not CredentialKind.MEMBER:
         return None
     return principal
 
 
-async def start_session(services: Services, principal: Principal, ttl: timedelta) -> str:
+async def start_session(access: Access, principal: Principal, ttl: timedelta) -> str:
     """A new session for the principal's member; returns its secret, for the cookie only."""
     assert principal.community_id is not None and principal.member_id is not None
-    _, secret = await services.access.issue_member_token(
+    _, secret = await access.issue_member_token(
         principal.community_id, principal.member_id, SESSION_NAME, expires_at=utc_now() + ttl
     )
     return secret
 
 
-async def viewer_or_none(request: Request[Any, Any, Any]) -> Viewer | None:
+async def viewer_or_none(
+    request: Request[Any, Any, Any], access: Access, ledger: Ledger
+) -> Viewer | None:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
-    services = Services.of(request)
-    principal = await member_of_token(services, secret)
+    principal = await member_of_token(access, secret)
     if principal is None or principal.community_id is None or principal.member_id is None:
         return None
     try:
-        community = await services.ledger.get_community(principal.community_id)
-        member = await services.ledger.get_member(principal.community_id, principal.member_id)
+        community = await ledger.get_community(principal.community_id)
+        member = await ledger.get_member(principal.community_id, principal.member_id)
     except errors.NotFound:
         return None
     return Viewer(principal, community, member)
 
 
-async def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
-    viewer = await viewer_or_none(request)
+async def provide_viewer(
+    request: Request[Any, Any, Any],
+    access: NamedDependency[Access],
+    ledger: NamedDependency[Ledger],
+) -> Viewer:
+    viewer = await viewer_or_none(request, access, ledger)
     if viewer is None:
         raise SignInRequired
     return viewer

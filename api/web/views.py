@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from api.state import Services
 from api.web.session import Viewer
+from ledger.books.service import Ledger
 from ledger.kernel.model import HOURS, Account, Balance
 from ledger.timebank.exchanges import Exchange
 from ledger.timebank.member_overview import (
@@ -17,6 +17,7 @@ from ledger.timebank.member_overview import (
     MemberMonth,
     MemberOverview,
 )
+from reports.service import Reports
 from reports.values import SustainabilityReport
 
 RECENT_COUNT = 20
@@ -70,13 +71,11 @@ def hours_card(account: Account, month: MemberMonth) -> HoursCard:
     return HoursCard(balance.posted, balance.pending, can_receive, can_give, month)
 
 
-async def home(
-    services: Services, viewer: Viewer, today: date
-) -> tuple[HoursCard, list[OtherBalance]]:
+async def home(ledger: Ledger, viewer: Viewer, today: date) -> tuple[HoursCard, list[OtherBalance]]:
     community_id, member = viewer.community.id, viewer.member
-    accounts = await services.ledger.list_accounts(community_id, member_id=member.id)
-    scales = {c.code: c.scale for c in await services.ledger.list_commodities(community_id)}
-    month = await MemberOverview(services.ledger).member_month(community_id, member.id, today)
+    accounts = await ledger.list_accounts(community_id, member_id=member.id)
+    scales = {c.code: c.scale for c in await ledger.list_commodities(community_id)}
+    month = await MemberOverview(ledger).member_month(community_id, member.id, today)
     hours = next(a for a in accounts if a.id == member.hours_account_id)
     others = [
         OtherBalance(a.name, a.commodity, display_amount(a.balance.posted, scales[a.commodity]))
@@ -99,11 +98,11 @@ def lines(
 
 
 async def exchanges(
-    services: Services, viewer: Viewer
+    ledger: Ledger, viewer: Viewer
 ) -> tuple[list[ExchangeLine], list[ExchangeLine], list[DirectoryEntry]]:
     """The viewer's recent exchanges, those waiting for their answer, and whom they may record
     help for (everyone else in the community)."""
-    overview = MemberOverview(services.ledger)
+    overview = MemberOverview(ledger)
     community_id = viewer.community.id
     directory = await overview.directory(community_id)
     names = {entry.member_id: entry.name for entry in directory}
@@ -112,8 +111,8 @@ async def exchanges(
     return lines(recent, viewer, names), lines(to_answer, viewer, names), others
 
 
-async def community(services: Services, viewer: Viewer, today: date) -> CommunityMonth:
-    return await MemberOverview(services.ledger).community_month(viewer.community.id, today)
+async def community(ledger: Ledger, viewer: Viewer, today: date) -> CommunityMonth:
+    return await MemberOverview(ledger).community_month(viewer.community.id, today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,11 +180,11 @@ def headline(report: SustainabilityReport) -> ReportHeadline:
     )
 
 
-async def latest_headline(services: Services, viewer: Viewer) -> ReportHeadline | None:
+async def latest_headline(reports: Reports, viewer: Viewer) -> ReportHeadline | None:
     """The headline of the stored report of the most recently closed period (the shortest one
     when a month, a quarter and a year closed together), or None before the first snapshot."""
-    snapshots = await services.reports.list_snapshots(viewer.community)
+    snapshots = await reports.list_snapshots(viewer.community)
     if not snapshots:
         return None
     latest = max(snapshots, key=lambda row: (row.period_end, row.period_start))
-    return headline(await services.reports.snapshot(viewer.community, latest.id))
+    return headline(await reports.snapshot(viewer.community, latest.id))

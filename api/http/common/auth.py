@@ -60,6 +60,10 @@ def requires(scope: Scope, *, members: bool = False) -> Guard:
     where ``members`` is set; the handler then limits them to their own resources."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if isinstance(connection, Request) and connection.method == "OPTIONS":
+            # Litestar runs a controller's guards for the OPTIONS answer it generates too
+            # (litestar#2314); that answer names the allowed methods to anyone, unauthenticated.
+            return
         principal = principal_of(connection)
         if "slug" in connection.path_params:
             await community_of(connection)

@@ -1,0 +1,71 @@
+"""The wire format of communities and credentials (API keys, member tokens)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from api.http.schemas import CommodityCode, Name, Request, ScopeName, Slug
+from ledger.access.principals import Credential
+from ledger.kernel.model import Community
+
+
+class CommunityCreate(Request, frozen=True):
+    slug: Slug
+    name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
+    template: Literal["coop"] | None = None
+    """A starter chart of accounts to open with the community, in the same transaction."""
+    currency: CommodityCode | None = None
+    """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
+
+
+class CommunityOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+
+    @staticmethod
+    def of(community: Community) -> CommunityOut:
+        return CommunityOut(community.id, community.slug, community.name, community.created_at)
+
+
+class ApiKeyCreate(Request, frozen=True):
+    scopes: Annotated[
+        list[ScopeName], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])
+    ]
+    name: Name = "API key"
+    expires_at: datetime | None = None
+
+
+class MemberTokenCreate(Request, frozen=True):
+    name: Annotated[Name, msgspec.Meta(examples=["Ann's phone"])] = "Member token"
+    expires_at: datetime | None = None
+
+
+class CredentialOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    kind: str
+    name: str
+    scopes: list[str]
+    member_id: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime | None
+    token: str
+    """The secret bearer token. Shown in this response only; store it now."""
+
+    @staticmethod
+    def of(credential: Credential, token: str) -> CredentialOut:
+        return CredentialOut(
+            id=credential.id,
+            kind=credential.kind.value,
+            name=credential.name,
+            scopes=sorted(credential.scopes),
+            member_id=credential.member_id,
+            created_at=credential.created_at,
+            expires_at=credential.expires_at,
+            token=token,
+        )

@@ -18,7 +18,7 @@ from ledger.kernel import errors
 from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import unnest
 from ledger.store.entries import entry_row, posting_rows
-from ledger.store.idempotency import in_flight_lock_id
+from ledger.store.idempotency import SqlIdempotency, in_flight_lock_id
 from ledger.store.tables import entries, idempotency_keys, postings
 
 # Built once: a statement object keeps its cache key, so executing it again costs no
@@ -75,6 +75,7 @@ class SqlBatchStore:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
         self._dialect = connection.dialect.name
+        self._idempotency = SqlIdempotency(connection)
 
     async def claim_keys(
         self,
@@ -84,6 +85,9 @@ class SqlBatchStore:
     ) -> list[Claim]:
         if not claims:
             return []
+        if len(claims) == 1:  # a single write: one round trip (PostgreSQL)
+            [(key, fingerprint)] = claims
+            return [await self._idempotency.claim(community_id, key, fingerprint, now)]
         held: set[IdempotencyKey] = set()
         if self._dialect == "postgresql":
             # The same per-key advisory lock a single key's claim takes: a key in flight

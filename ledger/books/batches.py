@@ -1,4 +1,6 @@
-"""Many entries in one request: each item atomic and idempotent on its own key.
+"""Entries written together, each atomic and idempotent on its own key: a batch request, a
+group of single writes (``ledger.books.group_commit``), and a single write — ``Ledger.post_entry``
+is a batch of one (``EntryBatches.post_one``), so an entry is written one way, alone or not.
 
 A batch is one transaction. Items are taken in order, each checked against the state the items
 before it left — exactly as if they had been posted one after another — so a rule one item
@@ -15,7 +17,9 @@ Guarantees (tests/ledger/test_batches.py, tests/api/test_batches.py):
 - an item refused by the checks that need no database (``rules.check_entry``) claims nothing;
 - limits hold across the items of a batch as they do across separate requests;
 - every item that takes effect gets its own audit record (operation ``post_entry``), in the same
-  transaction.
+  transaction;
+- after the commit, the observer hears of each item a recorded outcome answered under its own
+  request (a replay, of a result or of a rejection) and then of each entry written.
 """
 
 from __future__ import annotations

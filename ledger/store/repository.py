@@ -1,7 +1,8 @@
 """The unit of work's repository: one object answering every method of
 ``ledger.books.ports.Repository`` on the unit of work's connection, each by the repository of its
 aggregate (``communities``, ``accounts``, ``entries``, ``balances``, ``idempotency``,
-``credentials``, ``audit``), where that aggregate's SQL lives. This module holds no SQL: it says
+``credentials``, ``audit``; ``batches`` the bulk statements of the entry write), where that
+aggregate's SQL lives. This module holds no SQL: it says
 which repository answers what, and orders the one step that spans two of them (a counter write's
 monitor events go into the write's audit record)."""
 

@@ -34,7 +34,6 @@ from ledger.jobs.runner import JobRunner
 from ledger.kernel.clock import utc_now
 from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
-from ledger.store.batches import SqlBatchStore
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.governance import SqlGovernanceStore
@@ -70,7 +69,7 @@ def bootstrap(
     reports = Reports(uow, connection_of)
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)
-    batches = EntryBatches(uow, SqlBatchStore.of, events=metrics)
+    batches = EntryBatches(uow, events=metrics)
     return Services(
         settings=settings,
         engine=engine,

@@ -30,7 +30,6 @@ from ledger.books.batches import BatchItem, EntryBatches
 from ledger.books.service import Ledger, NewAccount
 from ledger.kernel.model import AccountType, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.batches import SqlBatchStore
 from ledger.store.migrate import upgrade
 from ledger.store.repository import SqlRepository
 
@@ -114,7 +113,7 @@ async def _rounds(
     for _ in range(args.rounds):
         for label, repository in VARIANTS:
             uow = SqlUnitOfWorkFactory(engine, repository)
-            ledger, batches = Ledger(uow), EntryBatches(uow, SqlBatchStore.of)
+            ledger, batches = Ledger(uow), EntryBatches(uow)
 
             async def single(rng: random.Random, ledger: Ledger = ledger) -> int:
                 key = IdempotencyKey("api_key:bench", uuid.uuid4().hex)

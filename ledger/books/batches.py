@@ -1,4 +1,6 @@
-"""Many entries in one request: each item atomic and idempotent on its own key.
+"""Entries written together, each atomic and idempotent on its own key: a batch request, a
+group of single writes (``ledger.books.group_commit``), and a single write — ``Ledger.post_entry``
+is a batch of one (``EntryBatches.post_one``), so an entry is written one way, alone or not.
 
 A batch is one transaction. Items are taken in order, each checked against the state the items
 before it left — exactly as if they had been posted one after another — so a rule one item
@@ -15,20 +17,21 @@ Guarantees (tests/ledger/test_batches.py, tests/api/test_batches.py):
 - an item refused by the checks that need no database (``rules.check_entry``) claims nothing;
 - limits hold across the items of a batch as they do across separate requests;
 - every item that takes effect gets its own audit record (operation ``post_entry``), in the same
-  transaction.
+  transaction;
+- after the commit, the observer hears of each item a recorded outcome answered under its own
+  request (a replay, of a result or of a rejection) and then of each entry written.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Final, Protocol
+from typing import Final
 
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
-from ledger.books.ports import StoredOutcome, UnitOfWork, UnitOfWorkFactory
+from ledger.books.ports import Claim, InFlight, StoredOutcome, UnitOfWork, UnitOfWorkFactory
 from ledger.books.writes import build_entry
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
@@ -46,36 +49,6 @@ ITEMS_MAX: Final = 1000
 OPERATION: Final = "post_entry"
 """Items are fingerprinted and audited as single ``post_entry`` writes, so a key means the same
 in a batch as in a single request."""
-
-
-class InFlight:
-    """Marks a key another transaction is still working under (PostgreSQL)."""
-
-
-IN_FLIGHT: Final = InFlight()
-
-Claim = StoredOutcome | InFlight | None
-"""What claiming a key found: nothing (claimed now), the outcome recorded under it, or a key
-another transaction holds at this moment."""
-
-
-class BatchStore(Protocol):
-    """The bulk statements of a batch, on the unit of work's transaction."""
-
-    async def claim_keys(
-        self,
-        community_id: uuid.UUID,
-        claims: Sequence[tuple[IdempotencyKey, str]],
-        now: datetime,
-    ) -> list[Claim]:
-        """Claims ``(key, fingerprint)`` pairs (keys distinct); one result each, in order."""
-        ...
-
-    async def insert_entries(self, entries: Sequence[Entry]) -> None: ...
-
-    async def store_results(
-        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +76,17 @@ class ItemOutcome:
 
 
 class EntryBatches:
+    """Writes entries in one transaction each call: a batch, a group of single writes (group
+    commit), or one write (``Ledger.post_entry``: a batch of one). ``events`` hears of every
+    write that took effect and every replay, after the commit."""
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        store: Callable[[UnitOfWork], BatchStore],
         clock: Clock = utc_now,
         events: LedgerEvents | None = None,
     ) -> None:
         self._uow = uow
-        self._store = store
         self._clock = clock
         self._events: LedgerEvents = events or NoEvents()
 
@@ -126,6 +101,17 @@ class EntryBatches:
             community_id,
             [Write(item.entry, IdempotencyKey(scope, item.idempotency_key)) for item in items],
         )
+
+    async def post_one(
+        self, community_id: uuid.UUID, entry: NewEntry, key: IdempotencyKey | None = None
+    ) -> Entry:
+        """Writes ``entry`` under ``key`` (or none) as a batch of one: the single write,
+        ``Ledger.post_entry``. Raises the rule it broke, or the outcome recorded under ``key``."""
+        [outcome] = await self.post_each(community_id, [Write(entry, key)])
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.entry is not None
+        return outcome.entry
 
     async def post_each(
         self, community_id: uuid.UUID, writes: Sequence[Write]
@@ -148,7 +134,7 @@ class EntryBatches:
                 first.setdefault(write.key, index)
         claimed = list(first.values())
         async with self._uow(write=True) as uow:
-            found = await self._store(uow).claim_keys(
+            found = await uow.repo.claim_keys(
                 community_id,
                 [(_keyed(writes[i].key), prints[i]) for i in claimed],
                 self._clock(),
@@ -164,22 +150,26 @@ class EntryBatches:
                 outcomes[index] = outcome
             await uow.commit()
         claims = dict(zip(claimed, found, strict=True))
+        recorded: list[Claim] = [None] * len(writes)
         for index, write in enumerate(writes):
-            if outcomes[index] is None:  # a key repeated in the batch
+            if index in claims:
+                recorded[index] = claims[index]
+            elif outcomes[index] is None:  # a key repeated in the batch
                 leader = first[_keyed(write.key)]
+                recorded[index] = claims[leader]
                 outcomes[index] = _follower(claims[leader], outcomes[leader], prints, leader, index)
         done = [outcome for outcome in outcomes if outcome is not None]
         assert len(done) == len(writes)
-        self._notify(done, fresh)
+        self._notify(_replays(recorded, prints), fresh)
         return done
 
-    def _notify(self, done: Sequence[ItemOutcome], fresh: Sequence[ItemOutcome]) -> None:
-        written = {o.entry.id: o.entry for o in fresh if o.entry is not None}
-        for outcome in done:
-            if outcome.entry is not None and outcome.entry.id not in written:
-                self._events.replayed(OPERATION)
-        for entry in written.values():
-            self._events.written(OPERATION, entry)
+    def _notify(self, replays: int, fresh: Sequence[ItemOutcome]) -> None:
+        """Tells the observer of each replay and then of each entry written."""
+        for _ in range(replays):
+            self._events.replayed(OPERATION)
+        for outcome in fresh:
+            if outcome.entry is not None:
+                self._events.written(OPERATION, outcome.entry)
 
     async def _write(
         self,
@@ -218,13 +208,12 @@ class EntryBatches:
             if item.key is not None:
                 results.append((item.key, idempotency.encode_result(entry)))
         written = [(o.entry, item) for o, item in zip(outcomes, items, strict=True) if o.entry]
-        store = self._store(uow)
-        await store.insert_entries([entry for entry, _ in written])
+        await repo.insert_entries([entry for entry, _ in written])
         if touched:
             await repo.write_counters(
                 community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
             )
-        await store.store_results(community_id, results)
+        await repo.store_results(community_id, results)
         await repo.append_audit_many(
             community_id,
             [
@@ -253,6 +242,17 @@ def _follower(
         assert first is not None
         return first
     return ItemOutcome(error=_conflict())
+
+
+def _replays(recorded: Sequence[Claim], prints: Sequence[str]) -> int:
+    """How many items a recorded outcome answered under their own request's fingerprint — its
+    result or its rejection: a replay, as the single write counts one (a different request
+    under the key is a conflict, no replay)."""
+    return sum(
+        1
+        for claim, fingerprint in zip(recorded, prints, strict=True)
+        if isinstance(claim, StoredOutcome) and claim.fingerprint == fingerprint
+    )
 
 
 def _keyed(key: IdempotencyKey | None) -> IdempotencyKey:

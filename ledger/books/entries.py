@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from ledger.books import rules
+from ledger.books.batches import EntryBatches
 from ledger.books.cases import UseCases, community_found
-from ledger.books.ports import Repository
+from ledger.books.ports import Repository, UnitOfWorkFactory
 from ledger.books.writes import complete_pending, locked_entry, write_checked_entry
 from ledger.kernel import errors
+from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.inputs import check_page_size
 from ledger.kernel.model import (
     Account,
@@ -27,10 +29,17 @@ from ledger.kernel.model import (
     Member,
     NewEntry,
 )
+from ledger.kernel.observer import LedgerEvents
 
 
 class EntryCases(UseCases):
     """Writes, completes, reverses and reads entries."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, events: LedgerEvents | None = None
+    ) -> None:
+        super().__init__(uow, clock, events)
+        self._batches = EntryBatches(uow, clock, events)
 
     async def post_entry(
         self,
@@ -38,13 +47,12 @@ class EntryCases(UseCases):
         entry: NewEntry,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Entry:
-        """Writes ``entry`` whole — posted, or pending when ``entry.pending`` — or not at all."""
-        rules.check_entry(entry)
+        """Writes ``entry`` whole — posted, or pending when ``entry.pending`` — or not at all.
 
-        async def work(repo: Repository) -> Entry:
-            return await self._write_entry(repo, community_id, entry, reverses=None)
-
-        return await self._idempotent(community_id, "post_entry", entry, idempotency_key, work=work)
+        A batch of one (``EntryBatches.post_one``): group commit writes its groups on the same
+        path, so a write answers the same alone or in company."""
+        rules.check_entry(entry)  # before any transaction: a malformed request waits for none
+        return await self._batches.post_one(community_id, entry, idempotency_key)
 
     async def post_pending(
         self,

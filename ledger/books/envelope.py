@@ -1,7 +1,8 @@
 """The one idempotent write: claim the key → do the work → record the outcome → audit → commit →
 tell the observer. Every write use case with an idempotency key runs in it: the ledger's own
-(``Ledger``), the economy's (``ledger.economy.ports.Books``) and governance's
-(``ledger.governance.transactions``).
+(``Ledger``; its entry write is a batch of one, ``ledger.books.batches``, which keeps these
+guarantees with the bulk statements of a batch), the economy's (``ledger.economy.ports.Books``)
+and governance's (``ledger.governance.transactions``).
 
 Guarantees (tests/ledger/test_envelope.py, tests/ledger/test_service.py,
 tests/ledger/test_audit.py, tests/ledger/test_governance.py, tests/ledger/test_funds.py):

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Final, Protocol
 
 from ledger.access.principals import Credential
 from ledger.audit.ports import AuditRepository
@@ -36,6 +36,17 @@ class StoredOutcome:
 
     fingerprint: str
     result: bytes | None
+
+
+class InFlight:
+    """Marks a key another transaction is still working under (PostgreSQL)."""
+
+
+IN_FLIGHT: Final = InFlight()
+
+Claim = StoredOutcome | InFlight | None
+"""What claiming a key found: nothing (claimed now), the outcome recorded under it, or a key
+another transaction holds at this moment with nothing recorded under it yet."""
 
 
 class LedgerRepository(Protocol):
@@ -146,13 +157,36 @@ class LedgerRepository(Protocol):
         created_at: datetime,
     ) -> StoredOutcome | None:
         """Records the key for this unit of work and returns None, or, when the key is already
-        recorded, returns what was stored under it. A concurrent unit of work holding the same key
-        makes this wait until that one ends."""
+        recorded, returns what was stored under it. A key a concurrent unit of work holds with
+        nothing recorded under it yet is ``idempotency_in_flight`` (PostgreSQL; SQLite's writers
+        never overlap)."""
         ...
 
     async def store_idempotency_result(
         self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes
     ) -> None: ...
+
+    # The bulk statements of the entry write (``ledger.books.batches``): one round trip for any
+    # number of entries.
+
+    async def claim_keys(
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
+    ) -> list[Claim]:
+        """Claims ``(key, fingerprint)`` pairs (keys distinct); one result each, in order. A key
+        another transaction holds is refused at once, never waited for, unless an outcome is
+        recorded under it (then that outcome)."""
+        ...
+
+    async def insert_entries(self, entries: Sequence[Entry]) -> None: ...
+
+    async def store_results(
+        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
+    ) -> None:
+        """Records each key's outcome (keys claimed in this unit of work)."""
+        ...
 
 
 class CredentialRepository(Protocol):

@@ -13,14 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.books.batches import IN_FLIGHT, Claim
-from ledger.books.ports import StoredOutcome
+from ledger.books.ports import IN_FLIGHT, Claim, StoredOutcome
 from ledger.kernel import errors
 from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import unnest
 from ledger.store.entries import entry_row, posting_rows
-from ledger.store.idempotency import in_flight_lock_id
-from ledger.store.scoped import ScopedStore
+from ledger.store.idempotency import SqlIdempotency, in_flight_lock_id
 from ledger.store.tables import entries, idempotency_keys, postings
 
 # Built once: a statement object keeps its cache key, so executing it again costs no
@@ -70,12 +68,14 @@ def _claim_statement(dialect: str) -> Any:
 _CLAIM = {name: _claim_statement(name) for name in ("postgresql", "sqlite")}
 
 
-class SqlBatchStore(ScopedStore):
-    """The bulk statements of a batch over one unit of work's connection."""
+class SqlBatchStore:
+    """The bulk statements of the entry write over one connection (``SqlRepository`` answers
+    with them)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        super().__init__(connection)
+        self._conn = connection
         self._dialect = connection.dialect.name
+        self._idempotency = SqlIdempotency(connection)
 
     async def claim_keys(
         self,
@@ -85,13 +85,16 @@ class SqlBatchStore(ScopedStore):
     ) -> list[Claim]:
         if not claims:
             return []
-        found: dict[IdempotencyKey, Claim] = {}
+        if len(claims) == 1:  # a single write: one round trip (PostgreSQL)
+            [(key, fingerprint)] = claims
+            return [await self._idempotency.claim(community_id, key, fingerprint, now)]
+        held: set[IdempotencyKey] = set()
         if self._dialect == "postgresql":
-            # The same per-key advisory lock a single write takes: a key in flight elsewhere is
-            # refused at once, never waited for.
+            # The same per-key advisory lock a single key's claim takes: a key in flight
+            # elsewhere is refused at once, never waited for.
             ids = [in_flight_lock_id(community_id, key.scope, key.key) for key, _ in claims]
             got = (await self._conn.execute(_TRY_LOCKS, {"ids": ids})).scalars().all()
-            found = {key: IN_FLIGHT for (key, _), ok in zip(claims, got, strict=True) if not ok}
+            held = {key for (key, _), ok in zip(claims, got, strict=True) if not ok}
         rows = [
             {
                 "community_id": community_id,
@@ -101,30 +104,42 @@ class SqlBatchStore(ScopedStore):
                 "created_at": now,
             }
             for key, fingerprint in claims
-            if key not in found
+            if key not in held
         ]
+        new: set[IdempotencyKey] = set()
         if rows:
             try:
                 result = await self._conn.execute(_CLAIM[self._dialect], rows)
             except IntegrityError:  # the one foreign key: the community
                 raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
             new = {IdempotencyKey(row.scope, row.key) for row in result}
-            taken = [key for key, _ in claims if key not in found and key not in new]
-            if taken:
-                recorded = await self._conn.execute(
-                    _RECORDED,
-                    {
-                        "community_id": community_id,
-                        "scopes": sorted({key.scope for key in taken}),
-                        "keys": sorted({key.key for key in taken}),
-                    },
-                )
-                wanted = set(taken)
-                for row in recorded:
-                    key = IdempotencyKey(row.scope, row.key)
-                    if key in wanted:
-                        found[key] = StoredOutcome(row.fingerprint, row.result)
+        # A key held elsewhere may have an outcome committed under it already (its holder is a
+        # retry): that outcome answers, as it does a single write's claim.
+        taken = [key for key, _ in claims if key not in new]
+        recorded = await self._recorded(community_id, taken) if taken else {}
+        found: dict[IdempotencyKey, Claim] = dict.fromkeys(held, IN_FLIGHT)
+        found |= recorded
         return [found.get(key) for key, _ in claims]
+
+    async def _recorded(
+        self, community_id: uuid.UUID, keys: Sequence[IdempotencyKey]
+    ) -> dict[IdempotencyKey, Claim]:
+        """The outcomes recorded under ``keys``, of those that have one."""
+        rows = await self._conn.execute(
+            _RECORDED,
+            {
+                "community_id": community_id,
+                "scopes": sorted({key.scope for key in keys}),
+                "keys": sorted({key.key for key in keys}),
+            },
+        )
+        wanted = set(keys)
+        found: dict[IdempotencyKey, Claim] = {}
+        for row in rows:
+            key = IdempotencyKey(row.scope, row.key)
+            if key in wanted:
+                found[key] = StoredOutcome(row.fingerprint, row.result)
+        return found
 
     async def insert_entries(self, written: Sequence[Entry]) -> None:
         if not written:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.books.ports import StoredOutcome
+from ledger.books.ports import IN_FLIGHT, Claim, InFlight, StoredOutcome
 from ledger.kernel import errors
 from ledger.kernel.model import IdempotencyKey
 from ledger.store.tables import idempotency_keys
@@ -70,6 +70,22 @@ class SqlIdempotency:
         fingerprint: str,
         created_at: datetime,
     ) -> StoredOutcome | None:
+        claim = await self.claim(community_id, key, fingerprint, created_at)
+        if isinstance(claim, InFlight):
+            raise errors.IdempotencyInFlight(
+                "a request with this idempotency key is still in progress; retry shortly"
+            )
+        return claim
+
+    async def claim(
+        self,
+        community_id: uuid.UUID,
+        key: IdempotencyKey,
+        fingerprint: str,
+        created_at: datetime,
+    ) -> Claim:
+        """Claims one key in one round trip: None, or the outcome recorded under it, or
+        ``IN_FLIGHT`` when another transaction holds it with nothing recorded yet."""
         row = {
             "community_id": community_id,
             "scope": key.scope,
@@ -97,9 +113,7 @@ class SqlIdempotency:
         if found is None:
             # Nothing inserted and nothing committed under the key: its lock was held, so the
             # first request is still running (a key already committed is replayed).
-            raise errors.IdempotencyInFlight(
-                "a request with this idempotency key is still in progress; retry shortly"
-            )
+            return IN_FLIGHT
         return StoredOutcome(found.fingerprint, found.result)
 
     async def store_idempotency_result(

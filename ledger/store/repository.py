@@ -1,7 +1,8 @@
 """The unit of work's repository: one object answering every method of
 ``ledger.books.ports.Repository`` on the unit of work's connection, each by the repository of its
 aggregate (``communities``, ``accounts``, ``entries``, ``balances``, ``idempotency``,
-``credentials``, ``audit``), where that aggregate's SQL lives. This module holds no SQL: it says
+``credentials``, ``audit``; ``batches`` the bulk statements of the entry write), where that
+aggregate's SQL lives. This module holds no SQL: it says
 which repository answers what, and orders the one step that spans two of them (a counter write's
 monitor events go into the write's audit record)."""
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger.access.principals import Credential
 from ledger.audit import chain as audit
 from ledger.audit import outbox
-from ledger.books.ports import StoredOutcome
+from ledger.books.ports import Claim, StoredOutcome
 from ledger.kernel.model import (
     Account,
     Commodity,
@@ -32,6 +33,7 @@ from ledger.kernel.model import (
 from ledger.store.accounts import SqlAccounts
 from ledger.store.audit import SqlAuditStore
 from ledger.store.balances import SqlBalances
+from ledger.store.batches import SqlBatchStore
 from ledger.store.communities import SqlCommunities
 from ledger.store.credentials import SqlCredentials
 from ledger.store.entries import SqlEntries
@@ -57,6 +59,7 @@ class SqlRepository:
         self._entries = SqlEntries(connection)
         self._balances = SqlBalances(connection)
         self._idempotency = SqlIdempotency(connection)
+        self._batch = SqlBatchStore(connection)
         self._credentials = SqlCredentials(connection)
         self._audit = SqlAuditStore(connection)
         self._monitors = SqlMonitorWatch(connection)
@@ -235,6 +238,24 @@ class SqlRepository:
         self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes
     ) -> None:
         await self._idempotency.store_idempotency_result(community_id, key, result)
+
+    # The bulk statements of the entry write ---------------------------------------------------
+
+    async def claim_keys(
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
+    ) -> list[Claim]:
+        return await self._batch.claim_keys(community_id, claims, now)
+
+    async def insert_entries(self, entries: Sequence[Entry]) -> None:
+        await self._batch.insert_entries(entries)
+
+    async def store_results(
+        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
+    ) -> None:
+        await self._batch.store_results(community_id, results)
 
     # Credentials ------------------------------------------------------------------------------
 

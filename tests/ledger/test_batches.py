@@ -16,7 +16,6 @@ from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.model import Community, IdempotencyKey, Member, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.batches import SqlBatchStore
 from tests.ledger.test_service import members, transfer
 
 SCOPE = "api_key:test"
@@ -24,7 +23,7 @@ SCOPE = "api_key:test"
 
 @pytest.fixture
 def batches(engine: AsyncEngine) -> EntryBatches:
-    return EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of)
+    return EntryBatches(SqlUnitOfWorkFactory(engine))
 
 
 def item(key: str, debit: Member, credit: Member, minutes: int) -> BatchItem:

@@ -22,7 +22,6 @@ from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.model import Community, Entry, IdempotencyKey, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
-from ledger.store.batches import SqlBatchStore
 from tests.conftest import unique_slug
 from tests.ledger.test_service import members, transfer
 
@@ -87,7 +86,7 @@ async def _run(
         ledger = Ledger(uow)
         alone = await _setup(ledger)
         grouped = await _setup(ledger)
-        groups = CountingGroups(EntryBatches(uow, SqlBatchStore.of))
+        groups = CountingGroups(EntryBatches(uow))
         writer = GroupCommit(groups, ledger.post_entry, group_max=group_max)
 
         serial: list[tuple[object, ...]] = []
@@ -163,7 +162,7 @@ async def test_writes_that_arrive_together_share_a_transaction(
     engine: AsyncEngine, ledger: Ledger, community: Community
 ) -> None:
     ann, bob = await members(ledger, community, None, None)
-    groups = CountingGroups(EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of))
+    groups = CountingGroups(EntryBatches(SqlUnitOfWorkFactory(engine)))
     writer = GroupCommit(groups, ledger.post_entry, group_max=8)
     await asyncio.gather(
         *(
@@ -251,9 +250,7 @@ async def test_a_caller_that_leaves_before_its_write_is_taken_writes_nothing(
     ledger: Ledger, community: Community
 ) -> None:
     ann, bob = await members(ledger, community, None, None)
-    writer = GroupCommit(
-        EntryBatches(ledger.units, SqlBatchStore.of), ledger.post_entry, group_max=10
-    )
+    writer = GroupCommit(EntryBatches(ledger.units), ledger.post_entry, group_max=10)
 
     def write(minutes: int) -> asyncio.Task[Entry]:
         spec = transfer(ann.hours_account_id, bob.hours_account_id, minutes)
@@ -286,7 +283,7 @@ async def _share_a_limit(engines: list[AsyncEngine]) -> None:
     fund, *people = await members(ledger, community, -100, None, None, None)
     processes = [
         GroupCommit(
-            EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of),
+            EntryBatches(SqlUnitOfWorkFactory(engine)),
             Ledger(SqlUnitOfWorkFactory(engine)).post_entry,
             group_max=7,
         )
@@ -315,7 +312,7 @@ async def test_each_write_of_a_group_is_audited_as_its_callers(
     engine: AsyncEngine, ledger: Ledger, community: Community
 ) -> None:
     ann, bob = await members(ledger, community, None, None)
-    groups = CountingGroups(EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of))
+    groups = CountingGroups(EntryBatches(SqlUnitOfWorkFactory(engine)))
     writer = GroupCommit(groups, ledger.post_entry)
 
     async def write_as(n: int) -> Entry:

@@ -23,7 +23,6 @@ from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.model import Community, Member
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.batches import SqlBatchStore
 from ledger.store.tables import audit_heads, audit_log, events
 from ledger.store.uow import SqlUnitOfWork
 from tests.conftest import unique_slug
@@ -155,7 +154,7 @@ async def test_batches_racing_single_writes_leave_a_chain_audit_verify_accepts(
     record, the records are numbered without gaps, each entry's event sits at its record's seq,
     and ``commons-ledger audit verify`` finds the chain intact."""
     people = await members(ledger, community, *([-200] * 5))
-    batches = EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of)
+    batches = EntryBatches(SqlUnitOfWorkFactory(engine))
     rng = random.Random(7)
 
     def pair() -> tuple[Member, Member]:

@@ -17,7 +17,6 @@ from ledger.books.batches import BatchItem, EntryBatches
 from ledger.books.service import Ledger
 from ledger.kernel.model import Community, IdempotencyKey
 from ledger.store import SqlUnitOfWorkFactory
-from ledger.store.batches import SqlBatchStore
 from tests.ledger.test_service import members, transfer
 
 
@@ -42,7 +41,7 @@ def compiled_statements(engine: AsyncEngine) -> Iterator[list[tuple[Any, str]]]:
 async def test_the_write_path_runs_on_cached_statements(
     ledger: Ledger, community: Community, engine: AsyncEngine
 ) -> None:
-    batches = EntryBatches(SqlUnitOfWorkFactory(engine), SqlBatchStore.of)
+    batches = EntryBatches(SqlUnitOfWorkFactory(engine))
     people = await members(ledger, community, None, None, None)
     rng = random.Random(5)
     count = iter(range(10_000))

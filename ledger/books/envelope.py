@@ -24,39 +24,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from ledger.audit import chain as audit
 from ledger.books import idempotency
-from ledger.books.ports import Repository
+from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey
 from ledger.kernel.observer import LedgerEvents, NoEvents
 
 T = TypeVar("T")
-
-
-class Transaction(Protocol):
-    """What the envelope needs of a unit of work (``ports.UnitOfWork`` and the economy's, which
-    also lends its connection, both are one)."""
-
-    @property
-    def repo(self) -> Repository: ...
-
-    async def commit(self) -> None: ...
-
-
-U = TypeVar("U", bound=Transaction)
-U_co = TypeVar("U_co", bound=Transaction, covariant=True)
-
-
-class Transactions(Protocol[U_co]):
-    """Opens units of work (``ports.UnitOfWorkFactory`` is one)."""
-
-    def __call__(self, *, write: bool) -> AbstractAsyncContextManager[U_co]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +50,12 @@ class Done(Generic[T]):
     """Further operations the same write completed (a consent that adopts the budget)."""
 
 
-class WriteEnvelope(Generic[U]):
+class WriteEnvelope:
     """Runs writes in units of work from ``units``; ``clock`` stamps keys and audit records;
     ``events`` hears of every write that took effect and every replay."""
 
     def __init__(
-        self, units: Transactions[U], clock: Clock, events: LedgerEvents | None = None
+        self, units: UnitOfWorkFactory, clock: Clock, events: LedgerEvents | None = None
     ) -> None:
         self._units = units
         self._clock = clock
@@ -89,12 +68,12 @@ class WriteEnvelope(Generic[U]):
         request: object,
         key: IdempotencyKey | None,
         *,
-        work: Callable[[U], Awaitable[T]],
+        work: Callable[[UnitOfWork], Awaitable[T]],
         result_type: type[T],
     ) -> T:
         """``work`` under ``key`` (see the module); its result is audited as ``operation``."""
 
-        async def done(uow: U) -> Done[T]:
+        async def done(uow: UnitOfWork) -> Done[T]:
             return Done(await work(uow), operation)
 
         return await self.decide(
@@ -108,7 +87,7 @@ class WriteEnvelope(Generic[U]):
         request: object,
         key: IdempotencyKey | None,
         *,
-        work: Callable[[U], Awaitable[Done[T]]],
+        work: Callable[[UnitOfWork], Awaitable[Done[T]]],
         result_type: type[T],
     ) -> T:
         """``work`` under ``key``, which tells what took effect and may answer an error after

@@ -31,7 +31,7 @@ class Events:
         self.heard.append(("replayed", operation))
 
 
-def _envelope(engine: AsyncEngine, events: Events) -> WriteEnvelope[UnitOfWork]:
+def _envelope(engine: AsyncEngine, events: Events) -> WriteEnvelope:
     return WriteEnvelope(SqlUnitOfWorkFactory(engine), utc_now, events)
 
 

@@ -27,6 +27,8 @@ from ledger.events.feed import EventFeed
 from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.ports import FederationTransactions
+from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
 from ledger.imports.journal_import import JournalImport
@@ -36,6 +38,7 @@ from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
+from ledger.store.federation import SqlFederationStore
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
@@ -102,6 +105,7 @@ def bootstrap(
             config=webhook_settings.delivery(),
         ),
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
+        federation=federation_of(ledger, metrics),
     )
 
 
@@ -122,6 +126,15 @@ def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governa
     writes (the demo seeding builds its governance here too, from a bare ``Ledger``)."""
     transactions = GovernanceTransactions(ledger.units, SqlGovernanceStore.of, utc_now, events)
     return Governance.over(transactions, ledger)
+
+
+def federation_of(ledger: Ledger, events: LedgerEvents | None = None) -> Federation:
+    """Federation's use cases over the ledger's own units of work (the tests build theirs
+    here too)."""
+    transactions = FederationTransactions(
+        ledger.units, SqlFederationStore.of, SqlGovernanceStore.of, utc_now, events
+    )
+    return Federation.over(transactions)
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

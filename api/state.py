@@ -21,6 +21,7 @@ from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
@@ -52,6 +53,8 @@ class Services:
     """Sends due webhook events: the app's delivery loop and ``commons-ledger deliver-webhooks``."""
     journal_import: JournalImport
     """Historical entries in bulk (``commons-ledger import-journal``)."""
+    federation: Federation
+    """Links between communities and the cross transfers over them."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

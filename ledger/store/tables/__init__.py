@@ -47,6 +47,14 @@ from ledger.store.tables.event_delivery import (
     webhook_deliveries,
     webhooks,
 )
+from ledger.store.tables.federation import (
+    federation_journal,
+    federation_link_terms,
+    federation_link_versions,
+    federation_links,
+    federation_transfers,
+    federation_version_consents,
+)
 from ledger.store.tables.governance import (
     budget_consents,
     budget_lines,
@@ -88,6 +96,12 @@ __all__ = [
     "disbursements",
     "entries",
     "events",
+    "federation_journal",
+    "federation_link_terms",
+    "federation_link_versions",
+    "federation_links",
+    "federation_transfers",
+    "federation_version_consents",
     "funds",
     "governance_settings",
     "idempotency_keys",

@@ -78,6 +78,21 @@ STATUS_BY_CODE: dict[str, int] = {
     "schedule_ended": HTTP_409_CONFLICT,
     "schedule_not_active": HTTP_409_CONFLICT,
     "schedule_not_paused": HTTP_409_CONFLICT,
+    # Federation (ledger.federation)
+    "link_not_found": HTTP_404_NOT_FOUND,
+    "transfer_not_found": HTTP_404_NOT_FOUND,
+    "partner_not_found": HTTP_404_NOT_FOUND,
+    "link_version_not_found": HTTP_404_NOT_FOUND,
+    "link_exists": HTTP_409_CONFLICT,
+    "link_not_active": HTTP_409_CONFLICT,
+    "link_status_conflict": HTTP_409_CONFLICT,
+    "not_party_to_link": HTTP_403_FORBIDDEN,
+    "commodity_not_carried": HTTP_422_UNPROCESSABLE_ENTITY,
+    "link_limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
+    "amount_converts_to_zero": HTTP_422_UNPROCESSABLE_ENTITY,
+    "below_minimum_received": HTTP_422_UNPROCESSABLE_ENTITY,
+    "quote_expired": HTTP_409_CONFLICT,
+    "transfer_conflict": HTTP_409_CONFLICT,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

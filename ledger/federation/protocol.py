@@ -79,6 +79,10 @@ def quote(terms: InForce, amount: int, min_received: int) -> Quote:
     """The quote of ``amount`` at the terms in force (``amount_converts_to_zero``,
     ``below_minimum_received``)."""
     received = terms.terms.rate.convert(amount)
+    if received > AMOUNT_ABS_MAX:
+        raise kernel_errors.InvalidAmount(
+            f"{amount} converts to more than {AMOUNT_ABS_MAX} {terms.terms.partner_commodity}"
+        )
     if received == 0:
         raise errors.AmountConvertsToZero(
             f"{amount} {terms.terms.commodity} converts to 0 {terms.terms.partner_commodity}"
@@ -156,6 +160,7 @@ async def prepare(
         kind=TRANSFER_KIND,
         metadata=_metadata(request.transfer_id, link, TransferRole.PAYER),
     )
+    rules.check_entry(spec)
     entry = await write_checked_entry(tx.repo, community_id, spec, lambda: now)
     transfer = Transfer(
         community_id=community_id,
@@ -247,6 +252,7 @@ async def _accept(tx: FedTx, community_id: uuid.UUID, offer: Offer, now: datetim
         kind=TRANSFER_KIND,
         metadata=_metadata(offer.transfer_id, link, TransferRole.PAYEE),
     )
+    rules.check_entry(spec)
     entry = await write_checked_entry(tx.repo, community_id, spec, lambda: now)
     await _journal(
         tx,

@@ -54,6 +54,7 @@ def _same_request(transfer: Transfer, request: TransferRequest) -> bool:
         and transfer.quote.commodity_sent == request.commodity
         and transfer.quote.amount_sent == request.amount
         and transfer.quote.min_received == request.min_received
+        and transfer.destination == request.destination
     )
 
 
@@ -71,7 +72,12 @@ async def prepare(
     rules.check_description(request.description)
     link = await steps.link_of(tx, community_id, request.link_id)
     terms = in_force(link, request.commodity)
-    the_quote = steps.quote(terms, request.amount, request.min_received)
+    # A routed transfer's minimum is the payee's, checked by the hop that reaches it; the
+    # payer's record keeps it in its quote.
+    hop_min = 1 if request.destination is not None else request.min_received
+    the_quote = replace(
+        steps.quote(terms, request.amount, hop_min), min_received=request.min_received
+    )
     payer = await steps.member_account(tx, community_id, request.payer_member_id, request.commodity)
     clearing = await steps.locked_clearing(tx, community_id, terms)
     owed = clearing.balance.ceiling + request.amount
@@ -108,6 +114,7 @@ async def prepare(
         description=request.description,
         created_at=now,
         updated_at=now,
+        destination=request.destination,
     )
     await tx.store.insert_transfer(transfer)
     return transfer
@@ -117,18 +124,21 @@ def offer_of(transfer: Transfer) -> Offer:
     """What the payer's side sends the payee's for a prepared transfer."""
     assert transfer.quote is not None and transfer.member_id is not None
     assert transfer.partner_member_id is not None
+    routed = transfer.destination is not None
     return Offer(
         transfer_id=transfer.id,
         link_id=transfer.link_id,
         payer_member_id=transfer.member_id,
         payee_member_id=transfer.partner_member_id,
-        quote=transfer.quote,
+        quote=replace(transfer.quote, min_received=1) if routed else transfer.quote,
         expires_at=transfer.expires_at,
         description=transfer.description,
+        destination=transfer.destination,
+        final_min_received=transfer.quote.min_received,
     )
 
 
-def _check_offer(offer: Offer, terms: InForce) -> None:
+def check_offer(offer: Offer, terms: InForce) -> None:
     """The offer's quote is the one the terms in force give (seen from the payer's side)."""
     theirs = terms.terms.mirror()
     expected = Quote(
@@ -154,7 +164,7 @@ async def _accept(tx: FedTx, community_id: uuid.UUID, offer: Offer, now: datetim
     if link is None:
         raise errors.NotParty(f"this community is not party to link {offer.link_id}")
     terms = in_force(link, offer.quote.commodity_received)
-    _check_offer(offer, terms)
+    check_offer(offer, terms)
     received = offer.quote.amount_received
     payee = await steps.member_account(
         tx, community_id, offer.payee_member_id, terms.terms.commodity

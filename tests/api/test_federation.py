@@ -218,3 +218,31 @@ async def test_new_terms_are_proposed_and_adopted_by_both(client: Client) -> Non
     )
     closed = await _ok(await client.post(f"{a.base}/{LINKS}/{link_id}/close", headers=a.treasurer))
     assert closed["status"] == "closed"
+
+
+async def test_a_transfer_through_a_hub(client: Client) -> None:
+    a, hub, link_id = await _linked(client)
+    c = await make_tenant(client)
+    await _steward(client, c)
+    terms = [{"commodity": "HOURS", "partner_commodity": "HOURS",
+              "limit_we_owe": 600, "limit_they_owe": 600}]  # fmt: skip
+    onward = await _ok(
+        await client.post(
+            f"{hub.base}/{LINKS}", json={"partner": c.slug, "terms": terms}, headers=hub.treasurer
+        ),
+        201,
+    )
+    await _ok(
+        await client.post(
+            f"{hub.base}/{LINKS}/{onward['id']}/versions/1/adopt", headers=hub.ann_token
+        )
+    )
+    await _ok(await client.post(f"{c.base}/{LINKS}/{onward['id']}/accept", headers=c.ann_token))
+    body = {**_pay(a, c, link_id, 45), "destination": c.slug}
+    paid = await _ok(
+        await client.post(f"{a.base}/{TRANSFERS}", json=body, headers=a.treasurer), 201
+    )
+    assert paid["state"] == "committed" and paid["destination"] == c.slug
+    mine = await _ok(await client.get(f"{c.base}/{TRANSFERS}", headers=c.bob_token))
+    assert [t["state"] for t in mine["items"]] == ["committed"]
+    assert mine["items"][0]["quote"]["amount_received"] == 45

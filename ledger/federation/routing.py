@@ -73,12 +73,18 @@ async def _reserve_through(tx: FedTx, hub_id: uuid.UUID, offer: Offer, now: date
     assert offer.destination is not None
     if now >= offer.expires_at - SKEW_MARGIN:
         raise errors.QuoteExpired(f"transfer {offer.transfer_id} expired at {offer.expires_at}")
-    up_link = await tx.store.get_link(hub_id, offer.link_id, lock=True)
-    if up_link is None:
+    onward = await link_to(tx, hub_id, offer.destination)
+    # Both rows locked in link id order, as every writer of two rows of one community does.
+    locked = {
+        link_id: await tx.store.get_link(hub_id, link_id, lock=True)
+        for link_id in sorted({offer.link_id, onward.id})
+    }
+    up_link, down_link = locked[offer.link_id], locked[onward.id]
+    if up_link is None or up_link.id == onward.id:
         raise errors.NotParty(f"this community is not party to link {offer.link_id}")
+    assert down_link is not None
     up = in_force(up_link, offer.quote.commodity_received)
     check_offer(offer, up)
-    down_link = await steps.link_of(tx, hub_id, (await link_to(tx, hub_id, offer.destination)).id)
     down = in_force(down_link, up.terms.commodity)
     amount = offer.quote.amount_received
     quote = steps.quote(down, amount, offer.final_min_received)

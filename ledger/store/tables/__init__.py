@@ -25,7 +25,9 @@ from ledger.store.tables.base import (
     Id,
     Json,
     UTCDateTime,
+    include_for,
     metadata,
+    only_on,
 )
 from ledger.store.tables.books import (
     accounts,
@@ -93,7 +95,9 @@ __all__ = [
     "idempotency_keys",
     "job_runs",
     "members",
+    "include_for",
     "metadata",
+    "only_on",
     "postings",
     "postings_by_account",
     "report_snapshots",

@@ -34,7 +34,6 @@ from ledger.jobs.runner import JobRunner
 from ledger.kernel.clock import utc_now
 from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
-from ledger.store.statistics import refresh_statistics
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.governance import SqlGovernanceStore
@@ -43,6 +42,7 @@ from ledger.store.journal_import import SqlJournalWriter
 from ledger.store.migrate import upgrade
 from ledger.store.monitors import SqlMonitorStore
 from ledger.store.scoped import connection_of
+from ledger.store.statistics import refresh_statistics
 from ledger.store.webhooks import SqlWebhookStore
 from reports.exports.journal import JournalExports
 from reports.service import Reports

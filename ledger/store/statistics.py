@@ -48,9 +48,7 @@ async def refresh_statistics(engine: AsyncEngine) -> list[str]:
         return []
     async with engine.connect() as connection:
         names = list(
-            (
-                await connection.execute(_CHANGED_TABLES, {"min_pages": MIN_PAGES})
-            ).scalars()
+            (await connection.execute(_CHANGED_TABLES, {"min_pages": MIN_PAGES})).scalars()
         )
         await connection.commit()
         for name in names:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -79,18 +80,16 @@ async def _without_autovacuum(url: str) -> None:
             await connection.execute(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
 
 
-class _driver:
+@asynccontextmanager
+async def _driver(url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain asyncpg connection to the database at ``url``, outside the service's pool."""
-
-    def __init__(self, url: str) -> None:
-        self._dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        self._connection: asyncpg.Connection = await asyncpg.connect(self._dsn)
-        return self._connection
-
-    async def __aexit__(self, *_: object) -> None:
-        await self._connection.close()
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 async def _buffers(engine: AsyncEngine) -> int:
@@ -120,7 +119,9 @@ async def _buffers_per_transfer(
     async def transfers() -> None:
         for _ in range(TRANSFERS):
             debit, credit = rng.sample(accounts, 2)
-            await ledger.post_entry(community, NewEntry((PostingSpec(debit, 1), PostingSpec(credit, -1))))
+            await ledger.post_entry(
+                community, NewEntry((PostingSpec(debit, 1), PostingSpec(credit, -1)))
+            )
 
     await transfers()
     before = await _buffers(engine)

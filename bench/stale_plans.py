@@ -48,7 +48,7 @@ FROM grown AS g CROSS JOIN (VALUES (0, $3::uuid, 1::bigint), (1, $4::uuid, -1::b
 _MORE_ACCOUNTS = """
 INSERT INTO accounts (community_id, id, code, name, type, normal_sign, commodity, closed,
                       created_at, debits_posted, credits_posted, debits_pending, credits_pending)
-SELECT $1, gen_random_uuid(), 'grown-' || $3 || '-' || i, 'Grown', 'liability', -1, 'HOURS',
+SELECT $1, gen_random_uuid(), 'grown-' || $3::int || '-' || i, 'Grown', 'liability', -1, 'HOURS',
        false, now(), 0, 0, 0, 0
 FROM generate_series(1, $2) AS i
 """

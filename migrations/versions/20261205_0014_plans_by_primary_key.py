@@ -9,9 +9,10 @@ empty table, and the kept plan then read every entry of the community for each l
 foreign-key check of every posting and the balance trigger's date check, growing with the
 history (docs/performance.md).
 
-- The reversal index becomes partial, ``uq_entries_reversal`` (``WHERE reverses IS NOT NULL``): at most one reversal per
-  entry as before, but no query that does not name a reversal can use it, so the primary key is
-  the only index for an entry by id. It also leaves the index out of every non-reversal insert.
+- The reversal index becomes partial, ``uq_entries_reversal`` (``WHERE reverses IS NOT NULL``):
+  at most one reversal per entry as before, but no query that does not name a reversal can use
+  it, so the primary key is the only index for an entry by id. It also leaves the index out of
+  every non-reversal insert.
 - ``ledger_assert_entry_balanced`` reads the entry's date by its primary key and its postings by
   theirs, once: the count, the per-commodity sums and the dates in one pass (two queries where
   there were three, and no join for the planner to order).

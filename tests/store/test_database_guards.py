@@ -87,6 +87,25 @@ async def test_a_pending_entry_may_only_complete(
         )
 
 
+async def test_an_entry_is_reversed_at_most_once(
+    ledger: Ledger, community: Community, engine: AsyncEngine
+) -> None:
+    # On PostgreSQL a partial unique index of the reversals (migration 0014), on SQLite the
+    # constraint: either way the database itself refuses a second reversal.
+    posted, _ = await _posted_and_pending(ledger, community)
+    reversal = await ledger.reverse(community.id, posted.id)
+    with pytest.raises(DBAPIError, match="duplicate key|UNIQUE constraint failed"):
+        await _execute(
+            engine,
+            "INSERT INTO entries (community_id, id, status, effective_date, description, kind,"
+            " metadata, created_at, completed_at, reverses) SELECT community_id, :again,"
+            " status, effective_date, description, kind, metadata, created_at, completed_at,"
+            " reverses FROM entries WHERE id = :reversal",
+            again=_bind(uuid.uuid4(), engine),
+            reversal=_bind(reversal.id, engine),
+        )
+
+
 async def test_counters_cannot_leave_the_limits(
     ledger: Ledger, community: Community, engine: AsyncEngine
 ) -> None:

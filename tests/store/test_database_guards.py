@@ -94,7 +94,7 @@ async def test_an_entry_is_reversed_at_most_once(
     # constraint: either way the database itself refuses a second reversal.
     posted, _ = await _posted_and_pending(ledger, community)
     reversal = await ledger.reverse(community.id, posted.id)
-    with pytest.raises(DBAPIError, match="duplicate key|UNIQUE constraint failed"):
+    with pytest.raises(DBAPIError, match=r"duplicate key|UNIQUE constraint failed"):
         await _execute(
             engine,
             "INSERT INTO entries (community_id, id, status, effective_date, description, kind,"

@@ -39,6 +39,8 @@ class Books:
     token: str
     account_ids: list[str]
     hot_account_id: str
+    url: str
+    """The database's."""
 
 
 async def seed(url: str, accounts: int) -> Books:
@@ -62,7 +64,7 @@ async def seed(url: str, accounts: int) -> Books:
         _, token = await access.issue_api_key(community.id, "bench", frozenset({Scope.WRITE}))
     finally:
         await engine.dispose()
-    return Books("/api/v1/communities/bench", token, ids[1:], ids[0])
+    return Books("/api/v1/communities/bench", token, ids[1:], ids[0], url)
 
 
 @dataclass(frozen=True)

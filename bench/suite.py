@@ -21,6 +21,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 from bench import baseline, service_load
 from bench.baseline import Rate
 from bench.databases import fresh_database
+from bench.pg_cpu import BackendCpu
 from bench.service_load import Books, Load, Server
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
@@ -50,11 +52,37 @@ def _fmt(rate: Rate, unit: str = "/s") -> str:
     return text + (f" (p99 {rate.p99_ms:.1f} ms)" if rate.p99_ms is not None else "")
 
 
-def _baselines(url: str, args: argparse.Namespace) -> dict[str, Rate]:
+PG_CPU_SCENARIOS = {"transfer_statements_32", "transfer_function_32", "transfers_random_32"}
+"""Where PostgreSQL's own CPU per transfer is recorded (``bench.pg_cpu``): the service's random
+transfers and the two single-transfer baselines, one statement per trip and the function call."""
+
+
+def _pg_cpu_ms(url: str, measure: Callable[[], float], seconds: int) -> tuple[float, float]:
+    """``measure()`` (returning transfers/s) run while the database's backends are watched:
+    the rate, and PostgreSQL's CPU milliseconds per transfer."""
+    with BackendCpu(url) as cpu:
+        per_s = measure()
+    return per_s, cpu.seconds * 1000 / max(per_s * seconds, 1)
+
+
+def _baselines(url: str, args: argparse.Namespace, pg_cpu: dict[str, float]) -> dict[str, Rate]:
     def run(script: str, clients: int) -> Rate:
-        return baseline.pgbench(
-            url, script, clients=clients, seconds=args.seconds, accounts=args.accounts
-        )
+        name = f"{script.removesuffix('.sql')}_{clients}"
+        rates: list[Rate] = []
+
+        def measure() -> float:
+            rates.append(
+                baseline.pgbench(
+                    url, script, clients=clients, seconds=args.seconds, accounts=args.accounts
+                )
+            )
+            return rates[0].per_s
+
+        if name not in PG_CPU_SCENARIOS:
+            measure()
+        else:
+            _, pg_cpu[name] = _pg_cpu_ms(url, measure, args.seconds)
+        return rates[0]
 
     batch = run("transfer_batch.sql", 8)
     found = {"transfer_batch_100_8": Rate(batch.per_s * BATCH, batch.p50_ms, batch.p99_ms)}
@@ -68,16 +96,29 @@ def _baselines(url: str, args: argparse.Namespace) -> dict[str, Rate]:
     }
 
 
-def _load(server: Server, books: Books, args: argparse.Namespace, ids: Path) -> dict[str, Load]:
+def _load(
+    server: Server, books: Books, args: argparse.Namespace, ids: Path, pg_cpu: dict[str, float]
+) -> dict[str, Load]:
     transfers = f"{books.base}/transfers"
 
     def post(clients: int, *extra: str) -> Load:
-        cpu, children = server.cpu_s(), service_load.children_cpu_s()
-        process = service_load.wrk(
-            server, "transfers.lua", transfers, [str(ids), books.token, *extra],
-            clients=clients, seconds=args.seconds,
-        )  # fmt: skip
-        return service_load.measured(server, process, cpu, children)
+        loads: list[Load] = []
+
+        def measure() -> float:
+            cpu, children = server.cpu_s(), service_load.children_cpu_s()
+            process = service_load.wrk(
+                server, "transfers.lua", transfers, [str(ids), books.token, *extra],
+                clients=clients, seconds=args.seconds,
+            )  # fmt: skip
+            loads.append(service_load.measured(server, process, cpu, children))
+            return loads[0].rate.per_s
+
+        name = f"transfers_{'hot' if extra else 'random'}_{clients}"
+        if name not in PG_CPU_SCENARIOS:
+            measure()
+        else:
+            _, pg_cpu[name] = _pg_cpu_ms(books.url, measure, args.seconds)
+        return loads[0]
 
     results: dict[str, Load] = {}
     if args.part in {"all", "batch"}:
@@ -109,7 +150,9 @@ def _load(server: Server, books: Books, args: argparse.Namespace, ids: Path) -> 
     return results
 
 
-async def _service(url: str, args: argparse.Namespace, folder: Path, name: str) -> dict[str, Load]:
+async def _service(
+    url: str, args: argparse.Namespace, folder: Path, name: str, pg_cpu: dict[str, float]
+) -> dict[str, Load]:
     books = await service_load.seed(url, args.accounts)
     ids = folder / f"{name}-accounts.txt"
     ids.write_text("\n".join(books.account_ids) + "\n")
@@ -124,7 +167,7 @@ async def _service(url: str, args: argparse.Namespace, folder: Path, name: str) 
         elif name == "sqlite":
             results = {}
         else:
-            results = _load(server, books, args, ids)
+            results = _load(server, books, args, ids, pg_cpu)
         results_peak = server.peak_rss_mb()
     sys.stderr.write(f"{name}: server peak RSS {results_peak:.0f} MB\n")
     return results
@@ -178,6 +221,21 @@ def _rows(base: dict[str, Rate], pg: dict[str, Load], lite: dict[str, Load]) -> 
     return rows
 
 
+def _pg_cpu_rows(pg_cpu: dict[str, float]) -> list[Row]:
+    """PostgreSQL's CPU per transfer, the service's beside the baselines' of the same run."""
+    if "transfers_random_32" not in pg_cpu:
+        return []
+    service, statements = pg_cpu["transfers_random_32"], pg_cpu["transfer_statements_32"]
+    ratio = _ratio(service, statements)
+    function = pg_cpu.get("transfer_function_32")
+    beside = f"; ×{_ratio(service, function):.2f} the function call's" if function else ""
+    return [
+        Row("PostgreSQL CPU per transfer, 32 clients, random", f"{service:.3f} ms",
+            f"{statements:.3f} ms (one statement per trip)", f"×{ratio:.2f}{beside}",
+            "≤ 1.5×", ratio <= 1.5)
+    ]  # fmt: skip
+
+
 def _print(rows: list[Row], extra: dict[str, str]) -> None:
     header = ("scenario", "Commons Ledger", "baseline (same run)", "ratio", "goal", "met")
     table = [header, *((r.scenario, r.measured, r.baseline, r.ratio, r.goal,
@@ -223,11 +281,12 @@ async def main() -> None:
         args.seconds, args.accounts, args.copy_rows = 3, 2_000, 200_000
     load_before = os.getloadavg()
     extra: dict[str, str] = {}
+    pg_cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         async with fresh_database("cl_bench_base") as url:
             await baseline.prepare(url, args.accounts)
-            base = _baselines(url, args)
+            base = _baselines(url, args, pg_cpu)
             if args.part == "all":
                 copy = await baseline.copy_postings(url, args.copy_rows, args.accounts)
                 trial_ms = await baseline.trial_balance_ms(url)
@@ -237,9 +296,11 @@ async def main() -> None:
                         f"{trial_ms:.0f} ms",
                 }  # fmt: skip
         async with fresh_database("cl_bench_service") as url:
-            pg = await _service(url, args, folder, "postgresql")
-        lite = await _service(f"sqlite+aiosqlite:///{folder / 'bench.db'}", args, folder, "sqlite")
-    rows = _rows(base, pg, lite)
+            pg = await _service(url, args, folder, "postgresql", pg_cpu)
+        lite = await _service(
+            f"sqlite+aiosqlite:///{folder / 'bench.db'}", args, folder, "sqlite", pg_cpu
+        )
+    rows = _rows(base, pg, lite) + _pg_cpu_rows(pg_cpu)
     if "transfer_function_32" in base:
         extra["baseline function-call transfer, 32 clients"] = _fmt(base["transfer_function_32"])
     if "transfers_random_32" in pg:
@@ -273,6 +334,7 @@ async def main() -> None:
         "baseline": {name: asdict(rate) for name, rate in base.items()},
         "postgresql": {name: asdict(load) for name, load in pg.items()},
         "sqlite": {name: asdict(load) for name, load in lite.items()},
+        "postgresql_cpu_ms_per_transfer": pg_cpu,
         "notes": extra,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

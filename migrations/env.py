@@ -13,7 +13,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from ledger.store.engine import create_engine
-from ledger.store.tables import UTCDateTime, metadata
+from ledger.store.tables import UTCDateTime, include_for, metadata
 
 DEFAULT_URL = "sqlite+aiosqlite:///./commons-ledger.db"
 
@@ -32,6 +32,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=include_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

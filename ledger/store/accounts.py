@@ -8,6 +8,7 @@ from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.kernel import errors
@@ -31,9 +32,10 @@ _GET_ACCOUNT_ALONE = (
     " WHERE community_id = $1 AND id = $2"
 )
 """``_GET_ACCOUNT`` for the driver (``ledger.store.alone``)."""
-# FOR NO KEY UPDATE: excludes other writers of these rows but not the KEY SHARE locks that
-# foreign-key checks take. PostgreSQL locks rows as the sorted result yields them, so the ORDER BY
-# fixes the lock order and concurrent writers cannot deadlock.
+# SQLite renders no lock clause (its writers take turns: BEGIN IMMEDIATE); PostgreSQL uses
+# ``_LOCK_ACCOUNTS_BY_KEY``. FOR NO KEY UPDATE: excludes other writers of these rows but not the
+# KEY SHARE locks that foreign-key checks take; rows are locked in id order, so concurrent writers
+# cannot deadlock.
 _LOCK_ACCOUNTS = (
     sa.select(accounts)
     .where(
@@ -42,6 +44,25 @@ _LOCK_ACCOUNTS = (
     )
     .order_by(accounts.c.id)
     .with_for_update(key_share=True)
+)
+# PostgreSQL: the same lock, one primary-key lookup per id in id order. With ``id IN (…) ORDER BY
+# id`` the planner, on a nearly empty table, found it cheaper to read the whole community in id
+# order through an index led by ``community_id`` than to look the ids up and sort them; a
+# connection kept that plan, and on a grown table each lock read every account of the community.
+# Here each lookup names the whole key, so no other plan remains, and the lateral subquery runs
+# once per id in the sorted order, so the rows are still locked in id order.
+_LOCK_ACCOUNTS_BY_KEY = (
+    sa.text(
+        f"SELECT {', '.join(f'a.{column.name}' for column in accounts.c)}"  # noqa: S608
+        " FROM (SELECT DISTINCT unnest(CAST(:account_ids AS uuid[])) AS id ORDER BY 1) AS k"
+        " CROSS JOIN LATERAL (SELECT * FROM accounts"
+        " WHERE community_id = :community_id AND id = k.id FOR NO KEY UPDATE) AS a"
+    )
+    .bindparams(
+        sa.bindparam("community_id", type_=accounts.c.community_id.type),
+        sa.bindparam("account_ids", type_=postgresql.ARRAY(accounts.c.id.type, dimensions=1)),
+    )
+    .columns(*accounts.c)
 )
 _WRITE_COUNTERS = (
     accounts.update()
@@ -117,8 +138,10 @@ class SqlAccounts:
     async def lock_accounts(
         self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
     ) -> Mapping[uuid.UUID, Account]:
+        by_key = self._conn.dialect.name == "postgresql"
         rows = await self._conn.execute(
-            _LOCK_ACCOUNTS, {"community_id": community_id, "account_ids": list(account_ids)}
+            _LOCK_ACCOUNTS_BY_KEY if by_key else _LOCK_ACCOUNTS,
+            {"community_id": community_id, "account_ids": list(account_ids)},
         )
         return {row.id: account_from_row(row) for row in rows}
 

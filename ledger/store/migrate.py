@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
+from ledger.store.statistics import refresh_statistics
 
 
 def alembic_config() -> Config:
@@ -22,6 +23,8 @@ def alembic_config() -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     await _run(engine, lambda config: command.upgrade(config, revision))
+    # A migration may fill or rewrite a table (a backfill, a seeded catalogue).
+    await refresh_statistics(engine)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:

@@ -4,6 +4,7 @@ so that a bug in Python or a hand-written statement cannot."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -86,6 +87,25 @@ async def test_a_pending_entry_may_only_complete(
         )
 
 
+async def test_an_entry_is_reversed_at_most_once(
+    ledger: Ledger, community: Community, engine: AsyncEngine
+) -> None:
+    # On PostgreSQL a partial unique index of the reversals (migration 0014), on SQLite the
+    # constraint: either way the database itself refuses a second reversal.
+    posted, _ = await _posted_and_pending(ledger, community)
+    reversal = await ledger.reverse(community.id, posted.id)
+    with pytest.raises(DBAPIError, match=r"duplicate key|UNIQUE constraint failed"):
+        await _execute(
+            engine,
+            "INSERT INTO entries (community_id, id, status, effective_date, description, kind,"
+            " metadata, created_at, completed_at, reverses) SELECT community_id, :again,"
+            " status, effective_date, description, kind, metadata, created_at, completed_at,"
+            " reverses FROM entries WHERE id = :reversal",
+            again=_bind(uuid.uuid4(), engine),
+            reversal=_bind(reversal.id, engine),
+        )
+
+
 async def test_counters_cannot_leave_the_limits(
     ledger: Ledger, community: Community, engine: AsyncEngine
 ) -> None:
@@ -122,22 +142,34 @@ async def _refuses_unbalanced(engine: AsyncEngine, ledger: Ledger) -> None:
     insert_posting = (
         "INSERT INTO postings (community_id, entry_id, line, account_id, commodity, amount,"
         " effective_date) VALUES (:community, :entry, :line, :account, 'HOURS', :amount,"
-        " CURRENT_DATE)"
+        " COALESCE(CAST(:dated AS date), CURRENT_DATE))"
     )
     account = posted.postings[0].account_id
     base = {"community": community.id, "entry": entry_id, "account": account}
 
-    async def write(*postings: tuple[int, int]) -> None:
+    async def write(
+        *postings: tuple[int, int], dated: date | None = None, entry: bool = True
+    ) -> None:
         async with engine.connect() as connection, connection.begin():
-            await connection.execute(sa.text(insert_entry), base)
+            if entry:
+                await connection.execute(sa.text(insert_entry), base)
             for line, amount in postings:
                 await connection.execute(
-                    sa.text(insert_posting), {**base, "line": line, "amount": amount}
+                    sa.text(insert_posting),
+                    {**base, "line": line, "amount": amount, "dated": dated},
                 )
 
     with pytest.raises(DBAPIError, match="unbalanced"):
         await write((0, 5), (1, -4))
     with pytest.raises(DBAPIError, match="fewer than 2 postings"):
         await write()
+    with pytest.raises(DBAPIError, match="dated apart"):
+        await write((0, 5), (1, -5), dated=date(2020, 1, 1))
+    # Postings added later to an entry already in the books are checked too.
+    base["entry"] = posted.id
+    with pytest.raises(DBAPIError, match="unbalanced"):
+        await write((7, 5), entry=False)
+    with pytest.raises(DBAPIError, match="dated apart"):
+        await write((7, 5), (8, -5), dated=posted.effective_date - timedelta(days=1), entry=False)
     with pytest.raises(errors.EntryNotFound):
         await ledger.get_entry(community.id, entry_id)

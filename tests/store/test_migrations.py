@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.store import create_engine
 from ledger.store.migrate import alembic_config, downgrade, upgrade
-from ledger.store.tables import metadata
+from ledger.store.tables import include_for, metadata
 from tests.databases import postgres_database, sqlite_url
 
 
@@ -29,7 +29,9 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
 
 def _state(connection: Connection) -> tuple[set[str], str | None, list[object]]:
     tables = set(sa.inspect(connection).get_table_names())
-    context = MigrationContext.configure(connection)
+    context = MigrationContext.configure(
+        connection, opts={"include_object": include_for(connection.dialect.name)}
+    )
     return tables, context.get_current_revision(), compare_metadata(context, metadata)
 
 

@@ -25,7 +25,9 @@ from ledger.store.tables.base import (
     Id,
     Json,
     UTCDateTime,
+    include_for,
     metadata,
+    only_on,
 )
 from ledger.store.tables.books import (
     accounts,
@@ -105,9 +107,11 @@ __all__ = [
     "funds",
     "governance_settings",
     "idempotency_keys",
+    "include_for",
     "job_runs",
     "members",
     "metadata",
+    "only_on",
     "postings",
     "postings_by_account",
     "report_snapshots",

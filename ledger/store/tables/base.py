@@ -3,7 +3,9 @@ both engines read alike (a UTC datetime, JSON, a UUID)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -41,3 +43,24 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 Id = sa.Uuid(as_uuid=True)
+
+_ONLY_ON = "only_on"
+_Item = TypeVar("_Item", sa.Index, sa.UniqueConstraint)
+
+
+def only_on(dialect: str, item: _Item) -> _Item:
+    """``item`` exists on one engine only: created there alone, and compared with the migrated
+    schema there alone (:func:`include_for`)."""
+    item.info[_ONLY_ON] = dialect
+    return item.ddl_if(dialect=dialect)
+
+
+def include_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: leaves out the model's items
+    marked :func:`only_on` another engine."""
+
+    def include(item: object, _name: str | None, _type: str, reflected: bool, _to: object) -> bool:
+        info = getattr(item, "info", {})
+        return reflected or info.get(_ONLY_ON, dialect) == dialect
+
+    return include

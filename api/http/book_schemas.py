@@ -12,7 +12,6 @@ import msgspec
 from api.http.schemas import (
     AccountCode,
     AccountId,
-    AccountTypeName,
     Amount,
     CommodityCode,
     Description,
@@ -22,7 +21,7 @@ from api.http.schemas import (
     PositiveAmount,
     Request,
 )
-from ledger.kernel.model import Balance, TrialBalance
+from ledger.kernel.model import AccountType, Balance, TrialBalance
 
 
 class MemberCreate(Request, frozen=True):
@@ -41,7 +40,7 @@ class CommodityCreate(Request, frozen=True):
 class AccountCreate(Request, frozen=True):
     code: AccountCode
     name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
-    type: Annotated[AccountTypeName, msgspec.Meta(examples=["asset"])]
+    type: Annotated[AccountType, msgspec.Meta(examples=["asset"])]
     commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
     member_id: uuid.UUID | None = None
     min_balance: Limit | None = None
@@ -78,7 +77,7 @@ class BalanceOut(msgspec.Struct, frozen=True):
 class TrialBalanceLineOut(msgspec.Struct, frozen=True):
     account_id: uuid.UUID
     code: str
-    type: str
+    type: AccountType
     debit: int
     credit: int
 
@@ -103,7 +102,7 @@ class TrialBalanceOut(msgspec.Struct, frozen=True):
                     commodity=c.commodity,
                     lines=[
                         TrialBalanceLineOut(
-                            line.account_id, line.code, line.type.value, line.debit, line.credit
+                            line.account_id, line.code, line.type, line.debit, line.credit
                         )
                         for line in c.lines
                     ],

@@ -14,7 +14,7 @@ from api.http.common.auth import requires
 from api.http.common.controller import Controller
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
-from api.http.event_schemas import MonitorCreate, MonitorOut
+from api.http.event_schemas import BalanceMeasure, MonitorCreate, MonitorDirection, MonitorOut
 from api.http.schemas import Page
 from ledger.access.principals import Scope
 from ledger.events.monitors import Monitor, Monitors
@@ -27,9 +27,9 @@ def _out(monitor: Monitor) -> MonitorOut:
     return MonitorOut(
         id=monitor.id,
         account_id=monitor.account_id,
-        direction=monitor.direction,
+        direction=MonitorDirection(monitor.direction),
         threshold=monitor.threshold,
-        measure=monitor.measure,
+        measure=BalanceMeasure(monitor.measure),
         description=monitor.description,
         crossed=monitor.crossed,
         created_at=monitor.created_at,

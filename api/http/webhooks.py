@@ -13,7 +13,7 @@ from api.http.common.auth import requires
 from api.http.common.controller import Controller
 from api.http.common.openapi import COMMUNITY, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
-from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut
+from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut, WebhookStatus
 from api.http.schemas import Page
 from ledger.access.principals import Scope
 from ledger.events.webhooks import Delivery, Webhook, Webhooks
@@ -28,7 +28,7 @@ def _out(webhook: Webhook, secret: str | None = None) -> WebhookOut:
         url=webhook.url,
         types=list(webhook.types),
         description=webhook.description,
-        status=webhook.status,
+        status=WebhookStatus(webhook.status),
         created_at=webhook.created_at,
         attempts=webhook.attempts,
         next_attempt_at=webhook.next_attempt_at,

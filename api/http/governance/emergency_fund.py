@@ -4,7 +4,7 @@ its status, and disbursements that post once enough stewards approve."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, get, post, put
 from litestar.di import NamedDependency
@@ -82,7 +82,7 @@ class SettingsController(Controller):
 
 
 StatusFilter = Annotated[
-    Literal["pending", "approved", "rejected", "expired"] | None,
+    DisbursementStatus | None,
     QueryParameter(description="only requests in this status"),
 ]
 

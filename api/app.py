@@ -41,10 +41,12 @@ from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
 from api.http.common.openapi import openapi_config
 from api.http.common.openapi_document import (
+    METADATA,
     document_links,
     document_response_headers,
     forbid_unknown_request_fields,
 )
+from api.http.common.openapi_schemas import finish_schemas
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
@@ -119,6 +121,7 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
+    finish_schemas(app.openapi_schema, METADATA)
     document_response_headers(app.openapi_schema)
     forbid_unknown_request_fields(app.openapi_schema)
     document_links(app.openapi_schema)

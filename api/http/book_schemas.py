@@ -40,7 +40,7 @@ class CommodityCreate(Request, frozen=True):
 class AccountCreate(Request, frozen=True):
     code: AccountCode
     name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
-    type: Annotated[AccountType, msgspec.Meta(examples=["asset"])]
+    type: AccountType
     commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
     member_id: uuid.UUID | None = None
     min_balance: Limit | None = None

@@ -120,7 +120,7 @@ class MonitorCreate(Request, frozen=True):
     in the commodity's smallest unit) moves below or above ``threshold``."""
 
     account_id: uuid.UUID
-    direction: Annotated[MonitorDirection, msgspec.Meta(examples=["below"])]
+    direction: MonitorDirection
     threshold: Annotated[int, msgspec.Meta(ge=-(2**62), le=2**62, examples=[50000])]
     measure: BalanceMeasure = BalanceMeasure.POSTED
     description: Description = ""

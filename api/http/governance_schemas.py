@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.http.schemas import NO_NUL, CommodityCode, Name
+from api.http.schemas import NO_NUL, CommodityCode, MemberId, Name
 from ledger.governance.model import (
     Budget,
     BudgetLine,
@@ -44,8 +44,8 @@ PeriodText = Annotated[
 
 
 class RoleAssign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    member_id: uuid.UUID
-    role: Annotated[Role, msgspec.Meta(examples=["steward"])]
+    member_id: MemberId
+    role: Role
     starts_at: datetime | None = None
     """Default: now."""
     ends_at: datetime | None = None

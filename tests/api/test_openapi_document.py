@@ -4,16 +4,18 @@ small things linters flag. ``scripts/client_check`` generates the clients themse
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.http.common.openapi_names import OPERATION_ID_LENGTH_MAX, OPERATION_ID_PATTERN, TAGS
 from api.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN
+from tests.api.conftest import ADMIN_TOKEN, Tenant
 from tests.databases import sqlite_url
 
 Doc = dict[str, Any]
@@ -60,3 +62,143 @@ def test_info_names_the_licence(document: Doc) -> None:
         "name": "AGPL-3.0-or-later",
         "identifier": "AGPL-3.0-or-later",
     }
+
+
+def _schemas(document: Doc) -> Doc:
+    schemas: Doc = document["components"]["schemas"]
+    return schemas
+
+
+def _ref(name: str) -> Doc:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def test_closed_value_lists_are_named_enums_shared_by_requests_and_responses(
+    document: Doc,
+) -> None:
+    schemas = _schemas(document)
+    for name in ("AccountType", "EntryStatus", "ExchangeStatus", "Scope", "Role", "ProblemCode"):
+        assert schemas[name]["type"] == "string" and schemas[name]["enum"], name
+    # One enum, the request's and the response's.
+    assert schemas["AccountCreate"]["properties"]["type"]["$ref"].endswith("/AccountType")
+    assert schemas["AccountOut"]["properties"]["type"] == _ref("AccountType")
+    assert schemas["MonitorCreate"]["properties"]["direction"]["$ref"].endswith("/MonitorDirection")
+    assert schemas["MonitorOut"]["properties"]["direction"] == _ref("MonitorDirection")
+    assert schemas["Problem"]["properties"]["code"] == _ref("ProblemCode")
+    assert {"invalid_request", "limit_exceeded", "database_unavailable", "unauthorized"} <= set(
+        schemas["ProblemCode"]["enum"]
+    )
+    # No field of a response is a bare string where the values are closed.
+    for name in ("EntryOut", "ExchangeOut", "BudgetOut", "DisbursementOut", "ScheduleOut"):
+        assert "$ref" in schemas[name]["properties"]["status"], name
+    # A nullable enum is the enum or null, read once by generators.
+    exchanges = document["paths"]["/api/v1/communities/{slug}/exchanges"]["get"]
+    status = next(p for p in exchanges["parameters"] if p["name"] == "status")
+    assert status["schema"]["oneOf"] == [_ref("ExchangeStatus"), {"type": "null"}]
+    template = schemas["CommunityCreate"]["properties"]["template"]
+    assert template["oneOf"] == [_ref("ChartTemplate"), {"type": "null"}]
+
+
+def test_every_problem_code_the_api_answers_is_in_the_enum(document: Doc) -> None:
+    codes = set(_schemas(document)["ProblemCode"]["enum"])
+    examples = {
+        example["value"]["code"]
+        for _, _, operation in _operations(document)
+        for response in operation["responses"].values()
+        for media in response.get("content", {}).values()
+        for example in media.get("examples", {}).values()
+        if isinstance(example.get("value"), dict) and "code" in example["value"]
+    }
+    assert examples - {"ok"} <= codes
+
+
+def test_downloads_are_one_string_schema_per_media_type(document: Doc) -> None:
+    seen = set()
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            for media_type, media in response.get("content", {}).items():
+                if not status.startswith("2") or "json" in media_type:
+                    continue
+                seen.add(media_type)
+                binary = media_type in {
+                    "application/pdf",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                }
+                expected = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+                assert media["schema"] == expected, (method, path, media_type)
+    assert {"application/pdf", "text/html", "text/csv; charset=utf-8"} <= seen
+
+
+def test_metadata_is_one_typed_schema_in_and_out(document: Doc) -> None:
+    schemas = _schemas(document)
+    assert schemas["EntryOut"]["properties"]["metadata"] == _ref("Metadata")
+    assert schemas["TransferCreate"]["properties"]["metadata"] == _ref("Metadata")
+    values = schemas["Metadata"]["additionalProperties"]["oneOf"]
+    assert {value["type"] for value in values} == {"string", "integer", "boolean", "null"}
+
+
+def test_no_single_schema_one_of_and_pages_named_after_their_items(document: Doc) -> None:
+    text = str(document)
+    assert "Page_" not in text
+    assert "AccountPage" in _schemas(document)
+    patch = _schemas(document)["AccountPatch"]["properties"]
+    assert patch["name"]["type"] == "string" and "oneOf" not in patch["name"]
+    assert patch["closed"] == {"type": "boolean", "examples": [False]}
+
+    def single(node: object) -> bool:
+        if isinstance(node, dict):
+            one_of = node.get("oneOf")
+            return (isinstance(one_of, list) and len(one_of) == 1) or any(
+                single(value) for value in node.values()
+            )
+        return isinstance(node, list) and any(single(value) for value in node)
+
+    assert not single(document)
+
+
+def test_the_operator_routes_need_no_token_and_document_4xx(document: Doc) -> None:
+    for path in ("/health", "/ready", "/metrics"):
+        operation = document["paths"][path]["get"]
+        assert operation["security"] == []
+        assert any(status.startswith("4") for status in operation["responses"]), path
+
+
+async def test_problem_errors_point_at_the_body_query_or_path_field(
+    client: AsyncTestClient[Litestar], tenant: Tenant
+) -> None:
+    headers = tenant.treasurer
+    body = await client.post(
+        f"{tenant.base}/transfers",
+        json={
+            "debit_account_id": str(uuid.uuid4()),
+            "credit_account_id": str(uuid.uuid4()),
+            "amount": 1.5,
+            "description": "x",
+        },
+        headers=headers,
+    )
+    assert body.status_code == 400
+    assert body.json()["errors"] == [
+        {"source": "body", "pointer": "/amount", "message": "Expected `int`, got `float`"}
+    ]
+    nested = await client.post(
+        f"{tenant.base}/entries",
+        json={"postings": [{"account_id": str(uuid.uuid4()), "amount": "9"}], "description": "x"},
+        headers=headers,
+    )
+    assert nested.status_code == 400
+    assert [error["pointer"] for error in nested.json()["errors"]] == ["/postings/0/amount"]
+    # One item for the one bad parameter: nothing about the community's slug.
+    query = await client.get(f"{tenant.base}/accounts?limit=0", headers=headers)
+    assert query.status_code == 400
+    assert query.json()["errors"] == [
+        {"source": "query", "key": "limit", "message": "Expected `int` >= 1"}
+    ]
+    path = await client.get(
+        f"{tenant.base}/reports/sustainability/nothing.csv?from=2026-01-01&to=2026-01-31",
+        headers=headers,
+    )
+    assert path.status_code == 400
+    assert [(error["source"], error["key"]) for error in path.json()["errors"]] == [
+        ("path", "file")
+    ]

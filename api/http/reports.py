@@ -13,14 +13,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import MediaType, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.http.common.auth import requires
-from api.http.common.openapi import COMMUNITY, problems
+from api.http.common.auth import principal_of, requires
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.schemas import Page, SnapshotCreate, SnapshotOut
 from ledger.access.principals import Scope
 from ledger.kernel.model import Community
@@ -159,16 +160,21 @@ _JSON_DESCRIPTION = (
     summary="Store the sustainability report of a closed period, once",
     description="A period's snapshot is never overwritten: taking it again is `snapshot_exists`.",
     status_code=HTTP_201_CREATED,
-    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "snapshot_exists"]),
+    responses=problems(
+        *COMMUNITY, 403, 413, codes=["invalid_input", "snapshot_exists", *IDEMPOTENT]
+    ),
     guards=[requires(Scope.TREASURER)],
     tags=["reports"],
 )
 async def take_snapshot(
+    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     reports: NamedDependency[Reports],
     data: JSONBody[SnapshotCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> SnapshotOut:
-    return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period)))
+    key = key_of(principal_of(request), idempotency_key)
+    return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period), key))
 
 
 @get(

@@ -41,6 +41,11 @@ class MonitorNotFound(errors.NotFound):
     code = "monitor_not_found"
 
 
+# A write under an idempotency key stores a rejection by code; its replay rebuilds the error from
+# the core's table, so the code joins it.
+errors.ERROR_TYPES[MonitorNotFound.code] = MonitorNotFound
+
+
 @dataclass(frozen=True, slots=True)
 class Monitor:
     community_id: uuid.UUID

@@ -51,6 +51,11 @@ class WebhookNotFound(errors.NotFound):
     code = "webhook_not_found"
 
 
+# A write under an idempotency key stores a rejection by code; its replay rebuilds the error from
+# the core's table, so the code joins it.
+errors.ERROR_TYPES[WebhookNotFound.code] = WebhookNotFound
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
     community_id: uuid.UUID

@@ -39,6 +39,7 @@ from api.http.common.allow import complete_allow_header
 from api.http.common.audit_context import AuditContextMiddleware
 from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
+from api.http.common.location import LocationMiddleware, document_locations
 from api.http.common.openapi import openapi_config
 from api.http.common.openapi_document import (
     METADATA,
@@ -104,6 +105,7 @@ def create_app(
         ],
         middleware=[
             RequestLogMiddleware,  # also stamps the start the metrics measure from
+            LocationMiddleware,
             *rate_limit_middleware(settings),
             DefineMiddleware(
                 BearerAuthentication,
@@ -125,6 +127,7 @@ def create_app(
     document_response_headers(app.openapi_schema)
     forbid_unknown_request_fields(app.openapi_schema)
     document_links(app.openapi_schema)
+    document_locations(app.openapi_schema)
     return app
 
 

@@ -120,8 +120,16 @@ class PostingIn(Request, frozen=True):
     """Positive debits, negative credits, in the account commodity's smallest unit."""
 
 
+_BALANCED = [
+    {"account_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f", "amount": 90},
+    {"account_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20", "amount": -90},
+]
+
+
 class EntryCreate(Request, frozen=True):
-    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=1, max_length=100)]
+    postings: Annotated[
+        list[PostingIn], msgspec.Meta(min_length=1, max_length=100, examples=[_BALANCED])
+    ]
     description: Description = ""
     pending: bool = False
     effective_date: date | None = None

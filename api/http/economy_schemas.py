@@ -30,7 +30,7 @@ from ledger.economy.chart import ChartApplied, GroupBalance
 from ledger.economy.funds import FUND_CODE_PATTERN, FundMovement, FundView
 from ledger.economy.schedules import Frequency, NewSchedule, ScheduleStatus, ScheduleView
 
-Currency = Annotated[CommodityCode, msgspec.Meta(examples=["EUR"])]
+Currency = Annotated[CommodityCode, msgspec.Meta(examples=["EUR", "CHF"])]
 
 
 class TemplateApply(Request, frozen=True):
@@ -144,8 +144,22 @@ class BarterSideIn(Request, frozen=True):
         )
 
 
+_SIDES = [
+    {
+        "member_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f",
+        "gives": [{"commodity": "EGGS", "quantity": 12, "description": "A dozen eggs"}],
+    },
+    {
+        "member_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20",
+        "gives": [{"commodity": "HOURS", "quantity": 60, "description": "An hour of weeding"}],
+    },
+]
+
+
 class BarterCreate(Request, frozen=True):
-    sides: Annotated[list[BarterSideIn], msgspec.Meta(min_length=2, max_length=2)]
+    sides: Annotated[
+        list[BarterSideIn], msgspec.Meta(min_length=2, max_length=2, examples=[_SIDES])
+    ]
     description: Description = ""
     effective_date: date | None = None
 

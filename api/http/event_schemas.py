@@ -72,7 +72,13 @@ class EventPage(msgspec.Struct, frozen=True):
 
 
 Url = Annotated[
-    str, msgspec.Meta(min_length=8, max_length=2000, description="an http or https URL")
+    str,
+    msgspec.Meta(
+        min_length=8,
+        max_length=2000,
+        description="an http or https URL",
+        examples=["http://localhost:9000/ledger-events"],
+    ),
 ]
 Description = Annotated[str, msgspec.Meta(max_length=200, examples=["the farm shop till"])]
 

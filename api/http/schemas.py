@@ -51,7 +51,7 @@ Slug = Annotated[
     str,
     msgspec.Meta(pattern=SLUG_PATTERN, examples=["garden-club"]),
 ]
-CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN)]
+CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN, examples=["EUR"])]
 AccountCode = Annotated[
     str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL, examples=["assets:cash"])
 ]
@@ -225,7 +225,9 @@ class ExchangeCreate(Request, frozen=True):
     (or a steward) confirms it."""
 
     provider_member_id: MemberId
-    receiver_member_id: MemberId
+    receiver_member_id: Annotated[
+        uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20"])
+    ]
     minutes: Minutes
     """Length of the service in whole minutes (90 for an hour and a half)."""
     description: Annotated[
@@ -272,7 +274,7 @@ class SnapshotCreate(Request, frozen=True):
         str,
         msgspec.Meta(
             max_length=10,
-            examples=["2026-Q3"],
+            examples=["2026-Q3", "2025-11", "2025"],
             description="a closed month, quarter or year: 2026-09, 2026-Q3 or 2026",
         ),
     ]

@@ -45,7 +45,7 @@ async def earlier_creation(
         stored = await repo.claim_idempotency_key(existing.id, key, fingerprint, now)
         if stored is not None:
             return idempotency.replay(stored, fingerprint, Community)
-    raise errors.CommunityExists(f"community {slug!r} already exists")
+    raise errors.CommunityExists(f"slug {slug!r} is taken")
 
 
 async def record_creation(

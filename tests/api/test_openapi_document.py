@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from api.http.common.openapi_names import OPERATION_ID_LENGTH_MAX, OPERATION_ID_PATTERN, TAGS
 from api.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN, Tenant
+from tests.api.conftest import ADMIN, ADMIN_TOKEN, Tenant
 from tests.databases import sqlite_url
 
 Doc = dict[str, Any]
@@ -202,3 +202,51 @@ async def test_problem_errors_point_at_the_body_query_or_path_field(
     assert [(error["source"], error["key"]) for error in path.json()["errors"]] == [
         ("path", "file")
     ]
+
+
+async def test_a_created_resource_is_answered_with_its_location(
+    client: AsyncTestClient[Litestar], tenant: Tenant
+) -> None:
+    member = await client.post(f"{tenant.base}/members", json={"name": "Cai"}, headers=ADMIN)
+    assert member.status_code == 201
+    where = member.headers["location"]
+    assert where == f"{tenant.base}/members/{member.json()['id']}"
+    assert (await client.get(where, headers=ADMIN)).json() == member.json()
+    transfer = await client.post(
+        f"{tenant.base}/transfers",
+        json={
+            "debit_account_id": tenant.ann["hours_account_id"],
+            "credit_account_id": tenant.bob["hours_account_id"],
+            "amount": 30,
+        },
+        headers={**tenant.treasurer, "Idempotency-Key": "location-1"},
+    )
+    assert transfer.status_code == 201, transfer.text
+    entry = f"{tenant.base}/entries/{transfer.json()['id']}"
+    assert transfer.headers["location"] == entry
+    replay = await client.post(
+        f"{tenant.base}/transfers",
+        json={
+            "debit_account_id": tenant.ann["hours_account_id"],
+            "credit_account_id": tenant.bob["hours_account_id"],
+            "amount": 30,
+        },
+        headers={**tenant.treasurer, "Idempotency-Key": "location-1"},
+    )
+    assert replay.headers["location"] == entry
+    slug = f"l-{uuid.uuid4().hex[:10]}"
+    community = await client.post(
+        "/api/v1/communities", json={"slug": slug, "name": "L"}, headers=ADMIN
+    )
+    assert community.headers["location"] == f"/api/v1/communities/{slug}"
+    # Credentials cannot be read back: no Location, and the document promises none.
+    key = await client.post(f"{tenant.base}/api-keys", json={"scopes": ["read"]}, headers=ADMIN)
+    assert key.status_code == 201 and "location" not in key.headers
+
+
+def test_the_document_declares_location_where_it_is_sent(document: Doc) -> None:
+    paths = document["paths"]
+    created = paths["/api/v1/communities/{slug}/transfers"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]
+    issued = paths["/api/v1/communities/{slug}/api-keys"]["post"]["responses"]["201"]
+    assert "Location" not in issued["headers"] and "URL" not in issued["description"]

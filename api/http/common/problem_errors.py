@@ -23,14 +23,14 @@ class ErrorSource(enum.StrEnum):
     COOKIE = "cookie"
 
 
-class ProblemError(msgspec.Struct, frozen=True, omit_defaults=True):
+class ProblemError(msgspec.Struct, frozen=True):
     """One part of a request that does not fit its schema."""
 
     source: ErrorSource
     message: str
-    pointer: str | None = None
+    pointer: str | msgspec.UnsetType = msgspec.UNSET
     """In the body: a JSON Pointer to the field (``/amount``; ``""`` for the body itself)."""
-    key: str | None = None
+    key: str | msgspec.UnsetType = msgspec.UNSET
     """In the query, the path or the headers: the parameter's name."""
 
 
@@ -70,5 +70,6 @@ def from_litestar(extra: list[Any]) -> list[ProblemError]:
         if source == ErrorSource.BODY:
             found.append(body_error(message))
         else:
-            found.append(ProblemError(ErrorSource(source), message, key=key))
+            named = msgspec.UNSET if key is None else str(key)
+            found.append(ProblemError(ErrorSource(source), message, key=named))
     return found

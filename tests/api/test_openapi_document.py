@@ -85,6 +85,7 @@ def test_closed_value_lists_are_named_enums_shared_by_requests_and_responses(
     assert schemas["MonitorCreate"]["properties"]["direction"]["$ref"].endswith("/MonitorDirection")
     assert schemas["MonitorOut"]["properties"]["direction"] == _ref("MonitorDirection")
     assert schemas["Problem"]["properties"]["code"] == _ref("ProblemCode")
+    assert schemas["ItemProblem"]["properties"]["code"] == _ref("ProblemCode")
     assert {"invalid_request", "limit_exceeded", "database_unavailable", "unauthorized"} <= set(
         schemas["ProblemCode"]["enum"]
     )

@@ -3,7 +3,8 @@ written by hand (issue 19). The composition root applies :func:`finish_schemas` 
 
 - A page of items is the component ``<Item>Page`` (``AccountPage``), not
   ``Page_api.http.schemas.AccountOut_``.
-- ``Problem.code`` is the enum ``ProblemCode``, every code the API answers with.
+- ``Problem.code`` (and a batch item's) is the enum ``ProblemCode``, every code the API answers
+  with.
 - ``metadata`` is the one ``Metadata`` component, in requests and responses alike.
 - A download (PDF, XLSX, CSV, journals) is one string schema per media type, ``format: binary``
   for the binary ones, where Litestar wrote ``oneOf: [string, string]``.
@@ -140,9 +141,11 @@ def finish_schemas(document: OpenAPI, metadata: Schema) -> None:
         description="The stable code of a problem; its `type` is `/problems/<code with dashes>`",
         enum=list(PROBLEM_CODES),
     )
-    problem = schemas["Problem"]
-    assert isinstance(problem, Schema) and problem.properties is not None
-    problem.properties["code"] = Reference(ref=_REF + "ProblemCode")
+    # The problem of a request, and of a batch's item.
+    for name in ("Problem", "ItemProblem"):
+        problem = schemas[name]
+        assert problem.properties is not None
+        problem.properties["code"] = Reference(ref=_REF + "ProblemCode")
     schemas["Metadata"] = metadata
     for schema in schemas.values():
         if isinstance(schema, Schema) and schema.properties and "metadata" in schema.properties:

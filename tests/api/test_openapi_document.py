@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.http.common.location import location
 from api.http.common.openapi_names import OPERATION_ID_LENGTH_MAX, OPERATION_ID_PATTERN, TAGS
 from api.settings import Settings
 from tests.api.conftest import ADMIN, ADMIN_TOKEN, Tenant
@@ -251,3 +252,16 @@ def test_the_document_declares_location_where_it_is_sent(document: Doc) -> None:
     assert "Location" in created["headers"]
     issued = paths["/api/v1/communities/{slug}/api-keys"]["post"]["responses"]["201"]
     assert "Location" not in issued["headers"] and "URL" not in issued["description"]
+
+
+def test_the_location_of_a_reversal_is_the_new_entry() -> None:
+    template = "/api/v1/communities/{slug}/entries/{entry_id}"
+    old, new = uuid.uuid4(), uuid.uuid4()
+    params = {"slug": "garden", "entry_id": old}
+    assert (
+        location(template, params, {"id": str(new)}) == f"/api/v1/communities/garden/entries/{new}"
+    )
+    assert location("/api/v1/communities/{slug}", {}, {"slug": "garden"}) == (
+        "/api/v1/communities/garden"
+    )
+    assert location(template, {}, {"id": str(new)}) is None

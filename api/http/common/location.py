@@ -65,17 +65,16 @@ def _targets(app: Litestar) -> dict[str, str]:
 
 
 def location(template: str, path_params: dict[str, Any], body: object) -> str | None:
-    """``template`` filled from the request's path parameters and the new resource's id."""
+    """``template`` filled from the request's path parameters, its last parameter from the new
+    resource's id (``…/entries/{entry_id}/reverse`` creates another entry than it names)."""
     if not isinstance(body, dict):
         return None
-    values = {name: str(value) for name, value in path_params.items()}
-    missing = [name for name in _PARAM.findall(template) if name not in values]
-    if len(missing) != 1:
+    *known, new = _PARAM.findall(template)
+    values = {name: str(path_params[name]) for name in known if name in path_params}
+    created = body.get("slug") if new == "slug" else body.get("id")
+    if created is None or len(values) != len(known):
         return None
-    created = body.get("slug") if missing[0] == "slug" else body.get("id")
-    if created is None:
-        return None
-    return template.format(**values, **{missing[0]: created})
+    return template.format(**values, **{new: created})
 
 
 class LocationMiddleware:

@@ -40,12 +40,15 @@ from api.http.common.allow import complete_allow_header
 from api.http.common.audit_context import AuditContextMiddleware
 from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
+from api.http.common.location import LocationMiddleware, document_locations
 from api.http.common.openapi import openapi_config
 from api.http.common.openapi_document import (
+    METADATA,
     document_links,
     document_response_headers,
     forbid_unknown_request_fields,
 )
+from api.http.common.openapi_schemas import finish_schemas
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
@@ -104,6 +107,7 @@ def create_app(
         ],
         middleware=[
             RequestLogMiddleware,  # also stamps the start the metrics measure from
+            LocationMiddleware,
             *rate_limit_middleware(settings),
             DefineMiddleware(
                 BearerAuthentication,
@@ -121,9 +125,11 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
+    finish_schemas(app.openapi_schema, METADATA)
     document_response_headers(app.openapi_schema)
     forbid_unknown_request_fields(app.openapi_schema)
     document_links(app.openapi_schema)
+    document_locations(app.openapi_schema)
     return app
 
 

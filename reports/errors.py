@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.kernel import errors
 from ledger.kernel.errors import AlreadyExists, NotFound
 
 
@@ -9,6 +10,11 @@ class SnapshotExists(AlreadyExists):
     """The period already has a snapshot; snapshots are never overwritten."""
 
     code = "snapshot_exists"
+
+
+# A snapshot taken under an idempotency key stores a refusal by code; its replay rebuilds the
+# error from the core's table, so the code joins it.
+errors.ERROR_TYPES[SnapshotExists.code] = SnapshotExists
 
 
 class SnapshotNotFound(NotFound):

@@ -9,10 +9,12 @@ from typing import Protocol
 import msgspec
 
 from ledger.audit import chain as audit
+from ledger.books.envelope import WriteEnvelope
+from ledger.books.ports import UnitOfWork as BooksUnitOfWork
+from ledger.books.ports import UnitOfWorkFactory as BooksUnitOfWorkFactory
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
-from ledger.kernel.model import Community, new_id
-from ledger.kernel.uow import UnitOfWorkFactory
+from ledger.kernel.model import Community, IdempotencyKey, new_id
 from reports.errors import SnapshotExists, SnapshotNotFound
 from reports.period import Period
 from reports.queries import ConnectionOf
@@ -38,13 +40,14 @@ class Reports:
 
     def __init__(
         self,
-        units: UnitOfWorkFactory[AuditLog],
+        units: BooksUnitOfWorkFactory,
         connection_of: ConnectionOf,
         clock: Clock = utc_now,
     ) -> None:
         self._units = units
         self._connection_of = connection_of
         self._clock = clock
+        self._envelope = WriteEnvelope(units, clock)
 
     async def sustainability(
         self, community: Community, period: Period, thresholds: Thresholds | None = None
@@ -53,24 +56,30 @@ class Reports:
         request = ReportRequest(community, period, thresholds or Thresholds())
         return await sustainability_report(self._units, self._connection_of, request, self._clock)
 
-    async def take_snapshot(self, community: Community, period: Period) -> SnapshotRow:
+    async def take_snapshot(
+        self, community: Community, period: Period, key: IdempotencyKey | None = None
+    ) -> SnapshotRow:
         """Stores the report of a closed period (default thresholds); ``snapshot_exists`` if the
-        period has one — it is never overwritten."""
+        period has one — it is never overwritten. Under ``key``, a retry answers the first
+        snapshot again (``ledger.books.envelope``)."""
         if period.end >= self._clock().date():
             raise errors.InvalidInput(f"the period {period.label} has not closed yet")
         report = await self.sustainability(community, period)
         row = SnapshotRow(
             new_id(), REPORT, period.start, period.end, report.fingerprint, report.generated_at
         )
-        async with self._units(write=True) as uow:
+
+        async def work(uow: BooksUnitOfWork) -> SnapshotRow:
             if not await stored.insert(
                 self._connection_of(uow), community.id, row, msgspec.json.encode(report)
             ):
                 raise SnapshotExists(f"the period {period.label} has a snapshot already")
-            event = audit.event("take_snapshot", None, row, self._clock())
-            await uow.repo.append_audit(community.id, event)
-            await uow.commit()
-        return row
+            return row
+
+        request = {"report": REPORT, "period": period.label}
+        return await self._envelope.write(
+            community.id, "take_snapshot", request, key, work=work, result_type=SnapshotRow
+        )
 
     async def take_due_snapshots(self, community: Community, today: date) -> list[SnapshotRow]:
         """The snapshots of the month, quarter and year closed most recently, those missing."""

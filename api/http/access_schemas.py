@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
-from api.http.schemas import CommodityCode, Name, Request, ScopeName, Slug
-from ledger.access.principals import Credential
+from api.http.schemas import ChartTemplate, CommodityCode, Name, Request, Slug
+from ledger.access.principals import Credential, CredentialKind, Scope
 from ledger.kernel.model import Community
 
 
 class CommunityCreate(Request, frozen=True):
     slug: Slug
     name: Annotated[Name, msgspec.Meta(examples=["Garden Club Time Bank"])]
-    template: Literal["coop"] | None = None
+    template: ChartTemplate | None = None
     """A starter chart of accounts to open with the community, in the same transaction."""
     currency: CommodityCode | None = None
     """The money commodity (scale 2) to start with; the template's (default ``EUR``)."""
@@ -34,9 +34,7 @@ class CommunityOut(msgspec.Struct, frozen=True):
 
 
 class ApiKeyCreate(Request, frozen=True):
-    scopes: Annotated[
-        list[ScopeName], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])
-    ]
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=4, examples=[["write"]])]
     name: Name = "API key"
     expires_at: datetime | None = None
 
@@ -48,9 +46,9 @@ class MemberTokenCreate(Request, frozen=True):
 
 class CredentialOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
-    kind: str
+    kind: CredentialKind
     name: str
-    scopes: list[str]
+    scopes: list[Scope]
     member_id: uuid.UUID | None
     created_at: datetime
     expires_at: datetime | None
@@ -61,7 +59,7 @@ class CredentialOut(msgspec.Struct, frozen=True):
     def of(credential: Credential, token: str) -> CredentialOut:
         return CredentialOut(
             id=credential.id,
-            kind=credential.kind.value,
+            kind=credential.kind,
             name=credential.name,
             scopes=sorted(credential.scopes),
             member_id=credential.member_id,

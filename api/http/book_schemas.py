@@ -12,7 +12,6 @@ import msgspec
 from api.http.schemas import (
     AccountCode,
     AccountId,
-    AccountTypeName,
     Amount,
     CommodityCode,
     Description,
@@ -22,7 +21,7 @@ from api.http.schemas import (
     PositiveAmount,
     Request,
 )
-from ledger.kernel.model import Balance, TrialBalance
+from ledger.kernel.model import AccountType, Balance, TrialBalance
 
 
 class MemberCreate(Request, frozen=True):
@@ -41,7 +40,7 @@ class CommodityCreate(Request, frozen=True):
 class AccountCreate(Request, frozen=True):
     code: AccountCode
     name: Annotated[Name, msgspec.Meta(examples=["Cash box"])]
-    type: Annotated[AccountTypeName, msgspec.Meta(examples=["asset"])]
+    type: AccountType
     commodity: Annotated[CommodityCode, msgspec.Meta(examples=["HOURS"])]
     member_id: uuid.UUID | None = None
     min_balance: Limit | None = None
@@ -78,7 +77,7 @@ class BalanceOut(msgspec.Struct, frozen=True):
 class TrialBalanceLineOut(msgspec.Struct, frozen=True):
     account_id: uuid.UUID
     code: str
-    type: str
+    type: AccountType
     debit: int
     credit: int
 
@@ -103,7 +102,7 @@ class TrialBalanceOut(msgspec.Struct, frozen=True):
                     commodity=c.commodity,
                     lines=[
                         TrialBalanceLineOut(
-                            line.account_id, line.code, line.type.value, line.debit, line.credit
+                            line.account_id, line.code, line.type, line.debit, line.credit
                         )
                         for line in c.lines
                     ],
@@ -121,8 +120,16 @@ class PostingIn(Request, frozen=True):
     """Positive debits, negative credits, in the account commodity's smallest unit."""
 
 
+_BALANCED = [
+    {"account_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f", "amount": 90},
+    {"account_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20", "amount": -90},
+]
+
+
 class EntryCreate(Request, frozen=True):
-    postings: Annotated[list[PostingIn], msgspec.Meta(min_length=1, max_length=100)]
+    postings: Annotated[
+        list[PostingIn], msgspec.Meta(min_length=1, max_length=100, examples=[_BALANCED])
+    ]
     description: Description = ""
     pending: bool = False
     effective_date: date | None = None

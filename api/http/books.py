@@ -68,12 +68,12 @@ async def list_commodities(
     guards=[requires(Scope.READ)],
     tags=["books"],
 )
-async def trial_balance(
+async def read_trial_balance(
     community: NamedDependency[Community], ledger: NamedDependency[Ledger], as_of: AsOf = None
 ) -> TrialBalanceOut:
     trial = await ledger.trial_balance(community.id, as_of)
     return TrialBalanceOut.of(trial)
 
 
-COMMUNITY_HANDLERS = [add_commodity, list_commodities, trial_balance]
+COMMUNITY_HANDLERS = [add_commodity, list_commodities, read_trial_balance]
 """Handlers under ``/communities/{slug}``, in the order the OpenAPI document lists them."""

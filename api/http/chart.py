@@ -72,7 +72,7 @@ GroupDepth = Annotated[
     guards=[requires(Scope.READ)],
     tags=["accounts"],
 )
-async def account_groups(
+async def list_account_groups(
     community: NamedDependency[Community],
     ledger: NamedDependency[Ledger],
     depth: GroupDepth = 2,
@@ -89,4 +89,4 @@ async def account_groups(
     return page_of(found[: limit + 1], limit, GroupBalanceOut.of, lambda g: (g.group, g.commodity))
 
 
-COMMUNITY_HANDLERS = [apply_template, account_groups]
+COMMUNITY_HANDLERS = [apply_template, list_account_groups]

@@ -11,7 +11,8 @@ from litestar.params import JSONBody
 
 from api.http.access_schemas import ApiKeyCreate, CommunityCreate, CommunityOut, CredentialOut
 from api.http.common.auth import principal_of, requires
-from api.http.common.openapi import API, COMMUNITY, problems
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import API, COMMUNITY, IDEMPOTENT, problems
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger
@@ -22,7 +23,7 @@ from ledger.kernel.model import Community
 @post(
     "/communities",
     summary="Create a community (operator's admin token), optionally with a starter chart",
-    responses=problems(*API, 403, 413, codes=["community_exists", "invalid_input"]),
+    responses=problems(*API, 403, 413, codes=["community_exists", "invalid_input", *IDEMPOTENT]),
     guards=[requires(Scope.ADMIN)],
     tags=["communities"],
 )
@@ -31,16 +32,19 @@ async def create_community(
     ledger: NamedDependency[Ledger],
     economy: NamedDependency[Economy],
     data: JSONBody[CommunityCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> CommunityOut:
     """Only the operator's bootstrap token may create communities; a community's own admin keys
     manage that community."""
-    if principal_of(request).community_id is not None:
+    principal = principal_of(request)
+    if principal.community_id is not None:
         raise PermissionDeniedException("only the operator's admin token creates communities")
+    key = key_of(principal, idempotency_key)
     if data.template is None and data.currency is None:
-        community = await ledger.create_community(data.slug, data.name)
+        community = await ledger.create_community(data.slug, data.name, key)
     else:
         community, _ = await economy.charts.create_community(
-            data.slug, data.name, template=data.template, currency=data.currency
+            data.slug, data.name, template=data.template, currency=data.currency, key=key
         )
     return CommunityOut.of(community)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
@@ -12,6 +12,7 @@ from api.http.book_schemas import BalanceOut
 from api.http.schemas import (
     NO_NUL,
     AccountId,
+    ChartTemplate,
     CommodityCode,
     Description,
     Name,
@@ -27,20 +28,19 @@ from ledger.economy.barter import (
 )
 from ledger.economy.chart import ChartApplied, GroupBalance
 from ledger.economy.funds import FUND_CODE_PATTERN, FundMovement, FundView
-from ledger.economy.schedules import Frequency, NewSchedule, ScheduleView
+from ledger.economy.schedules import Frequency, NewSchedule, ScheduleStatus, ScheduleView
 
-TemplateName = Literal["coop"]
-Currency = Annotated[CommodityCode, msgspec.Meta(examples=["EUR"])]
+Currency = Annotated[CommodityCode, msgspec.Meta(examples=["EUR", "CHF"])]
 
 
 class TemplateApply(Request, frozen=True):
-    template: TemplateName = "coop"
+    template: ChartTemplate = ChartTemplate.COOP
     currency: Currency = "EUR"
     """The money commodity the template's accounts are kept in (added, scale 2, if missing)."""
 
 
 class ChartAppliedOut(msgspec.Struct, frozen=True):
-    template: str
+    template: ChartTemplate
     currency: str
     opened: list[str]
     """Codes of the accounts the template opened."""
@@ -50,7 +50,10 @@ class ChartAppliedOut(msgspec.Struct, frozen=True):
     @staticmethod
     def of(applied: ChartApplied) -> ChartAppliedOut:
         return ChartAppliedOut(
-            applied.template, applied.currency, list(applied.opened), list(applied.kept)
+            ChartTemplate(applied.template),
+            applied.currency,
+            list(applied.opened),
+            list(applied.kept),
         )
 
 
@@ -141,8 +144,22 @@ class BarterSideIn(Request, frozen=True):
         )
 
 
+_SIDES = [
+    {
+        "member_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f",
+        "gives": [{"commodity": "EGGS", "quantity": 12, "description": "A dozen eggs"}],
+    },
+    {
+        "member_id": "0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20",
+        "gives": [{"commodity": "HOURS", "quantity": 60, "description": "An hour of weeding"}],
+    },
+]
+
+
 class BarterCreate(Request, frozen=True):
-    sides: Annotated[list[BarterSideIn], msgspec.Meta(min_length=2, max_length=2)]
+    sides: Annotated[
+        list[BarterSideIn], msgspec.Meta(min_length=2, max_length=2, examples=[_SIDES])
+    ]
     description: Description = ""
     effective_date: date | None = None
 
@@ -188,7 +205,7 @@ class ScheduleCreate(Request, frozen=True):
     debit_account_id: AccountId
     credit_account_id: AccountId
     amount: PositiveAmount
-    frequency: Literal["weekly", "monthly", "quarterly", "yearly"]
+    frequency: Frequency
     start_date: date
     """The first occurrence; monthly and longer keep its day of the month (clamped)."""
     end_date: date | None = None
@@ -206,10 +223,10 @@ class ScheduleOut(msgspec.Struct, frozen=True):
     debit_account_id: uuid.UUID
     credit_account_id: uuid.UUID
     amount: int
-    frequency: str
+    frequency: Frequency
     start_date: date
     end_date: date | None
-    status: str
+    status: ScheduleStatus
     """``active``, ``paused`` or ``ended``."""
     resumed_on: date | None
     materialised: int
@@ -222,9 +239,9 @@ class ScheduleOut(msgspec.Struct, frozen=True):
     def of(view: ScheduleView) -> ScheduleOut:
         s = view.schedule
         return ScheduleOut(
-            s.id, s.description, s.debit_account_id, s.credit_account_id, s.amount, s.frequency,
-            s.start_date, s.end_date, s.status, s.resumed_on, view.materialised,
-            view.last_period, view.next_period, s.created_at,
+            s.id, s.description, s.debit_account_id, s.credit_account_id, s.amount,
+            Frequency(s.frequency), s.start_date, s.end_date, ScheduleStatus(s.status),
+            s.resumed_on, view.materialised, view.last_period, view.next_period, s.created_at,
         )  # fmt: skip
 
 

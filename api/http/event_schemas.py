@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,6 +13,24 @@ from api.http.schemas import Request
 from ledger.audit.outbox import Event, cursor
 
 EventType = Annotated[str, msgspec.Meta(examples=["entry.posted"], max_length=60)]
+
+
+class WebhookStatus(enum.StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    """Delivery stopped after too many failed attempts; resume it to retry."""
+
+
+class MonitorDirection(enum.StrEnum):
+    BELOW = "below"
+    ABOVE = "above"
+
+
+class BalanceMeasure(enum.StrEnum):
+    POSTED = "posted"
+    """The posted balance."""
+    AVAILABLE = "available"
+    """Counting pending entries, as limits do."""
 
 
 class ResourceRef(msgspec.Struct, frozen=True):
@@ -53,7 +72,13 @@ class EventPage(msgspec.Struct, frozen=True):
 
 
 Url = Annotated[
-    str, msgspec.Meta(min_length=8, max_length=2000, description="an http or https URL")
+    str,
+    msgspec.Meta(
+        min_length=8,
+        max_length=2000,
+        description="an http or https URL",
+        examples=["http://localhost:9000/ledger-events"],
+    ),
 ]
 Description = Annotated[str, msgspec.Meta(max_length=200, examples=["the farm shop till"])]
 
@@ -74,7 +99,7 @@ class WebhookOut(msgspec.Struct, frozen=True, omit_defaults=True):
     url: str
     types: list[str]
     description: str
-    status: Annotated[str, msgspec.Meta(examples=["active"])]
+    status: WebhookStatus
     created_at: datetime
     attempts: int
     """Failed attempts at the next event so far."""
@@ -101,18 +126,18 @@ class MonitorCreate(Request, frozen=True):
     in the commodity's smallest unit) moves below or above ``threshold``."""
 
     account_id: uuid.UUID
-    direction: Annotated[str, msgspec.Meta(pattern="^(below|above)$", examples=["below"])]
+    direction: MonitorDirection
     threshold: Annotated[int, msgspec.Meta(ge=-(2**62), le=2**62, examples=[50000])]
-    measure: Annotated[str, msgspec.Meta(pattern="^(posted|available)$")] = "posted"
+    measure: BalanceMeasure = BalanceMeasure.POSTED
     description: Description = ""
 
 
 class MonitorOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     account_id: uuid.UUID
-    direction: str
+    direction: MonitorDirection
     threshold: int
-    measure: str
+    measure: BalanceMeasure
     description: str
     crossed: bool
     """Whether the balance was beyond the threshold after the last write."""

@@ -16,7 +16,7 @@ Every write takes an optional ``Idempotency-Key`` header (see ``api.http.common.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.connection import ASGIConnection
@@ -39,7 +39,7 @@ from ledger.kernel.model import Community
 from ledger.timebank.exchanges import Exchange, Exchanges, ExchangeStatus, not_found
 
 StatusFilter = Annotated[
-    Literal["pending", "confirmed", "declined"] | None,
+    ExchangeStatus | None,
     QueryParameter(description="only exchanges in this status"),
 ]
 

@@ -118,7 +118,7 @@ class FundsController(Controller):
         guards=[requires(Scope.WRITE)],
         status_code=HTTP_201_CREATED,
     )
-    async def fund_income(
+    async def record_fund_income(
         self,
         *,
         request: Request[Any, Any, Any],
@@ -149,7 +149,7 @@ class FundsController(Controller):
         guards=[requires(Scope.WRITE)],
         status_code=HTTP_201_CREATED,
     )
-    async def fund_spend(
+    async def spend_from_fund(
         self,
         *,
         request: Request[Any, Any, Any],

@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
-from api.http.schemas import NO_NUL, CommodityCode, Name
+from api.http.schemas import NO_NUL, CommodityCode, MemberId, Name
 from ledger.governance.model import (
     Budget,
     BudgetLine,
+    BudgetStatus,
     BudgetVsActual,
     ConsentRule,
     Disbursement,
+    DisbursementStatus,
     FundStatus,
     GovernanceSettings,
+    Role,
     RoleTerm,
+    StepAction,
 )
 from ledger.kernel.model import AMOUNT_ABS_MAX
 
@@ -40,8 +44,8 @@ PeriodText = Annotated[
 
 
 class RoleAssign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    member_id: uuid.UUID
-    role: Annotated[Literal["steward", "treasurer"], msgspec.Meta(examples=["steward"])]
+    member_id: MemberId
+    role: Role
     starts_at: datetime | None = None
     """Default: now."""
     ends_at: datetime | None = None
@@ -51,7 +55,7 @@ class RoleAssign(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class RoleTermOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     member_id: uuid.UUID
-    role: str
+    role: Role
     starts_at: datetime
     ends_at: datetime | None
     assigned_at: datetime
@@ -63,7 +67,7 @@ class RoleTermOut(msgspec.Struct, frozen=True):
         return RoleTermOut(
             term.id,
             term.member_id,
-            term.role.value,
+            term.role,
             term.starts_at,
             term.ends_at,
             term.assigned_at,
@@ -73,7 +77,7 @@ class RoleTermOut(msgspec.Struct, frozen=True):
 
 
 class GovernanceSettingsIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    consent_rule: Literal["consensus", "quorum"] = "consensus"
+    consent_rule: ConsentRule = ConsentRule.CONSENSUS
     consent_quorum: Small | None = None
     approvals_required: Small = 2
     request_days: Small = 7
@@ -97,7 +101,7 @@ class GovernanceSettingsIn(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
 
 
 class GovernanceSettingsOut(msgspec.Struct, frozen=True):
-    consent_rule: str
+    consent_rule: ConsentRule
     consent_quorum: int | None
     approvals_required: int
     request_days: int
@@ -109,7 +113,7 @@ class GovernanceSettingsOut(msgspec.Struct, frozen=True):
     @staticmethod
     def of(s: GovernanceSettings) -> GovernanceSettingsOut:
         return GovernanceSettingsOut(
-            s.consent_rule.value,
+            s.consent_rule,
             s.consent_quorum,
             s.approvals_required,
             s.request_days,
@@ -169,7 +173,7 @@ class BudgetOut(msgspec.Struct, frozen=True):
     supersedes: uuid.UUID | None
     effective_from: date
     effective_until: date | None
-    status: str
+    status: BudgetStatus
     """``draft``, ``adopted`` or ``superseded``."""
     created_at: datetime
     adopted_at: datetime | None
@@ -188,7 +192,7 @@ class BudgetOut(msgspec.Struct, frozen=True):
             supersedes=b.supersedes,
             effective_from=b.effective_from,
             effective_until=b.effective_until,
-            status=b.status.value,
+            status=b.status,
             created_at=b.created_at,
             adopted_at=b.adopted_at,
             lines=[BudgetLineOut(x.account_group, x.commodity, x.amount) for x in b.lines],
@@ -214,7 +218,7 @@ class BudgetVsActualOut(msgspec.Struct, frozen=True):
     name: str
     period: str
     version: int
-    status: str
+    status: BudgetStatus
     lines: list[LineActualOut]
 
     @staticmethod
@@ -224,7 +228,7 @@ class BudgetVsActualOut(msgspec.Struct, frozen=True):
             v.name,
             v.period,
             v.version,
-            v.status.value,
+            v.status,
             [
                 LineActualOut(
                     x.account_group, x.commodity, x.planned, x.actual, x.pending, x.variance, x.used
@@ -244,7 +248,7 @@ class DisbursementCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True
 
 
 class StepOut(msgspec.Struct, frozen=True):
-    action: str
+    action: StepAction
     member_id: uuid.UUID | None
     at: datetime
     comment: str | None
@@ -253,7 +257,7 @@ class StepOut(msgspec.Struct, frozen=True):
 class DisbursementOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     """Also the id of its journal entry."""
-    status: str
+    status: DisbursementStatus
     """``pending``, ``approved`` (posted), ``rejected`` or ``expired`` (voided)."""
     fund_account_id: uuid.UUID
     payee_account_id: uuid.UUID
@@ -272,7 +276,7 @@ class DisbursementOut(msgspec.Struct, frozen=True):
     def of(d: Disbursement) -> DisbursementOut:
         return DisbursementOut(
             id=d.id,
-            status=d.status.value,
+            status=d.status,
             fund_account_id=d.fund_account_id,
             payee_account_id=d.payee_account_id,
             amount=d.amount,
@@ -284,7 +288,7 @@ class DisbursementOut(msgspec.Struct, frozen=True):
             deadline_at=d.deadline_at,
             created_at=d.created_at,
             completed_at=d.completed_at,
-            steps=[StepOut(s.action.value, s.member_id, s.at, s.comment) for s in d.steps],
+            steps=[StepOut(s.action, s.member_id, s.at, s.comment) for s in d.steps],
         )
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from api.http.common.auth import requires
+from api.http.common.auth import principal_of, requires
 from api.http.common.controller import Controller
-from api.http.common.openapi import COMMUNITY, problems
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
-from api.http.event_schemas import MonitorCreate, MonitorOut
+from api.http.event_schemas import BalanceMeasure, MonitorCreate, MonitorDirection, MonitorOut
 from api.http.schemas import Page
 from ledger.access.principals import Scope
 from ledger.events.monitors import Monitor, Monitors
@@ -27,9 +28,9 @@ def _out(monitor: Monitor) -> MonitorOut:
     return MonitorOut(
         id=monitor.id,
         account_id=monitor.account_id,
-        direction=monitor.direction,
+        direction=MonitorDirection(monitor.direction),
         threshold=monitor.threshold,
-        measure=monitor.measure,
+        measure=BalanceMeasure(monitor.measure),
         description=monitor.description,
         crossed=monitor.crossed,
         created_at=monitor.created_at,
@@ -50,13 +51,17 @@ class MonitorsController(Controller):
             "limits do): e.g. hours within 60 minutes of a −600 limit is `below` −540 on "
             "`available`."
         ),
-        responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "account_not_found"]),
+        responses=problems(
+            *COMMUNITY, 403, 413, codes=["invalid_input", "account_not_found", *IDEMPOTENT]
+        ),
     )
     async def create_monitor(
         self,
+        request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         monitors: NamedDependency[Monitors],
         data: JSONBody[MonitorCreate],
+        idempotency_key: IdempotencyHeader = None,
     ) -> MonitorOut:
         monitor = await monitors.create(
             community.id,
@@ -65,6 +70,7 @@ class MonitorsController(Controller):
             threshold=data.threshold,
             measure=data.measure,
             description=data.description,
+            key=key_of(principal_of(request), idempotency_key),
         )
         return _out(monitor)
 
@@ -97,14 +103,21 @@ class MonitorsController(Controller):
     ) -> MonitorOut:
         return _out(await monitors.get(community.id, monitor_id))
 
-    @delete("/{monitor_id:uuid}", summary="Delete a balance monitor", responses=_NOT_FOUND)
+    @delete(
+        "/{monitor_id:uuid}",
+        summary="Delete a balance monitor",
+        responses=problems(*COMMUNITY, 403, codes=["monitor_not_found", *IDEMPOTENT]),
+    )
     async def delete_monitor(
         self,
+        request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         monitors: NamedDependency[Monitors],
         monitor_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyHeader = None,
     ) -> None:
-        await monitors.delete(community.id, monitor_id)
+        key = key_of(principal_of(request), idempotency_key)
+        await monitors.delete(community.id, monitor_id, key)
 
 
 COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [MonitorsController]

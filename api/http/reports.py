@@ -13,14 +13,15 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import MediaType, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from api.http.common.auth import requires
-from api.http.common.openapi import COMMUNITY, problems
+from api.http.common.auth import principal_of, requires
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.schemas import Page, SnapshotCreate, SnapshotOut
 from ledger.access.principals import Scope
 from ledger.kernel.model import Community
@@ -100,9 +101,12 @@ async def provide_snapshot(
     return await reports.snapshot(community, snapshot_id)
 
 
-def _forms(path: str, provider: Provide, what: str, codes: list[str]) -> list[HTTPRouteHandler]:
+def _forms(
+    path: str, name: str, provider: Provide, what: str, codes: list[str]
+) -> list[HTTPRouteHandler]:
     """The handlers of one report in every form: JSON at ``path``, ``.html``, ``.pdf`` and
-    ``.xlsx`` beside it and ``{path}/{section}.csv``."""
+    ``.xlsx`` beside it and ``{path}/{section}.csv``, named ``name`` and ``name_<form>`` (their
+    operationIds, ``sustainabilityReportPdf``)."""
     common: dict[str, Any] = {
         "responses": problems(*COMMUNITY, 403, codes=codes),
         "guards": [requires(Scope.READ)],
@@ -111,28 +115,28 @@ def _forms(path: str, provider: Provide, what: str, codes: list[str]) -> list[HT
     }
 
     @get(path, summary=f"{what} (financial, resilience, self-sufficiency, time-bank health, "
-         "glossary)", description=_JSON_DESCRIPTION, **common)  # fmt: skip
+         "glossary)", description=_JSON_DESCRIPTION, name=name, **common)  # fmt: skip
     async def as_json(report: NamedDependency[SustainabilityReport]) -> SustainabilityReport:
         return report
 
     @get(f"{path}.html", summary=f"{what} as a printable HTML page with charts",
-         media_type=MediaType.HTML, **common)  # fmt: skip
+         media_type=MediaType.HTML, name=f"{name}_html", **common)  # fmt: skip
     async def as_html(report: NamedDependency[SustainabilityReport]) -> str:
         return render_html(report)
 
-    @get(f"{path}.pdf", summary=f"{what} as a PDF", media_type=PDF, **common)
+    @get(f"{path}.pdf", summary=f"{what} as a PDF", media_type=PDF, name=f"{name}_pdf", **common)
     async def as_pdf(report: NamedDependency[SustainabilityReport]) -> Response[bytes | str]:
         content = await asyncio.to_thread(render_pdf, report)
         return _download(content, PDF, _filename(report, ".pdf"))
 
     @get(f"{path}.xlsx", summary=f"{what} as an XLSX workbook, one sheet per section",
-         media_type=XLSX, **common)  # fmt: skip
+         media_type=XLSX, name=f"{name}_xlsx", **common)  # fmt: skip
     async def as_xlsx(report: NamedDependency[SustainabilityReport]) -> Response[bytes | str]:
         content = await asyncio.to_thread(render_xlsx, report)
         return _download(content, XLSX, _filename(report, ".xlsx"))
 
     @get(f"{path}/{{file:str}}", summary=f"One section of {what.lower()} as CSV",
-         media_type=CSV, **common)  # fmt: skip
+         media_type=CSV, name=f"{name}_csv", **common)  # fmt: skip
     async def as_csv(
         report: NamedDependency[SustainabilityReport],
         file: Annotated[CsvFile, PathParameter(description="the section's file, e.g. pending.csv")],
@@ -156,16 +160,21 @@ _JSON_DESCRIPTION = (
     summary="Store the sustainability report of a closed period, once",
     description="A period's snapshot is never overwritten: taking it again is `snapshot_exists`.",
     status_code=HTTP_201_CREATED,
-    responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "snapshot_exists"]),
+    responses=problems(
+        *COMMUNITY, 403, 413, codes=["invalid_input", "snapshot_exists", *IDEMPOTENT]
+    ),
     guards=[requires(Scope.TREASURER)],
     tags=["reports"],
 )
 async def take_snapshot(
+    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     reports: NamedDependency[Reports],
     data: JSONBody[SnapshotCreate],
+    idempotency_key: IdempotencyHeader = None,
 ) -> SnapshotOut:
-    return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period)))
+    key = key_of(principal_of(request), idempotency_key)
+    return SnapshotOut.of(await reports.take_snapshot(community, Period.parse(data.period), key))
 
 
 @get(
@@ -186,6 +195,7 @@ async def list_snapshots(
 COMMUNITY_HANDLERS = [
     *_forms(
         "/reports/sustainability",
+        "sustainability_report",
         Provide(provide_report),
         "The period's sustainability report",
         ["invalid_input"],
@@ -194,6 +204,7 @@ COMMUNITY_HANDLERS = [
     list_snapshots,
     *_forms(
         "/reports/snapshots/{snapshot_id:uuid}/sustainability",
+        "snapshot_report",
         Provide(provide_snapshot),
         "A stored sustainability report",
         ["snapshot_not_found"],

@@ -13,25 +13,28 @@ generate code from those names. The rest lives beside its controllers: ``access_
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
 from ledger.audit.chain import AuditRecord
-from ledger.jobs.runner import JobRun
+from ledger.jobs.runner import JobRun, RunStatus
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COMMODITY_CODE_PATTERN,
     SLUG_PATTERN,
     Account,
+    AccountType,
     Commodity,
     Entry,
+    EntryStatus,
     Member,
     StatementLine,
 )
-from ledger.timebank.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange
+from ledger.timebank.exchanges import CATEGORY_MAX_CHARS, MINUTES_MAX, Exchange, ExchangeStatus
 from reports.queries.snapshots import SnapshotRow
 
 Amount = Annotated[int, msgspec.Meta(ge=-AMOUNT_ABS_MAX, le=AMOUNT_ABS_MAX, examples=[90, -90])]
@@ -48,7 +51,7 @@ Slug = Annotated[
     str,
     msgspec.Meta(pattern=SLUG_PATTERN, examples=["garden-club"]),
 ]
-CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN)]
+CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN, examples=["EUR"])]
 AccountCode = Annotated[
     str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL, examples=["assets:cash"])
 ]
@@ -72,8 +75,12 @@ Metadata = Annotated[
 Litestar drops these constraints from the OpenAPI document; ``api.http.common.openapi`` states
 them."""
 AccountId = Annotated[uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f"])]
-AccountTypeName = Literal["asset", "liability", "equity", "income", "expense"]
-ScopeName = Literal["read", "write", "treasurer", "admin"]
+
+
+class ChartTemplate(enum.StrEnum):
+    """A starter chart of accounts (``ledger.economy.chart``)."""
+
+    COOP = "coop"
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -111,7 +118,7 @@ class AccountOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     code: str
     name: str
-    type: str
+    type: AccountType
     commodity: str
     member_id: uuid.UUID | None
     min_balance: int | None
@@ -124,7 +131,7 @@ class AccountOut(msgspec.Struct, frozen=True):
             id=account.id,
             code=account.code,
             name=account.name,
-            type=account.type.value,
+            type=account.type,
             commodity=account.commodity,
             member_id=account.member_id,
             min_balance=account.balance_min,
@@ -158,7 +165,7 @@ class PostingOut(msgspec.Struct, frozen=True):
 
 class EntryOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
-    status: str
+    status: EntryStatus
     effective_date: date
     description: str
     kind: str
@@ -172,7 +179,7 @@ class EntryOut(msgspec.Struct, frozen=True):
     def of(entry: Entry) -> EntryOut:
         return EntryOut(
             id=entry.id,
-            status=entry.status.value,
+            status=entry.status,
             effective_date=entry.effective_date,
             description=entry.description,
             kind=entry.kind,
@@ -194,8 +201,13 @@ class Page(msgspec.Struct, Generic[T], frozen=True):
     next_cursor: str | None
 
 
+class HealthStatus(enum.StrEnum):
+    OK = "ok"
+    UNAVAILABLE = "unavailable"
+
+
 class Health(msgspec.Struct, frozen=True, omit_defaults=True):
-    status: str
+    status: HealthStatus
     database: str | None = None
 
 
@@ -213,7 +225,9 @@ class ExchangeCreate(Request, frozen=True):
     (or a steward) confirms it."""
 
     provider_member_id: MemberId
-    receiver_member_id: MemberId
+    receiver_member_id: Annotated[
+        uuid.UUID, msgspec.Meta(examples=["0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e20"])
+    ]
     minutes: Minutes
     """Length of the service in whole minutes (90 for an hour and a half)."""
     description: Annotated[
@@ -225,7 +239,7 @@ class ExchangeCreate(Request, frozen=True):
 class ExchangeOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     """Also the id of the exchange's journal entry."""
-    status: str
+    status: ExchangeStatus
     """``pending``, ``confirmed`` (its entry posted) or ``declined`` (its entry voided)."""
     provider_member_id: uuid.UUID
     receiver_member_id: uuid.UUID
@@ -240,7 +254,7 @@ class ExchangeOut(msgspec.Struct, frozen=True):
     def of(exchange: Exchange) -> ExchangeOut:
         return ExchangeOut(
             id=exchange.id,
-            status=exchange.status.value,
+            status=exchange.status,
             provider_member_id=exchange.provider_member_id,
             receiver_member_id=exchange.receiver_member_id,
             minutes=exchange.minutes,
@@ -260,7 +274,7 @@ class SnapshotCreate(Request, frozen=True):
         str,
         msgspec.Meta(
             max_length=10,
-            examples=["2026-Q3"],
+            examples=["2026-Q3", "2025-11", "2025"],
             description="a closed month, quarter or year: 2026-09, 2026-Q3 or 2026",
         ),
     ]
@@ -323,7 +337,7 @@ class JobRunOut(msgspec.Struct, frozen=True):
 
     job: Annotated[str, msgspec.Meta(examples=["report-snapshots"])]
     period: Annotated[str, msgspec.Meta(examples=["2026-Q3"])]
-    status: Annotated[str, msgspec.Meta(examples=["done"])]
+    status: RunStatus
     attempts: int
     claimed_at: datetime
     lease_until: datetime
@@ -335,7 +349,7 @@ class JobRunOut(msgspec.Struct, frozen=True):
         return JobRunOut(
             job=run.job,
             period=run.period,
-            status=run.status.value,
+            status=run.status,
             attempts=run.attempts,
             claimed_at=run.claimed_at,
             lease_until=run.lease_until,

@@ -12,7 +12,7 @@ from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.http.schemas import Health
+from api.http.schemas import Health, HealthStatus
 from api.metrics import Metrics
 
 READY_TIMEOUT_S = 2.0
@@ -33,7 +33,7 @@ READY_TIMEOUT_S = 2.0
     },
 )
 async def health() -> Health:
-    return Health(status="ok")
+    return Health(status=HealthStatus.OK)
 
 
 @get(
@@ -67,11 +67,11 @@ async def ready(engine: NamedDependency[AsyncEngine]) -> Response[Health]:
             await connection.execute(sa.text("SELECT 1"))
     except (OSError, TimeoutError, sa.exc.SQLAlchemyError):
         return Response(
-            Health(status="unavailable", database="unreachable"),
+            Health(status=HealthStatus.UNAVAILABLE, database="unreachable"),
             status_code=HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
-    return Response(Health(status="ok", database="ok"), status_code=HTTP_200_OK)
+    return Response(Health(status=HealthStatus.OK, database="ok"), status_code=HTTP_200_OK)
 
 
 _METRICS_EXAMPLE = """# HELP commons_ledger_entries_posted_total Entries that became posted

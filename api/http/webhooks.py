@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.types import ControllerRouterHandler
 
-from api.http.common.auth import requires
+from api.http.common.auth import principal_of, requires
 from api.http.common.controller import Controller
-from api.http.common.openapi import COMMUNITY, problems
+from api.http.common.idempotency import IdempotencyHeader, key_of
+from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
-from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut
+from api.http.event_schemas import DeliveryOut, WebhookCreate, WebhookOut, WebhookStatus
 from api.http.schemas import Page
 from ledger.access.principals import Scope
 from ledger.events.webhooks import Delivery, Webhook, Webhooks
 from ledger.kernel.model import Community
 
 _NOT_FOUND = problems(*COMMUNITY, 403, codes=["webhook_not_found"])
+_CHANGE = problems(*COMMUNITY, 403, codes=["webhook_not_found", *IDEMPOTENT])
 
 
 def _out(webhook: Webhook, secret: str | None = None) -> WebhookOut:
@@ -28,7 +31,7 @@ def _out(webhook: Webhook, secret: str | None = None) -> WebhookOut:
         url=webhook.url,
         types=list(webhook.types),
         description=webhook.description,
-        status=webhook.status,
+        status=WebhookStatus(webhook.status),
         created_at=webhook.created_at,
         attempts=webhook.attempts,
         next_attempt_at=webhook.next_attempt_at,
@@ -63,18 +66,21 @@ class WebhooksController(Controller):
             "under `secret`. The URL must be http(s) and reach a public address unless the "
             "operator's allow-list permits it (`url_not_allowed`)."
         ),
-        responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "url_not_allowed"]),
+        responses=problems(
+            *COMMUNITY, 403, 413, codes=["invalid_input", "url_not_allowed", *IDEMPOTENT]
+        ),
     )
     async def create_webhook(
         self,
+        request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         webhooks: NamedDependency[Webhooks],
         data: JSONBody[WebhookCreate],
+        idempotency_key: IdempotencyHeader = None,
     ) -> WebhookOut:
-        webhook, secret = await webhooks.create(
-            community.id, data.url, data.types, data.description
-        )
-        return _out(webhook, secret)
+        key = key_of(principal_of(request), idempotency_key)
+        created = await webhooks.create(community.id, data.url, data.types, data.description, key)
+        return _out(created.webhook, created.secret)
 
     @get(summary="List webhook subscriptions", responses=problems(*COMMUNITY, 403))
     async def list_webhooks(
@@ -105,29 +111,35 @@ class WebhooksController(Controller):
     @delete(
         "/{webhook_id:uuid}",
         summary="Delete a webhook subscription (its delivery log stays)",
-        responses=_NOT_FOUND,
+        responses=_CHANGE,
     )
     async def delete_webhook(
         self,
+        request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         webhooks: NamedDependency[Webhooks],
         webhook_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyHeader = None,
     ) -> None:
-        await webhooks.delete(community.id, webhook_id)
+        key = key_of(principal_of(request), idempotency_key)
+        await webhooks.delete(community.id, webhook_id, key)
 
     @post(
         "/{webhook_id:uuid}/resume",
         summary="Resume a paused subscription: its next event is tried now",
         status_code=200,
-        responses=_NOT_FOUND,
+        responses=_CHANGE,
     )
     async def resume_webhook(
         self,
+        request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         webhooks: NamedDependency[Webhooks],
         webhook_id: FromPath[uuid.UUID],
+        idempotency_key: IdempotencyHeader = None,
     ) -> WebhookOut:
-        return _out(await webhooks.resume(community.id, webhook_id))
+        key = key_of(principal_of(request), idempotency_key)
+        return _out(await webhooks.resume(community.id, webhook_id, key))
 
     @get(
         "/{webhook_id:uuid}/deliveries",

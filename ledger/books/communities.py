@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import datetime
 
+from ledger.books import idempotency
 from ledger.books.accounts import NewAccount, new_account
 from ledger.books.cases import UseCases, community_found
 from ledger.books.ports import Repository
@@ -29,22 +30,58 @@ _SLUG = re.compile(SLUG_PATTERN)
 _COMMODITY_CODE = re.compile(COMMODITY_CODE_PATTERN)
 
 
+async def earlier_creation(
+    repo: Repository, slug: str, key: IdempotencyKey | None, fingerprint: str, now: datetime
+) -> Community | None:
+    """For a community creation under ``key``: the community an earlier request under the key
+    created (its replay), ``idempotency_conflict`` if that request was another, None if the slug
+    is free. A community's keys live in the community (``idempotency_keys.community_id``), so
+    the key of a creation is looked up in the community its slug names; a slug taken without
+    this key is ``community_exists`` (the claim made to look is rolled back with the error)."""
+    existing = await repo.get_community_by_slug(slug)
+    if existing is None:
+        return None
+    if key is not None:
+        stored = await repo.claim_idempotency_key(existing.id, key, fingerprint, now)
+        if stored is not None:
+            return idempotency.replay(stored, fingerprint, Community)
+    raise errors.CommunityExists(f"slug {slug!r} is taken")
+
+
+async def record_creation(
+    repo: Repository, community: Community, key: IdempotencyKey | None, fingerprint: str
+) -> None:
+    """Keeps the new ``community`` under ``key``, in the transaction that created it."""
+    if key is not None:
+        await repo.claim_idempotency_key(community.id, key, fingerprint, community.created_at)
+        await repo.store_idempotency_result(community.id, key, idempotency.encode_result(community))
+
+
 class CommunityCases(UseCases):
     """Creates and reads communities, their commodities and members."""
 
-    async def create_community(self, slug: str, name: str) -> Community:
-        """A new community, with its built-in ``HOURS`` commodity (minutes)."""
+    async def create_community(
+        self, slug: str, name: str, key: IdempotencyKey | None = None
+    ) -> Community:
+        """A new community, with its built-in ``HOURS`` commodity (minutes); under ``key``, a
+        retry answers the same community (:func:`earlier_creation`)."""
         if not _SLUG.match(slug):
             raise errors.InvalidInput(
                 f"slug {slug!r} must be 1–64 lowercase letters, digits or inner hyphens"
             )
         require_text("name", name)
         community = Community(id=new_id(), slug=slug, name=name, created_at=self._clock())
+        fingerprint = idempotency.fingerprint("create_community", {"slug": slug, "name": name})
         async with self._uow(write=True) as uow:
+            earlier = await earlier_creation(uow.repo, slug, key, fingerprint, community.created_at)
+            if earlier is not None:
+                return earlier
             await uow.repo.insert_community(community)
             await uow.repo.insert_commodity(Commodity(community.id, HOURS, "Hours", 0))
+            await record_creation(uow.repo, community, key, fingerprint)
             await uow.repo.append_audit(
-                community.id, self._audit_event("create_community", None, community)
+                community.id,
+                self._audit_event("create_community", key, community),
             )
             await uow.commit()
         return community

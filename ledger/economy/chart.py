@@ -25,6 +25,8 @@ from datetime import datetime
 from typing import Final
 
 from ledger.audit import chain as audit
+from ledger.books import idempotency
+from ledger.books.communities import earlier_creation, record_creation
 from ledger.books.ports import Repository
 from ledger.economy.ports import Books, EconomyStore
 from ledger.kernel import errors
@@ -219,11 +221,19 @@ class Charts:
         self._books = books
 
     async def create_community(
-        self, slug: str, name: str, *, template: str | None, currency: str | None = None
+        self,
+        slug: str,
+        name: str,
+        *,
+        template: str | None,
+        currency: str | None = None,
+        key: IdempotencyKey | None = None,
     ) -> tuple[Community, ChartApplied | None]:
         """What ``Ledger.create_community`` does, and the template applied (in ``currency``,
         default EUR), in one transaction: the community exists with its whole chart, or not at
-        all. Without a template, ``currency`` alone is added as the money commodity."""
+        all. Without a template, ``currency`` alone is added as the money commodity. Under
+        ``key``, a retry answers the same community, without the template's report
+        (``ledger.books.communities``)."""
         if template is not None:
             currency = currency or DEFAULT_CURRENCY
             check_template(template, currency)
@@ -236,13 +246,20 @@ class Charts:
         require_text("name", name)
         now = self._books.clock()
         community = Community(id=new_id(), slug=slug, name=name, created_at=now)
-        applied = None
+        request = {"slug": slug, "name": name, "template": template, "currency": currency}
+        fingerprint = idempotency.fingerprint("create_community", request)
         async with self._books.units(write=True) as uow:
             repo = uow.repo
+            earlier = await earlier_creation(repo, slug, key, fingerprint, now)
+            if earlier is not None:
+                return earlier, None
+            applied = None
             await repo.insert_community(community)
             await repo.insert_commodity(Commodity(community.id, HOURS, "Hours", 0))
+            await record_creation(repo, community, key, fingerprint)
+            used = None if key is None else key.key
             await repo.append_audit(
-                community.id, audit.event("create_community", None, community, now)
+                community.id, audit.event("create_community", used, community, now)
             )
             if template is not None and currency is not None:
                 store = self._books.store_of(uow)

@@ -22,9 +22,12 @@ from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.audit.outbox import NewEvent
+from ledger.books.envelope import WriteEnvelope
+from ledger.books.ports import UnitOfWork as BooksUnitOfWork
+from ledger.books.ports import UnitOfWorkFactory as BooksUnitOfWorkFactory
 from ledger.kernel import errors
-from ledger.kernel.model import Account, AccountType, Balance, Counters, new_id
-from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ledger.kernel.model import Account, AccountType, Balance, Counters, IdempotencyKey, new_id
+from ledger.kernel.uow import UnitOfWork
 
 DIRECTIONS: Final = ("below", "above")
 MEASURES: Final = ("posted", "available")
@@ -36,6 +39,11 @@ class MonitorNotFound(errors.NotFound):
     """No balance monitor with that id in the community."""
 
     code = "monitor_not_found"
+
+
+# A write under an idempotency key stores a rejection by code; its replay rebuilds the error from
+# the core's table, so the code joins it.
+errors.ERROR_TYPES[MonitorNotFound.code] = MonitorNotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +148,15 @@ def check_monitor(direction: str, threshold: int, measure: str, description: str
 class Monitors:
     def __init__(
         self,
-        units: UnitOfWorkFactory[MonitorRepository],
+        units: BooksUnitOfWorkFactory,
         store: StoreOf,
         clock: Callable[[], datetime],
     ) -> None:
         self._units = units
         self._store = store
         self._clock = clock
+        # Creating and deleting are writes like any other: one envelope, the key claimed first.
+        self._envelope = WriteEnvelope(units, clock)
 
     async def create(
         self,
@@ -157,11 +167,20 @@ class Monitors:
         threshold: int,
         measure: str = "posted",
         description: str = "",
+        key: IdempotencyKey | None = None,
     ) -> Monitor:
-        """A monitor that starts on the side the balance is on now (no event for that)."""
+        """A monitor that starts on the side the balance is on now (no event for that); under
+        ``key``, once (``ledger.books.envelope``)."""
         check_monitor(direction, threshold, measure, description)
-        now = self._clock()
-        async with self._units(write=True) as unit:
+        request = {
+            "account_id": account_id,
+            "direction": direction,
+            "threshold": threshold,
+            "measure": measure,
+            "description": description,
+        }
+
+        async def work(unit: BooksUnitOfWork) -> Monitor:
             # Locked like a write to the account, so no entry slips between reading the
             # balance and storing the side it is on.
             account = await unit.repo.get_account(community_id, account_id, lock=True)
@@ -177,15 +196,15 @@ class Monitors:
                 measure=measure,
                 description=description,
                 crossed=False,
-                created_at=now,
+                created_at=self._clock(),
             )
             monitor = replace(monitor, crossed=monitor.beyond(account.counters))
             await self._store(unit).insert(monitor)
-            await unit.repo.append_audit(
-                community_id, audit.event("create_monitor", None, monitor, now)
-            )
-            await unit.commit()
-        return monitor
+            return monitor
+
+        return await self._envelope.write(
+            community_id, "create_monitor", request, key, work=work, result_type=Monitor
+        )
 
     async def get(self, community_id: uuid.UUID, monitor_id: uuid.UUID) -> Monitor:
         async with self._units(write=False) as unit:
@@ -207,15 +226,20 @@ class Monitors:
                 community_id, account_id=account_id, after=after, limit=limit
             )
 
-    async def delete(self, community_id: uuid.UUID, monitor_id: uuid.UUID) -> None:
-        now = self._clock()
-        async with self._units(write=True) as unit:
+    async def delete(
+        self, community_id: uuid.UUID, monitor_id: uuid.UUID, key: IdempotencyKey | None = None
+    ) -> Monitor:
+        """Deletes the monitor and returns it; under ``key``, a retry answers the same."""
+
+        async def work(unit: BooksUnitOfWork) -> Monitor:
             store = self._store(unit)
             monitor = await store.get(community_id, monitor_id)
             if monitor is None:
                 raise MonitorNotFound(f"monitor {monitor_id} does not exist")
             await store.delete(community_id, monitor_id)
-            await unit.repo.append_audit(
-                community_id, audit.event("delete_monitor", None, monitor, now)
-            )
-            await unit.commit()
+            return monitor
+
+        request = {"monitor_id": monitor_id}
+        return await self._envelope.write(
+            community_id, "delete_monitor", request, key, work=work, result_type=Monitor
+        )

@@ -26,14 +26,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from ledger.audit import chain as audit
+from ledger.books.envelope import WriteEnvelope
+from ledger.books.ports import UnitOfWork as BooksUnitOfWork
+from ledger.books.ports import UnitOfWorkFactory as BooksUnitOfWorkFactory
 from ledger.events.feed import check_types
 from ledger.events.url_guard import AllowList, Resolver, check, system_resolver
 from ledger.kernel import errors
-from ledger.kernel.model import new_id
-from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
+from ledger.kernel.model import IdempotencyKey, new_id
+from ledger.kernel.uow import UnitOfWork
 
 SIGNATURE_HEADER: Final = "Commons-Ledger-Signature"
 EVENT_ID_HEADER: Final = "Commons-Ledger-Event-Id"
@@ -46,6 +49,11 @@ class WebhookNotFound(errors.NotFound):
     """No subscription with that id in the community."""
 
     code = "webhook_not_found"
+
+
+# A write under an idempotency key stores a rejection by code; its replay rebuilds the error from
+# the core's table, so the code joins it.
+errors.ERROR_TYPES[WebhookNotFound.code] = WebhookNotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +153,24 @@ StoreOf = Callable[[UnitOfWork[AuditLog]], WebhookStore]
 (``ledger.store.webhooks.SqlWebhookStore.of``)."""
 
 
+class CreatedWebhook(NamedTuple):
+    """A new subscription and its signing secret."""
+
+    webhook: Webhook
+    secret: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The webhook's (what the audit record names)."""
+        return self.webhook.id
+
+
 class Webhooks:
     """The subscription use cases; delivery is ``ledger.events.delivery``'s."""
 
     def __init__(
         self,
-        units: UnitOfWorkFactory[AuditLog],
+        units: BooksUnitOfWorkFactory,
         store: StoreOf,
         clock: Callable[[], datetime],
         allow: AllowList = AllowList(),  # noqa: B008 - immutable
@@ -161,6 +181,9 @@ class Webhooks:
         self._clock = clock
         self._allow = allow
         self._resolve = resolve
+        # Subscribing, deleting and resuming are writes like any other: one envelope, the key
+        # claimed first.
+        self._envelope = WriteEnvelope(units, clock)
 
     async def create(
         self,
@@ -168,16 +191,19 @@ class Webhooks:
         url: str,
         types: Sequence[str] = (),
         description: str = "",
-    ) -> tuple[Webhook, str]:
-        """A subscription to the events from now on, and its secret (shown only here)."""
+        key: IdempotencyKey | None = None,
+    ) -> CreatedWebhook:
+        """A subscription to the events from now on, and its secret (shown only in this answer,
+        and in its replay under ``key``: the secret is stored to sign deliveries anyway)."""
         check_types(types)
         if len(description) > DESCRIPTION_MAX_CHARS:
             raise errors.InvalidInput(f"description must be at most {DESCRIPTION_MAX_CHARS} chars")
         await check(url, self._allow, self._resolve)
-        secret = "whsec_" + secrets.token_urlsafe(32)
-        now = self._clock()
-        async with self._units(write=True) as unit:
+        request = {"url": url, "types": list(types), "description": description}
+
+        async def work(unit: BooksUnitOfWork) -> CreatedWebhook:
             store = self._store(unit)
+            now = self._clock()
             webhook = Webhook(
                 community_id=community_id,
                 id=new_id(),
@@ -191,12 +217,13 @@ class Webhooks:
                 attempts=0,
                 next_attempt_at=now,
             )
+            secret = "whsec_" + secrets.token_urlsafe(32)
             await store.insert(webhook, secret)
-            await unit.repo.append_audit(
-                community_id, audit.event("create_webhook", None, webhook, now)
-            )
-            await unit.commit()
-        return webhook, secret
+            return CreatedWebhook(webhook, secret)
+
+        return await self._envelope.write(
+            community_id, "create_webhook", request, key, work=work, result_type=CreatedWebhook
+        )
 
     async def get(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
         async with self._units(write=False) as unit:
@@ -211,14 +238,17 @@ class Webhooks:
         async with self._units(write=False) as unit:
             return await self._store(unit).list(community_id, after=after, limit=limit)
 
-    async def delete(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> None:
+    async def delete(
+        self, community_id: uuid.UUID, webhook_id: uuid.UUID, key: IdempotencyKey | None = None
+    ) -> Webhook:
         """Stops deliveries for good; the delivery log stays readable."""
-        await self._change(community_id, webhook_id, "delete_webhook")
+        return await self._change(community_id, webhook_id, "delete_webhook", key)
 
-    async def resume(self, community_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook:
+    async def resume(
+        self, community_id: uuid.UUID, webhook_id: uuid.UUID, key: IdempotencyKey | None = None
+    ) -> Webhook:
         """A paused (or waiting) subscription tries its next event now, with a fresh count."""
-        await self._change(community_id, webhook_id, "resume_webhook")
-        return await self.get(community_id, webhook_id)
+        return await self._change(community_id, webhook_id, "resume_webhook", key)
 
     async def deliveries(
         self,
@@ -235,19 +265,29 @@ class Webhooks:
                 community_id, webhook_id, after=after, limit=limit
             )
 
-    async def _change(self, community_id: uuid.UUID, webhook_id: uuid.UUID, op: str) -> None:
-        now = self._clock()
-        async with self._units(write=True) as unit:
+    async def _change(
+        self, community_id: uuid.UUID, webhook_id: uuid.UUID, op: str, key: IdempotencyKey | None
+    ) -> Webhook:
+        """Deletes or resumes the webhook under ``key``: the webhook as it is afterwards (as it
+        was, for a deletion)."""
+
+        async def work(unit: BooksUnitOfWork) -> Webhook:
             store = self._store(unit)
             webhook = await store.get(community_id, webhook_id)
             if webhook is None:
                 raise WebhookNotFound(f"webhook {webhook_id} does not exist")
             if op == "delete_webhook":
                 await store.delete(community_id, webhook_id)
-            else:
-                await store.resume(community_id, webhook_id, now)
-            await unit.repo.append_audit(community_id, audit.event(op, None, webhook, now))
-            await unit.commit()
+                return webhook
+            await store.resume(community_id, webhook_id, self._clock())
+            resumed = await store.get(community_id, webhook_id)
+            assert resumed is not None
+            return resumed
+
+        request = {"webhook_id": webhook_id}
+        return await self._envelope.write(
+            community_id, op, request, key, work=work, result_type=Webhook
+        )
 
 
 def next_state(

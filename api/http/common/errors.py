@@ -26,7 +26,8 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from api.http.common.database_errors import RETRY_AFTER_S, classify
+from api.http.common.database_errors import FAILURES, RETRY_AFTER_S, classify
+from api.http.common.problem_errors import ProblemError, from_litestar
 from ledger.kernel import errors
 
 PROBLEM_JSON = "application/problem+json"
@@ -119,7 +120,8 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     status: int
     detail: str
     code: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ProblemError] = msgspec.field(default_factory=list)
+    """With ``invalid_request``: each field of the request that does not fit."""
 
 
 def problem_type(code: str) -> str:
@@ -131,7 +133,7 @@ def problem_response(
     code: str,
     detail: str,
     headers: dict[str, str] | None = None,
-    extra_errors: list[dict[str, Any]] | None = None,
+    extra_errors: list[ProblemError] | None = None,
 ) -> Response[Problem]:
     body = Problem(
         type=problem_type(code),
@@ -139,7 +141,7 @@ def problem_response(
         status=status,
         detail=detail,
         code=code,
-        errors=extra_errors,
+        errors=extra_errors or [],
     )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -155,9 +157,9 @@ def _on_ledger_error(_: Request[Any, Any, Any], error: errors.LedgerError) -> Re
 
 
 def _on_validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:
-    extra = error.extra if isinstance(error.extra, list) else None
+    extra = from_litestar(error.extra) if isinstance(error.extra, list) else []
     return problem_response(
-        HTTP_400_BAD_REQUEST, "invalid_request", error.detail, extra_errors=extra
+        HTTP_400_BAD_REQUEST, "invalid_request", error.detail, extra_errors=extra or None
     )
 
 
@@ -170,6 +172,20 @@ _CODES_BY_STATUS = {
     429: "too_many_requests",
     503: "unavailable",
 }
+
+
+PROBLEM_CODES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            *STATUS_BY_CODE,
+            *FAILURES,
+            "invalid_request",
+            *_CODES_BY_STATUS.values(),
+            "internal_error",
+        ]
+    )
+)
+"""Every ``code`` a problem can carry (the OpenAPI document's ``ProblemCode``)."""
 
 
 def _on_http(_: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:

@@ -3,8 +3,9 @@
 The key, scoped to the caller, goes to the use case, which records it with the request's
 fingerprint and outcome in the same transaction as the effect: a retry with the same request
 answers the first response again (the same status and bytes, since responses are rendered from
-the recorded outcome alone); a different request under the key is 409. Issuing a credential is the
-one write without it, because its secret is never stored to be shown again.
+the recorded outcome alone); a different request under the key is 409. Every write of the API
+declares it but those in :data:`WITHOUT_KEY` (``tests/api/test_idempotency_everywhere.py`` walks
+the OpenAPI document to hold every other write to it, declared and honoured).
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ IdempotencyHeader = Annotated[
         description="Retry key: the same key and body answer the first response again",
     ),
 ]
+
+
+WITHOUT_KEY: dict[str, str] = {
+    "issueApiKey": "a credential's secret is stored only hashed, so it cannot be shown again",
+    "issueMemberToken": "a credential's secret is stored only hashed, so it cannot be shown again",
+    "createTransferBatch": "each item carries its own `idempotency_key`: the batch is retry-safe "
+    "item by item",
+}
+"""The writes (by operationId) that take no ``Idempotency-Key``, and why."""
 
 
 def key_of(principal: Principal, header: str | None) -> IdempotencyKey | None:

@@ -28,12 +28,14 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     Example,
+    License,
     SecurityScheme,
 )
 from litestar.static_files import create_static_files_router
 
 from api.http.common.database_errors import FAILURES
 from api.http.common.errors import PROBLEM_JSON, STATUS_BY_CODE, Problem, problem_response
+from api.http.common.openapi_names import operation_id, tags
 from ledger.books.rules import ENTRY_CHECKS, OnCounters
 
 SCHEMA_PATH = "/schema"
@@ -266,6 +268,9 @@ def openapi_config() -> OpenAPIConfig:
                 )
             }
         ),
+        license=License(name="AGPL-3.0-or-later", identifier="AGPL-3.0-or-later"),
+        tags=tags(),
+        operation_id_creator=operation_id,
         render_plugins=[swagger, JsonRenderPlugin()],
         openapi_router=Router(path=SCHEMA_PATH, route_handlers=[assets], include_in_schema=False),
     )

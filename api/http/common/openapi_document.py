@@ -195,6 +195,7 @@ def document_links(document: OpenAPI) -> None:
 
 METADATA = Schema(
     type=OpenAPIType.OBJECT,
+    title="Metadata",
     description="Flat: under each key, text, a whole number, true/false or null",
     max_properties=schemas.METADATA_KEYS_MAX,
     property_names=Schema(
@@ -217,7 +218,8 @@ METADATA = Schema(
     ),
     examples=[{"month": "2026-11", "shift": 3}],
 )
-"""The request bodies' ``metadata``, with the constraints Litestar leaves out of its schema."""
+"""The ``metadata`` of entries, in requests and responses (the ``Metadata`` component), with the
+constraints Litestar leaves out of its schema."""
 
 
 def _closed(schema: Schema | Reference, components: dict[str, Schema], seen: set[str]) -> None:
@@ -229,8 +231,6 @@ def _closed(schema: Schema | Reference, components: dict[str, Schema], seen: set
         schema = components[name]
     if schema.properties is not None and schema.additional_properties is None:
         schema.additional_properties = False
-    if schema.properties is not None and "metadata" in schema.properties:
-        schema.properties["metadata"] = METADATA
     children = [
         *(schema.properties or {}).values(),
         *([schema.items] if isinstance(schema.items, Schema | Reference) else []),

@@ -33,10 +33,13 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
         # First as plain JSON, so that a NUL anywhere gets its own reason rather than a pattern's.
         if _has_nul(msgspec.json.decode(raw)):
             # PostgreSQL stores no NUL character in text or JSONB.
-            raise ValidationException("text in the request body must not contain NUL characters")
+            message = "text in the request body must not contain NUL characters"
+            raise ValidationException(message, extra=[{"message": message, "source": "body"}])
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
-        raise ValidationException(f"the request body does not fit: {exc}") from None
+        raise ValidationException(
+            f"the request body does not fit: {exc}", extra=[{"message": str(exc), "source": "body"}]
+        ) from None
 
 
 def _has_nul(value: object) -> bool:

@@ -101,7 +101,7 @@ class BudgetsController(Controller):
         summary="Budget vs actual per line: posted, pending, variance and share used",
         responses=problems(*COMMUNITY, codes=["budget_not_found"]),
     )
-    async def budget_actual(
+    async def read_budget_actual(
         self,
         *,
         community: NamedDependency[Community],

@@ -4,7 +4,7 @@ its status, and disbursements that post once enough stewards approve."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, get, post, put
 from litestar.di import NamedDependency
@@ -48,7 +48,7 @@ class SettingsController(Controller):
         summary="The community's governance settings: consent rule, approvals, emergency fund",
         responses=problems(*COMMUNITY),
     )
-    async def read_settings(
+    async def read_governance_settings(
         self, community: NamedDependency[Community], governance: NamedDependency[Governance]
     ) -> GovernanceSettingsOut:
         return GovernanceSettingsOut.of(await governance.fund.settings(community.id))
@@ -63,7 +63,7 @@ class SettingsController(Controller):
         ),
         guards=[WRITE_MEMBERS, admin_or_treasurer_member],
     )
-    async def put_settings(
+    async def update_governance_settings(
         self,
         *,
         request: Request[Any, Any, Any],
@@ -82,7 +82,7 @@ class SettingsController(Controller):
 
 
 StatusFilter = Annotated[
-    Literal["pending", "approved", "rejected", "expired"] | None,
+    DisbursementStatus | None,
     QueryParameter(description="only requests in this status"),
 ]
 
@@ -109,7 +109,7 @@ class EmergencyFundController(Controller):
         summary="The emergency fund: balance, what pending requests reserve, and its target",
         responses=problems(*COMMUNITY, codes=["fund_not_configured"]),
     )
-    async def fund_status(
+    async def read_emergency_fund(
         self, community: NamedDependency[Community], governance: NamedDependency[Governance]
     ) -> FundStatusOut:
         return FundStatusOut.of(await governance.fund.status(community.id))

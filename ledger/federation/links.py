@@ -118,10 +118,27 @@ class Links:
     ) -> Link:
         """A steward's consent to a terms version on this side (adopting a version); adopts it
         here when the community's rule is met, and tells the partner's side."""
+        return await self._consent(community_id, link_id, version, member_id, idempotency_key)
+
+    async def _consent(
+        self,
+        community_id: uuid.UUID,
+        link_id: uuid.UUID,
+        version: int,
+        member_id: uuid.UUID,
+        idempotency_key: IdempotencyKey | None,
+        *,
+        accepting: bool = False,
+    ) -> Link:
         now = self._transactions.clock()
 
         async def work(tx: FedTx) -> Done[Link]:
             link, partner = await both_sides(tx, community_id, link_id)
+            if accepting and (link.proposed_here or link.status is not LinkStatus.PROPOSED):
+                raise errors.LinkStatusConflict(
+                    f"link {link_id} is {link.status}; only the invited side accepts a "
+                    "proposed link"
+                )
             if link.status is LinkStatus.CLOSED:
                 raise errors.LinkStatusConflict(f"link {link_id} is closed")
             terms = link.version(version)
@@ -142,10 +159,9 @@ class Links:
                 await audit_partner(tx, partner, "activate_link")
             return Done(link, "consent_link_version", also=also)
 
+        operation = "accept_link" if accepting else "consent_link_version"
         request = [str(link_id), version, str(member_id)]
-        return await self._write(
-            community_id, "consent_link_version", request, idempotency_key, work
-        )
+        return await self._write(community_id, operation, request, idempotency_key, work)
 
     async def accept(
         self,
@@ -156,14 +172,11 @@ class Links:
     ) -> Link:
         """The partner's acceptance of a proposed link: a steward's consent to version 1 on
         the side that did not propose it (``link_status_conflict`` on the proposer's side or
-        for a link that is no longer proposed)."""
-        async with self._transactions.read() as tx:
-            link = await _link(tx, community_id, link_id)
-        if link.proposed_here or link.status is not LinkStatus.PROPOSED:
-            raise errors.LinkStatusConflict(
-                f"link {link_id} is {link.status}; only the invited side accepts a proposed link"
-            )
-        return await self.consent(community_id, link_id, 1, member_id, idempotency_key)
+        for a link that is no longer proposed). Checked inside the write, so a refusal is kept
+        under the idempotency key like any other answer."""
+        return await self._consent(
+            community_id, link_id, 1, member_id, idempotency_key, accepting=True
+        )
 
     async def propose_version(
         self,

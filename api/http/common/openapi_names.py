@@ -60,6 +60,7 @@ TAGS: dict[str, str] = {
     "events": "The event feed: what happened in the books, in order",
     "webhooks": "Webhooks: events pushed to another tool, signed",
     "monitors": "Balance monitors: an event when a balance crosses a threshold",
+    "federation": "Links with other communities and transfers across them, reconciled",
 }
 """Every tag with its description, in the order a reader meets them (the document's ``tags``)."""
 

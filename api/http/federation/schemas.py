@@ -97,7 +97,7 @@ class TermsOut(msgspec.Struct, frozen=True):
         )
 
 
-class ConsentOut(msgspec.Struct, frozen=True):
+class LinkConsentOut(msgspec.Struct, frozen=True):
     member_id: uuid.UUID
     consented_at: datetime
 
@@ -110,7 +110,7 @@ class VersionOut(msgspec.Struct, frozen=True):
     adopted_there_at: datetime | None
     hold_window_s: int
     terms: list[TermsOut]
-    consents: list[ConsentOut]
+    consents: list[LinkConsentOut]
     """This community's stewards' consents."""
 
     @staticmethod
@@ -123,7 +123,7 @@ class VersionOut(msgspec.Struct, frozen=True):
             adopted_there_at=v.adopted_there_at,
             hold_window_s=v.hold_window_s,
             terms=[TermsOut.of(t) for t in v.commodities],
-            consents=[ConsentOut(c.member_id, c.at) for c in v.consents],
+            consents=[LinkConsentOut(c.member_id, c.at) for c in v.consents],
         )
 
 
@@ -168,7 +168,7 @@ class LinkOut(msgspec.Struct, frozen=True):
         )
 
 
-class TransferCreate(Request, frozen=True):
+class CrossTransferCreate(Request, frozen=True):
     """``amount`` of ``commodity`` from ``payer_member_id`` of this community to
     ``payee_member_id`` of the link's partner, who receives it converted at the link's rate,
     rounded down, and no less than ``min_received``."""
@@ -197,7 +197,7 @@ class TransferCreate(Request, frozen=True):
         )
 
 
-class QuoteOut(msgspec.Struct, frozen=True):
+class CrossQuoteOut(msgspec.Struct, frozen=True):
     rate_version: int
     rate_numerator: int
     rate_denominator: int
@@ -210,7 +210,7 @@ class QuoteOut(msgspec.Struct, frozen=True):
     min_received: int
 
 
-class TransferOut(msgspec.Struct, frozen=True):
+class CrossTransferOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     link_id: uuid.UUID
     role: str
@@ -219,7 +219,7 @@ class TransferOut(msgspec.Struct, frozen=True):
     """``prepared``, ``committed`` or ``rejected``."""
     member_id: uuid.UUID | None
     partner_member_id: uuid.UUID | None
-    quote: QuoteOut | None
+    quote: CrossQuoteOut | None
     expires_at: datetime
     entry_id: uuid.UUID | None
     reason: str | None
@@ -231,11 +231,11 @@ class TransferOut(msgspec.Struct, frozen=True):
     updated_at: datetime
 
     @staticmethod
-    def of(t: Transfer) -> TransferOut:
+    def of(t: Transfer) -> CrossTransferOut:
         q = t.quote
         quote = None
         if q is not None:
-            quote = QuoteOut(
+            quote = CrossQuoteOut(
                 q.rate_version,
                 q.rate.numerator,
                 q.rate.denominator,
@@ -246,7 +246,7 @@ class TransferOut(msgspec.Struct, frozen=True):
                 q.amount_received,
                 q.min_received,
             )
-        return TransferOut(
+        return CrossTransferOut(
             id=t.id,
             link_id=t.link_id,
             role=t.role.value,

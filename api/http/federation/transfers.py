@@ -22,7 +22,7 @@ from api.http.common.controller import Controller
 from api.http.common.idempotency import IdempotencyHeader, key_of
 from api.http.common.openapi import COMMUNITY, IDEMPOTENT, problems
 from api.http.common.pagination import Cursor, PageLimit, decode_cursor, page_of
-from api.http.federation.schemas import TransferCreate, TransferOut
+from api.http.federation.schemas import CrossTransferCreate, CrossTransferOut
 from api.http.schemas import Page
 from ledger.access.principals import Principal, Scope
 from ledger.federation import errors
@@ -85,15 +85,15 @@ class TransfersController(Controller):
         guards=[requires(Scope.WRITE, members=True)],
         status_code=HTTP_201_CREATED,
     )
-    async def create_transfer(
+    async def create_cross_transfer(
         self,
         *,
         request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         federation: NamedDependency[Federation],
-        data: JSONBody[TransferCreate],
+        data: JSONBody[CrossTransferCreate],
         idempotency_key: IdempotencyHeader = None,
-    ) -> TransferOut:
+    ) -> CrossTransferOut:
         principal = principal_of(request)
         own = _own_member(principal)
         if own is not None and own != data.payer_member_id:
@@ -101,13 +101,13 @@ class TransfersController(Controller):
         transfer = await federation.transfers.create(
             community.id, data.to_domain(), key_of(principal, idempotency_key)
         )
-        return TransferOut.of(transfer)
+        return CrossTransferOut.of(transfer)
 
     @get(
         summary="Cross transfers of this community (a member token: its own), oldest first",
         responses=problems(*COMMUNITY),
     )
-    async def list_transfers(
+    async def list_cross_transfers(
         self,
         *,
         request: Request[Any, Any, Any],
@@ -116,7 +116,7 @@ class TransfersController(Controller):
         link_id: LinkFilter = None,
         cursor: Cursor = None,
         limit: PageLimit = 50,
-    ) -> Page[TransferOut]:
+    ) -> Page[CrossTransferOut]:
         found = await federation.transfers.list_transfers(
             community.id,
             after=decode_cursor(cursor, uuid.UUID),
@@ -124,21 +124,21 @@ class TransfersController(Controller):
             member_id=_own_member(principal_of(request)),
             link_id=link_id,
         )
-        return page_of(found, limit, TransferOut.of, lambda t: t.id)
+        return page_of(found, limit, CrossTransferOut.of, lambda t: t.id)
 
     @get(
         "/{transfer_id:uuid}",
         summary="Read this community's side of a cross transfer, with its quote",
         responses=problems(*COMMUNITY, codes=["transfer_not_found"]),
     )
-    async def read_transfer(
+    async def read_cross_transfer(
         self,
         *,
         request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         federation: NamedDependency[Federation],
         transfer_id: FromPath[uuid.UUID],
-    ) -> TransferOut:
+    ) -> CrossTransferOut:
         transfer = await federation.transfers.get(community.id, transfer_id)
         _check_visible(principal_of(request), transfer)
-        return TransferOut.of(transfer)
+        return CrossTransferOut.of(transfer)

@@ -47,6 +47,12 @@ from ledger.store.tables.event_delivery import (
     webhook_deliveries,
     webhooks,
 )
+from ledger.store.tables.federation_peer import (
+    federation_node_keys,
+    federation_peer_inbox,
+    federation_peer_keys,
+    federation_peer_outbox,
+)
 from ledger.store.tables.governance import (
     budget_consents,
     budget_lines,
@@ -88,6 +94,10 @@ __all__ = [
     "disbursements",
     "entries",
     "events",
+    "federation_node_keys",
+    "federation_peer_inbox",
+    "federation_peer_keys",
+    "federation_peer_outbox",
     "funds",
     "governance_settings",
     "idempotency_keys",

@@ -49,6 +49,7 @@ from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
 from api.http.dependencies import community_dependencies, service_dependencies
+from api.http.peer import PEER_HANDLERS
 from api.jobs import running_in_background
 from api.settings import Settings
 from api.state import Services
@@ -97,6 +98,7 @@ def create_app(
             system.health,
             system.ready,
             system.metrics,
+            *PEER_HANDLERS,
             _api_router(services),
             web.router,
         ],
@@ -149,21 +151,32 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        delivering = None
+        loops = []
         if poll_ms:
-            delivering = asyncio.create_task(
-                services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
+            loops.append(
+                asyncio.create_task(
+                    services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
+                )
+            )
+        # The node's signing key is made at first start, before any peer can ask for it.
+        await services.node.ensure_key()
+        peer_poll_ms = services.federation.poll_ms
+        if peer_poll_ms and services.federation.node_url:
+            loops.append(
+                asyncio.create_task(
+                    services.courier.run(stop, peer_poll_ms / 1000), name="peer-delivery"
+                )
             )
         try:
             async with running_in_background(services.jobs, services.settings.jobs_interval_s):
                 yield
         finally:
             stop.set()
-            if delivering is not None:
+            for loop in loops:
                 # A delivery in flight ends within its timeout; its lease covers the rest.
-                delivering.cancel()
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await delivering
+                    await loop
             await services.engine.dispose()
 
     return lifespan

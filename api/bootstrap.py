@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from api.federation_settings import FederationSettings
 from api.http.common.database_errors import classify
 from api.jobs import service_jobs
 from api.metrics import Metrics
@@ -27,6 +29,9 @@ from ledger.events.feed import EventFeed
 from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.courier import Courier
+from ledger.federation.http_transport import http_transport
+from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
 from ledger.imports.journal_import import JournalImport
@@ -36,6 +41,7 @@ from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
+from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
@@ -52,6 +58,7 @@ def bootstrap(
     webhook_settings: WebhookSettings | None = None,
     *,
     bounded: bool = True,
+    federation: FederationSettings | None = None,
 ) -> Services:
     """Every service over one new engine of ``settings.database_url``; the caller disposes of
     ``services.engine`` when done (the app at shutdown, a command by :func:`migrated`).
@@ -61,6 +68,7 @@ def bootstrap(
     report is one long piece of work an operator waits for, which a request's bound would cut
     short (``ledger.store.engine.create_engine`` runs tools without server-side bounds)."""
     webhook_settings = webhook_settings or WebhookSettings.from_env()
+    federation = federation or FederationSettings.from_env()
     timeouts = _timeouts(settings) if bounded else None
     engine = create_engine(settings.database_url, timeouts=timeouts)
     uow = SqlUnitOfWorkFactory(engine)
@@ -102,6 +110,8 @@ def bootstrap(
             config=webhook_settings.delivery(),
         ),
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
+        federation=federation,
+        **_between_nodes(uow, federation),
     )
 
 
@@ -122,6 +132,23 @@ def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governa
     writes (the demo seeding builds its governance here too, from a bare ``Ledger``)."""
     transactions = GovernanceTransactions(ledger.units, SqlGovernanceStore.of, utc_now, events)
     return Governance.over(transactions, ledger)
+
+
+def _between_nodes(uow: SqlUnitOfWorkFactory, federation: FederationSettings) -> dict[str, Any]:
+    """The services of federation between installs: identity, receiver, courier."""
+    return {
+        "node": NodeIdentity(uow, SqlPeerStore.of, utc_now),
+        "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, federation.node_url, {}),
+        "courier": Courier(
+            uow,
+            SqlPeerStore.of,
+            utc_now,
+            federation.node_url,
+            transport=http_transport,
+            answers={},
+            config=federation.courier(),
+        ),
+    }
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

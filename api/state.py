@@ -9,6 +9,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.federation_settings import FederationSettings
 from api.metrics import Metrics
 from api.settings import Settings
 from ledger.access.credentials import Access
@@ -21,6 +22,8 @@ from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.courier import Courier
+from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
@@ -52,6 +55,13 @@ class Services:
     """Sends due webhook events: the app's delivery loop and ``commons-ledger deliver-webhooks``."""
     journal_import: JournalImport
     """Historical entries in bulk (``commons-ledger import-journal``)."""
+    federation: FederationSettings
+    node: NodeIdentity
+    """This node's signing keys (made at first start) and the identity it publishes."""
+    peer_receiver: PeerReceiver
+    """Verifies and takes the steps partner nodes send (``/federation/v1/peer/messages``)."""
+    courier: Courier
+    """Sends the peer outbox: the app's loop and ``commons-ledger federation deliver``."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

@@ -34,6 +34,16 @@ class NodeKeyMissing(errors.LedgerError):
     code = "node_key_missing"
 
 
+class NodeUrlMissing(errors.LedgerError):
+    """This install has no public base URL (``COMMONS_LEDGER_NODE_URL``): no other node can
+    reach it."""
+
+    code = "node_url_missing"
+
+
+errors.ERROR_TYPES.update({c.code: c for c in (NodeKeyMissing, NodeUrlMissing)})
+
+
 @dataclass(frozen=True, slots=True)
 class PublicKey:
     """A key as peers see it: its id, its public JWK and until when it verifies."""

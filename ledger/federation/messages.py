@@ -47,6 +47,9 @@ class PeerForbidden(errors.LedgerError):
     code = "peer_forbidden"
 
 
+errors.ERROR_TYPES.update({c.code: c for c in (PeerUnauthenticated, PeerForbidden)})
+
+
 class PeerMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     link_id: uuid.UUID
     transfer_id: uuid.UUID

@@ -158,8 +158,6 @@ def _lifespan(
                     services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
                 )
             )
-        # The node's signing key is made at first start, before any peer can ask for it.
-        await services.node.ensure_key()
         peer_poll_ms = services.federation.poll_ms
         if peer_poll_ms and services.federation.node_url:
             loops.append(

@@ -122,6 +122,8 @@ async def migrated(settings: Settings) -> AsyncIterator[Services]:
     services = bootstrap(settings, bounded=False)
     try:
         await upgrade(services.engine)
+        # The node's signing key is made on first start (serve and demo migrate first).
+        await services.node.ensure_key()
         yield services
     finally:
         await services.engine.dispose()

@@ -11,32 +11,100 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
+from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_200_OK
 
+from api.http.common.openapi import problems
 from api.state import Services
 from ledger.federation.messages import MEDIA_TYPE, PeerUnauthenticated
 
 PEER_PREFIX = "/federation/v1"
+_KID = "oIV_5L_UYwH-DGAw4T2oXm7kS1bG-ApegRSCfKUHh5E"
+_JWS = "eyJhbGciOiJFZDI1NTE5IiwidHlwIjoiY29tbW9ucy1sZWRnZXItcGVlcitqd3MiLCJraWQiOiIuLi4ifQ.e30.c2ln"
+
+
+class NodeKeyView(msgspec.Struct, frozen=True):
+    kid: str
+    """RFC 7638 thumbprint of the key."""
+    jwk: dict[str, str]
+    """The public Ed25519 key as a JWK (RFC 8037)."""
+    retires_at: str | None
+    """None for the signing key; for a rotated-out key the end of its grace period."""
+
+
+class NodeDocument(msgspec.Struct, frozen=True):
+    url: str | None
+    algorithm: str
+    keys: list[NodeKeyView]
 
 
 @get(
     f"{PEER_PREFIX}/node",
     summary="This node's identity: base URL and verifying keys",
     exclude_from_auth=True,
-    include_in_schema=False,
+    tags=["federation between nodes"],
+    responses={
+        200: ResponseSpec(
+            NodeDocument,
+            description="The node's public base URL and the keys that verify its messages",
+            generate_examples=False,
+            examples=[
+                Example(
+                    summary="node",
+                    value={
+                        "url": "http://localhost:8001",
+                        "algorithm": "Ed25519",
+                        "keys": [
+                            {
+                                "kid": _KID,
+                                "jwk": {"kty": "OKP", "crv": "Ed25519", "x": "clNCvIs…"},
+                                "retires_at": None,
+                            }
+                        ],
+                    },
+                )
+            ],
+        )
+    },
 )
-async def node(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def node(request: Request[Any, Any, Any]) -> NodeDocument:
     services = Services.of(request)
-    return await services.node.document(services.federation.node_url)
+    document = await services.node.document(services.federation.node_url)
+    return msgspec.convert(document, NodeDocument)
 
 
 @post(
     f"{PEER_PREFIX}/peer/messages",
-    summary="One signed message from a partner node",
+    summary="One signed message from a partner node (a compact JWS, application/jose)",
+    description="Authenticated by the message's signature alone, never by a bearer token; the "
+    "answer is signed by this node. docs/federation.md describes the steps.",
     exclude_from_auth=True,
-    include_in_schema=False,
+    tags=["federation between nodes"],
     status_code=HTTP_200_OK,
+    responses={
+        200: ResponseSpec(
+            str,
+            description="The signed answer (a compact JWS)",
+            media_type=MEDIA_TYPE,
+            generate_examples=False,
+            examples=[Example(summary="answer", value=_JWS)],
+        ),
+        **problems(
+            401,
+            codes=[
+                "peer_unauthenticated",
+                "peer_forbidden",
+                "peer_replay_conflict",
+                "peer_unknown_step",
+                "idempotency_in_flight",
+                "node_key_missing",
+                "node_url_missing",
+            ],
+        ),
+    },
 )
 async def peer_message(request: Request[Any, Any, Any]) -> Response[bytes]:
     if request.headers.get("content-type", "").split(";")[0].strip() != MEDIA_TYPE:

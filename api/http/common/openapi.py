@@ -158,6 +158,13 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "schedule_ended": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has ended",
     "schedule_not_active": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is paused",
     "schedule_not_paused": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is active",
+    "peer_unauthenticated": "the message's signature does not verify",
+    "peer_forbidden": "the message is signed with a key not bound to the link",
+    "peer_replay_conflict": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f step prepare was "
+    "received before with another body",
+    "peer_unknown_step": "this node takes no step 'refund'",
+    "node_key_missing": "this node has no signing key; run commons-ledger federation init-key",
+    "node_url_missing": "this install has no COMMONS_LEDGER_NODE_URL: no other node can reach it",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

@@ -1,2 +1,2 @@
-"""Federation: links between communities and the transfers that cross them, on one install and
-between installs (nodes)."""
+"""Federation: links between communities and the cross transfers over them, on one install
+(here) and between installs (the peer part builds on these steps). See docs/federation.md."""

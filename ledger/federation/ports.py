@@ -1,0 +1,177 @@
+"""What federation needs from persistence, and its transactions.
+
+Federation's own rows (links, their terms versions and consents, transfers, journals) live in a
+``FederationStore`` on the unit of work's transaction; money moves as ordinary entries through
+the books' repository (``ledger.books.writes``); adoption of terms reads the governance store
+(stewards, the consent rule), so one transaction (:class:`FedTx`) carries all three.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from ledger.books.envelope import Done, WriteEnvelope
+from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
+from ledger.federation.journal import Movement
+from ledger.federation.model import Link, LinkStatus, TermsVersion, Transfer
+from ledger.governance.ports import GovernanceStore
+from ledger.governance.ports import StoreOf as GovernanceStoreOf
+from ledger.kernel.clock import Clock
+from ledger.kernel.model import IdempotencyKey
+from ledger.kernel.observer import LedgerEvents
+
+T = TypeVar("T")
+
+
+class FederationStore(Protocol):
+    """Reads and writes of federation's rows, every one scoped by ``community_id``."""
+
+    async def insert_link(self, link: Link) -> None:
+        """Stores the link with its versions (``link_exists`` if this community already has an
+        open link with the same partner)."""
+        ...
+
+    async def get_link(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, *, lock: bool = False
+    ) -> Link | None:
+        """The link with every version and this side's consents; ``lock`` locks its row for
+        the unit of work (every transfer over the link and every change of it takes it)."""
+        ...
+
+    async def list_links(
+        self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Link]: ...
+
+    async def set_link_status(
+        self,
+        community_id: uuid.UUID,
+        link_id: uuid.UUID,
+        status: LinkStatus,
+        *,
+        suspended_here: bool,
+        at: datetime,
+    ) -> None: ...
+
+    async def insert_version(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, version: TermsVersion
+    ) -> None: ...
+
+    async def add_consent(
+        self,
+        community_id: uuid.UUID,
+        link_id: uuid.UUID,
+        version: int,
+        member_id: uuid.UUID,
+        at: datetime,
+    ) -> None: ...
+
+    async def mark_adopted(
+        self,
+        community_id: uuid.UUID,
+        link_id: uuid.UUID,
+        version: int,
+        *,
+        here: bool,
+        at: datetime,
+    ) -> None:
+        """Records the version adopted by this community (``here``) or by the partner."""
+        ...
+
+    async def insert_transfer(self, transfer: Transfer) -> None: ...
+    async def get_transfer(
+        self, community_id: uuid.UUID, transfer_id: uuid.UUID, *, lock: bool = False
+    ) -> Transfer | None: ...
+    async def update_transfer(self, transfer: Transfer) -> None:
+        """Stores state, entry, reason, detail and updated_at."""
+        ...
+
+    async def list_transfers(
+        self,
+        community_id: uuid.UUID,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+        member_id: uuid.UUID | None = None,
+        link_id: uuid.UUID | None = None,
+    ) -> Sequence[Transfer]:
+        """By id; of one member (their side) or one link when given."""
+        ...
+
+    async def journal_head(
+        self, community_id: uuid.UUID, link_id: uuid.UUID
+    ) -> tuple[int, str] | None:
+        """The last movement's seq and hash (the caller holds the link's lock)."""
+        ...
+
+    async def append_movement(
+        self, community_id: uuid.UUID, movement: Movement, recorded_at: datetime
+    ) -> None: ...
+
+    async def movements(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, *, after_seq: int, limit: int
+    ) -> Sequence[Movement]: ...
+
+
+StoreOf = Callable[[UnitOfWork], FederationStore]
+
+
+@dataclass(frozen=True, slots=True)
+class FedTx:
+    """One transaction's views: the books, federation's rows and governance's."""
+
+    repo: Repository
+    store: FederationStore
+    governance: GovernanceStore
+
+
+Work = Callable[[FedTx], Awaitable[Done[T]]]
+"""A write's work in one transaction: what it did (``ledger.books.envelope.Done``)."""
+
+
+class FederationTransactions:
+    """Opens federation's transactions over the ledger's units of work; writes run in the one
+    write envelope (``ledger.books.envelope``): key, effect, audit, one commit, events."""
+
+    def __init__(
+        self,
+        units: UnitOfWorkFactory,
+        store_of: StoreOf,
+        governance_of: GovernanceStoreOf,
+        clock: Clock,
+        events: LedgerEvents | None = None,
+    ) -> None:
+        self._units = units
+        self._store_of = store_of
+        self._governance_of = governance_of
+        self.clock = clock
+        self._envelope = WriteEnvelope(units, clock, events)
+
+    def tx(self, uow: UnitOfWork) -> FedTx:
+        return FedTx(uow.repo, self._store_of(uow), self._governance_of(uow))
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[FedTx]:
+        async with self._units(write=False) as uow:
+            yield self.tx(uow)
+
+    async def write(
+        self,
+        community_id: uuid.UUID,
+        operation: str,
+        request: object,
+        key: IdempotencyKey | None,
+        *,
+        work: Work[T],
+        result_type: type[T],
+    ) -> T:
+        async def in_unit(uow: UnitOfWork) -> Done[T]:
+            return await work(self.tx(uow))
+
+        return await self._envelope.decide(
+            community_id, operation, request, key, work=in_unit, result_type=result_type
+        )

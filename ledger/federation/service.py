@@ -1,0 +1,21 @@
+"""Federation's use cases over one database, together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.federation.links import Links
+from ledger.federation.ports import FederationTransactions
+from ledger.federation.transfers import Transfers
+
+
+@dataclass(frozen=True, slots=True)
+class Federation:
+    links: Links
+    transfers: Transfers
+    transactions: FederationTransactions
+    """The transactions the peer part runs the protocol steps in."""
+
+    @staticmethod
+    def over(transactions: FederationTransactions) -> Federation:
+        return Federation(Links(transactions), Transfers(transactions), transactions)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import structlog
 
@@ -54,7 +54,7 @@ class PeerTransport(Protocol):
 
 OpenTransport = Callable[[float], AbstractAsyncContextManager[PeerTransport]]
 
-AnswerHandler = Callable[[UnitOfWork[object], Outbound, PeerMessage], Awaitable[bool]]
+AnswerHandler = Callable[[UnitOfWork[Any], Outbound, PeerMessage], Awaitable[bool]]
 """Records what the partner answered, in the unit of work that ends the message; True when the
 answer is final (the message is done), False to ask again later."""
 

@@ -44,7 +44,7 @@ class UnknownStep(errors.InvalidInput):
     code = "peer_unknown_step"
 
 
-Handler = Callable[[UnitOfWork[object], PeerMessage, LinkPeer], Awaitable[dict[str, Any]]]
+Handler = Callable[[UnitOfWork[Any], PeerMessage, LinkPeer], Awaitable[dict[str, Any]]]
 """Takes one step in the receiving unit of work and answers the answer's body."""
 
 

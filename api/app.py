@@ -158,8 +158,8 @@ def _lifespan(
                     services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
                 )
             )
-        peer_poll_ms = services.federation.poll_ms
-        if peer_poll_ms and services.federation.node_url:
+        peer_poll_ms = services.peer_settings.poll_ms
+        if peer_poll_ms and services.peer_settings.node_url:
             loops.append(
                 asyncio.create_task(
                     services.courier.run(stop, peer_poll_ms / 1000), name="peer-delivery"

@@ -32,6 +32,9 @@ from ledger.events.webhooks import Webhooks
 from ledger.federation.courier import Courier
 from ledger.federation.http_transport import http_transport
 from ledger.federation.peering import NodeIdentity, PeerReceiver
+from ledger.federation.ports import FederationTransactions
+from ledger.federation.remote import RemoteTransfers
+from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
 from ledger.imports.journal_import import JournalImport
@@ -41,6 +44,7 @@ from ledger.kernel.observer import LedgerEvents
 from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
+from ledger.store.federation import SqlFederationStore
 from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
@@ -58,7 +62,7 @@ def bootstrap(
     webhook_settings: WebhookSettings | None = None,
     *,
     bounded: bool = True,
-    federation: FederationSettings | None = None,
+    peer_settings: FederationSettings | None = None,
 ) -> Services:
     """Every service over one new engine of ``settings.database_url``; the caller disposes of
     ``services.engine`` when done (the app at shutdown, a command by :func:`migrated`).
@@ -68,7 +72,7 @@ def bootstrap(
     report is one long piece of work an operator waits for, which a request's bound would cut
     short (``ledger.store.engine.create_engine`` runs tools without server-side bounds)."""
     webhook_settings = webhook_settings or WebhookSettings.from_env()
-    federation = federation or FederationSettings.from_env()
+    peer_settings = peer_settings or FederationSettings.from_env()
     timeouts = _timeouts(settings) if bounded else None
     engine = create_engine(settings.database_url, timeouts=timeouts)
     uow = SqlUnitOfWorkFactory(engine)
@@ -78,6 +82,7 @@ def bootstrap(
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)
     batches = EntryBatches(uow, events=metrics)
+    federation = federation_of(ledger, metrics)
     return Services(
         settings=settings,
         engine=engine,
@@ -111,7 +116,7 @@ def bootstrap(
         ),
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
         federation=federation,
-        **_between_nodes(uow, federation),
+        **_between_nodes(ledger, federation, peer_settings, metrics),
     )
 
 
@@ -136,19 +141,36 @@ def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governa
     return Governance.over(transactions, ledger)
 
 
-def _between_nodes(uow: SqlUnitOfWorkFactory, federation: FederationSettings) -> dict[str, Any]:
-    """The services of federation between installs: identity, receiver, courier."""
+def federation_of(ledger: Ledger, events: LedgerEvents | None = None) -> Federation:
+    """Federation's use cases over the ledger's own units of work (the tests build theirs
+    here too)."""
+    transactions = FederationTransactions(
+        ledger.units, SqlFederationStore.of, SqlGovernanceStore.of, utc_now, events
+    )
+    return Federation.over(transactions)
+
+
+def _between_nodes(
+    ledger: Ledger, federation: Federation, settings: FederationSettings, events: Metrics
+) -> dict[str, Any]:
+    """The services of federation between installs: identity, transfers, receiver, courier."""
+    uow = ledger.units
+    remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
     return {
+        "peer_settings": settings,
+        "remote_transfers": remote,
         "node": NodeIdentity(uow, SqlPeerStore.of, utc_now),
-        "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, federation.node_url, {}),
+        "peer_receiver": PeerReceiver(
+            uow, SqlPeerStore.of, utc_now, settings.node_url, remote.steps()
+        ),
         "courier": Courier(
             uow,
             SqlPeerStore.of,
             utc_now,
-            federation.node_url,
+            settings.node_url,
             transport=http_transport,
-            answers={},
-            config=federation.courier(),
+            answers=remote.answers(),
+            config=settings.courier(),
         ),
     }
 

@@ -24,6 +24,8 @@ from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.federation.courier import Courier
 from ledger.federation.peering import NodeIdentity, PeerReceiver
+from ledger.federation.remote import RemoteTransfers
+from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
 from ledger.jobs.runner import JobRunner
@@ -55,7 +57,12 @@ class Services:
     """Sends due webhook events: the app's delivery loop and ``commons-ledger deliver-webhooks``."""
     journal_import: JournalImport
     """Historical entries in bulk (``commons-ledger import-journal``)."""
-    federation: FederationSettings
+    federation: Federation
+    """Links between communities and the cross transfers over them."""
+    peer_settings: FederationSettings
+    """Federation between installs: this node's URL, which peers it may reach, delivery."""
+    remote_transfers: RemoteTransfers
+    """Cross transfers to communities on other nodes (prepare here, the offer to the peer)."""
     node: NodeIdentity
     """This node's signing keys (made at first start) and the identity it publishes."""
     peer_receiver: PeerReceiver

@@ -72,7 +72,7 @@ class NodeDocument(msgspec.Struct, frozen=True):
 )
 async def node(request: Request[Any, Any, Any]) -> NodeDocument:
     services = Services.of(request)
-    document = await services.node.document(services.federation.node_url)
+    document = await services.node.document(services.peer_settings.node_url)
     return msgspec.convert(document, NodeDocument)
 
 

@@ -172,6 +172,22 @@ def barter_recorded(result: object) -> tuple[NewEvent, ...]:
     return (event,)
 
 
+def federation_transfer(result: object) -> tuple[NewEvent, ...]:
+    """``federation.transfer.<state>`` about one side's record of a cross transfer (a
+    ``ledger.federation.model.Transfer``, read by its attributes: federation sits above the
+    audit trail), seen by the side's member."""
+    state = str(getattr(result, "state", ""))
+    member_id = getattr(result, "member_id", None)
+    event = NewEvent(
+        f"federation.transfer.{state}",
+        "federation_transfer",
+        str(getattr(result, "id", "")),
+        _json(result),
+        member_ids=() if member_id is None else (member_id,),
+    )
+    return (event,)
+
+
 EVENTS_OF: Final[Mapping[str, Mapper]] = {
     # operation (the audit record's) → its events
     "post_entry": entry_written,
@@ -201,6 +217,23 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "record_barter": barter_recorded,
     "create_fund": about("fund.created", "fund"),
     "create_schedule": about("schedule.created", "schedule"),
+    # Federation (ledger.federation): each side's record of a change made from either side.
+    "propose_link": about("federation.link.proposed", "federation_link"),
+    "receive_link": about("federation.link.proposed", "federation_link"),
+    "consent_link_version": about("federation.link.consent_recorded", "federation_link"),
+    "adopt_link_version": about("federation.link.version_adopted", "federation_link"),
+    "partner_adopted_link_version": about("federation.link.version_adopted", "federation_link"),
+    "activate_link": about("federation.link.activated", "federation_link"),
+    "propose_link_version": about("federation.link.version_proposed", "federation_link"),
+    "partner_proposed_link_version": about("federation.link.version_proposed", "federation_link"),
+    "suspend_link": about("federation.link.suspended", "federation_link"),
+    "partner_suspend_link": about("federation.link.suspended", "federation_link"),
+    "resume_link": about("federation.link.resumed", "federation_link"),
+    "partner_resume_link": about("federation.link.resumed", "federation_link"),
+    "close_link": about("federation.link.closed", "federation_link"),
+    "partner_close_link": about("federation.link.closed", "federation_link"),
+    "federation_transfer": federation_transfer,
+    "receive_federation_transfer": federation_transfer,
 }
 
 
@@ -228,6 +261,17 @@ EVENT_TYPES: Final = (
     "barter.recorded",
     "fund.created",
     "schedule.created",
+    "federation.link.proposed",
+    "federation.link.consent_recorded",
+    "federation.link.version_adopted",
+    "federation.link.activated",
+    "federation.link.version_proposed",
+    "federation.link.suspended",
+    "federation.link.resumed",
+    "federation.link.closed",
+    "federation.transfer.prepared",
+    "federation.transfer.committed",
+    "federation.transfer.rejected",
 )
 """Every type this service emits (subscriptions and filters name only these); a feature adds
 its types here with its line in :data:`EVENTS_OF`."""

@@ -104,6 +104,17 @@ def public_key_of(jwk: dict[str, str]) -> PublicKey:
     return public
 
 
+def key_text(key: PublicKey) -> str:
+    """How a link records the partner node's key: the JWK's ``x`` (base64url of the 32-byte
+    Ed25519 public key), short enough to paste and to store with the link."""
+    return key.jwk["x"]
+
+
+def key_from_text(text: str) -> PublicKey:
+    """The inverse of :func:`key_text` (``InvalidInput`` if it is no Ed25519 public key)."""
+    return public_key_of({"kty": "OKP", "crv": CURVE, "x": text.strip()})
+
+
 class NodeKeyStore(Protocol):
     async def keys(self) -> list[NodeKey]:
         """Every key of this node, newest first."""

@@ -10,12 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ledger.federation.identity import NodeKey, PublicKey
+from ledger.federation.identity import NodeKey, PublicKey, key_from_text
 from ledger.federation.messages import LinkPeer
 from ledger.federation.peer_store import InboxKey, Outbound, Received
 from ledger.kernel import errors
 from ledger.store.scoped import ScopedStore
 from ledger.store.tables import (
+    federation_links,
     federation_node_keys,
     federation_peer_inbox,
     federation_peer_keys,
@@ -259,5 +260,20 @@ async def _link_peer(
     connection: Any, link_id: uuid.UUID
 ) -> tuple[uuid.UUID, str, PublicKey | None] | None:
     """This node's side of a link to another node: its community, the partner node's URL and
-    the key the link was made with. Reads the links of ``ledger.store.tables.federation``."""
-    raise NotImplementedError("wired when the links' table lands")
+    the key the link was made with (None if it does not parse). Reads
+    ``ledger.store.tables.federation``'s links: only those whose partner is on another node."""
+    links = federation_links
+    row = (
+        await connection.execute(
+            sa.select(
+                links.c.community_id, links.c.partner_node_url, links.c.partner_node_key
+            ).where(links.c.id == link_id, links.c.partner_node_url.is_not(None))
+        )
+    ).first()
+    if row is None:
+        return None
+    try:
+        key = key_from_text(row.partner_node_key) if row.partner_node_key else None
+    except errors.InvalidInput:
+        key = None
+    return row.community_id, row.partner_node_url, key

@@ -2,7 +2,7 @@
 rotation, and the peer inbox and outbox of each link.
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
-# The lead re-chains on merge: fed-core's 0011 comes first.
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -47,6 +47,14 @@ from ledger.store.tables.event_delivery import (
     webhook_deliveries,
     webhooks,
 )
+from ledger.store.tables.federation import (
+    federation_journal,
+    federation_link_terms,
+    federation_link_versions,
+    federation_links,
+    federation_transfers,
+    federation_version_consents,
+)
 from ledger.store.tables.federation_peer import (
     federation_node_keys,
     federation_peer_inbox,
@@ -94,10 +102,16 @@ __all__ = [
     "disbursements",
     "entries",
     "events",
+    "federation_journal",
+    "federation_link_terms",
+    "federation_link_versions",
+    "federation_links",
     "federation_node_keys",
     "federation_peer_inbox",
     "federation_peer_keys",
     "federation_peer_outbox",
+    "federation_transfers",
+    "federation_version_consents",
     "funds",
     "governance_settings",
     "idempotency_keys",

@@ -147,43 +147,47 @@ class Courier:
             await unit.commit()
         return 1
 
+    async def ask(
+        self, link_id: uuid.UUID, step: str, body: dict[str, Any], transfer_id: uuid.UUID
+    ) -> PeerMessage:
+        """One query to the link's partner node now, outside the outbox (a query changes
+        nothing; the caller asks again if it fails): its verified answer."""
+        async with self._transport(self._config.timeout_s) as transport:
+            return await self._send(transport, link_id, step, body, transfer_id)
+
     async def _exchange(self, transport: PeerTransport, message: Outbound) -> PeerMessage:
+        body = message.body
+        step = message.step
+        if message.expires_at is not None and self._clock() >= message.expires_at:
+            step, body = STATE_STEP, {"expires_at": message.expires_at.isoformat()}
+        return await self._send(transport, message.link_id, step, body, message.transfer_id)
+
+    async def _send(
+        self,
+        transport: PeerTransport,
+        link_id: uuid.UUID,
+        step: str,
+        body: dict[str, Any],
+        transfer_id: uuid.UUID,
+    ) -> PeerMessage:
         now = self._clock()
-        expired = message.expires_at is not None and now >= message.expires_at
-        step = STATE_STEP if expired else message.step
         async with self._units(write=False) as unit:
             store = self._store_of(unit)
             key = current(await store.keys())
-            peer = await store.peer(message.link_id, now)
+            peer = await store.peer(link_id, now)
         if peer is None or self._node_url is None:
             raise SendFailed("the link has no partner node (closed or removed?)")
-        token = sign(self._message(message, step, peer, now), key)
+        message = PeerMessage(link_id, transfer_id, step, now, self._node_url, peer.peer_url, body)
         target = await check(
             peer.peer_url.rstrip("/") + MESSAGES_PATH, self._config.allow, self._resolve
         )
-        status, body = await transport.send(target, token)
+        status, answer_text = await transport.send(target, sign(message, key))
         if status != 200:
-            raise SendFailed(f"HTTP {status}: {body[:200]}")
-        answer, _ = await open_message(body, _only(peer), self._clock())
-        if answer.transfer_id != message.transfer_id or answer.step != step + ANSWER_SUFFIX:
+            raise SendFailed(f"HTTP {status}: {answer_text[:200]}")
+        answer, _ = await open_message(answer_text, _only(peer), self._clock())
+        if answer.transfer_id != transfer_id or answer.step != step + ANSWER_SUFFIX:
             raise SendFailed("the answer names another transfer or step")
         return answer
-
-    def _message(self, message: Outbound, step: str, peer: LinkPeer, now: datetime) -> PeerMessage:
-        assert self._node_url is not None
-        body = message.body
-        if step == STATE_STEP:
-            expires_at = message.expires_at.isoformat() if message.expires_at else None
-            body = {"expires_at": expires_at}
-        return PeerMessage(
-            link_id=message.link_id,
-            transfer_id=message.transfer_id,
-            step=step,
-            sent_at=now,
-            sender=self._node_url,
-            recipient=peer.peer_url,
-            body=body,
-        )
 
     async def _retry(self, message: Outbound, token: uuid.UUID, error: str) -> None:
         log.info("peer message not delivered", transfer_id=str(message.transfer_id), error=error)

@@ -114,21 +114,28 @@ async def open_message(token: str, peer_of: PeerOf, now: datetime) -> tuple[Peer
     key = next((k for k in peer.keys if k.kid == header.get("kid") and k.valid_at(now)), None)
     if key is None:
         raise PeerForbidden("the message is signed with a key not bound to the link")
+    message = verify_with(token, key)
+    if message.sender.rstrip("/") != peer.peer_url.rstrip("/"):
+        raise PeerForbidden("the sender is not the link's partner node")
+    if abs(message.sent_at - now) > MAX_SKEW:
+        raise PeerUnauthenticated("the message was signed too long ago (or in the future)")
+    return message, peer
+
+
+def verify_with(token: str, key: PublicKey) -> PeerMessage:
+    """The message if ``key`` signed it (``PeerUnauthenticated`` otherwise)."""
+    _protected_header(token)
     try:
         verified = jws.deserialize_compact(token, key.key(), registry=_REGISTRY)
     except JoseError:
         raise PeerUnauthenticated("the message's signature does not verify") from None
     try:
         message = _decoder.decode(verified.payload)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise PeerUnauthenticated(f"the message's payload is malformed: {exc}") from None
-    if message.link_id != link_id:
+    if message.link_id != uuid.UUID(str(verified.protected.get("link"))):
         raise PeerUnauthenticated("the payload names another link than the protected header")
-    if message.sender.rstrip("/") != peer.peer_url.rstrip("/"):
-        raise PeerForbidden("the sender is not the link's partner node")
-    if abs(message.sent_at - now) > MAX_SKEW:
-        raise PeerUnauthenticated("the message was signed too long ago (or in the future)")
-    return message, peer
+    return message
 
 
 def _protected_header(token: str) -> dict[str, Any]:

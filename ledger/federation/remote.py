@@ -39,6 +39,8 @@ from ledger.kernel.observer import LedgerEvents
 
 _T = TypeVar("_T")
 PREPARE_STEP: Final = "prepare"
+JOURNAL_STEP: Final = "journal"
+JOURNAL_PAGE: Final = 500
 UNKNOWN: Final = "unknown"
 
 
@@ -70,6 +72,11 @@ class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     state: str
     reason: str | None = None
     detail: str | None = None
+
+
+class _JournalQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    after_seq: int
+    limit: int
 
 
 class _StateQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -197,6 +204,7 @@ class RemoteTransfers:
         return {
             PREPARE_STEP: Step(self._decide, recorded=True),
             STATE_STEP: Step(self._state, recorded=False),
+            JOURNAL_STEP: Step(self._journal, recorded=False),
         }
 
     def answers(self) -> dict[str, AnswerHandler]:
@@ -227,6 +235,20 @@ class RemoteTransfers:
             now=now,
         )
         return outcome_body(found)
+
+    async def _journal(
+        self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer
+    ) -> dict[str, Any]:
+        """A page of this side's journal of the link, for the partner's reconciliation."""
+        query = _convert(message.body, _JournalQuery)
+        tx = self._transactions.tx(uow)
+        page = await tx.store.movements(
+            peer.community_id,
+            message.link_id,
+            after_seq=query.after_seq,
+            limit=min(max(query.limit, 1), JOURNAL_PAGE),
+        )
+        return {"movements": msgspec.to_builtins(list(page))}
 
     async def _settle(self, uow: UnitOfWork, sent: Outbound, answer: PeerMessage) -> bool:
         outcome = outcome_of(answer)

@@ -31,7 +31,7 @@ from ledger.federation.model import Offer, Outcome, Quote, Rate, Transfer, Trans
 from ledger.federation.model import TransferState as State
 from ledger.federation.peer_store import Outbound, PeerStoreOf
 from ledger.federation.peering import Step
-from ledger.federation.ports import FederationTransactions
+from ledger.federation.ports import FederationTransactions, FedTx
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey, new_id
@@ -72,6 +72,8 @@ class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     state: str
     reason: str | None = None
     detail: str | None = None
+    seq: int | None = None
+    """A commitment's place in the payee side's journal of the link."""
 
 
 class _JournalQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -120,20 +122,49 @@ def offer_of(message: PeerMessage) -> Offer:
     )
 
 
-def outcome_body(transfer: Transfer | None) -> dict[str, Any]:
-    """The payee side's answer: its recorded outcome, or ``unknown`` (not decided yet)."""
+def outcome_body(transfer: Transfer | None, seq: int | None = None) -> dict[str, Any]:
+    """The payee side's answer: its recorded outcome (with the commitment's journal seq), or
+    ``unknown`` (not decided yet)."""
     if transfer is None or transfer.state is State.PREPARED:
         return {"state": UNKNOWN}
-    return {"state": str(transfer.state), "reason": transfer.reason, "detail": transfer.detail}
+    body = {"state": str(transfer.state), "reason": transfer.reason, "detail": transfer.detail}
+    return body | ({"seq": seq} if seq is not None else {})
 
 
-def outcome_of(message: PeerMessage) -> Outcome | None:
+def outcome_of(message: PeerMessage) -> tuple[Outcome, int | None] | None:
+    """The outcome an answer carries and the payee side's journal seq of a commitment."""
     body = _convert(message.body, _OutcomeBody)
     if body.state == UNKNOWN:
         return None
     if body.state not in (State.COMMITTED, State.REJECTED):
         raise kernel_errors.InvalidInput(f"an outcome is committed or rejected, not {body.state}")
-    return Outcome(message.transfer_id, State(body.state), body.reason, body.detail)
+    return Outcome(message.transfer_id, State(body.state), body.reason, body.detail), body.seq
+
+
+async def _seq_of(tx: FedTx, transfer: Transfer) -> int | None:
+    """The journal seq of a committed transfer's movement on this side (None otherwise)."""
+    if transfer.state is not State.COMMITTED:
+        return None
+    after = 0
+    while True:
+        page = await tx.store.movements(
+            transfer.community_id, transfer.link_id, after_seq=after, limit=JOURNAL_PAGE
+        )
+        for movement in reversed(page):
+            if movement.transfer_id == transfer.id:
+                return movement.seq
+        if len(page) < JOURNAL_PAGE:
+            return None
+        after = page[-1].seq
+
+
+async def _next_in_journal(tx: FedTx, sent: Outbound, seq: int) -> bool:
+    """Whether a commitment the payee side journaled at ``seq`` comes next in this side's
+    journal of the link (the link's row locked): the two chains then hold the movements in the
+    same order. A journal already past it (transfers both ways at once) takes it as it comes."""
+    await protocol.link_of(tx, sent.community_id, sent.link_id)
+    head = await tx.store.journal_head(sent.community_id, sent.link_id)
+    return (0 if head is None else head[0]) >= seq - 1
 
 
 def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
@@ -220,7 +251,7 @@ class RemoteTransfers:
         if decided.created_at == now:
             event = audit.event("receive_federation_transfer", None, decided, now)
             await tx.repo.append_audit(peer.community_id, event)
-        return outcome_body(decided)
+        return outcome_body(decided, await _seq_of(tx, decided))
 
     async def _state(self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer) -> dict[str, Any]:
         now = self._clock()
@@ -234,7 +265,7 @@ class RemoteTransfers:
             expires_at=query.expires_at,
             now=now,
         )
-        return outcome_body(found)
+        return outcome_body(found, None if found is None else await _seq_of(tx, found))
 
     async def _journal(
         self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer
@@ -251,11 +282,14 @@ class RemoteTransfers:
         return {"movements": msgspec.to_builtins(list(page))}
 
     async def _settle(self, uow: UnitOfWork, sent: Outbound, answer: PeerMessage) -> bool:
-        outcome = outcome_of(answer)
-        if outcome is None:
+        answered = outcome_of(answer)
+        if answered is None:
             return False
+        outcome, seq = answered
         now = self._clock()
         tx = self._transactions.tx(uow)
+        if seq is not None and not await _next_in_journal(tx, sent, seq):
+            return False  # an earlier commitment's answer is still on its way: settle in order
         settled = await protocol.settle(tx, sent.community_id, outcome, now)
         if settled.updated_at == now:
             event = audit.event("settle_federation_transfer", None, settled, now)

@@ -41,7 +41,9 @@ class RemoteReconciliation:
             try:
                 page = msgspec.convert(answer.body["movements"], list[Movement])
             except (KeyError, msgspec.ValidationError) as exc:
-                raise kernel_errors.InvalidInput(f"the partner's journal is malformed: {exc}") from None
+                raise kernel_errors.InvalidInput(
+                    f"the partner's journal is malformed: {exc}"
+                ) from None
             found.extend(page)
             if len(page) < JOURNAL_PAGE:
                 return found

@@ -159,6 +159,15 @@ class FederationTransactions:
         async with self._units(write=False) as uow:
             yield self.tx(uow)
 
+    @asynccontextmanager
+    async def step(self) -> AsyncIterator[FedTx]:
+        """One write transaction for protocol steps run on their own (between installs, one
+        step per message), committed when the block ends without an error. The caller audits
+        what it did (``ledger.audit.chain.event`` and ``repo.append_audit``)."""
+        async with self._units(write=True) as uow:
+            yield self.tx(uow)
+            await uow.commit()
+
     async def write(
         self,
         community_id: uuid.UUID,

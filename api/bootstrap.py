@@ -31,9 +31,11 @@ from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.federation.courier import Courier
 from ledger.federation.http_transport import http_transport
+from ledger.federation.invitation import Invitations
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
@@ -156,6 +158,15 @@ def _between_nodes(
     """The services of federation between installs: identity, transfers, receiver, courier."""
     uow = ledger.units
     remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
+    courier = Courier(
+        uow,
+        SqlPeerStore.of,
+        utc_now,
+        settings.node_url,
+        transport=http_transport,
+        answers=remote.answers(),
+        config=settings.courier(),
+    )
     return {
         "peer_settings": settings,
         "remote_transfers": remote,
@@ -163,15 +174,9 @@ def _between_nodes(
         "peer_receiver": PeerReceiver(
             uow, SqlPeerStore.of, utc_now, settings.node_url, remote.steps()
         ),
-        "courier": Courier(
-            uow,
-            SqlPeerStore.of,
-            utc_now,
-            settings.node_url,
-            transport=http_transport,
-            answers=remote.answers(),
-            config=settings.courier(),
-        ),
+        "courier": courier,
+        "invitations": Invitations(federation.transactions),
+        "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),
     }
 
 

@@ -23,8 +23,10 @@ from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
 from ledger.federation.courier import Courier
+from ledger.federation.invitation import Invitations
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
@@ -69,6 +71,10 @@ class Services:
     """Verifies and takes the steps partner nodes send (``/federation/v1/peer/messages``)."""
     courier: Courier
     """Sends the peer outbox: the app's loop and ``commons-ledger federation deliver``."""
+    invitations: Invitations
+    """Links to communities on other nodes, by invitation and acceptance."""
+    peer_reconciliation: RemoteReconciliation
+    """A link's journal here against the partner node's."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

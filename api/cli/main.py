@@ -22,6 +22,7 @@ from api.cli import (
     spreadsheet,
     webhooks,
 )
+from api.federation_settings import FederationSettings
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         web_settings = WebSettings.from_env()
         WebhookSettings.from_env()  # an invalid one stops start-up here, naming it
+        FederationSettings.from_env()
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2

@@ -149,6 +149,11 @@ class NodeIdentity:
                 return key
         return current(keys)
 
+    async def keys(self) -> list[NodeKey]:
+        """Every key of this node, newest first (retired ones too)."""
+        async with self._units(write=False) as unit:
+            return await self._store_of(unit).keys()
+
     async def document(self, node_url: str | None) -> dict[str, Any]:
         """What ``GET /federation/v1/node`` publishes: the URL and the keys that verify."""
         async with self._units(write=False) as unit:

@@ -23,6 +23,7 @@ from api.http import (
     entries,
     events,
     exchanges,
+    federation,
     funds,
     governance,
     members,
@@ -79,6 +80,7 @@ _COMMUNITY_HANDLERS = [
     *funds.COMMUNITY_HANDLERS,
     *barters.COMMUNITY_HANDLERS,
     *schedules.COMMUNITY_HANDLERS,
+    *federation.COMMUNITY_HANDLERS,
 ]
 
 

@@ -44,6 +44,7 @@ SERVICE_NAMES = (
     "governance",
     "economy",
     "entry_writes",
+    "federation",
 )
 """The fields of :class:`api.state.Services` a handler may take, each under its own name."""
 

@@ -129,7 +129,7 @@ def current(keys: list[NodeKey]) -> NodeKey:
     for key in keys:
         if key.public.retires_at is None:
             return key
-    raise NodeKeyMissing("this node has no signing key; run commons-ledger federation init-key")
+    raise NodeKeyMissing("this node has no signing key; run commons-ledger federation node")
 
 
 def published(keys: list[NodeKey], now: datetime) -> list[PublicKey]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done
@@ -79,10 +79,13 @@ class Transfers:
             await tx.repo.append_audit(partner.community_id, event)
             return Done(payer, "federation_transfer")
 
+        # The fingerprint leaves the transfer id out: a client retrying under its key gets its
+        # first transfer back, whichever new id the retry was given.
+        fingerprint = replace(request, transfer_id=uuid.UUID(int=0))
         return await self._transactions.write(
             community_id,
             "federation_transfer",
-            request,
+            fingerprint,
             idempotency_key,
             work=work,
             result_type=Transfer,

@@ -110,7 +110,9 @@ async def test_a_retried_transfer_has_one_effect(world: World) -> None:
     request = world.request(link.id, 90)
     key = IdempotencyKey("test", "k1")
     first = await world.federation.transfers.create(world.a.cid, request, key)
-    again = await world.federation.transfers.create(world.a.cid, request, key)
+    again = await world.federation.transfers.create(
+        world.a.cid, replace(request, transfer_id=new_id()), key
+    )
     same_id = await world.federation.transfers.create(world.a.cid, request)
     assert first == again == same_id
     assert (

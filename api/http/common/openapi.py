@@ -158,12 +158,29 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "schedule_ended": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has ended",
     "schedule_not_active": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is paused",
     "schedule_not_paused": "schedule 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is active",
+    "link_not_found": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "transfer_not_found": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "partner_not_found": "no other community 'hilltop' here",
+    "link_version_not_found": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has no version 3",
+    "link_exists": "a link with hilltop is open already",
+    "link_not_active": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is suspended: nothing crosses it",
+    "link_status_conflict": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed: it cannot be "
+    "active",
+    "not_party_to_link": "this community is not party to link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f",
+    "commodity_not_carried": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not carry EUR",
+    "link_limit_exceeded": "this community would owe hilltop 660 HOURS, over the link's limit "
+    "of 600",
+    "amount_converts_to_zero": "1 EUR converts to 0 CHF",
+    "below_minimum_received": "90 converts to 90, less than the least accepted, 100",
+    "quote_expired": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at "
+    "2026-12-05T12:05:00+00:00",
+    "transfer_conflict": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f exists, not like this",
     "peer_unauthenticated": "the message's signature does not verify",
     "peer_forbidden": "the message is signed with a key not bound to the link",
     "peer_replay_conflict": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f step prepare was "
     "received before with another body",
     "peer_unknown_step": "this node takes no step 'refund'",
-    "node_key_missing": "this node has no signing key; run commons-ledger federation init-key",
+    "node_key_missing": "this node has no signing key; run commons-ledger federation node",
     "node_url_missing": "this install has no COMMONS_LEDGER_NODE_URL: no other node can reach it",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""

@@ -188,8 +188,19 @@ class RemoteTransfers:
         self._clock = clock
         self._envelope = WriteEnvelope(units, clock, events)
 
+    async def is_remote(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
+        """Whether the link's partner lives on another node (``link_not_found`` if no link)."""
+        async with self._transactions.read() as tx:
+            link = await tx.store.get_link(community_id, link_id)
+        if link is None:
+            raise errors.LinkNotFound(f"link {link_id} does not exist")
+        return link.partner.node_url is not None
+
     async def create(
-        self, community_id: uuid.UUID, request: TransferRequest, key: IdempotencyKey | None
+        self,
+        community_id: uuid.UUID,
+        request: TransferRequest,
+        idempotency_key: IdempotencyKey | None = None,
     ) -> Transfer:
         """Pays a member of a community on another node: ``prepare`` here, the offer into the
         peer outbox in the same transaction. Answers the transfer ``prepared``; its outcome
@@ -225,7 +236,7 @@ class RemoteTransfers:
             community_id,
             "federation_transfer",
             request,
-            key,
+            idempotency_key,
             work=work,
             result_type=Transfer,
         )

@@ -112,7 +112,9 @@ def set_up(a: ProcessNode, b: ProcessNode) -> str:
     link_id = completed.split()[1]
     for node in (a, b):
         node.start()
-        made = node.api("POST", "/members", json={"name": f"Member of {node.slug}", "hours_min": -6000})
+        made = node.api(
+            "POST", "/members", json={"name": f"Member of {node.slug}", "hours_min": -6000}
+        )
         assert made.status_code == 201, made.text
         node.member = made.json()
     return link_id

@@ -35,7 +35,10 @@ class FederationSettings:
 
     retry_base_ms: int = 1000
     """COMMONS_LEDGER_PEER_RETRY_BASE_MS: the wait after a first failure, doubling with each
-    further one up to a minute (half of it jitter); a peer message is retried for ever."""
+    further one (half of it jitter); a peer message is retried for ever."""
+
+    retry_cap_ms: int = 60_000
+    """COMMONS_LEDGER_PEER_RETRY_CAP_MS: the longest wait between two attempts."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FederationSettings:
@@ -62,7 +65,9 @@ class FederationSettings:
     def courier(self) -> CourierConfig:
         return CourierConfig(
             timeout_s=self.timeout_s,
-            retry=RetryPolicy(retry_base_s=self.retry_base_ms / 1000, retry_cap_s=60.0),
+            retry=RetryPolicy(
+                retry_base_s=self.retry_base_ms / 1000, retry_cap_s=self.retry_cap_ms / 1000
+            ),
             allow=self.peer_allow,
         )
 
@@ -71,4 +76,5 @@ _BOUNDS = {
     "poll_ms": ("COMMONS_LEDGER_PEER_POLL_MS", 500, 0, 3_600_000),
     "timeout_s": ("COMMONS_LEDGER_PEER_TIMEOUT_S", 10, 1, 120),
     "retry_base_ms": ("COMMONS_LEDGER_PEER_RETRY_BASE_MS", 1000, 1, 3_600_000),
+    "retry_cap_ms": ("COMMONS_LEDGER_PEER_RETRY_CAP_MS", 60_000, 1, 3_600_000),
 }

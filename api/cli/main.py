@@ -15,6 +15,7 @@ from api.cli import (
     audit,
     communities,
     export,
+    federation,
     jobs,
     journal,
     report,
@@ -39,6 +40,7 @@ _GROUPS = (
     jobs,
     journal,
     webhooks,
+    federation,  # federation node, invite, accept-invite, deliver, reconcile
 )
 
 

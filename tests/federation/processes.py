@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,8 @@ class ProcessNode:
             "COMMONS_LEDGER_PEER_ALLOW": "127.0.0.1",
             "COMMONS_LEDGER_PEER_POLL_MS": "100",
             "COMMONS_LEDGER_PEER_RETRY_BASE_MS": "100",
-            "COMMONS_LEDGER_PEER_TIMEOUT_S": "2",
+            "COMMONS_LEDGER_PEER_RETRY_CAP_MS": "500",
+            "COMMONS_LEDGER_PEER_TIMEOUT_S": "1",
             "COMMONS_LEDGER_JOBS_INTERVAL_S": "0",
         }
 
@@ -94,10 +96,17 @@ class ProcessNode:
 
 
 def set_up(a: ProcessNode, b: ProcessNode) -> str:
-    """Communities and members on both nodes, linked by invitation; the link's id."""
+    """Both nodes started, a community on each, linked by invitation; the link's id."""
+    start_both(a, b)
     for node, name in ((a, "Riverside"), (b, "Hilltop")):
         node.slug = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
-        node.cli("create-community", node.slug, name)
+        made = httpx.post(
+            f"{node.url}/api/v1/communities",
+            json={"slug": node.slug, "name": name},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
     invitation = a.cli(
         "federation",
         "invite",
@@ -109,15 +118,26 @@ def set_up(a: ProcessNode, b: ProcessNode) -> str:
     ).strip()
     accepted = b.cli("federation", "accept-invite", b.slug, invitation).splitlines()
     completed = a.cli("federation", "accept-invite", a.slug, accepted[-1].strip())
-    link_id = completed.split()[1]
-    for node in (a, b):
-        node.start()
+    link_id: str = completed.split()[1]
+    return link_id
+
+
+def start_both(*nodes: ProcessNode) -> None:
+    """Starts the nodes that are not running, at the same time."""
+    stopped = [n for n in nodes if n.server is None or n.server.process.poll() is not None]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(ProcessNode.start, stopped))
+
+
+def new_members(*nodes: ProcessNode) -> None:
+    """A fresh member on each node, so that each test counts only its own transfers."""
+    start_both(*nodes)
+    for node in nodes:
         made = node.api(
             "POST", "/members", json={"name": f"Member of {node.slug}", "hours_min": -6000}
         )
         assert made.status_code == 201, made.text
         node.member = made.json()
-    return link_id
 
 
 def pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> str:

@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.databases import postgres_database, sqlite_url
-from tests.federation.processes import ProcessNode, pay, set_up, wait_settled
+from tests.federation.processes import (
+    ProcessNode,
+    new_members,
+    pay,
+    set_up,
+    start_both,
+    wait_settled,
+)
 
 
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[tuple[ProcessNode, ProcessNode, str]]:
+@pytest.fixture(scope="module")
+def linked_nodes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ProcessNode, ProcessNode, str]]:
+    """Both nodes and their link, once for the module (starting them is most of the cost)."""
+    tmp_path = tmp_path_factory.mktemp("two-nodes")
     with postgres_database("cl_fed") as b_url:
         a = ProcessNode("A", sqlite_url(tmp_path / "a.db"), tmp_path / "a.log")
         b = ProcessNode("B", b_url, tmp_path / "b.log")
@@ -26,6 +36,16 @@ def nodes(tmp_path: Path) -> Iterator[tuple[ProcessNode, ProcessNode, str]]:
         finally:
             a.stop()
             b.stop()
+
+
+@pytest.fixture
+def nodes(
+    linked_nodes: tuple[ProcessNode, ProcessNode, str],
+) -> tuple[ProcessNode, ProcessNode, str]:
+    """The linked nodes, both running, with a fresh member on each."""
+    a, b, _ = linked_nodes
+    new_members(a, b)
+    return linked_nodes
 
 
 def _agree(a: ProcessNode, b: ProcessNode, link_id: str, transfer_ids: list[str]) -> None:
@@ -58,8 +78,7 @@ def test_the_payer_node_killed_after_prepare_finishes_after_its_restart(
     transfer_id = pay(a, b, link_id, 45)
     assert a.hours() == (0, -45)
     a.kill()  # SIGKILL with the prepare in A's outbox
-    b.start()
-    a.start()
+    start_both(a, b)
     assert wait_settled(a, [transfer_id]) == {transfer_id: "committed"}
     _agree(a, b, link_id, [transfer_id])
 
@@ -72,6 +91,6 @@ def test_the_payee_node_killed_mid_stream_ends_with_both_sides_alike(
     time.sleep(0.15)  # some decided by B, some answered, some not yet sent
     b.kill()
     transfers += [pay(a, b, link_id, 20)]
-    b.start()
+    start_both(b)
     wait_settled(a, transfers)
     _agree(a, b, link_id, transfers)

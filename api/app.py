@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 
 from api.bootstrap import bootstrap
+from api.federation_settings import FederationSettings
 from api.http import (
     accounts,
     barters,
@@ -88,13 +89,14 @@ def create_app(
     settings: Settings | None = None,
     web_settings: WebSettings | None = None,
     webhook_settings: WebhookSettings | None = None,
+    peer_settings: FederationSettings | None = None,
 ) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
     webhook_settings = webhook_settings or WebhookSettings.from_env()
     web = web_app_config(web_settings)
     configure_logging()
-    services = bootstrap(settings, webhook_settings)
+    services = bootstrap(settings, webhook_settings, peer_settings=peer_settings)
     app = Litestar(
         route_handlers=[
             system.health,

@@ -36,6 +36,7 @@ from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
 from ledger.federation.remote_reconcile import RemoteReconciliation
+from ledger.federation.rotation import KEY_STEP, KeyRotation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
@@ -158,22 +159,23 @@ def _between_nodes(
     """The services of federation between installs: identity, transfers, receiver, courier."""
     uow = ledger.units
     remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
+    rotation = KeyRotation(uow, SqlPeerStore.of, utc_now)
     courier = Courier(
         uow,
         SqlPeerStore.of,
         utc_now,
         settings.node_url,
         transport=http_transport,
-        answers=remote.answers(),
+        answers={**remote.answers(), KEY_STEP: rotation.answered},
         config=settings.courier(),
     )
+    steps = {**remote.steps(), KEY_STEP: rotation.step()}
     return {
         "peer_settings": settings,
         "remote_transfers": remote,
         "node": NodeIdentity(uow, SqlPeerStore.of, utc_now),
-        "peer_receiver": PeerReceiver(
-            uow, SqlPeerStore.of, utc_now, settings.node_url, remote.steps()
-        ),
+        "key_rotation": rotation,
+        "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, settings.node_url, steps),
         "courier": courier,
         "invitations": Invitations(federation.transactions),
         "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),

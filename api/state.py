@@ -27,6 +27,7 @@ from ledger.federation.invitation import Invitations
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.remote import RemoteTransfers
 from ledger.federation.remote_reconcile import RemoteReconciliation
+from ledger.federation.rotation import KeyRotation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
@@ -67,6 +68,8 @@ class Services:
     """Cross transfers to communities on other nodes (prepare here, the offer to the peer)."""
     node: NodeIdentity
     """This node's signing keys (made at first start) and the identity it publishes."""
+    key_rotation: KeyRotation
+    """A new signing key, announced to every partner node (``federation rotate-key``)."""
     peer_receiver: PeerReceiver
     """Verifies and takes the steps partner nodes send (``/federation/v1/peer/messages``)."""
     courier: Courier

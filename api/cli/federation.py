@@ -1,5 +1,6 @@
-"""``commons-ledger federation …``: this node's identity, links to communities on other nodes
-by invitation, the peer outbox sent once, and reconciliation with a partner node.
+"""``commons-ledger federation …``: this node's identity and its key's rotation, links to
+communities on other nodes by invitation, the peer outbox sent once, and reconciliation with a
+partner node.
 
 Operator tools: whoever runs them holds the database. Running ``invite`` and ``accept-invite``
 is the steward's adoption of a link's first terms on that side (docs/federation.md)."""
@@ -57,6 +58,9 @@ def add_parsers(commands: Subcommands) -> None:
         "deliver", help="send the due peer messages once (for a service run with "
         "COMMONS_LEDGER_PEER_POLL_MS=0)"
     ).set_defaults(run=_deliver)  # fmt: skip
+    sub.add_parser(
+        "rotate-key", help="make a new signing key and announce it to every partner node"
+    ).set_defaults(run=_rotate)
     reconcile = sub.add_parser("reconcile", help="compare a link's journal with the partner's")
     reconcile.add_argument("slug")
     reconcile.add_argument("link_id", type=uuid.UUID)
@@ -121,6 +125,14 @@ async def _accept(arguments: argparse.Namespace, settings: Settings) -> int:
     say(f"Link {link.id} with {link.partner.slug} at {link.partner.node_url} is active here.")
     say("Send this acceptance to the inviting steward, who runs accept-invite with it:")
     say(acceptance)
+    return 0
+
+
+async def _rotate(_: argparse.Namespace, settings: Settings) -> int:
+    async with migrated(settings) as services:
+        key, links = await services.key_rotation.rotate()
+    say(f"New key {key.kid}; announced on {links} link(s) to other nodes (peer outbox).")
+    say("The previous key verifies for 7 more days.")
     return 0
 
 

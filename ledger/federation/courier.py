@@ -31,6 +31,7 @@ from ledger.federation.identity import current
 from ledger.federation.messages import LinkPeer, PeerMessage, open_message, sign
 from ledger.federation.peer_store import Outbound, PeerStoreOf
 from ledger.federation.peering import ANSWER_SUFFIX
+from ledger.federation.rotation import signing_kid
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
@@ -160,7 +161,9 @@ class Courier:
         step = message.step
         if message.expires_at is not None and self._clock() >= message.expires_at:
             step, body = STATE_STEP, {"expires_at": message.expires_at.isoformat()}
-        return await self._send(transport, message.link_id, step, body, message.transfer_id)
+        return await self._send(
+            transport, message.link_id, step, body, message.transfer_id, kid=signing_kid(message)
+        )
 
     async def _send(
         self,
@@ -169,11 +172,14 @@ class Courier:
         step: str,
         body: dict[str, Any],
         transfer_id: uuid.UUID,
+        *,
+        kid: str | None = None,
     ) -> PeerMessage:
         now = self._clock()
         async with self._units(write=False) as unit:
             store = self._store_of(unit)
-            key = current(await store.keys())
+            keys = await store.keys()
+            key = next((k for k in keys if k.kid == kid), None) or current(keys)
             peer = await store.peer(link_id, now)
         if peer is None or self._node_url is None:
             raise SendFailed("the link has no partner node (closed or removed?)")

@@ -83,13 +83,25 @@ class SqlPeerStore(ScopedStore):
             keys.append(first_key)
         return LinkPeer(link_id, community_id, peer_url, tuple(keys))
 
+    async def remote_links(self) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
+        links = federation_links
+        rows = await self._conn.execute(
+            sa.select(links.c.community_id, links.c.id, links.c.partner_node_url).where(
+                links.c.partner_node_url.is_not(None), links.c.status != "closed"
+            )
+        )
+        return [(row.community_id, row.id, row.partner_node_url) for row in rows]
+
     async def bind_key(
         self, peer: LinkPeer, key: PublicKey, now: datetime, previous_until: datetime
     ) -> None:
         for old in peer.keys:
             if old.kid == key.kid:
                 continue
-            await self._upsert_key(peer, old, now, min(previous_until, old.retires_at or now.max))
+            ends = old.retires_at
+            await self._upsert_key(
+                peer, old, now, ends if ends and ends < previous_until else previous_until
+            )
         await self._upsert_key(peer, key, now, None)
 
     async def _upsert_key(

@@ -30,6 +30,7 @@ from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
 from ledger.federation.remote_reconcile import RemoteReconciliation
+from ledger.federation.rotation import KEY_STEP, KeyRotation
 from ledger.federation.service import Federation
 from ledger.kernel import errors
 from ledger.kernel.model import HOURS, Community, Member, new_id
@@ -97,6 +98,7 @@ class Node:
     courier: Courier
     invitations: Invitations
     reconciliation: RemoteReconciliation
+    rotation: KeyRotation
     units: SqlUnitOfWorkFactory
     community: Community | None = None
     member: Member | None = None
@@ -136,7 +138,9 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     )
     federation = Federation.over(transactions)
     remote = RemoteTransfers(units, transactions, SqlPeerStore.of, clock)
-    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, remote.steps())
+    rotation = KeyRotation(units, SqlPeerStore.of, clock)
+    steps = {**remote.steps(), KEY_STEP: rotation.step()}
+    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     config = CourierConfig(
         timeout_s=1,
         retry=RetryPolicy(retry_base_s=1, retry_cap_s=4),
@@ -148,7 +152,7 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         clock,
         url,
         transport=wire.open,
-        answers=remote.answers(),
+        answers={**remote.answers(), KEY_STEP: rotation.answered},
         config=config,
     )
     wire.receivers[url] = receiver
@@ -162,6 +166,7 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         courier,
         Invitations(transactions),
         RemoteReconciliation(transactions, courier),
+        rotation,
         units,
     )
 

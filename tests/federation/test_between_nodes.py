@@ -181,3 +181,25 @@ async def test_messages_unsigned_mis_signed_replayed_changed_or_for_another_link
     with pytest.raises(PeerReplayConflict):
         await receive(sign(msgspec.structs.replace(message, body=changed), await pair.a.key()))
     assert len(await pair.b.federation.transfers.list_transfers(pair.b.cid)) == 1
+
+
+async def test_a_rotated_key_is_announced_bound_and_the_previous_one_expires(pair: Pair) -> None:
+    link = await linked(pair.a, pair.b, pair.clock)
+    previous = await pair.a.key()
+    new, links = await pair.a.rotation.rotate()
+    assert links >= 1 and new.kid != previous.kid  # the session database holds others too
+    await _deliver_until_quiet(pair)  # the announcement, signed with the previous key
+
+    created = await pair.a.remote.create(pair.a.cid, request(pair.a, pair.b, link, 25), None)
+    await _deliver_until_quiet(pair)  # signed with the new key, which B now knows
+    assert (await pair.b.transfer(created.id)).state is TransferState.COMMITTED
+    (_, token) = pair.wire.sent[-1]
+    message = verify_with(token, new.public)
+    # During the grace the previous key still verifies; after it, it is refused.
+    again = msgspec.structs.replace(message, sent_at=pair.clock())
+    assert (await pair.wire.deliver(pair.b.url, sign(again, previous)))[0] == 200
+    pair.clock.advance(8 * 24 * 3600)
+    late = msgspec.structs.replace(message, sent_at=pair.clock())
+    with pytest.raises(PeerForbidden):
+        await pair.b.receiver.receive(sign(late, previous))
+    assert (await pair.wire.deliver(pair.b.url, sign(late, new)))[0] == 200

@@ -22,7 +22,8 @@ Types = Annotated[
     str | None,
     QueryParameter(
         max_length=1000,
-        pattern=r"^[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*$",
+        # Two or three parts: ``entry.posted``, ``federation.transfer.committed``.
+        pattern=r"^[a-z_]+(\.[a-z_]+){1,2}(,[a-z_]+(\.[a-z_]+){1,2})*$",
         description="comma-separated event types (e.g. `entry.posted,exchange.confirmed`)",
     ),
 ]

@@ -234,6 +234,7 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "partner_close_link": about("federation.link.closed", "federation_link"),
     "federation_transfer": federation_transfer,
     "receive_federation_transfer": federation_transfer,
+    "forward_federation_transfer": federation_transfer,
 }
 
 

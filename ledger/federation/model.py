@@ -190,6 +190,9 @@ class Transfer:
     description: str
     created_at: datetime
     updated_at: datetime
+    destination: str | None = None
+    """At the payer's side of a routed transfer: the payee's community, beyond the link's
+    partner (a hub), as the hub names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,10 @@ class TransferRequest:
     amount: int
     min_received: int = 1
     description: str = ""
+    destination: str | None = None
+    """The payee's community when it is not the link's partner: the partner is a hub that
+    forwards over its own link to ``destination`` (``ledger.federation.routing``);
+    ``min_received`` then applies to what the payee receives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +225,10 @@ class Offer:
     quote: Quote
     expires_at: datetime
     description: str = ""
+    destination: str | None = None
+    """Set when the receiving side is a hub that must forward (see ``TransferRequest``)."""
+    final_min_received: int = 1
+    """For a forwarded offer: the least amount the payee must receive at the end."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,9 @@ from datetime import datetime, timedelta
 
 from ledger.books import rules
 from ledger.books.writes import complete_pending, write_checked_entry
-from ledger.federation import errors
-from ledger.federation.journal import Movement, chain_movement
+from ledger.federation import errors, steps
 from ledger.federation.model import (
     SKEW_MARGIN,
-    Link,
     Offer,
     Outcome,
     Quote,
@@ -38,76 +36,12 @@ from ledger.federation.ports import FedTx
 from ledger.federation.terms import InForce, in_force
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.model import (
-    AMOUNT_ABS_MAX,
-    Account,
     EntryStatus,
     NewEntry,
-    PostingSpec,
 )
 
 TRANSFER_KIND = "federation_transfer"
 """The kind of a cross transfer's entries on both sides."""
-
-
-async def link_of(tx: FedTx, community_id: uuid.UUID, link_id: uuid.UUID) -> Link:
-    """The link, its row locked for the unit of work (``link_not_found``)."""
-    link = await tx.store.get_link(community_id, link_id, lock=True)
-    if link is None:
-        raise errors.LinkNotFound(f"link {link_id} does not exist")
-    return link
-
-
-async def member_account(
-    tx: FedTx, community_id: uuid.UUID, member_id: uuid.UUID, commodity: str
-) -> Account:
-    """The member's open account in ``commodity`` (``member_not_found``)."""
-    if await tx.repo.get_member(community_id, member_id) is None:
-        raise kernel_errors.MemberNotFound(f"member {member_id} does not exist")
-    for account in await tx.repo.list_accounts(community_id, member_id=member_id):
-        if account.commodity == commodity and not account.closed:
-            return account
-    raise kernel_errors.AccountNotFound(f"member {member_id} has no open {commodity} account")
-
-
-def check_amounts(amount: int, min_received: int) -> None:
-    for name, value in (("amount", amount), ("min_received", min_received)):
-        if type(value) is not int or not 1 <= value <= AMOUNT_ABS_MAX:
-            raise kernel_errors.InvalidAmount(f"{name} is an integer from 1 to {AMOUNT_ABS_MAX}")
-
-
-def quote(terms: InForce, amount: int, min_received: int) -> Quote:
-    """The quote of ``amount`` at the terms in force (``amount_converts_to_zero``,
-    ``below_minimum_received``)."""
-    received = terms.terms.rate.convert(amount)
-    if received == 0:
-        raise errors.AmountConvertsToZero(
-            f"{amount} {terms.terms.commodity} converts to 0 {terms.terms.partner_commodity}"
-        )
-    if received < min_received:
-        raise errors.BelowMinimum(
-            f"{amount} converts to {received}, less than the least accepted, {min_received}"
-        )
-    return Quote(
-        rate_version=terms.version,
-        rate=terms.terms.rate,
-        commodity_sent=terms.terms.commodity,
-        amount_sent=amount,
-        commodity_received=terms.terms.partner_commodity,
-        amount_received=received,
-        min_received=min_received,
-    )
-
-
-def _moves(account: Account, amount: int, *, raise_balance: bool) -> PostingSpec:
-    """The posting that raises (or lowers) ``account``'s balance by ``amount``."""
-    sign = account.type.normal_sign if raise_balance else -account.type.normal_sign
-    return PostingSpec(account.id, sign * amount)
-
-
-async def _locked_clearing(tx: FedTx, community_id: uuid.UUID, terms: InForce) -> Account:
-    clearing_id = terms.terms.clearing_account_id
-    assert clearing_id is not None, "a side's own terms name its clearing account"
-    return (await tx.repo.lock_accounts(community_id, [clearing_id]))[clearing_id]
 
 
 def _same_request(transfer: Transfer, request: TransferRequest) -> bool:
@@ -120,6 +54,7 @@ def _same_request(transfer: Transfer, request: TransferRequest) -> bool:
         and transfer.quote.commodity_sent == request.commodity
         and transfer.quote.amount_sent == request.amount
         and transfer.quote.min_received == request.min_received
+        and transfer.destination == request.destination
     )
 
 
@@ -133,13 +68,18 @@ async def prepare(
         if not _same_request(known, request):
             raise errors.TransferConflict(f"transfer {request.transfer_id} exists, not like this")
         return known
-    check_amounts(request.amount, request.min_received)
+    steps.check_amounts(request.amount, request.min_received)
     rules.check_description(request.description)
-    link = await link_of(tx, community_id, request.link_id)
+    link = await steps.link_of(tx, community_id, request.link_id)
     terms = in_force(link, request.commodity)
-    the_quote = quote(terms, request.amount, request.min_received)
-    payer = await member_account(tx, community_id, request.payer_member_id, request.commodity)
-    clearing = await _locked_clearing(tx, community_id, terms)
+    # A routed transfer's minimum is the payee's, checked by the hop that reaches it; the
+    # payer's record keeps it in its quote.
+    hop_min = 1 if request.destination is not None else request.min_received
+    the_quote = replace(
+        steps.quote(terms, request.amount, hop_min), min_received=request.min_received
+    )
+    payer = await steps.member_account(tx, community_id, request.payer_member_id, request.commodity)
+    clearing = await steps.locked_clearing(tx, community_id, terms)
     owed = clearing.balance.ceiling + request.amount
     if owed > terms.terms.limit_we_owe:
         raise errors.LinkLimitExceeded(
@@ -148,14 +88,15 @@ async def prepare(
         )
     spec = NewEntry(
         postings=(
-            _moves(payer, request.amount, raise_balance=False),
-            _moves(clearing, request.amount, raise_balance=True),
+            steps.moves(payer, request.amount, raise_balance=False),
+            steps.moves(clearing, request.amount, raise_balance=True),
         ),
         description=request.description,
         pending=True,
         kind=TRANSFER_KIND,
-        metadata=_metadata(request.transfer_id, link, TransferRole.PAYER),
+        metadata=steps.metadata(request.transfer_id, link, TransferRole.PAYER),
     )
+    rules.check_entry(spec)
     entry = await write_checked_entry(tx.repo, community_id, spec, lambda: now)
     transfer = Transfer(
         community_id=community_id,
@@ -173,6 +114,7 @@ async def prepare(
         description=request.description,
         created_at=now,
         updated_at=now,
+        destination=request.destination,
     )
     await tx.store.insert_transfer(transfer)
     return transfer
@@ -182,27 +124,21 @@ def offer_of(transfer: Transfer) -> Offer:
     """What the payer's side sends the payee's for a prepared transfer."""
     assert transfer.quote is not None and transfer.member_id is not None
     assert transfer.partner_member_id is not None
+    routed = transfer.destination is not None
     return Offer(
         transfer_id=transfer.id,
         link_id=transfer.link_id,
         payer_member_id=transfer.member_id,
         payee_member_id=transfer.partner_member_id,
-        quote=transfer.quote,
+        quote=replace(transfer.quote, min_received=1) if routed else transfer.quote,
         expires_at=transfer.expires_at,
         description=transfer.description,
+        destination=transfer.destination,
+        final_min_received=transfer.quote.min_received,
     )
 
 
-def _metadata(transfer_id: uuid.UUID, link: Link, role: TransferRole) -> dict[str, str]:
-    return {
-        "transfer_id": str(transfer_id),
-        "link_id": str(link.id),
-        "role": str(role),
-        "partner": link.partner.slug,
-    }
-
-
-def _check_offer(offer: Offer, terms: InForce) -> None:
+def check_offer(offer: Offer, terms: InForce) -> None:
     """The offer's quote is the one the terms in force give (seen from the payer's side)."""
     theirs = terms.terms.mirror()
     expected = Quote(
@@ -228,10 +164,12 @@ async def _accept(tx: FedTx, community_id: uuid.UUID, offer: Offer, now: datetim
     if link is None:
         raise errors.NotParty(f"this community is not party to link {offer.link_id}")
     terms = in_force(link, offer.quote.commodity_received)
-    _check_offer(offer, terms)
+    check_offer(offer, terms)
     received = offer.quote.amount_received
-    payee = await member_account(tx, community_id, offer.payee_member_id, terms.terms.commodity)
-    clearing = await _locked_clearing(tx, community_id, terms)
+    payee = await steps.member_account(
+        tx, community_id, offer.payee_member_id, terms.terms.commodity
+    )
+    clearing = await steps.locked_clearing(tx, community_id, terms)
     owed_to_us = received - clearing.balance.available
     if owed_to_us > terms.terms.limit_they_owe:
         raise errors.LinkLimitExceeded(
@@ -240,15 +178,16 @@ async def _accept(tx: FedTx, community_id: uuid.UUID, offer: Offer, now: datetim
         )
     spec = NewEntry(
         postings=(
-            _moves(clearing, received, raise_balance=False),
-            _moves(payee, received, raise_balance=True),
+            steps.moves(clearing, received, raise_balance=False),
+            steps.moves(payee, received, raise_balance=True),
         ),
         description=offer.description,
         kind=TRANSFER_KIND,
-        metadata=_metadata(offer.transfer_id, link, TransferRole.PAYEE),
+        metadata=steps.metadata(offer.transfer_id, link, TransferRole.PAYEE),
     )
+    rules.check_entry(spec)
     entry = await write_checked_entry(tx.repo, community_id, spec, lambda: now)
-    await _journal(
+    await steps.journal(
         tx,
         community_id,
         link,
@@ -352,9 +291,9 @@ async def settle(tx: FedTx, community_id: uuid.UUID, outcome: Outcome, now: date
     assert transfer.entry_id is not None and transfer.quote is not None
     clock = lambda: now  # noqa: E731 - the step's one instant
     if outcome.state is TransferState.COMMITTED:
-        link = await link_of(tx, community_id, transfer.link_id)
+        link = await steps.link_of(tx, community_id, transfer.link_id)
         await complete_pending(tx.repo, community_id, transfer.entry_id, EntryStatus.POSTED, clock)
-        await _journal(
+        await steps.journal(
             tx,
             community_id,
             link,
@@ -374,26 +313,3 @@ async def settle(tx: FedTx, community_id: uuid.UUID, outcome: Outcome, now: date
     )
     await tx.store.update_transfer(settled)
     return settled
-
-
-async def _journal(
-    tx: FedTx,
-    community_id: uuid.UUID,
-    link: Link,
-    *,
-    transfer_id: uuid.UUID,
-    the_quote: Quote,
-    now: datetime,
-    payer_here: bool,
-) -> Movement:
-    """Appends the transfer's movement to this side's journal of the link (its row locked)."""
-    movement = chain_movement(
-        await tx.store.journal_head(community_id, link.id),
-        link_id=link.id,
-        transfer_id=transfer_id,
-        from_proposer=payer_here == link.proposed_here,
-        sent=(the_quote.commodity_sent, the_quote.amount_sent),
-        received=(the_quote.commodity_received, the_quote.amount_received),
-    )
-    await tx.store.append_movement(community_id, movement, now)
-    return movement

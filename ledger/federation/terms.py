@@ -85,9 +85,14 @@ def check_terms(commodities: tuple[CommodityTerms, ...], hold_window_s: int) -> 
                     f"a rate's numerator and denominator are integers from 1 to {_RATE_PART_MAX}"
                 )
         for limit in (terms.limit_we_owe, terms.limit_they_owe):
-            if type(limit) is not int or not 0 <= limit <= AMOUNT_ABS_MAX:
+            # The partner keeps the limit converted: it must fit there too.
+            if (
+                type(limit) is not int
+                or not 0 <= limit <= AMOUNT_ABS_MAX
+                or terms.rate.convert(limit) > AMOUNT_ABS_MAX
+            ):
                 raise kernel_errors.InvalidInput(
-                    f"a link limit is an integer from 0 to {AMOUNT_ABS_MAX}"
+                    f"a link limit is an integer from 0 to {AMOUNT_ABS_MAX}, also converted"
                 )
     if (
         type(hold_window_s) is not int

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done
-from ledger.federation import errors, protocol
+from ledger.federation import errors, protocol, routing
 from ledger.federation.journal import Checkpoint, Movement, Reconciliation, reconcile
 from ledger.federation.links import both_sides
 from ledger.federation.model import (
@@ -61,23 +62,11 @@ class Transfers:
         now = self._transactions.clock()
 
         async def work(tx: FedTx) -> Done[Transfer]:
-            link, partner = await both_sides(tx, community_id, request.link_id)
-            if partner is None:
-                raise errors.PartnerNotFound(
-                    f"the partner of link {link.id} lives on another node: its transfers go "
-                    "through the node's peer messages"
-                )
-            payer = await protocol.prepare(tx, community_id, request, now)
-            if payer.state is not TransferState.PREPARED:
-                return Done(payer, None)
-            payee = await protocol.decide(tx, partner.community_id, protocol.offer_of(payer), now)
-            if payee.state is TransferState.REJECTED:
-                assert payee.reason is not None
-                raise kernel_errors.from_code(payee.reason, payee.detail or payee.reason)
-            payer = await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)
-            event = audit.event("receive_federation_transfer", None, payee, now)
-            await tx.repo.append_audit(partner.community_id, event)
-            return Done(payer, "federation_transfer")
+            # A transfer id seen before answers its state and takes no effect now.
+            known = await tx.store.get_transfer(community_id, request.transfer_id)
+            run = _direct if request.destination is None else _routed
+            payer = await run(tx, community_id, request, now)
+            return Done(payer, "federation_transfer" if known is None else None)
 
         # The fingerprint leaves the transfer id out: a client retrying under its key gets its
         # first transfer back, whichever new id the retry was given.
@@ -128,6 +117,84 @@ class Transfers:
             books = await clearing_balances(tx, link)
         result = reconcile(link.id, link.proposed_here, ours, theirs)
         return LinkReconciliation(link.id, result, books, _agree(books, result.ours))
+
+
+def _refuse(transfer: Transfer) -> None:
+    """On one install a refusal anywhere rolls everything back and answers its error."""
+    if transfer.state is TransferState.REJECTED:
+        assert transfer.reason is not None
+        raise kernel_errors.from_code(transfer.reason, transfer.detail or transfer.reason)
+
+
+async def _audit(tx: FedTx, operation: str, transfer: Transfer, now: datetime) -> None:
+    """A record (and events) of another side's part, in that side's own trail."""
+    await tx.repo.append_audit(transfer.community_id, audit.event(operation, None, transfer, now))
+
+
+async def _direct(
+    tx: FedTx, community_id: uuid.UUID, request: TransferRequest, now: datetime
+) -> Transfer:
+    """Prepare at A, decide at B, settle at A: one link, one transaction."""
+    link, partner = await both_sides(tx, community_id, request.link_id)
+    if partner is None:
+        raise errors.PartnerNotFound(
+            f"the partner of link {link.id} lives on another node: its transfers go "
+            "through the node's peer messages"
+        )
+    payer = await protocol.prepare(tx, community_id, request, now)
+    if payer.state is not TransferState.PREPARED:
+        return payer
+    payee = await protocol.decide(tx, partner.community_id, protocol.offer_of(payer), now)
+    _refuse(payee)
+    await _audit(tx, "receive_federation_transfer", payee, now)
+    return await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)
+
+
+async def _lock_route(
+    tx: FedTx, community_id: uuid.UUID, request: TransferRequest
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """The hub's and the payee's community ids; the four link rows of the route locked in
+    (community, link) order, the order every writer of link rows follows."""
+    assert request.destination is not None
+    first = await tx.store.get_link(community_id, request.link_id)
+    if first is None:
+        raise errors.LinkNotFound(f"link {request.link_id} does not exist")
+    hub_id = first.partner.community_id
+    if hub_id is None:
+        raise errors.PartnerNotFound(f"the hub of link {first.id} lives on another node")
+    second = await routing.link_to(tx, hub_id, request.destination)
+    payee_id = second.partner.community_id
+    if payee_id is None or payee_id == community_id:
+        raise errors.PartnerNotFound(f"no community {request.destination!r} beyond the hub here")
+    rows = sorted({(community_id, first.id), (hub_id, first.id), (hub_id, second.id),
+                   (payee_id, second.id)})  # fmt: skip
+    for cid, link_id in rows:
+        if await tx.store.get_link(cid, link_id, lock=True) is None:
+            raise errors.NotParty(f"the route's link {link_id} has no row at {cid}")
+    return hub_id, payee_id
+
+
+async def _routed(
+    tx: FedTx, community_id: uuid.UUID, request: TransferRequest, now: datetime
+) -> Transfer:
+    """Prepare at A, forward at the hub, decide at C, then settle back hop by hop."""
+    hub_id, payee_id = await _lock_route(tx, community_id, request)
+    payer = await protocol.prepare(tx, community_id, request, now)
+    if payer.state is not TransferState.PREPARED:
+        return payer
+    offer = protocol.offer_of(payer)
+    upstream = await routing.forward(tx, hub_id, offer, now)
+    _refuse(upstream)
+    downstream = await routing.downstream_of(tx, hub_id, upstream)
+    payee = await protocol.decide(tx, payee_id, routing.offer_down(downstream, offer), now)
+    _refuse(payee)
+    await protocol.settle(tx, hub_id, Outcome(downstream.id, payee.state), now)
+    upstream = await routing.conclude(
+        tx, hub_id, upstream.id, Outcome(upstream.id, payee.state), now
+    )
+    await _audit(tx, "forward_federation_transfer", upstream, now)
+    await _audit(tx, "receive_federation_transfer", payee, now)
+    return await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)
 
 
 async def journal_of(tx: FedTx, community_id: uuid.UUID, link_id: uuid.UUID) -> list[Movement]:

@@ -44,6 +44,12 @@ from ledger.store.tables import (
     disbursements,
     entries,
     events,
+    federation_journal,
+    federation_link_terms,
+    federation_link_versions,
+    federation_links,
+    federation_transfers,
+    federation_version_consents,
     funds,
     governance_settings,
     idempotency_keys,
@@ -89,6 +95,12 @@ TABLES: Final = (
     disbursements,
     disbursement_approvals,
     disbursement_steps,
+    federation_links,
+    federation_link_versions,
+    federation_link_terms,
+    federation_version_consents,
+    federation_transfers,
+    federation_journal,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

@@ -63,6 +63,7 @@ def _transfer_of(row: Any) -> Transfer:
         description=row.description,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        destination=row.destination,
     )
 
 
@@ -97,6 +98,7 @@ class SqlFederationTransfers(ScopedStore):
                 reason=transfer.reason,
                 detail=transfer.detail,
                 description=transfer.description,
+                destination=transfer.destination,
                 created_at=transfer.created_at,
                 updated_at=transfer.updated_at,
                 **_quote_values(transfer.quote),

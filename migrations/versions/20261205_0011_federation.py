@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=64), nullable=True),
         sa.Column("detail", sa.String(length=1000), nullable=True),
         sa.Column("description", sa.String(length=1000), nullable=False),
+        sa.Column("destination", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

@@ -199,7 +199,7 @@ def _configuration(setup: Setup, community: Community, auth: Doc) -> Doc:
                 "include-path-regex": (
                     "/(members|commodities|accounts|postings|entries|exchanges|snapshots"
                     "|events|webhooks|deliveries|monitors"
-                    "|funds|barters|schedules|occurrences|account-groups)$"
+                    "|funds|barters|schedules|occurrences|account-groups|links|transfers)$"
                     "|/exports/|/reports/sustainability"
                 ),
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},

@@ -99,7 +99,7 @@ def hours_terms(
     )
 
 
-async def _side(ledger: Ledger, governance: Governance, slug: str, name: str) -> Side:
+async def make_side(ledger: Ledger, governance: Governance, slug: str, name: str) -> Side:
     community = await ledger.create_community(f"{slug}-{uuid.uuid4().hex[:10]}", name)
     steward = await ledger.create_member(community.id, f"Steward of {name}")
     member = await ledger.create_member(community.id, f"Member of {name}", hours_min=-1200)
@@ -122,6 +122,6 @@ async def make_world(engine: AsyncEngine) -> World:
     federation = Federation.over(
         FederationTransactions(uow, SqlFederationStore.of, SqlGovernanceStore.of, clock)
     )
-    a = await _side(ledger, governance, "riverside", "Riverside")
-    b = await _side(ledger, governance, "hilltop", "Hilltop")
+    a = await make_side(ledger, governance, "riverside", "Riverside")
+    b = await make_side(ledger, governance, "hilltop", "Hilltop")
     return World(ledger, governance, federation, clock, a, b, engine)

@@ -24,7 +24,7 @@ from ledger.federation.model import (
 from ledger.federation.terms import in_force
 from ledger.kernel import errors
 from ledger.kernel.model import HOURS, EntryStatus, IdempotencyKey, new_id
-from ledger.store.tables import federation_journal, federation_transfers
+from ledger.store.tables import audit_log, events, federation_journal, federation_transfers
 from tests.ledger.federation_world import World, hours_terms, make_world
 
 
@@ -303,3 +303,51 @@ async def test_an_unseen_transfer_asked_about_after_expiry_can_never_commit(worl
         assert tombstone is not None and tombstone.reason == "quote_expired"
         late_prepare = await protocol.decide(tx, world.b.cid, offer, now)
         assert late_prepare == tombstone
+
+
+async def test_terms_and_amounts_must_fit_on_both_sides_after_conversion(world: World) -> None:
+    links = world.federation.links
+    huge = hours_terms(rate=Rate(10**12, 1), eur_we_owe=10**6)
+    with pytest.raises(errors.LedgerError) as refused:
+        await links.propose(world.a.cid, world.b.community.slug, huge)
+    assert refused.value.code == "invalid_input"
+    link = await world.link(rate=Rate(10**6, 1), eur_we_owe=10**6, eur_they_owe=0)
+    with pytest.raises(errors.LedgerError) as too_much:
+        await world.federation.transfers.create(
+            world.a.cid, world.request(link.id, 10**10, commodity="EUR")
+        )
+    assert too_much.value.code == "invalid_amount"
+
+
+async def test_every_step_is_audited_on_its_own_side(world: World) -> None:
+    link = await world.link()
+    transfer = await world.federation.transfers.create(world.a.cid, world.request(link.id, 30))
+    async with world.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(audit_log.c.community_id, audit_log.c.operation).where(
+                audit_log.c.community_id.in_([world.a.cid, world.b.cid])
+            )
+        )
+        found = {(row.community_id, row.operation) for row in rows}
+        types = set(
+            (
+                await conn.execute(
+                    sa.select(events.c.type).where(events.c.resource_id == str(transfer.id))
+                )
+            ).scalars()
+        )
+    a, b = world.a.cid, world.b.cid
+    assert {
+        (a, "propose_link"),
+        (b, "receive_link"),
+        (a, "consent_link_version"),
+        (a, "adopt_link_version"),
+        (b, "partner_adopted_link_version"),
+        (b, "consent_link_version"),
+        (b, "adopt_link_version"),
+        (b, "activate_link"),
+        (a, "activate_link"),
+        (a, "federation_transfer"),
+        (b, "receive_federation_transfer"),
+    } <= found
+    assert types == {"federation.transfer.committed"}

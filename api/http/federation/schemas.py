@@ -180,6 +180,8 @@ class TransferCreate(Request, frozen=True):
     amount: Amount
     min_received: Amount = 1
     description: Description = ""
+    destination: Slug | None = None
+    """The payee's community when the link's partner is a hub that forwards to it."""
 
     def to_domain(self) -> TransferRequest:
         return TransferRequest(
@@ -191,6 +193,7 @@ class TransferCreate(Request, frozen=True):
             amount=self.amount,
             min_received=self.min_received,
             description=self.description,
+            destination=self.destination,
         )
 
 
@@ -222,6 +225,8 @@ class TransferOut(msgspec.Struct, frozen=True):
     reason: str | None
     detail: str | None
     description: str
+    destination: str | None
+    """Beyond a hub: the payee's community."""
     created_at: datetime
     updated_at: datetime
 
@@ -254,6 +259,7 @@ class TransferOut(msgspec.Struct, frozen=True):
             reason=t.reason,
             detail=t.detail,
             description=t.description,
+            destination=t.destination,
             created_at=t.created_at,
             updated_at=t.updated_at,
         )

@@ -115,6 +115,7 @@ federation_transfers = sa.Table(
     sa.Column("reason", sa.String(64), nullable=True),
     sa.Column("detail", sa.String(1000), nullable=True),
     sa.Column("description", sa.String(1000), nullable=False),
+    sa.Column("destination", sa.String(64), nullable=True, doc="Beyond a hub; else null."),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.ForeignKeyConstraint(

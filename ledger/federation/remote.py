@@ -32,6 +32,7 @@ from ledger.federation.model import TransferState as State
 from ledger.federation.peer_store import Outbound, PeerStoreOf
 from ledger.federation.peering import Step
 from ledger.federation.ports import FederationTransactions, FedTx
+from ledger.federation.steps import link_of
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey, new_id
@@ -162,7 +163,7 @@ async def _next_in_journal(tx: FedTx, sent: Outbound, seq: int) -> bool:
     """Whether a commitment the payee side journaled at ``seq`` comes next in this side's
     journal of the link (the link's row locked): the two chains then hold the movements in the
     same order. A journal already past it (transfers both ways at once) takes it as it comes."""
-    await protocol.link_of(tx, sent.community_id, sent.link_id)
+    await link_of(tx, sent.community_id, sent.link_id)
     head = await tx.store.journal_head(sent.community_id, sent.link_id)
     return (0 if head is None else head[0]) >= seq - 1
 
@@ -209,7 +210,7 @@ class RemoteTransfers:
 
         async def work(uow: UnitOfWork) -> Done[Transfer]:
             tx = self._transactions.tx(uow)
-            link = await protocol.link_of(tx, community_id, request.link_id)
+            link = await link_of(tx, community_id, request.link_id)
             if link.partner.node_url is None:
                 raise errors.PartnerNotFound(f"the partner of link {link.id} is on this install")
             transfer = await protocol.prepare(tx, community_id, request, now)

@@ -35,6 +35,7 @@ from ledger.federation.service import Federation
 from ledger.kernel import errors
 from ledger.kernel.model import HOURS, Community, Member, new_id
 from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.events import SqlEventStore
 from ledger.store.federation import SqlFederationStore
 from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.governance import SqlGovernanceStore
@@ -123,6 +124,14 @@ class Node:
 
     async def transfer(self, transfer_id: uuid.UUID) -> Transfer:
         return await self.federation.transfers.get(self.cid, transfer_id)
+
+    async def event_types(self) -> list[str]:
+        """The community's federation events, oldest first (the feed and webhooks send them)."""
+        async with self.units(write=False) as unit:
+            found = await SqlEventStore.of(unit).list_events(
+                self.cid, after=(0, 0), types=None, limit=500
+            )
+        return [event.type for event in found if event.type.startswith("federation.")]
 
     async def waiting(self) -> int:
         async with self.units(write=False) as unit:

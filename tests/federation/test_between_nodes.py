@@ -48,6 +48,15 @@ async def test_a_transfer_posts_on_both_nodes_and_the_journals_agree(pair: Pair)
     assert (await pair.a.transfer(created.id)).state is TransferState.COMMITTED
     assert (await pair.b.transfer(created.id)).state is TransferState.COMMITTED
     await _settled_alike(pair, link.id, 90)
+    assert await pair.a.event_types() == [
+        "federation.link.activated",
+        "federation.transfer.prepared",
+        "federation.transfer.committed",
+    ]
+    assert await pair.b.event_types() == [
+        "federation.link.activated",
+        "federation.transfer.committed",
+    ]
 
 
 async def test_a_refusal_by_the_payee_node_voids_the_payer_side(pair: Pair) -> None:

@@ -17,11 +17,13 @@ from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.status_codes import HTTP_200_OK
 
+from api.http.common.errors import problem_response
 from api.http.common.openapi import problems
 from api.state import Services
 from ledger.federation.messages import MEDIA_TYPE, PeerUnauthenticated
 
 PEER_PREFIX = "/federation/v1"
+CHALLENGE = 'JWS realm="commons-ledger-federation", alg="Ed25519"'
 _KID = "oIV_5L_UYwH-DGAw4T2oXm7kS1bG-ApegRSCfKUHh5E"
 _JWS = "eyJhbGciOiJFZDI1NTE5IiwidHlwIjoiY29tbW9ucy1sZWRnZXItcGVlcitqd3MiLCJraWQiOiIuLi4ifQ.e30.c2ln"
 
@@ -106,16 +108,26 @@ async def node(request: Request[Any, Any, Any]) -> NodeDocument:
         ),
     },
 )
-async def peer_message(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def peer_message(request: Request[Any, Any, Any]) -> Response[Any]:
+    try:
+        token = await _token(request)
+        answer = await Services.of(request).peer_receiver.receive(token)
+    except PeerUnauthenticated as refused:
+        # RFC 9110: a 401 names how to authenticate — here a JWS signed by a linked node.
+        return problem_response(
+            401, refused.code, refused.detail, headers={"WWW-Authenticate": CHALLENGE}
+        )
+    return Response(answer.encode(), media_type=MEDIA_TYPE, status_code=HTTP_200_OK)
+
+
+async def _token(request: Request[Any, Any, Any]) -> str:
     if request.headers.get("content-type", "").split(";")[0].strip() != MEDIA_TYPE:
         raise PeerUnauthenticated(f"a peer message is a signed JWS sent as {MEDIA_TYPE}")
     body = await request.body()
     try:
-        token = body.decode("ascii").strip()
+        return body.decode("ascii").strip()
     except UnicodeDecodeError:
         raise PeerUnauthenticated("a compact JWS is ASCII") from None
-    answer = await Services.of(request).peer_receiver.receive(token)
-    return Response(answer.encode(), media_type=MEDIA_TYPE, status_code=HTTP_200_OK)
 
 
 PEER_HANDLERS = [node, peer_message]

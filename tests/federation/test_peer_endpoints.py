@@ -69,6 +69,7 @@ async def test_an_unsigned_or_malformed_message_is_refused_with_401(
     assert refused.status_code == 401
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["code"] == "peer_unauthenticated"
+    assert refused.headers["WWW-Authenticate"].startswith("JWS ")
 
 
 async def test_a_message_for_a_link_this_node_lacks_is_refused_with_403(

@@ -48,6 +48,22 @@ def nodes(
     return linked_nodes
 
 
+def _decided_by(node: ProcessNode) -> int:
+    """How many transfers the node's community has committed (the tests make fewer than 200)."""
+    listed = node.api("GET", "/federation/transfers", params={"limit": 200})
+    assert listed.status_code == 200, listed.text
+    return sum(t["state"] == "committed" for t in listed.json()["items"])
+
+
+def _until_decided_by(node: ProcessNode, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if _decided_by(node) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{node.name} decided nothing in 30 s")
+
+
 def _agree(a: ProcessNode, b: ProcessNode, link_id: str, transfer_ids: list[str]) -> None:
     """Every transfer in the same final state on both nodes; books and journals agree."""
     moved = 0
@@ -87,8 +103,9 @@ def test_the_payee_node_killed_mid_stream_ends_with_both_sides_alike(
     nodes: tuple[ProcessNode, ProcessNode, str],
 ) -> None:
     a, b, link_id = nodes
+    before = _decided_by(b)
     transfers = [pay(a, b, link_id, 10 + i) for i in range(6)]
-    time.sleep(0.15)  # some decided by B, some answered, some not yet sent
+    _until_decided_by(b, before + 1)  # then some are decided by B, some answered, some not sent
     b.kill()
     transfers += [pay(a, b, link_id, 20)]
     start_both(b)

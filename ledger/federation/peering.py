@@ -113,6 +113,7 @@ class PeerReceiver:
         if not step.recorded:
             return await step.handle(unit, message, peer)
         digest = body_hash(message.body)
+        await store.lock_link(peer.community_id, message.link_id)
         key = InboxKey(peer.community_id, message.link_id, message.transfer_id, message.step)
         found = await store.received(key)
         if found is not None:

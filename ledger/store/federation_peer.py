@@ -126,6 +126,14 @@ class SqlPeerStore(ScopedStore):
 
     # The inbox ---------------------------------------------------------------------------------
 
+    async def lock_link(self, community_id: uuid.UUID, link_id: uuid.UUID) -> None:
+        links = federation_links
+        await self._conn.execute(
+            sa.select(links.c.id)
+            .where(links.c.community_id == community_id, links.c.id == link_id)
+            .with_for_update()
+        )
+
     async def received(self, key: InboxKey) -> Received | None:
         inbox = federation_peer_inbox
         row = (

@@ -62,6 +62,8 @@ class Wire:
     receivers: dict[str, PeerReceiver] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)
     lose_answers: bool = False
+    capture_only: bool = False
+    """Keep each message in ``sent`` without delivering it (a test delivers it later)."""
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     @asynccontextmanager
@@ -73,6 +75,8 @@ class Wire:
         if base in self.down:
             raise Cut("connection refused")
         self.sent.append((base, token))
+        if self.capture_only:
+            raise Cut("held on the wire")
         status, body = await self.deliver(base, token)
         if self.lose_answers:
             raise Cut("connection reset before the answer")

@@ -5,6 +5,7 @@ journals agree, and the hours moved sum to zero across the two nodes."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 
@@ -212,3 +213,19 @@ async def test_a_rotated_key_is_announced_bound_and_the_previous_one_expires(pai
     with pytest.raises(PeerForbidden):
         await pair.b.receiver.receive(sign(late, previous))
     assert (await pair.wire.deliver(pair.b.url, sign(late, new)))[0] == 200
+
+
+async def test_duplicates_arriving_at_once_take_effect_once_with_one_answer(pair: Pair) -> None:
+    link = await linked(pair.a, pair.b, pair.clock)
+    pair.wire.capture_only = True
+    created = await pair.a.remote.create(pair.a.cid, request(pair.a, pair.b, link, 35), None)
+    await pair.a.courier.deliver_due()
+    (base, token), *_ = pair.wire.sent
+
+    answers = await asyncio.gather(*(pair.wire.deliver(base, token) for _ in range(4)))
+
+    assert {status for status, _ in answers} == {200}
+    key = (await pair.b.key()).public
+    assert len({msgspec.json.encode(verify_with(body, key).body) for _, body in answers}) == 1
+    assert (await pair.b.transfer(created.id)).state is TransferState.COMMITTED
+    assert await pair.b.hours() == (35, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -10,8 +11,7 @@ import pytest
 from ledger.store import create_engine
 from tests.federation.nodes import Clock, Node, Wire, node
 
-A_URL = "http://127.0.0.1:7001"
-B_URL = "http://127.0.0.1:7002"
+_PORTS = itertools.count(7001, 2)
 
 
 @dataclass
@@ -36,9 +36,13 @@ def pair_urls(request: pytest.FixtureRequest) -> list[str]:
 async def pair(pair_urls: list[str]) -> AsyncIterator[Pair]:
     urls = pair_urls
     engines = [create_engine(url) for url in urls]
+    # Fresh node URLs per test: messages other tests left in the session databases' outboxes
+    # (a key rotation announces itself on every link) go nowhere.
+    port = next(_PORTS)
+    urls_of_nodes = (f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
     clock, wire = Clock(), Wire()
     a, b = (
-        node(engine, url, clock, wire) for engine, url in zip(engines, (A_URL, B_URL), strict=True)
+        node(engine, url, clock, wire) for engine, url in zip(engines, urls_of_nodes, strict=True)
     )
     try:
         yield Pair(a, b, clock, wire)

@@ -72,7 +72,7 @@ class Wire:
 
     async def send(self, target: Target, token: str) -> tuple[int, str]:
         base = target.url.removesuffix(MESSAGES_PATH)
-        if base in self.down:
+        if base in self.down or base not in self.receivers:
             raise Cut("connection refused")
         self.sent.append((base, token))
         if self.capture_only:

@@ -44,7 +44,7 @@ async def test_a_transfer_posts_on_both_nodes_and_the_journals_agree(pair: Pair)
     assert created.state is TransferState.PREPARED
     assert await pair.a.hours() == (0, -90)  # reserved until the payee's node decides
 
-    assert await pair.a.courier.deliver_due() == 1
+    await pair.a.courier.deliver_due()
 
     assert (await pair.a.transfer(created.id)).state is TransferState.COMMITTED
     assert (await pair.b.transfer(created.id)).state is TransferState.COMMITTED
@@ -91,7 +91,7 @@ async def test_a_lost_answer_is_asked_again_and_the_repeat_has_no_second_effect(
 
     pair.wire.lose_answers = False
     pair.clock.advance(5)  # past the backoff
-    assert await pair.a.courier.deliver_due() == 1
+    await pair.a.courier.deliver_due()
     # The same prepare, duplicated and delayed, once more after the settlement:
     (base, token), *_ = pair.wire.sent
     status, _ = await pair.wire.deliver(base, token)
@@ -129,7 +129,7 @@ async def test_the_payee_node_down_past_the_hold_window_ends_voided_on_both_side
     created = await pair.a.remote.create(pair.a.cid, request(pair.a, pair.b, link, 45), None)
     await pair.a.courier.deliver_due()  # refused: B is down
     pair.clock.advance(HOLD_WINDOW_S + 60)
-    assert await pair.a.courier.deliver_due() == 1  # still down: nothing decided
+    await pair.a.courier.deliver_due()  # still down: nothing decided
     # The payer side never voids on its own clock: the hold stays reserved.
     assert (await pair.a.transfer(created.id)).state is TransferState.PREPARED
     assert await pair.a.hours() == (0, -45)

@@ -157,6 +157,19 @@ def checkpoint_of(
     return builder.checkpoint()
 
 
+def checkpoints_agree(ours: Checkpoint, theirs: Checkpoint) -> bool:
+    """Whether two sides' checkpoints at the same seq tell the same journal: the same chain
+    hash, and what this side's journal says the partner owes is what the partner's says. When
+    they do not agree (or their seqs differ), :func:`reconcile` on the journals names where."""
+    return (
+        ours.link_id == theirs.link_id
+        and ours.seq == theirs.seq
+        and ours.hash == theirs.hash
+        and _nonzero(ours.partner_balances) == _nonzero(theirs.balances)
+        and _nonzero(theirs.partner_balances) == _nonzero(ours.balances)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     """Two sides' journals compared: they agree up to ``agrees_up_to``; ``first_difference`` is

@@ -47,6 +47,11 @@ class FederationStore(Protocol):
         self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[Link]: ...
 
+    async def lock_link(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
+        """Locks the link's row for the unit of work, reading nothing else; False when this
+        community has no row of it."""
+        ...
+
     async def set_link_status(
         self,
         community_id: uuid.UUID,

@@ -43,6 +43,11 @@ from ledger.kernel.model import (
 TRANSFER_KIND = "federation_transfer"
 """The kind of a cross transfer's entries on both sides."""
 
+# Their first home was this module; the peer part may name them from here.
+link_of = steps.link_of
+member_account = steps.member_account
+quote = steps.quote
+
 
 def _same_request(transfer: Transfer, request: TransferRequest) -> bool:
     return (

@@ -19,7 +19,6 @@ from ledger.audit import chain as audit
 from ledger.books.envelope import Done
 from ledger.federation import errors, protocol, routing
 from ledger.federation.journal import Checkpoint, Movement, Reconciliation, reconcile
-from ledger.federation.links import both_sides
 from ledger.federation.model import (
     Link,
     Outcome,
@@ -135,16 +134,20 @@ async def _direct(
     tx: FedTx, community_id: uuid.UUID, request: TransferRequest, now: datetime
 ) -> Transfer:
     """Prepare at A, decide at B, settle at A: one link, one transaction."""
-    link, partner = await both_sides(tx, community_id, request.link_id)
-    if partner is None:
+    link = await tx.store.get_link(community_id, request.link_id)
+    if link is None:
+        raise errors.LinkNotFound(f"link {request.link_id} does not exist")
+    partner_id = link.partner.community_id
+    if partner_id is None:
         raise errors.PartnerNotFound(
             f"the partner of link {link.id} lives on another node: its transfers go "
             "through the node's peer messages"
         )
+    await _lock_rows(tx, {(community_id, link.id), (partner_id, link.id)})
     payer = await protocol.prepare(tx, community_id, request, now)
     if payer.state is not TransferState.PREPARED:
         return payer
-    payee = await protocol.decide(tx, partner.community_id, protocol.offer_of(payer), now)
+    payee = await protocol.decide(tx, partner_id, protocol.offer_of(payer), now)
     _refuse(payee)
     await _audit(tx, "receive_federation_transfer", payee, now)
     return await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)
@@ -166,12 +169,19 @@ async def _lock_route(
     payee_id = second.partner.community_id
     if payee_id is None or payee_id == community_id:
         raise errors.PartnerNotFound(f"no community {request.destination!r} beyond the hub here")
-    rows = sorted({(community_id, first.id), (hub_id, first.id), (hub_id, second.id),
-                   (payee_id, second.id)})  # fmt: skip
-    for cid, link_id in rows:
-        if await tx.store.get_link(cid, link_id, lock=True) is None:
-            raise errors.NotParty(f"the route's link {link_id} has no row at {cid}")
+    await _lock_rows(
+        tx,
+        {(community_id, first.id), (hub_id, first.id), (hub_id, second.id), (payee_id, second.id)},
+    )
     return hub_id, payee_id
+
+
+async def _lock_rows(tx: FedTx, rows: set[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Locks link rows in (community, link) order, the order every writer of link rows follows
+    (``links.both_sides`` too), so that no two writers deadlock."""
+    for cid, link_id in sorted(rows):
+        if not await tx.store.lock_link(cid, link_id):
+            raise errors.NotParty(f"link {link_id} has no row at community {cid}")
 
 
 async def _routed(

@@ -113,6 +113,10 @@ class SqlFederationLinks(ScopedStore):
             return None
         return (await self._complete(community_id, [row]))[0]
 
+    async def lock_link(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
+        query = sa.select(_l.c.id).where(_l.c.community_id == community_id, _l.c.id == link_id)
+        return (await self._conn.execute(query.with_for_update())).first() is not None
+
     async def list_links(
         self, community_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
     ) -> Sequence[Link]:

@@ -351,3 +351,15 @@ async def test_every_step_is_audited_on_its_own_side(world: World) -> None:
         (b, "receive_federation_transfer"),
     } <= found
     assert types == {"federation.transfer.committed"}
+
+
+async def test_link_writes_replay_under_their_key(world: World) -> None:
+    links = world.federation.links
+    key = IdempotencyKey("test", "propose")
+    first = await links.propose(world.a.cid, world.b.community.slug, hours_terms(), 300, key)
+    again = await links.propose(world.a.cid, world.b.community.slug, hours_terms(), 300, key)
+    assert again == first
+    assert len(await links.list_links(world.b.cid)) == 1
+    consent = IdempotencyKey("test", "consent")
+    adopted = await links.consent(world.a.cid, first.id, 1, world.a.steward.id, consent)
+    assert await links.consent(world.a.cid, first.id, 1, world.a.steward.id, consent) == adopted

@@ -1,7 +1,7 @@
-"""Random cross transfers both ways over one link, against a model of the two sides' limits:
-each transfer commits exactly when the model says it fits; hours are neither created nor lost
-across the federation; A's clearing balance is minus B's, converted, at every step's end; and
-the two journals reconcile, in agreement with both sides' books."""
+"""Random cross transfers both ways over one link, and through a hub, against a model of every
+side's limits: each transfer commits exactly when the model says it fits; hours are neither
+created nor lost across the federation; A's clearing balance is minus B's, converted, at every
+step's end; and the journals reconcile, in agreement with each side's books."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ledger.federation.model import Rate
 from ledger.kernel import errors
 from ledger.kernel.model import HOURS
 from ledger.store import create_engine
-from tests.ledger.federation_world import EUR_RATE, World, make_world
+from tests.ledger.federation_world import EUR_RATE, World, hours_terms, make_side, make_world
 
 WE_OWE = {HOURS: 500, "EUR": 700}
 THEY_OWE = {HOURS: 300, "EUR": 400}
@@ -112,6 +112,94 @@ def test_cross_transfers_follow_the_model(
         engine = create_engine(database_url)
         try:
             await _run(await make_world(engine), operations)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())
+
+
+# Through a hub: A – B – C, hours only. (payer, payee) pairs; A ↔ C goes through B.
+ROUTES = st.lists(
+    st.tuples(st.sampled_from(["ab", "ba", "bc", "cb", "ac", "ca"]), st.integers(1, 350)),
+    max_size=10,
+)
+OWE = {("ab", "a"): 500, ("ab", "b"): 300, ("bc", "b"): 400, ("bc", "c"): 200}
+"""How far each side of each link may owe the other, in minutes."""
+
+
+def _hops(route: str) -> list[tuple[str, str, str]]:
+    """(link, payer side, payee side) of each hop."""
+    link = {frozenset("ab"): "ab", frozenset("bc"): "bc"}
+    if "b" in route:
+        return [(link[frozenset(route)], route[0], route[1])]
+    return [
+        (link[frozenset(route[0] + "b")], route[0], "b"),
+        (link[frozenset("b" + route[1])], "b", route[1]),
+    ]
+
+
+async def _run_routes(world: World, operations: list[tuple[str, int]]) -> None:
+    c = await make_side(world.ledger, world.governance, "valley", "Valley")
+    sides = {"a": world.a, "b": world.b, "c": c}
+    links = world.federation.links
+    ab = await world.link(we_owe=OWE["ab", "a"], they_owe=OWE["ab", "b"])
+    bc = await links.propose(
+        world.b.cid, c.community.slug, hours_terms(we_owe=OWE["bc", "b"], they_owe=OWE["bc", "c"])
+    )
+    await links.consent(world.b.cid, bc.id, 1, world.b.steward.id)
+    await links.accept(c.cid, bc.id, c.steward.id)
+    link_ids = {"ab": ab.id, "bc": bc.id}
+    owed = dict.fromkeys(OWE, 0)
+    members = {"a": 0, "b": 0, "c": 0}
+    for route, amount in operations:
+        payer, payee = sides[route[0]], sides[route[1]]
+        hops = _hops(route)
+        request = world.request(
+            link_ids[hops[0][0]],
+            amount,
+            payer_member_id=payer.member.id,
+            payee_member_id=payee.member.id,
+            destination=None if len(hops) == 1 else payee.community.slug,
+        )
+        try:
+            await world.federation.transfers.create(payer.cid, request)
+            committed = True
+        except errors.LedgerError:
+            committed = False
+        fits = members[route[0]] - amount >= MEMBER_MIN[HOURS] and all(
+            owed[link, s] + amount <= OWE[link, s] for link, s, _ in hops
+        )
+        assert committed == fits, (route, amount)
+        if fits:
+            for link, s, t in hops:
+                owed[link, s] += amount
+                owed[link, t] -= amount
+            members[route[0]] -= amount
+            members[route[1]] += amount
+    balances = [
+        await world.balance(
+            side, (await world.ledger.get_member(side.cid, side.member.id)).hours_account_id
+        )
+        for side in sides.values()
+    ]
+    assert balances == list(members.values()) and sum(balances) == 0
+    for link, s in (("ab", "a"), ("bc", "b")):
+        result = await world.federation.transfers.reconcile(sides[s].cid, link_ids[link])
+        assert result.journal.agrees and result.books_agree
+        assert result.books[HOURS] == owed[link, s]
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=ROUTES)
+def test_transfers_through_a_hub_follow_the_model(
+    database_url: str, operations: list[tuple[str, int]]
+) -> None:
+    async def scenario() -> None:
+        engine = create_engine(database_url)
+        try:
+            await _run_routes(await make_world(engine), operations)
         finally:
             await engine.dispose()
 

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 
 from api.bootstrap import bootstrap
+from api.federation_settings import FederationSettings
 from api.http import (
     accounts,
     barters,
@@ -53,6 +54,7 @@ from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
 from api.http.common.strict_body import reject_lax_json
 from api.http.dependencies import community_dependencies, service_dependencies
+from api.http.peer import PEER_HANDLERS
 from api.jobs import running_in_background
 from api.settings import Settings
 from api.state import Services
@@ -90,18 +92,20 @@ def create_app(
     settings: Settings | None = None,
     web_settings: WebSettings | None = None,
     webhook_settings: WebhookSettings | None = None,
+    peer_settings: FederationSettings | None = None,
 ) -> Litestar:
     """The application. The database must already be migrated (``commons-ledger serve`` does)."""
     settings = settings or Settings.from_env()
     webhook_settings = webhook_settings or WebhookSettings.from_env()
     web = web_app_config(web_settings)
     configure_logging()
-    services = bootstrap(settings, webhook_settings)
+    services = bootstrap(settings, webhook_settings, peer_settings=peer_settings)
     app = Litestar(
         route_handlers=[
             system.health,
             system.ready,
             system.metrics,
+            *PEER_HANDLERS,
             _api_router(services),
             web.router,
         ],
@@ -157,21 +161,30 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        delivering = None
+        loops = []
         if poll_ms:
-            delivering = asyncio.create_task(
-                services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
+            loops.append(
+                asyncio.create_task(
+                    services.deliverer.run(stop, poll_ms / 1000), name="webhook-delivery"
+                )
+            )
+        peer_poll_ms = services.peer_settings.poll_ms
+        if peer_poll_ms and services.peer_settings.node_url:
+            loops.append(
+                asyncio.create_task(
+                    services.courier.run(stop, peer_poll_ms / 1000), name="peer-delivery"
+                )
             )
         try:
             async with running_in_background(services.jobs, services.settings.jobs_interval_s):
                 yield
         finally:
             stop.set()
-            if delivering is not None:
+            for loop in loops:
                 # A delivery in flight ends within its timeout; its lease covers the rest.
-                delivering.cancel()
+                loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await delivering
+                    await loop
             await services.engine.dispose()
 
     return lifespan

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from api.federation_settings import FederationSettings
 from api.http.common.database_errors import classify
 from api.jobs import service_jobs
 from api.metrics import Metrics
@@ -27,7 +29,14 @@ from ledger.events.feed import EventFeed
 from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.courier import Courier
+from ledger.federation.http_transport import http_transport
+from ledger.federation.invitation import Invitations
+from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
+from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_reconcile import RemoteReconciliation
+from ledger.federation.rotation import KEY_STEP, KeyRotation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
@@ -39,6 +48,7 @@ from ledger.store import DatabaseTimeouts, SqlUnitOfWorkFactory, create_engine
 from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.federation import SqlFederationStore
+from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
@@ -56,6 +66,7 @@ def bootstrap(
     webhook_settings: WebhookSettings | None = None,
     *,
     bounded: bool = True,
+    peer_settings: FederationSettings | None = None,
 ) -> Services:
     """Every service over one new engine of ``settings.database_url``; the caller disposes of
     ``services.engine`` when done (the app at shutdown, a command by :func:`migrated`).
@@ -65,6 +76,7 @@ def bootstrap(
     report is one long piece of work an operator waits for, which a request's bound would cut
     short (``ledger.store.engine.create_engine`` runs tools without server-side bounds)."""
     webhook_settings = webhook_settings or WebhookSettings.from_env()
+    peer_settings = peer_settings or FederationSettings.from_env()
     timeouts = _timeouts(settings) if bounded else None
     engine = create_engine(settings.database_url, timeouts=timeouts)
     uow = SqlUnitOfWorkFactory(engine)
@@ -74,6 +86,7 @@ def bootstrap(
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)
     batches = EntryBatches(uow, events=metrics)
+    federation = federation_of(ledger, metrics)
     return Services(
         settings=settings,
         engine=engine,
@@ -106,7 +119,8 @@ def bootstrap(
             config=webhook_settings.delivery(),
         ),
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
-        federation=federation_of(ledger, metrics),
+        federation=federation,
+        **_between_nodes(ledger, federation, peer_settings, metrics),
     )
 
 
@@ -117,6 +131,8 @@ async def migrated(settings: Settings) -> AsyncIterator[Services]:
     services = bootstrap(settings, bounded=False)
     try:
         await upgrade(services.engine)
+        # The node's signing key is made on first start (serve and demo migrate first).
+        await services.node.ensure_key()
         yield services
         # Operator commands are what change a table's size by orders (an import of a journal
         # or an archive, the demo seed): the planner learns the new sizes before the service's
@@ -140,6 +156,35 @@ def federation_of(ledger: Ledger, events: LedgerEvents | None = None) -> Federat
         ledger.units, SqlFederationStore.of, SqlGovernanceStore.of, utc_now, events
     )
     return Federation.over(transactions)
+
+
+def _between_nodes(
+    ledger: Ledger, federation: Federation, settings: FederationSettings, events: Metrics
+) -> dict[str, Any]:
+    """The services of federation between installs: identity, transfers, receiver, courier."""
+    uow = ledger.units
+    remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
+    rotation = KeyRotation(uow, SqlPeerStore.of, utc_now)
+    courier = Courier(
+        uow,
+        SqlPeerStore.of,
+        utc_now,
+        settings.node_url,
+        transport=http_transport,
+        answers={**remote.answers(), KEY_STEP: rotation.answered},
+        config=settings.courier(),
+    )
+    steps = {**remote.steps(), KEY_STEP: rotation.step()}
+    return {
+        "peer_settings": settings,
+        "remote_transfers": remote,
+        "node": NodeIdentity(uow, SqlPeerStore.of, utc_now),
+        "key_rotation": rotation,
+        "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, settings.node_url, steps),
+        "courier": courier,
+        "invitations": Invitations(federation.transactions),
+        "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),
+    }
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

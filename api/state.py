@@ -9,6 +9,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.federation_settings import FederationSettings
 from api.metrics import Metrics
 from api.settings import Settings
 from ledger.access.credentials import Access
@@ -21,6 +22,12 @@ from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.courier import Courier
+from ledger.federation.invitation import Invitations
+from ledger.federation.peering import NodeIdentity, PeerReceiver
+from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_reconcile import RemoteReconciliation
+from ledger.federation.rotation import KeyRotation
 from ledger.federation.service import Federation
 from ledger.governance.service import Governance
 from ledger.imports.journal_import import JournalImport
@@ -55,6 +62,22 @@ class Services:
     """Historical entries in bulk (``commons-ledger import-journal``)."""
     federation: Federation
     """Links between communities and the cross transfers over them."""
+    peer_settings: FederationSettings
+    """Federation between installs: this node's URL, which peers it may reach, delivery."""
+    remote_transfers: RemoteTransfers
+    """Cross transfers to communities on other nodes (prepare here, the offer to the peer)."""
+    node: NodeIdentity
+    """This node's signing keys (made at first start) and the identity it publishes."""
+    key_rotation: KeyRotation
+    """A new signing key, announced to every partner node (``federation rotate-key``)."""
+    peer_receiver: PeerReceiver
+    """Verifies and takes the steps partner nodes send (``/federation/v1/peer/messages``)."""
+    courier: Courier
+    """Sends the peer outbox: the app's loop and ``commons-ledger federation deliver``."""
+    invitations: Invitations
+    """Links to communities on other nodes, by invitation and acceptance."""
+    peer_reconciliation: RemoteReconciliation
+    """A link's journal here against the partner node's."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

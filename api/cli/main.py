@@ -15,6 +15,7 @@ from api.cli import (
     audit,
     communities,
     export,
+    federation,
     jobs,
     journal,
     report,
@@ -22,6 +23,7 @@ from api.cli import (
     spreadsheet,
     webhooks,
 )
+from api.federation_settings import FederationSettings
 from api.settings import Settings, SettingsError
 from api.web.settings import WebSettings
 from api.webhook_settings import WebhookSettings
@@ -38,6 +40,7 @@ _GROUPS = (
     jobs,
     journal,
     webhooks,
+    federation,  # federation node, invite, accept-invite, deliver, reconcile
 )
 
 
@@ -57,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         web_settings = WebSettings.from_env()
         WebhookSettings.from_env()  # an invalid one stops start-up here, naming it
+        FederationSettings.from_env()
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2

@@ -45,6 +45,7 @@ SERVICE_NAMES = (
     "economy",
     "entry_writes",
     "federation",
+    "remote_transfers",
 )
 """The fields of :class:`api.state.Services` a handler may take, each under its own name."""
 

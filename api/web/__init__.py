@@ -32,8 +32,9 @@ from ledger.kernel import errors
 _HERE: Final = Path(__file__).parent
 WEB_PATHS: Final = ["^/$", "^/(sign-in|sign-out|exchanges|community|web-static)(/|$)"]
 """Regular expressions of the page's paths: outside the JSON API's bearer authentication."""
-API_PATHS: Final = ["^/api/", "^/schema", "^/health", "^/ready"]
-"""Paths without the page's CSRF check: they take no cookies, only bearer tokens."""
+API_PATHS: Final = ["^/api/", "^/schema", "^/health", "^/ready", "^/federation/"]
+"""Paths without the page's CSRF check: they take no cookies, only bearer tokens (and, under
+``/federation/``, messages signed by partner nodes)."""
 
 SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (

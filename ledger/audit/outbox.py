@@ -224,6 +224,7 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "adopt_link_version": about("federation.link.version_adopted", "federation_link"),
     "partner_adopted_link_version": about("federation.link.version_adopted", "federation_link"),
     "activate_link": about("federation.link.activated", "federation_link"),
+    "link_between_nodes": about("federation.link.activated", "federation_link"),
     "propose_link_version": about("federation.link.version_proposed", "federation_link"),
     "partner_proposed_link_version": about("federation.link.version_proposed", "federation_link"),
     "suspend_link": about("federation.link.suspended", "federation_link"),
@@ -235,6 +236,7 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "federation_transfer": federation_transfer,
     "receive_federation_transfer": federation_transfer,
     "forward_federation_transfer": federation_transfer,
+    "settle_federation_transfer": federation_transfer,  # between installs: the payer settles
 }
 
 

@@ -24,7 +24,7 @@ class HttpPoster:
         self._client = client
 
     async def post(self, target: Target, body: bytes, headers: dict[str, str]) -> int:
-        url, extensions = _pinned(target, headers)
+        url, extensions = pinned(target, headers)
         try:
             response = await self._client.post(
                 url, content=body, headers=headers, extensions=extensions
@@ -43,7 +43,7 @@ async def http_poster(timeout_s: float) -> AsyncIterator[Poster]:
         yield HttpPoster(client)
 
 
-def _pinned(target: Target, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
+def pinned(target: Target, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
     """The URL with its host replaced by the checked address, the Host header and (for https)
     the TLS server name set to the original host, so certificates are still verified for it."""
     url = httpx.URL(target.url)

@@ -48,6 +48,10 @@ from ledger.store.tables import (
     federation_link_terms,
     federation_link_versions,
     federation_links,
+    federation_node_keys,
+    federation_peer_inbox,
+    federation_peer_keys,
+    federation_peer_outbox,
     federation_transfers,
     federation_version_consents,
     funds,
@@ -101,9 +105,16 @@ TABLES: Final = (
     federation_version_consents,
     federation_transfers,
     federation_journal,
+    federation_peer_keys,
+    federation_peer_inbox,
+    federation_peer_outbox,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""
+NODE_TABLES: Final = (federation_node_keys,)
+"""The tables of the install, not of a community: never archived. The node's private signing key
+stays on its node; a community restored on another install speaks with that install's key, and
+its partner nodes must bind it (a new invitation)."""
 _BATCH_ROWS: Final = 500
 
 _encoder = msgspec.json.Encoder(order="deterministic")

@@ -17,12 +17,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
@@ -94,6 +96,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "below_minimum_received": HTTP_422_UNPROCESSABLE_ENTITY,
     "quote_expired": HTTP_409_CONFLICT,
     "transfer_conflict": HTTP_409_CONFLICT,
+    # Federation between installs (ledger.federation.messages, .peering, .identity)
+    "peer_unauthenticated": HTTP_401_UNAUTHORIZED,
+    "peer_forbidden": HTTP_403_FORBIDDEN,
+    "peer_replay_conflict": HTTP_409_CONFLICT,
+    "peer_unknown_step": HTTP_422_UNPROCESSABLE_ENTITY,
+    "node_key_missing": HTTP_503_SERVICE_UNAVAILABLE,
+    "node_url_missing": HTTP_503_SERVICE_UNAVAILABLE,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

@@ -177,6 +177,13 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "quote_expired": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at "
     "2026-12-05T12:05:00+00:00",
     "transfer_conflict": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f exists, not like this",
+    "peer_unauthenticated": "the message's signature does not verify",
+    "peer_forbidden": "the message is signed with a key not bound to the link",
+    "peer_replay_conflict": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f step prepare was "
+    "received before with another body",
+    "peer_unknown_step": "this node takes no step 'refund'",
+    "node_key_missing": "this node has no signing key; run commons-ledger federation node",
+    "node_url_missing": "this install has no COMMONS_LEDGER_NODE_URL: no other node can reach it",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

@@ -61,6 +61,7 @@ TAGS: dict[str, str] = {
     "webhooks": "Webhooks: events pushed to another tool, signed",
     "monitors": "Balance monitors: an event when a balance crosses a threshold",
     "federation": "Links with other communities and transfers across them, reconciled",
+    "peers": "Node to node: signed messages between installs (no bearer tokens)",
 }
 """Every tag with its description, in the order a reader meets them (the document's ``tags``)."""
 

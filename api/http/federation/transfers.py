@@ -27,6 +27,7 @@ from api.http.schemas import Page
 from ledger.access.principals import Principal, Scope
 from ledger.federation import errors
 from ledger.federation.model import Transfer
+from ledger.federation.remote import RemoteTransfers
 from ledger.federation.service import Federation
 from ledger.kernel.model import Community
 
@@ -79,7 +80,10 @@ class TransfersController(Controller):
             "Reserves on the payer and on the link (a pending entry to the clearing account "
             "that stands for the partner), has the partner's side check its limits and post "
             "to the payee, then posts the reservation — in one transaction: the transfer is "
-            "on both books or on neither. The amount received is `floor(amount × n / d)`."
+            "on both books or on neither. The amount received is `floor(amount × n / d)`. "
+            "With a partner on another node the answer is `prepared` (the reservation): the "
+            "partner's node decides through signed peer messages, and the transfer becomes "
+            "`committed` or `rejected` when its answer arrives (docs/federation.md)."
         ),
         responses=problems(*COMMUNITY, 403, 413, codes=[*REFUSALS, *IDEMPOTENT]),
         guards=[requires(Scope.WRITE, members=True)],
@@ -91,6 +95,7 @@ class TransfersController(Controller):
         request: Request[Any, Any, Any],
         community: NamedDependency[Community],
         federation: NamedDependency[Federation],
+        remote_transfers: NamedDependency[RemoteTransfers],
         data: JSONBody[CrossTransferCreate],
         idempotency_key: IdempotencyHeader = None,
     ) -> CrossTransferOut:
@@ -98,9 +103,11 @@ class TransfersController(Controller):
         own = _own_member(principal)
         if own is not None and own != data.payer_member_id:
             raise PermissionDeniedException("a member token pays only from its own member")
-        transfer = await federation.transfers.create(
-            community.id, data.to_domain(), key_of(principal, idempotency_key)
-        )
+        # A partner on another node: prepare here, the rest by signed peer messages (fed-peer).
+        create = federation.transfers.create
+        if await remote_transfers.is_remote(community.id, data.link_id):
+            create = remote_transfers.create
+        transfer = await create(community.id, data.to_domain(), key_of(principal, idempotency_key))
         return CrossTransferOut.of(transfer)
 
     @get(

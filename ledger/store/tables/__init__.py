@@ -57,6 +57,12 @@ from ledger.store.tables.federation import (
     federation_transfers,
     federation_version_consents,
 )
+from ledger.store.tables.federation_peer import (
+    federation_node_keys,
+    federation_peer_inbox,
+    federation_peer_keys,
+    federation_peer_outbox,
+)
 from ledger.store.tables.governance import (
     budget_consents,
     budget_lines,
@@ -102,6 +108,10 @@ __all__ = [
     "federation_link_terms",
     "federation_link_versions",
     "federation_links",
+    "federation_node_keys",
+    "federation_peer_inbox",
+    "federation_peer_keys",
+    "federation_peer_outbox",
     "federation_transfers",
     "federation_version_consents",
     "funds",

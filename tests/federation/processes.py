@@ -1,0 +1,169 @@
+"""Two real nodes: ``commons-ledger serve`` processes on loopback, A on SQLite and B on
+PostgreSQL, linked by ``commons-ledger federation invite`` / ``accept-invite`` as two stewards
+would, and driven through the HTTP API (``tests/faults/server.py`` starts each)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.api.conftest import ADMIN_TOKEN
+from tests.faults.cluster import free_port
+from tests.faults.server import Server, executable, start_server
+
+SETTLE_TIMEOUT_S = 30.0
+HOLD_WINDOW_S = 90
+
+
+@dataclass
+class ProcessNode:
+    name: str
+    database_url: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    server: Server | None = None
+    slug: str = ""
+    member: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "COMMONS_LEDGER_DATABASE_URL": self.database_url,
+            "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
+            "COMMONS_LEDGER_NODE_URL": self.url,
+            "COMMONS_LEDGER_PEER_ALLOW": "127.0.0.1",
+            "COMMONS_LEDGER_PEER_POLL_MS": "100",
+            "COMMONS_LEDGER_PEER_RETRY_BASE_MS": "100",
+            "COMMONS_LEDGER_PEER_RETRY_CAP_MS": "500",
+            "COMMONS_LEDGER_PEER_TIMEOUT_S": "1",
+            "COMMONS_LEDGER_JOBS_INTERVAL_S": "0",
+        }
+
+    def cli(self, *arguments: str) -> str:
+        """Runs ``commons-ledger …`` on this node's database; its standard output."""
+        done = subprocess.run(
+            [executable(), *arguments],
+            env={**os.environ, **self.env()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        return done.stdout
+
+    def start(self) -> None:
+        self.server = start_server(self.database_url, self.log, self.env(), port=self.port)
+
+    def kill(self) -> None:
+        assert self.server is not None
+        self.server.kill()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(
+            method,
+            f"{self.url}/api/v1/communities/{self.slug}{path}",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=10,
+            **kwargs,
+        )
+
+    def hours(self) -> tuple[int, int]:
+        found = self.api("GET", f"/accounts/{self.member['hours_account_id']}/balance")
+        assert found.status_code == 200, found.text
+        return found.json()["posted"], found.json()["pending"]
+
+    def transfer(self, transfer_id: str) -> dict[str, Any]:
+        found = self.api("GET", f"/federation/transfers/{transfer_id}")
+        assert found.status_code == 200, found.text
+        body: dict[str, Any] = found.json()
+        return body
+
+
+def set_up(a: ProcessNode, b: ProcessNode) -> str:
+    """Both nodes started, a community on each, linked by invitation; the link's id."""
+    start_both(a, b)
+    for node, name in ((a, "Riverside"), (b, "Hilltop")):
+        node.slug = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
+        made = httpx.post(
+            f"{node.url}/api/v1/communities",
+            json={"slug": node.slug, "name": name},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+    invitation = a.cli(
+        "federation",
+        "invite",
+        a.slug,
+        "--terms",
+        "HOURS:HOURS:1/1:6000:6000",
+        "--hold-window",
+        str(HOLD_WINDOW_S),
+    ).strip()
+    accepted = b.cli("federation", "accept-invite", b.slug, invitation).splitlines()
+    completed = a.cli("federation", "accept-invite", a.slug, accepted[-1].strip())
+    link_id: str = completed.split()[1]
+    return link_id
+
+
+def start_both(*nodes: ProcessNode) -> None:
+    """Starts the nodes that are not running, at the same time."""
+    stopped = [n for n in nodes if n.server is None or n.server.process.poll() is not None]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(ProcessNode.start, stopped))
+
+
+def new_members(*nodes: ProcessNode) -> None:
+    """A fresh member on each node, so that each test counts only its own transfers."""
+    start_both(*nodes)
+    for node in nodes:
+        made = node.api(
+            "POST", "/members", json={"name": f"Member of {node.slug}", "hours_min": -6000}
+        )
+        assert made.status_code == 201, made.text
+        node.member = made.json()
+
+
+def pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> str:
+    made = a.api(
+        "POST",
+        "/federation/transfers",
+        json={
+            "link_id": link_id,
+            "payer_member_id": a.member["id"],
+            "payee_member_id": b.member["id"],
+            "commodity": "HOURS",
+            "amount": minutes,
+        },
+    )
+    assert made.status_code == 201, made.text
+    transfer_id: str = made.json()["id"]
+    return transfer_id
+
+
+def wait_settled(a: ProcessNode, transfer_ids: list[str]) -> dict[str, str]:
+    """Each transfer's final state at the payer's node (the payee node answered)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    states: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        states = {t: a.transfer(t)["state"] for t in transfer_ids}
+        if "prepared" not in states.values():
+            return states
+        time.sleep(0.1)
+    raise AssertionError(f"not settled in {SETTLE_TIMEOUT_S} s: {states}")

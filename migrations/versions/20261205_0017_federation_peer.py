@@ -2,7 +2,7 @@
 rotation, and the peer inbox and outbox of each link.
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

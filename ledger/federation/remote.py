@@ -190,12 +190,12 @@ class RemoteTransfers:
         self._envelope = WriteEnvelope(units, clock, events)
 
     async def is_remote(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
-        """Whether the link's partner lives on another node (``link_not_found`` if no link)."""
+        """Whether the link's partner lives on another node. An unknown link is not: the local
+        path then refuses it inside its write, so the refusal is kept under the request's
+        idempotency key like any other answer."""
         async with self._transactions.read() as tx:
             link = await tx.store.get_link(community_id, link_id)
-        if link is None:
-            raise errors.LinkNotFound(f"link {link_id} does not exist")
-        return link.partner.node_url is not None
+        return link is not None and link.partner.node_url is not None
 
     async def create(
         self,

@@ -6,6 +6,9 @@ import uuid
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -89,21 +92,39 @@ async def read_member(
     return MemberOut.of(await ledger.get_member(community.id, member_id))
 
 
+def _token_issuer(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A member token issues tokens for its own member only (others answer 404); anyone else
+    needs the ``treasurer`` scope. Whose token may be issued by whom is ``Access``'s rule."""
+    principal = principal_of(connection)
+    if principal.is_member:
+        check_member(principal, connection.path_params["member_id"])
+    elif not principal.allows(Scope.TREASURER):
+        raise PermissionDeniedException(f"this needs the {Scope.TREASURER} scope")
+
+
 @post(
     "/members/{member_id:uuid}/tokens",
     summary="Issue a token that acts as this member; shown once",
-    responses=problems(*COMMUNITY, 403, 413, codes=["member_not_found", "invalid_input"]),
-    guards=[requires(Scope.TREASURER)],
+    description=(
+        "A treasurer issues tokens for members; a member, for themselves. A steward's or "
+        "treasurer's token only the operator (an admin key) or that member may issue: only such "
+        "a *personal* token acts in the member's governance roles."
+    ),
+    responses=problems(
+        *COMMUNITY, 403, 413, codes=["member_not_found", "invalid_input", "role_holder_token"]
+    ),
+    guards=[requires(Scope.WRITE, members=True), _token_issuer],
     tags=["access"],
 )
 async def issue_member_token(
+    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     access: NamedDependency[Access],
     member_id: FromPath[uuid.UUID],
     data: JSONBody[MemberTokenCreate],
 ) -> CredentialOut:
     credential, token = await access.issue_member_token(
-        community.id, member_id, data.name, data.expires_at
+        community.id, member_id, data.name, data.expires_at, by=principal_of(request)
     )
     return CredentialOut.of(credential, token)
 

@@ -56,7 +56,11 @@ async def start_session(access: Access, principal: Principal, ttl: timedelta) ->
     """A new session for the principal's member; returns its secret, for the cookie only."""
     assert principal.community_id is not None and principal.member_id is not None
     _, secret = await access.issue_member_token(
-        principal.community_id, principal.member_id, SESSION_NAME, expires_at=utc_now() + ttl
+        principal.community_id,
+        principal.member_id,
+        SESSION_NAME,
+        expires_at=utc_now() + ttl,
+        by=principal,
     )
     return secret
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from ledger.access.principals import (
+    OPERATOR_ISSUER,
     TOKEN_PREFIX,
     Credential,
     CredentialKind,
@@ -47,6 +48,13 @@ CREDENTIAL_CACHE_TTL: Final = timedelta(seconds=5)
 a revocation made by another process waits before it takes effect here."""
 CREDENTIAL_CACHE_ENTRIES: Final = 10_000
 """At most this many credentials are kept; past it the longest-kept one is dropped."""
+
+
+class RoleHolderToken(errors.LedgerError):
+    """A token of a current steward or treasurer asked of anyone but the operator or that
+    member: whoever could mint it could consent and approve in their name."""
+
+    code = "role_holder_token"
 
 
 RolesOf = Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]]
@@ -85,18 +93,17 @@ class Access:
         name: str,
         scopes: frozenset[Scope],
         expires_at: datetime | None = None,
+        *,
+        by: Principal | None = None,
     ) -> tuple[Credential, str]:
-        """A new API key and its secret, which is returned here once and never again."""
+        """A new API key and its secret, which is returned here once and never again. ``by``
+        issues it (None: the operator, from a command-line tool)."""
         if not scopes:
             raise errors.InvalidInput("an API key needs at least one scope")
-        return await self._issue(
-            community_id,
-            kind=CredentialKind.API_KEY,
-            name=name,
-            scopes=scopes,
-            member_id=None,
-            expires_at=expires_at,
+        credential = self._new(
+            community_id, CredentialKind.API_KEY, name, scopes, None, expires_at, by
         )
+        return await self._issue(credential)
 
     async def issue_member_token(
         self,
@@ -104,16 +111,19 @@ class Access:
         member_id: uuid.UUID,
         name: str,
         expires_at: datetime | None = None,
+        *,
+        by: Principal | None = None,
     ) -> tuple[Credential, str]:
-        """A token that acts as one member, on that member's own resources only."""
-        return await self._issue(
-            community_id,
-            kind=CredentialKind.MEMBER,
-            name=name,
-            scopes=MEMBER_SCOPES,
-            member_id=member_id,
-            expires_at=expires_at,
+        """A token that acts as one member, on that member's own resources only. ``by`` issues
+        it (None: the operator, from a command-line tool or the demo).
+
+        It is personal (acts in the member's governance roles) when the operator issued it, or
+        the member with a personal token of their own. A token of a current role holder that
+        would not be personal is refused (:class:`RoleHolderToken`)."""
+        credential = self._new(
+            community_id, CredentialKind.MEMBER, name, MEMBER_SCOPES, member_id, expires_at, by
         )
+        return await self._issue(credential)
 
     async def authenticate(self, secret: str) -> Principal | None:
         """The principal a presented secret stands for, or None when it is unknown, revoked or
@@ -152,7 +162,7 @@ class Access:
         if credential is None:
             return None
         roles: frozenset[str] = frozenset()
-        if credential.member_id is not None and self._roles_of is not None:
+        if credential.personal and credential.member_id is not None and self._roles_of is not None:
             roles = await self._roles_of(credential.community_id, credential.member_id)
         if self._cache_ttl > timedelta(0) and revocations == self._revocations:
             if len(self._cache) >= CREDENTIAL_CACHE_ENTRIES:
@@ -191,21 +201,21 @@ class Access:
         for digest in [d for d, c in self._cache.items() if which(c.credential)]:
             del self._cache[digest]
 
-    async def _issue(
+    def _new(
         self,
         community_id: uuid.UUID,
-        *,
         kind: CredentialKind,
         name: str,
         scopes: frozenset[Scope],
         member_id: uuid.UUID | None,
         expires_at: datetime | None,
-    ) -> tuple[Credential, str]:
+        by: Principal | None,
+    ) -> Credential:
         require_text("name", name)
         now = self._clock()
         if expires_at is not None and expires_at <= now:
             raise errors.InvalidInput("expires_at must lie in the future")
-        credential = Credential(
+        return Credential(
             community_id=community_id,
             id=new_id(),
             kind=kind,
@@ -216,16 +226,39 @@ class Access:
             expires_at=expires_at,
             revoked_at=None,
             last_used_at=None,
+            issued_by=OPERATOR_ISSUER if by is None else by.issuer,
+            personal=member_id is not None and _vouches_for(by, member_id),
         )
+
+    async def _issue(self, credential: Credential) -> tuple[Credential, str]:
+        community_id, member_id = credential.community_id, credential.member_id
         secret = new_secret()
         async with self._uow(write=True) as uow:
             if await uow.repo.get_community(community_id) is None:
                 raise errors.CommunityNotFound(f"community {community_id} does not exist")
-            if member_id is not None and await uow.repo.get_member(community_id, member_id) is None:
-                raise errors.MemberNotFound(f"member {member_id} does not exist")
+            if member_id is not None:
+                if await uow.repo.get_member(community_id, member_id) is None:
+                    raise errors.MemberNotFound(f"member {member_id} does not exist")
+                if not credential.personal and await self._holds_role(community_id, member_id):
+                    raise RoleHolderToken(
+                        "only the operator or the member themselves can issue a token for a "
+                        "current steward or treasurer"
+                    )
             await uow.repo.insert_credential(credential, secret_hash(secret))
             # The trail names the credential, never its secret.
-            event = audit.event(f"issue_{kind}", None, credential, now)
+            event = audit.event(f"issue_{credential.kind}", None, credential, credential.created_at)
             await uow.repo.append_audit(community_id, event)
             await uow.commit()
         return credential, secret
+
+    async def _holds_role(self, community_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+        return self._roles_of is not None and bool(await self._roles_of(community_id, member_id))
+
+
+def _vouches_for(by: Principal | None, member_id: uuid.UUID) -> bool:
+    """Whether a token ``by`` issues for ``member_id`` is that member's own: the operator's, or
+    the member's through a personal token of theirs (so a token someone else issued cannot be
+    laundered into a personal one)."""
+    if by is None or by.issues_as_operator:
+        return True
+    return by.kind is CredentialKind.MEMBER and by.member_id == member_id and by.personal

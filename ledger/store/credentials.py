@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.access.principals import Credential, CredentialKind, Scope
+from ledger.access.principals import Credential, CredentialKind, Issuer, IssuerKind, Scope
 from ledger.store.tables import credentials
 
 
@@ -20,6 +20,7 @@ class SqlCredentials:
         self._conn = connection
 
     async def insert_credential(self, credential: Credential, secret_hash: str) -> None:
+        issuer = credential.issued_by
         await self._conn.execute(
             credentials.insert().values(
                 community_id=credential.community_id,
@@ -33,6 +34,9 @@ class SqlCredentials:
                 expires_at=credential.expires_at,
                 revoked_at=credential.revoked_at,
                 last_used_at=credential.last_used_at,
+                issuer_kind=None if issuer is None else issuer.kind.value,
+                issuer_id=None if issuer is None else issuer.credential_id,
+                personal=credential.personal,
             )
         )
 
@@ -88,4 +92,8 @@ def _credential(row: sa.Row[Any]) -> Credential:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        issued_by=None
+        if row.issuer_kind is None
+        else Issuer(IssuerKind(row.issuer_kind), row.issuer_id),
+        personal=row.personal,
     )

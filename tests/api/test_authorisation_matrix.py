@@ -251,10 +251,17 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             _expect(201, member=403, denied=writers_and_readers),
         ),
         (
+            # A member issues tokens for themselves only; another member is not theirs to see.
             "member token",
             f"/members/{tenant.bob['id']}/tokens",
             dict,
-            _expect(201, member=403, denied=writers_and_readers),
+            _expect(201, member=404, denied=writers_and_readers),
+        ),
+        (
+            "own member token",
+            f"/members/{tenant.ann['id']}/tokens",
+            dict,
+            _expect(201, member=201, denied=writers_and_readers),
         ),
         (
             "api key",

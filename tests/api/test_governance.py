@@ -24,9 +24,7 @@ async def _member(client: Client, tenant: Tenant, name: str) -> tuple[str, dict[
         201,
     )
     token = await _ok(
-        await client.post(
-            f"{tenant.base}/members/{member['id']}/tokens", json={}, headers=tenant.treasurer
-        ),
+        await client.post(f"{tenant.base}/members/{member['id']}/tokens", json={}, headers=ADMIN),
         201,
     )
     return member["id"], bearer(token["token"])

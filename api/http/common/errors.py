@@ -61,6 +61,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "webhook_not_found": HTTP_404_NOT_FOUND,
     "monitor_not_found": HTTP_404_NOT_FOUND,
     "url_not_allowed": HTTP_422_UNPROCESSABLE_ENTITY,
+    "role_holder_token": HTTP_403_FORBIDDEN,
     # Governance (ledger.governance)
     "not_a_steward": HTTP_403_FORBIDDEN,
     "not_a_treasurer": HTTP_403_FORBIDDEN,

@@ -138,6 +138,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "webhook_not_found": "webhook 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "monitor_not_found": "monitor 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "url_not_allowed": "the host 'intranet' resolves to 10.0.0.5, which is not a public address",
+    "role_holder_token": "only the operator or the member themselves can issue a token for a "
+    "current steward or treasurer",
     "not_a_steward": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current steward term",
     "not_a_treasurer": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current treasurer "
     "term",

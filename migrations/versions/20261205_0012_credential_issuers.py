@@ -1,0 +1,40 @@
+"""Credentials record who issued them, whether a member token is the member's own, and which
+member token a web session came from (issue 18: H1, M2).
+
+Credentials issued before this revision have no recorded issuer and are not personal: a
+steward's or treasurer's token from before it acts as the member only, until the operator (or
+the member with a personal token) issues a new one (docs/security.md, "Credentials"). Web
+sessions from before it are no longer accepted: their members sign in again.
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("credentials", sa.Column("issuer_kind", sa.String(length=16), nullable=True))
+    op.add_column("credentials", sa.Column("issuer_id", sa.Uuid(), nullable=True))
+    op.add_column(
+        "credentials",
+        sa.Column("personal", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("credentials", sa.Column("session_of", sa.Uuid(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("credentials") as batch:
+        batch.drop_column("session_of")
+        batch.drop_column("personal")
+        batch.drop_column("issuer_id")
+        batch.drop_column("issuer_kind")

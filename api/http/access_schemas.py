@@ -81,7 +81,7 @@ class CredentialOut(msgspec.Struct, frozen=True):
             member_id=credential.member_id,
             created_at=credential.created_at,
             expires_at=credential.expires_at,
-            issued_by=IssuerOut(issuer.kind.value, issuer.credential_id),  # type: ignore[arg-type]
+            issued_by=IssuerOut(issuer.kind.value, issuer.credential_id),
             personal=credential.personal,
             token=token,
         )

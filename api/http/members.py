@@ -7,9 +7,9 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.http.access_schemas import CredentialOut, MemberTokenCreate

@@ -201,7 +201,7 @@ class Access:
         for digest in [d for d, c in self._cache.items() if which(c.credential)]:
             del self._cache[digest]
 
-    def _new(
+    def _new(  # noqa: PLR0917 - private, called twice with every field in order
         self,
         community_id: uuid.UUID,
         kind: CredentialKind,

@@ -22,7 +22,7 @@ async def _ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
-async def _token(client: Client, tenant: Tenant, member_id: str, issuer: dict[str, str]) -> Any:
+async def _token(client: Client, tenant: Tenant, member_id: object, issuer: dict[str, str]) -> Any:
     return await client.post(f"{tenant.base}/members/{member_id}/tokens", json={}, headers=issuer)
 
 

@@ -217,6 +217,7 @@ async def void_pending(
             "entry_already_reversed",
             "invalid_input",
             "account_closed",
+            "account_guarded",
             "counter_overflow",
             "limit_exceeded",
             *IDEMPOTENT,

@@ -34,6 +34,7 @@ MOVEMENT_CODES = [
     "invalid_input",
     "invalid_amount",
     "account_closed",
+    "account_guarded",
     "unbalanced",
     "counter_overflow",
     "limit_exceeded",

@@ -121,6 +121,11 @@ class AccountCases(UseCases):
                 account.balance_max,
             ):
                 rules.check_new_limits(account, updated.balance_min, updated.balance_max)
+                if account.guarded and (updated.balance_min is None or updated.balance_min < 0):
+                    raise errors.InvalidInput(
+                        f"account {account_id} is the emergency fund's: its floor "
+                        "(balance_min) stays at 0 or above"
+                    )
             counters = account.counters
             if (
                 updated.closed

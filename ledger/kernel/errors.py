@@ -117,6 +117,13 @@ class AccountClosed(LedgerError):
     code = "account_closed"
 
 
+class AccountGuarded(LedgerError):
+    """An entry would lower a guarded account (the emergency fund's) without being one of the
+    disbursements its stewards approve."""
+
+    code = "account_guarded"
+
+
 class LimitExceeded(LedgerError):
     """An entry would take a balance, counting pending reservations, outside its limits."""
 
@@ -188,6 +195,7 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
         TooFewPostings,
         Unbalanced,
         AccountClosed,
+        AccountGuarded,
         LimitExceeded,
         LimitsViolatedByBalance,
         AccountHasPending,

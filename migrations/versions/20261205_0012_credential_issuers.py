@@ -1,5 +1,6 @@
 """Credentials record who issued them, whether a member token is the member's own, and which
-member token a web session came from (issue 18: H1, M2).
+member token a web session came from (issue 18: H1, M2); the emergency fund's account is guarded
+(M1): lowered only by disbursements, with a floor of at least 0.
 
 Credentials issued before this revision have no recorded issuer and are not personal: a
 steward's or treasurer's token from before it acts as the member only, until the operator (or
@@ -30,9 +31,26 @@ def upgrade() -> None:
         sa.Column("personal", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.add_column("credentials", sa.Column("session_of", sa.Uuid(), nullable=True))
+    op.add_column(
+        "accounts",
+        sa.Column("guarded", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    # The fund account each community designated is guarded from now on, with a floor of 0.
+    # (A floor of 0 only where the balance, reservations counted, is not below it already.)
+    op.execute(
+        "UPDATE accounts SET guarded = true, balance_min = CASE"
+        " WHEN balance_min IS NOT NULL AND balance_min >= 0 THEN balance_min"
+        " WHEN normal_sign * (debits_posted - credits_posted)"
+        " - CASE WHEN normal_sign > 0 THEN credits_pending ELSE debits_pending END >= 0 THEN 0"
+        " ELSE balance_min END"
+        " WHERE id IN (SELECT fund_account_id FROM governance_settings"
+        " WHERE fund_account_id IS NOT NULL)"
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("guarded")
     with op.batch_alter_table("credentials") as batch:
         batch.drop_column("session_of")
         batch.drop_column("personal")

@@ -47,6 +47,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "too_few_postings": HTTP_422_UNPROCESSABLE_ENTITY,
     "unbalanced": HTTP_422_UNPROCESSABLE_ENTITY,
     "account_closed": HTTP_409_CONFLICT,
+    "account_guarded": HTTP_409_CONFLICT,
     "limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
     "limits_violated_by_balance": HTTP_409_CONFLICT,
     "account_has_pending": HTTP_409_CONFLICT,

@@ -118,6 +118,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "too_few_postings": "an entry needs at least 2 postings, got 1",
     "unbalanced": "postings do not sum to zero: HOURS by +30",
     "account_closed": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed",
+    "account_guarded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is the emergency fund's: "
+    "money leaves it only through a disbursement the stewards approve",
     "limit_exceeded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to -660 HOURS "
     "counting pending entries, below its minimum of -600",
     "limits_violated_by_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to "

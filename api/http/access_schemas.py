@@ -85,3 +85,8 @@ class CredentialOut(msgspec.Struct, frozen=True):
             personal=credential.personal,
             token=token,
         )
+
+
+class RevokedOut(msgspec.Struct, frozen=True):
+    revoked: int
+    """How many credentials (tokens and web sessions) this revoked; 0 if none was in force."""

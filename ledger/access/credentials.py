@@ -43,6 +43,8 @@ LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 
 MEMBER_SCOPES: Final = frozenset({Scope.READ, Scope.WRITE})
 
+SESSION_NAME: Final = "web session"
+
 CREDENTIAL_CACHE_TTL: Final = timedelta(seconds=5)
 """How long a credential read from the database is trusted without reading it again: the most
 a revocation made by another process waits before it takes effect here."""
@@ -125,9 +127,37 @@ class Access:
         )
         return await self._issue(credential)
 
-    async def authenticate(self, secret: str) -> Principal | None:
+    async def start_session(self, principal: Principal, ttl: timedelta) -> tuple[Credential, str]:
+        """A web session of the member a member token stands for: a credential of its own that
+        authenticates only as a session (``authenticate(…, session=True)``), never as a bearer
+        token, and ends with the token it came from — at that token's expiry at the latest, and
+        when it is revoked."""
+        assert principal.kind is CredentialKind.MEMBER and principal.member_id is not None
+        assert principal.community_id is not None
+        parent_id = uuid.UUID(principal.credential_id)
+        async with self._uow(write=False) as uow:
+            parent = await uow.repo.get_credential(principal.community_id, parent_id)
+        if parent is None or not parent.active(self._clock()):
+            raise errors.CredentialNotFound(f"credential {parent_id} is revoked or expired")
+        expires_at = self._clock() + ttl
+        if parent.expires_at is not None:
+            expires_at = min(expires_at, parent.expires_at)
+        credential = self._new(
+            principal.community_id,
+            CredentialKind.MEMBER,
+            SESSION_NAME,
+            MEMBER_SCOPES,
+            principal.member_id,
+            expires_at,
+            principal,
+        )
+        return await self._issue(replace(credential, session_of=parent_id))
+
+    async def authenticate(self, secret: str, *, session: bool = False) -> Principal | None:
         """The principal a presented secret stands for, or None when it is unknown, revoked or
-        expired (revoked elsewhere: within ``cache_ttl``)."""
+        expired (revoked elsewhere: within ``cache_ttl``). A web session stands for its member
+        only where ``session`` is asked for (the member page) and any other credential only
+        where it is not, so a session's cookie is no bearer token."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             return None
         digest = secret_hash(secret)
@@ -136,6 +166,8 @@ class Access:
         if found is None or not found[0].active(now):
             return None
         credential, roles = found
+        if (credential.session_of is not None) is not session:
+            return None
         last = credential.last_used_at
         if last is None or now - last >= LAST_USED_RESOLUTION:
             cached = self._cache.get(digest)
@@ -158,6 +190,13 @@ class Access:
         revocations = self._revocations
         async with self._uow(write=False) as uow:
             credential = await uow.repo.credential_by_secret_hash(digest)
+            if credential is not None and credential.session_of is not None:
+                # A session ends with the credential it came from.
+                parent = await uow.repo.get_credential(
+                    credential.community_id, credential.session_of
+                )
+                if parent is None or parent.revoked_at is not None:
+                    credential = replace(credential, revoked_at=credential.revoked_at or now)
         self._cache.pop(digest, None)
         if credential is None:
             return None
@@ -188,13 +227,32 @@ class Access:
         self._forget(credential_id)
         return replace(credential, revoked_at=now)
 
+    async def revoke_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> int:
+        """Revokes every credential of a member still unrevoked — tokens and web sessions —
+        and returns how many; in this process they authenticate nobody from now on."""
+        now = self._clock()
+        self.forget_member(member_id)
+        async with self._uow(write=True) as uow:
+            if await uow.repo.get_member(community_id, member_id) is None:
+                raise errors.MemberNotFound(f"member {member_id} does not exist")
+            found = await uow.repo.unrevoked_credentials_of(community_id, member_id)
+            for credential in found:
+                await uow.repo.mark_credential(community_id, credential.id, revoked_at=now)
+                await uow.repo.append_audit(
+                    community_id, audit.event("revoke_credential", None, credential, now)
+                )
+            await uow.commit()
+        self.forget_member(member_id)
+        return len(found)
+
     def forget_member(self, member_id: uuid.UUID) -> None:
         """Drops what is kept of a member's credentials (their roles changed): their next
         request here reads the credential and the member's roles again."""
         self._drop(lambda credential: credential.member_id == member_id)
 
     def _forget(self, credential_id: uuid.UUID) -> None:
-        self._drop(lambda credential: credential.id == credential_id)
+        """Drops a credential and the web sessions it started."""
+        self._drop(lambda c: credential_id in {c.id, c.session_of})
 
     def _drop(self, which: Callable[[Credential], bool]) -> None:
         self._revocations += 1

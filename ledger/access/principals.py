@@ -91,6 +91,8 @@ class Credential:
     personal: bool = False
     """A member token the operator or the member themselves issued: it may act in the member's
     governance roles. Always False for an API key."""
+    session_of: uuid.UUID | None = None
+    """A web session: the member token it was exchanged for, whose revocation ends it."""
 
     def active(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)

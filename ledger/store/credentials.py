@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ class SqlCredentials:
                 issuer_kind=None if issuer is None else issuer.kind.value,
                 issuer_id=None if issuer is None else issuer.credential_id,
                 personal=credential.personal,
+                session_of=credential.session_of,
             )
         )
 
@@ -47,6 +49,18 @@ class SqlCredentials:
             )
         ).first()
         return None if row is None else _credential(row)
+
+    async def unrevoked_credentials_of(
+        self, community_id: uuid.UUID, member_id: uuid.UUID
+    ) -> Sequence[Credential]:
+        rows = await self._conn.execute(
+            sa.select(credentials).where(
+                credentials.c.community_id == community_id,
+                credentials.c.member_id == member_id,
+                credentials.c.revoked_at.is_(None),
+            )
+        )
+        return [_credential(row) for row in rows]
 
     async def get_credential(
         self, community_id: uuid.UUID, credential_id: uuid.UUID
@@ -96,4 +110,5 @@ def _credential(row: sa.Row[Any]) -> Credential:
         if row.issuer_kind is None
         else Issuer(IssuerKind(row.issuer_kind), row.issuer_id),
         personal=row.personal,
+        session_of=row.session_of,
     )

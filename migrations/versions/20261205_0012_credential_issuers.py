@@ -13,6 +13,7 @@ Create Date: 2026-12-05
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,6 +32,23 @@ def upgrade() -> None:
         sa.Column("personal", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.add_column("credentials", sa.Column("session_of", sa.Uuid(), nullable=True))
+    # Sessions from before this revision were plain member tokens: end them (members sign in again).
+    credentials = sa.table(
+        "credentials",
+        sa.column("kind", sa.String()),
+        sa.column("name", sa.String()),
+        sa.column("revoked_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    op.execute(
+        credentials.update()
+        .where(
+            credentials.c.kind == "member",
+            credentials.c.name == "web session",
+            credentials.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now.replace(tzinfo=None) if _sqlite() else now)
+    )
     op.add_column(
         "accounts",
         sa.Column("guarded", sa.Boolean(), nullable=False, server_default=sa.false()),
@@ -46,6 +64,10 @@ def upgrade() -> None:
         " WHERE id IN (SELECT fund_account_id FROM governance_settings"
         " WHERE fund_account_id IS NOT NULL)"
     )
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
 
 
 def downgrade() -> None:

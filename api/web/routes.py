@@ -200,6 +200,7 @@ async def _record(ledger: Ledger, viewer: Viewer, record: HelpRecord) -> None:
         receiver_id=record.receiver_id,
         minutes=record.minutes,
         description=record.description,
+        recorded_by=viewer.member.id,
     )
 
 
@@ -208,7 +209,7 @@ async def _answer(ledger: Ledger, viewer: Viewer, exchange_id: uuid.UUID) -> Exc
     other exchange answers 404, as in the JSON API."""
     use_cases = Exchanges(ledger)
     exchange = await use_cases.get(viewer.community.id, exchange_id)
-    if not exchange.received_by(viewer.member.id):
+    if not exchange.answerable_by(viewer.member.id):
         raise NotFoundException("no such exchange")
     return use_cases
 

@@ -50,7 +50,9 @@ class MonitorsController(Controller):
             "limits do): e.g. hours within 60 minutes of a −600 limit is `below` −540 on "
             "`available`."
         ),
-        responses=problems(*COMMUNITY, 403, 413, codes=["invalid_input", "account_not_found"]),
+        responses=problems(
+            *COMMUNITY, 403, 413, codes=["invalid_input", "account_not_found", "account_closed"]
+        ),
     )
     async def create_monitor(
         self,

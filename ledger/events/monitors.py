@@ -22,6 +22,7 @@ from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.audit.outbox import NewEvent
+from ledger.books.cases import open_account_found
 from ledger.kernel import errors
 from ledger.kernel.model import Account, AccountType, Balance, Counters, new_id
 from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
@@ -164,9 +165,9 @@ class Monitors:
         async with self._units(write=True) as unit:
             # Locked like a write to the account, so no entry slips between reading the
             # balance and storing the side it is on.
-            account = await unit.repo.get_account(community_id, account_id, lock=True)
-            if account is None:
-                raise errors.AccountNotFound(f"account {account_id} does not exist")
+            account = open_account_found(
+                await unit.repo.get_account(community_id, account_id, lock=True), account_id
+            )
             monitor = Monitor(
                 community_id=community_id,
                 id=new_id(),

@@ -142,6 +142,12 @@ class AccountHasPending(LedgerError):
     code = "account_has_pending"
 
 
+class AccountHasBalance(LedgerError):
+    """An account to be closed still holds a posted balance: move it out first."""
+
+    code = "account_has_balance"
+
+
 class CounterOverflow(LedgerError):
     """An entry would take a balance counter past the 64-bit range."""
 
@@ -199,6 +205,7 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
         LimitExceeded,
         LimitsViolatedByBalance,
         AccountHasPending,
+        AccountHasBalance,
         CounterOverflow,
         EntryNotPending,
         EntryNotPosted,

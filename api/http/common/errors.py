@@ -51,6 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
     "limits_violated_by_balance": HTTP_409_CONFLICT,
     "account_has_pending": HTTP_409_CONFLICT,
+    "account_has_balance": HTTP_409_CONFLICT,
     "counter_overflow": HTTP_422_UNPROCESSABLE_ENTITY,
     "entry_not_pending": HTTP_409_CONFLICT,
     "entry_not_posted": HTTP_409_CONFLICT,

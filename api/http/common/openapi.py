@@ -126,6 +126,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "-90 HOURS counting pending entries, below its minimum of 0",
     "account_has_pending": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has pending entries; "
     "post or void them first",
+    "account_has_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds 90 HOURS; move it "
+    "to another account before closing it",
     "counter_overflow": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f: a balance counter would "
     "exceed 9223372036854775807",
     "entry_not_pending": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is already posted; only a "

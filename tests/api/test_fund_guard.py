@@ -81,6 +81,18 @@ async def test_no_transfer_reversal_or_batch_takes_money_out_of_the_fund(
         409,
         "account_guarded",
     )
+    item = {
+        "debit_account_id": ids["Repairs"],
+        "credit_account_id": ids["Fund"],
+        "amount": 100,
+        "description": "batched",
+        "idempotency_key": "k1",
+    }
+    batch = await client.post(
+        f"{base}/transfers:batch", json={"items": [item]}, headers=tenant.treasurer
+    )
+    assert batch.status_code == 207, batch.text
+    assert batch.json()["items"][0]["problem"]["code"] == "account_guarded"
     fund = await _ok(await client.get(f"{base}/emergency-fund", headers=ADMIN))
     assert (fund["posted"], fund["available"]) == (5_000, 5_000)
     # Money still comes in, and leaves by an approved disbursement.

@@ -141,7 +141,7 @@ class FundsController(Controller):
             data.to_domain(),
             key_of(principal_of(request), idempotency_key),
         )
-        return EntryOut.of(entry)
+        return EntryOut.of(entry, community.slug)
 
     @post(
         "/{fund_id:uuid}/spend",
@@ -172,7 +172,7 @@ class FundsController(Controller):
             data.to_domain(),
             key_of(principal_of(request), idempotency_key),
         )
-        return EntryOut.of(entry)
+        return EntryOut.of(entry, community.slug)
 
 
 COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [FundsController]

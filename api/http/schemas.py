@@ -158,6 +158,8 @@ class PostingOut(msgspec.Struct, frozen=True):
 
 class EntryOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
+    community: str
+    """The slug of the entry's community."""
     status: str
     effective_date: date
     description: str
@@ -169,9 +171,11 @@ class EntryOut(msgspec.Struct, frozen=True):
     postings: list[PostingOut]
 
     @staticmethod
-    def of(entry: Entry) -> EntryOut:
+    def of(entry: Entry, community: str) -> EntryOut:
+        """``community``: the slug of the entry's community."""
         return EntryOut(
             id=entry.id,
+            community=community,
             status=entry.status.value,
             effective_date=entry.effective_date,
             description=entry.description,

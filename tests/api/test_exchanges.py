@@ -183,6 +183,7 @@ async def test_a_third_member_cannot_see_an_exchange(client: Client, tenant: Ten
             "debit_account_id": tenant.bob["hours_account_id"],
             "credit_account_id": tenant.ann["hours_account_id"],
             "amount": 5,
+            "description": "Help",
         },
         headers=tenant.treasurer,
     )
@@ -310,6 +311,7 @@ async def test_listing_shows_members_their_own_exchanges(client: Client, tenant:
             "debit_account_id": tenant.bob["hours_account_id"],
             "credit_account_id": tenant.ann["hours_account_id"],
             "amount": 5,
+            "description": "Help",
         },
         headers=tenant.treasurer,
     )

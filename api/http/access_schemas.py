@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 
 from api.http.schemas import ChartTemplate, CommodityCode, Name, Request, Slug
-from ledger.access.principals import Credential, CredentialKind, Scope
+from ledger.access.principals import Credential, CredentialKind, IssuerKind, Scope
 from ledger.kernel.model import Community
 
 
@@ -44,6 +44,14 @@ class MemberTokenCreate(Request, frozen=True):
     expires_at: datetime | None = None
 
 
+class IssuerOut(msgspec.Struct, frozen=True):
+    kind: IssuerKind
+    """The operator (the bootstrap token or a command-line tool), an API key or a member
+    token."""
+    credential_id: uuid.UUID | None
+    """The issuing API key or member token; null for the operator."""
+
+
 class CredentialOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     kind: CredentialKind
@@ -52,11 +60,17 @@ class CredentialOut(msgspec.Struct, frozen=True):
     member_id: uuid.UUID | None
     created_at: datetime
     expires_at: datetime | None
+    issued_by: IssuerOut
+    personal: bool
+    """A member token the operator or the member themselves issued: only such a token acts in
+    the member's governance roles (steward, treasurer)."""
     token: str
     """The secret bearer token. Shown in this response only; store it now."""
 
     @staticmethod
     def of(credential: Credential, token: str) -> CredentialOut:
+        issuer = credential.issued_by
+        assert issuer is not None, "a credential issued now records its issuer"
         return CredentialOut(
             id=credential.id,
             kind=credential.kind,
@@ -65,5 +79,12 @@ class CredentialOut(msgspec.Struct, frozen=True):
             member_id=credential.member_id,
             created_at=credential.created_at,
             expires_at=credential.expires_at,
+            issued_by=IssuerOut(issuer.kind, issuer.credential_id),
+            personal=credential.personal,
             token=token,
         )
+
+
+class RevokedOut(msgspec.Struct, frozen=True):
+    revoked: int
+    """How many credentials (tokens and web sessions) this revoked; 0 if none was in force."""

@@ -139,6 +139,7 @@ class AccountsController(Controller):
                 "account_not_found",
                 "limits_violated_by_balance",
                 "account_has_pending",
+                "account_has_balance",
                 "invalid_input",
                 *IDEMPOTENT,
             ],

@@ -79,9 +79,9 @@ class BatchResult(msgspec.Struct, frozen=True):
     failed: int
 
 
-def _result(index: int, outcome: ItemOutcome) -> ItemResult:
+def _result(index: int, outcome: ItemOutcome, community: str) -> ItemResult:
     if outcome.entry is not None:
-        return ItemResult(index, HTTP_201_CREATED, entry=EntryOut.of(outcome.entry))
+        return ItemResult(index, HTTP_201_CREATED, entry=EntryOut.of(outcome.entry, community))
     assert outcome.error is not None
     response = ledger_error_response(outcome.error)
     problem = response.content
@@ -139,7 +139,7 @@ async def create_transfer_batch(
     ]
     scope = principal_of(request).idempotency_scope
     outcomes = await batches.post_entries(community.id, scope, items)
-    results = [_result(index, outcome) for index, outcome in enumerate(outcomes)]
+    results = [_result(i, outcome, community.slug) for i, outcome in enumerate(outcomes)]
     failed = sum(1 for result in results if result.problem is not None)
     body = BatchResult(results, len(results) - failed, failed)
     return Response(body, status_code=HTTP_207_MULTI_STATUS if failed else HTTP_200_OK)

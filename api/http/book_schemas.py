@@ -128,8 +128,10 @@ _BALANCED = [
 
 class EntryCreate(Request, frozen=True):
     postings: Annotated[
-        list[PostingIn], msgspec.Meta(min_length=1, max_length=100, examples=[_BALANCED])
+        list[PostingIn], msgspec.Meta(min_length=2, max_length=100, examples=[_BALANCED])
     ]
+    """At least two postings, as every entry has (the schema states it; ``too_few_postings``
+    is the ledger's code for the same rule on its other paths)."""
     description: Description = ""
     pending: bool = False
     effective_date: date | None = None
@@ -140,7 +142,8 @@ class TransferCreate(Request, frozen=True):
     debit_account_id: AccountId
     credit_account_id: AccountId
     amount: PositiveAmount
-    description: Description = ""
+    description: Annotated[Description, msgspec.Meta(min_length=1)]
+    """What the money or time was for: required (CONTRACT §2)."""
     pending: bool = False
     effective_date: date | None = None
     metadata: Metadata = msgspec.field(default_factory=dict)

@@ -68,12 +68,15 @@ async def read_community(community: NamedDependency[Community]) -> CommunityOut:
     tags=["access"],
 )
 async def issue_api_key(
+    request: Request[Any, Any, Any],
     community: NamedDependency[Community],
     access: NamedDependency[Access],
     data: JSONBody[ApiKeyCreate],
 ) -> CredentialOut:
     scopes = frozenset(Scope(name) for name in data.scopes)
-    credential, token = await access.issue_api_key(community.id, data.name, scopes, data.expires_at)
+    credential, token = await access.issue_api_key(
+        community.id, data.name, scopes, data.expires_at, by=principal_of(request)
+    )
     return CredentialOut.of(credential, token)
 
 

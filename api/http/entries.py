@@ -55,7 +55,7 @@ async def create_transfer(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key))
+    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key), community.slug)
 
 
 @post(
@@ -81,7 +81,7 @@ async def create_entry(
         metadata=data.metadata,
     )
     key = key_of(principal_of(request), idempotency_key)
-    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key))
+    return EntryOut.of(await entry_writes.post_entry(community.id, entry, key), community.slug)
 
 
 async def _own_accounts(
@@ -113,7 +113,7 @@ async def list_entries(
         limit=limit + 1,
         account_ids=None if own is None else sorted(own),
     )
-    return page_of(found, limit, EntryOut.of, lambda entry: entry.id)
+    return page_of(found, limit, lambda e: EntryOut.of(e, community.slug), lambda entry: entry.id)
 
 
 @get(
@@ -133,7 +133,7 @@ async def read_entry(
     entry = await ledger.get_entry(community.id, entry_id)
     if principal.is_member:
         check_entry(principal, entry, await _own_accounts(ledger, community, principal))
-    return EntryOut.of(entry)
+    return EntryOut.of(entry, community.slug)
 
 
 async def _complete(
@@ -178,9 +178,8 @@ async def post_pending(
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
     principal = principal_of(request)
-    return EntryOut.of(
-        await _complete(ledger, principal, community, entry_id, idempotency_key, post=True)
-    )
+    completed = await _complete(ledger, principal, community, entry_id, idempotency_key, post=True)
+    return EntryOut.of(completed, community.slug)
 
 
 @post(
@@ -199,9 +198,8 @@ async def void_pending(
     idempotency_key: IdempotencyHeader = None,
 ) -> EntryOut:
     principal = principal_of(request)
-    return EntryOut.of(
-        await _complete(ledger, principal, community, entry_id, idempotency_key, post=False)
-    )
+    completed = await _complete(ledger, principal, community, entry_id, idempotency_key, post=False)
+    return EntryOut.of(completed, community.slug)
 
 
 @post(
@@ -217,6 +215,7 @@ async def void_pending(
             "entry_already_reversed",
             "invalid_input",
             "account_closed",
+            "account_guarded",
             "counter_overflow",
             "limit_exceeded",
             *IDEMPOTENT,
@@ -243,7 +242,7 @@ async def reverse_entry(
         description=options.description,
         idempotency_key=key_of(principal_of(request), idempotency_key),
     )
-    return EntryOut.of(reversal)
+    return EntryOut.of(reversal, community.slug)
 
 
 COMMUNITY_HANDLERS = [

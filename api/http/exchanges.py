@@ -4,9 +4,10 @@ Who may do what:
 
 - record: a ``write`` API key for any two members; a member token only for an exchange it takes
   part in, as provider or receiver (else 403);
-- confirm or decline: the receiver's member token, or a steward (an API key with the
-  ``treasurer`` scope, or the member token of a current steward or treasurer); the provider is
-  refused with 403;
+- confirm or decline: the member token of the counterparty of whoever recorded it (the receiver
+  when a key recorded it), or a steward (an API key with the ``treasurer`` scope, or the member
+  token of a current steward or treasurer who takes no part in it); anyone else who takes part
+  is refused with 403 — a member never confirms an exchange they recorded;
 - read and list: ``read`` API keys see every exchange; a member token sees only those it takes
   part in, and any other answers 404 as if it did not exist.
 
@@ -77,13 +78,16 @@ async def _complete(
 ) -> ExchangeOut:
     exchange = await exchanges.get(community.id, exchange_id)
     _check_visible(principal, exchange)
+    steward_aside = principal.is_steward and not exchange.involves(principal.member_id)
     if (
         principal.is_member
-        and not principal.is_steward
-        and not exchange.received_by(principal.member_id)
+        and not steward_aside
+        and not exchange.answerable_by(principal.member_id)
     ):
         action = "confirm" if confirm else "decline"
-        raise PermissionDeniedException(f"only the receiver of an exchange may {action} it")
+        raise PermissionDeniedException(
+            f"only the other side of whoever recorded an exchange may {action} it"
+        )
     key = key_of(principal, header)
     if confirm:
         return ExchangeOut.of(await exchanges.confirm(community.id, exchange_id, key))
@@ -144,6 +148,7 @@ class ExchangesController(Controller):
             minutes=data.minutes,
             description=data.description,
             category=data.category,
+            recorded_by=principal.member_id,
             idempotency_key=key_of(principal, idempotency_key),
         )
         return ExchangeOut.of(exchange)

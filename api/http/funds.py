@@ -34,6 +34,7 @@ MOVEMENT_CODES = [
     "invalid_input",
     "invalid_amount",
     "account_closed",
+    "account_guarded",
     "unbalanced",
     "counter_overflow",
     "limit_exceeded",
@@ -56,7 +57,13 @@ class FundsController(Controller):
             *COMMUNITY,
             403,
             413,
-            codes=["invalid_input", "account_not_found", "account_code_exists", *IDEMPOTENT],
+            codes=[
+                "invalid_input",
+                "account_not_found",
+                "account_closed",
+                "account_code_exists",
+                *IDEMPOTENT,
+            ],
         ),
         guards=[requires(Scope.TREASURER)],
         status_code=HTTP_201_CREATED,
@@ -134,7 +141,7 @@ class FundsController(Controller):
             data.to_domain(),
             key_of(principal_of(request), idempotency_key),
         )
-        return EntryOut.of(entry)
+        return EntryOut.of(entry, community.slug)
 
     @post(
         "/{fund_id:uuid}/spend",
@@ -165,7 +172,7 @@ class FundsController(Controller):
             data.to_domain(),
             key_of(principal_of(request), idempotency_key),
         )
-        return EntryOut.of(entry)
+        return EntryOut.of(entry, community.slug)
 
 
 COMMUNITY_HANDLERS: list[ControllerRouterHandler] = [FundsController]

@@ -52,7 +52,10 @@ class MonitorsController(Controller):
             "`available`."
         ),
         responses=problems(
-            *COMMUNITY, 403, 413, codes=["invalid_input", "account_not_found", *IDEMPOTENT]
+            *COMMUNITY,
+            403,
+            413,
+            codes=["invalid_input", "account_not_found", "account_closed", *IDEMPOTENT],
         ),
     )
     async def create_monitor(

@@ -165,6 +165,8 @@ class PostingOut(msgspec.Struct, frozen=True):
 
 class EntryOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
+    community: str
+    """The slug of the entry's community."""
     status: EntryStatus
     effective_date: date
     description: str
@@ -176,9 +178,11 @@ class EntryOut(msgspec.Struct, frozen=True):
     postings: list[PostingOut]
 
     @staticmethod
-    def of(entry: Entry) -> EntryOut:
+    def of(entry: Entry, community: str) -> EntryOut:
+        """``community``: the slug of the entry's community."""
         return EntryOut(
             id=entry.id,
+            community=community,
             status=entry.status,
             effective_date=entry.effective_date,
             description=entry.description,

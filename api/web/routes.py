@@ -26,6 +26,7 @@ from api.web.forms import HelpForm, HelpRecord, parse_help
 from api.web.i18n import N_, Translator, choose_language
 from api.web.session import (
     Viewer,
+    acting_as,
     end_session_cookie,
     member_of_token,
     session_cookie,
@@ -115,15 +116,20 @@ async def sign_in(
     if principal is None:
         message = N_("That code is unknown, expired or withdrawn. Ask a steward for a new one.")
         return page(request, "sign_in.html", {"token": "", "error": message}, 401)
-    secret = await start_session(access, principal, settings.session_ttl)
+    secret = await start_session(request, access, principal, settings.session_ttl)
     redirect = Redirect("/", status_code=303)
     redirect.cookies.append(session_cookie(request, secret, settings.session_ttl))
     return redirect
 
 
 @post("/sign-out", include_in_schema=False, status_code=303)
-async def sign_out(viewer: NamedDependency[Viewer], access: NamedDependency[Access]) -> Redirect:
-    await access.revoke(viewer.community.id, viewer.session_id)
+async def sign_out(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    access: NamedDependency[Access],
+) -> Redirect:
+    with acting_as(request, viewer.principal):
+        await access.revoke(viewer.community.id, viewer.session_id)
     redirect = Redirect("/", status_code=303)
     end_session_cookie(redirect)
     return redirect
@@ -171,7 +177,8 @@ async def record_help(
     if isinstance(parsed, HelpForm):
         return await _exchanges_page(request, ledger, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
     try:
-        await _record(ledger, viewer, parsed)
+        with acting_as(request, viewer.principal):
+            await _record(ledger, viewer, parsed)
     except errors.LimitExceeded:
         refused = HelpForm(
             form.receiver,
@@ -193,6 +200,7 @@ async def _record(ledger: Ledger, viewer: Viewer, record: HelpRecord) -> None:
         receiver_id=record.receiver_id,
         minutes=record.minutes,
         description=record.description,
+        recorded_by=viewer.member.id,
     )
 
 
@@ -201,30 +209,34 @@ async def _answer(ledger: Ledger, viewer: Viewer, exchange_id: uuid.UUID) -> Exc
     other exchange answers 404, as in the JSON API."""
     use_cases = Exchanges(ledger)
     exchange = await use_cases.get(viewer.community.id, exchange_id)
-    if not exchange.received_by(viewer.member.id):
+    if not exchange.answerable_by(viewer.member.id):
         raise NotFoundException("no such exchange")
     return use_cases
 
 
 @post("/exchanges/{exchange_id:uuid}/confirm", include_in_schema=False, status_code=303)
 async def confirm(
+    request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
     ledger: NamedDependency[Ledger],
     exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
     use_cases = await _answer(ledger, viewer, exchange_id)
-    await use_cases.confirm(viewer.community.id, exchange_id)
+    with acting_as(request, viewer.principal):
+        await use_cases.confirm(viewer.community.id, exchange_id)
     return Redirect("/exchanges?done=confirmed", status_code=303)
 
 
 @post("/exchanges/{exchange_id:uuid}/decline", include_in_schema=False, status_code=303)
 async def decline(
+    request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
     ledger: NamedDependency[Ledger],
     exchange_id: FromPath[uuid.UUID],
 ) -> Redirect:
     use_cases = await _answer(ledger, viewer, exchange_id)
-    await use_cases.decline(viewer.community.id, exchange_id)
+    with acting_as(request, viewer.principal):
+        await use_cases.decline(viewer.community.id, exchange_id)
     return Redirect("/exchanges?done=declined", status_code=303)
 
 

@@ -1,13 +1,17 @@
 """Web sessions: a member signs in with their member token and gets a session of their own.
 
-A session is a member credential of its own (issued by ``Access``, stored hashed, expiring,
-revocable), so signing out revokes it server-side and an expired one authenticates nobody. The
-cookie holds only that session's secret, never the member token it was exchanged for.
+A session is a credential of its own (``Access.start_session``: stored hashed, expiring,
+revocable), so signing out revokes it server-side and an expired one authenticates nobody. It is
+tied to the member token it was exchanged for: it expires no later than that token, and ends
+when that token is revoked (or all the member's credentials are). The cookie holds only the
+session's secret, never the member token, and that secret is no bearer token for the JSON API.
+Every write the page makes is audited as the member, with the request's id.
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
@@ -16,15 +20,16 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 
+from api.http.common.audit_context import actor_of
+from api.http.common.request_log import request_id_of
 from ledger.access.credentials import Access
 from ledger.access.principals import CredentialKind, Principal
+from ledger.audit.chain import AuditContext, acting
 from ledger.books.service import Ledger
 from ledger.kernel import errors
-from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Community, Member
 
 SESSION_COOKIE: Final = "cl_session"
-SESSION_NAME: Final = "web session"
 
 
 class SignInRequired(Exception):
@@ -52,13 +57,20 @@ async def member_of_token(access: Access, token: str) -> Principal | None:
     return principal
 
 
-async def start_session(access: Access, principal: Principal, ttl: timedelta) -> str:
+async def start_session(
+    request: Request[Any, Any, Any], access: Access, principal: Principal, ttl: timedelta
+) -> str:
     """A new session for the principal's member; returns its secret, for the cookie only."""
-    assert principal.community_id is not None and principal.member_id is not None
-    _, secret = await access.issue_member_token(
-        principal.community_id, principal.member_id, SESSION_NAME, expires_at=utc_now() + ttl
-    )
+    with acting_as(request, principal):
+        _, secret = await access.start_session(principal, ttl)
     return secret
+
+
+def acting_as(
+    request: Request[Any, Any, Any], principal: Principal
+) -> AbstractContextManager[None]:
+    """Writes made inside the block are audited as ``principal``'s, under the request's id."""
+    return acting(AuditContext(actor_of(principal), request_id_of(request.scope)))
 
 
 async def viewer_or_none(
@@ -67,7 +79,7 @@ async def viewer_or_none(
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
-    principal = await member_of_token(access, secret)
+    principal = await access.authenticate(secret, session=True)
     if principal is None or principal.community_id is None or principal.member_id is None:
         return None
     try:

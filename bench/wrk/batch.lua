@@ -27,7 +27,7 @@ local function item()
   repeat credit = ids[math.random(#ids)] until credit ~= debit
   return string.format(
     '{"debit_account_id": "%s", "credit_account_id": "%s", "amount": 1,'
-      .. ' "idempotency_key": "bench-%d-%d-%08x"}',
+      .. ' "description": "bench", "idempotency_key": "bench-%d-%d-%08x"}',
     debit, credit, thread_id, counter, math.random(0, 0x7fffffff))
 end
 

@@ -33,7 +33,8 @@ function request()
     repeat credit = ids[math.random(#ids)] until credit ~= debit
   end
   local body = string.format(
-    '{"debit_account_id": "%s", "credit_account_id": "%s", "amount": 1}', debit, credit)
+    '{"debit_account_id": "%s", "credit_account_id": "%s", "amount": 1, "description": "bench"}',
+    debit, credit)
   return wrk.format("POST", nil, {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from ledger.access.principals import (
+    OPERATOR_ISSUER,
     TOKEN_PREFIX,
     Credential,
     CredentialKind,
@@ -42,11 +43,20 @@ LAST_USED_RESOLUTION: Final = timedelta(minutes=1)
 
 MEMBER_SCOPES: Final = frozenset({Scope.READ, Scope.WRITE})
 
+SESSION_NAME: Final = "web session"
+
 CREDENTIAL_CACHE_TTL: Final = timedelta(seconds=5)
 """How long a credential read from the database is trusted without reading it again: the most
 a revocation made by another process waits before it takes effect here."""
 CREDENTIAL_CACHE_ENTRIES: Final = 10_000
 """At most this many credentials are kept; past it the longest-kept one is dropped."""
+
+
+class RoleHolderToken(errors.LedgerError):
+    """A token of a current steward or treasurer asked of anyone but the operator or that
+    member: whoever could mint it could consent and approve in their name."""
+
+    code = "role_holder_token"
 
 
 RolesOf = Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]]
@@ -85,18 +95,17 @@ class Access:
         name: str,
         scopes: frozenset[Scope],
         expires_at: datetime | None = None,
+        *,
+        by: Principal | None = None,
     ) -> tuple[Credential, str]:
-        """A new API key and its secret, which is returned here once and never again."""
+        """A new API key and its secret, which is returned here once and never again. ``by``
+        issues it (None: the operator, from a command-line tool)."""
         if not scopes:
             raise errors.InvalidInput("an API key needs at least one scope")
-        return await self._issue(
-            community_id,
-            kind=CredentialKind.API_KEY,
-            name=name,
-            scopes=scopes,
-            member_id=None,
-            expires_at=expires_at,
+        credential = self._new(
+            community_id, CredentialKind.API_KEY, name, scopes, None, expires_at, by
         )
+        return await self._issue(credential)
 
     async def issue_member_token(
         self,
@@ -104,20 +113,51 @@ class Access:
         member_id: uuid.UUID,
         name: str,
         expires_at: datetime | None = None,
+        *,
+        by: Principal | None = None,
     ) -> tuple[Credential, str]:
-        """A token that acts as one member, on that member's own resources only."""
-        return await self._issue(
-            community_id,
-            kind=CredentialKind.MEMBER,
-            name=name,
-            scopes=MEMBER_SCOPES,
-            member_id=member_id,
-            expires_at=expires_at,
-        )
+        """A token that acts as one member, on that member's own resources only. ``by`` issues
+        it (None: the operator, from a command-line tool or the demo).
 
-    async def authenticate(self, secret: str) -> Principal | None:
+        It is personal (acts in the member's governance roles) when the operator issued it, or
+        the member with a personal token of their own. A token of a current role holder that
+        would not be personal is refused (:class:`RoleHolderToken`)."""
+        credential = self._new(
+            community_id, CredentialKind.MEMBER, name, MEMBER_SCOPES, member_id, expires_at, by
+        )
+        return await self._issue(credential)
+
+    async def start_session(self, principal: Principal, ttl: timedelta) -> tuple[Credential, str]:
+        """A web session of the member a member token stands for: a credential of its own that
+        authenticates only as a session (``authenticate(…, session=True)``), never as a bearer
+        token, and ends with the token it came from — at that token's expiry at the latest, and
+        when it is revoked."""
+        assert principal.kind is CredentialKind.MEMBER and principal.member_id is not None
+        assert principal.community_id is not None
+        parent_id = uuid.UUID(principal.credential_id)
+        async with self._uow(write=False) as uow:
+            parent = await uow.repo.get_credential(principal.community_id, parent_id)
+        if parent is None or not parent.active(self._clock()):
+            raise errors.CredentialNotFound(f"credential {parent_id} is revoked or expired")
+        expires_at = self._clock() + ttl
+        if parent.expires_at is not None:
+            expires_at = min(expires_at, parent.expires_at)
+        credential = self._new(
+            principal.community_id,
+            CredentialKind.MEMBER,
+            SESSION_NAME,
+            MEMBER_SCOPES,
+            principal.member_id,
+            expires_at,
+            principal,
+        )
+        return await self._issue(replace(credential, session_of=parent_id))
+
+    async def authenticate(self, secret: str, *, session: bool = False) -> Principal | None:
         """The principal a presented secret stands for, or None when it is unknown, revoked or
-        expired (revoked elsewhere: within ``cache_ttl``)."""
+        expired (revoked elsewhere: within ``cache_ttl``). A web session stands for its member
+        only where ``session`` is asked for (the member page) and any other credential only
+        where it is not, so a session's cookie is no bearer token."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             return None
         digest = secret_hash(secret)
@@ -126,6 +166,8 @@ class Access:
         if found is None or not found[0].active(now):
             return None
         credential, roles = found
+        if (credential.session_of is not None) is not session:
+            return None
         last = credential.last_used_at
         if last is None or now - last >= LAST_USED_RESOLUTION:
             cached = self._cache.get(digest)
@@ -148,11 +190,18 @@ class Access:
         revocations = self._revocations
         async with self._uow(write=False) as uow:
             credential = await uow.repo.credential_by_secret_hash(digest)
+            if credential is not None and credential.session_of is not None:
+                # A session ends with the credential it came from.
+                parent = await uow.repo.get_credential(
+                    credential.community_id, credential.session_of
+                )
+                if parent is None or parent.revoked_at is not None:
+                    credential = replace(credential, revoked_at=credential.revoked_at or now)
         self._cache.pop(digest, None)
         if credential is None:
             return None
         roles: frozenset[str] = frozenset()
-        if credential.member_id is not None and self._roles_of is not None:
+        if credential.personal and credential.member_id is not None and self._roles_of is not None:
             roles = await self._roles_of(credential.community_id, credential.member_id)
         if self._cache_ttl > timedelta(0) and revocations == self._revocations:
             if len(self._cache) >= CREDENTIAL_CACHE_ENTRIES:
@@ -178,34 +227,53 @@ class Access:
         self._forget(credential_id)
         return replace(credential, revoked_at=now)
 
+    async def revoke_member(self, community_id: uuid.UUID, member_id: uuid.UUID) -> int:
+        """Revokes every credential of a member still unrevoked — tokens and web sessions —
+        and returns how many; in this process they authenticate nobody from now on."""
+        now = self._clock()
+        self.forget_member(member_id)
+        async with self._uow(write=True) as uow:
+            if await uow.repo.get_member(community_id, member_id) is None:
+                raise errors.MemberNotFound(f"member {member_id} does not exist")
+            found = await uow.repo.unrevoked_credentials_of(community_id, member_id)
+            for credential in found:
+                await uow.repo.mark_credential(community_id, credential.id, revoked_at=now)
+                await uow.repo.append_audit(
+                    community_id, audit.event("revoke_credential", None, credential, now)
+                )
+            await uow.commit()
+        self.forget_member(member_id)
+        return len(found)
+
     def forget_member(self, member_id: uuid.UUID) -> None:
         """Drops what is kept of a member's credentials (their roles changed): their next
         request here reads the credential and the member's roles again."""
         self._drop(lambda credential: credential.member_id == member_id)
 
     def _forget(self, credential_id: uuid.UUID) -> None:
-        self._drop(lambda credential: credential.id == credential_id)
+        """Drops a credential and the web sessions it started."""
+        self._drop(lambda c: credential_id in {c.id, c.session_of})
 
     def _drop(self, which: Callable[[Credential], bool]) -> None:
         self._revocations += 1
         for digest in [d for d, c in self._cache.items() if which(c.credential)]:
             del self._cache[digest]
 
-    async def _issue(
+    def _new(  # noqa: PLR0917 - private, called twice with every field in order
         self,
         community_id: uuid.UUID,
-        *,
         kind: CredentialKind,
         name: str,
         scopes: frozenset[Scope],
         member_id: uuid.UUID | None,
         expires_at: datetime | None,
-    ) -> tuple[Credential, str]:
+        by: Principal | None,
+    ) -> Credential:
         require_text("name", name)
         now = self._clock()
         if expires_at is not None and expires_at <= now:
             raise errors.InvalidInput("expires_at must lie in the future")
-        credential = Credential(
+        return Credential(
             community_id=community_id,
             id=new_id(),
             kind=kind,
@@ -216,16 +284,39 @@ class Access:
             expires_at=expires_at,
             revoked_at=None,
             last_used_at=None,
+            issued_by=OPERATOR_ISSUER if by is None else by.issuer,
+            personal=member_id is not None and _vouches_for(by, member_id),
         )
+
+    async def _issue(self, credential: Credential) -> tuple[Credential, str]:
+        community_id, member_id = credential.community_id, credential.member_id
         secret = new_secret()
         async with self._uow(write=True) as uow:
             if await uow.repo.get_community(community_id) is None:
                 raise errors.CommunityNotFound(f"community {community_id} does not exist")
-            if member_id is not None and await uow.repo.get_member(community_id, member_id) is None:
-                raise errors.MemberNotFound(f"member {member_id} does not exist")
+            if member_id is not None:
+                if await uow.repo.get_member(community_id, member_id) is None:
+                    raise errors.MemberNotFound(f"member {member_id} does not exist")
+                if not credential.personal and await self._holds_role(community_id, member_id):
+                    raise RoleHolderToken(
+                        "only the operator or the member themselves can issue a token for a "
+                        "current steward or treasurer"
+                    )
             await uow.repo.insert_credential(credential, secret_hash(secret))
             # The trail names the credential, never its secret.
-            event = audit.event(f"issue_{kind}", None, credential, now)
+            event = audit.event(f"issue_{credential.kind}", None, credential, credential.created_at)
             await uow.repo.append_audit(community_id, event)
             await uow.commit()
         return credential, secret
+
+    async def _holds_role(self, community_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+        return self._roles_of is not None and bool(await self._roles_of(community_id, member_id))
+
+
+def _vouches_for(by: Principal | None, member_id: uuid.UUID) -> bool:
+    """Whether a token ``by`` issues for ``member_id`` is that member's own: the operator's, or
+    the member's through a personal token of theirs (so a token someone else issued cannot be
+    laundered into a personal one)."""
+    if by is None or by.issues_as_operator:
+        return True
+    return by.kind is CredentialKind.MEMBER and by.member_id == member_id and by.personal

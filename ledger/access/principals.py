@@ -5,9 +5,16 @@ implying the ones before it) or a member token (acts as one member only). Its se
 bits, shown once when issued and stored only as its SHA-256: the secret has enough entropy that a
 fast hash is right, and the stored hash is useless to a reader of the database.
 
-Guarantees (tests/ledger/test_access.py): a secret is never stored; a revoked or expired
-credential authenticates nobody; a credential of one community is a principal of that community
-only; scopes imply the lower ones.
+Every credential records who issued it (:class:`Issuer`). A member token is *personal* when the
+operator issued it (the bootstrap token, a command-line tool, an ``admin`` API key) or the member
+did, with a personal token of their own; only a personal token acts in the member's governance
+roles, because a consent or an approval is that person's and no one who can mint their credential
+may give it (docs/security.md, "Credentials").
+
+Guarantees (tests/ledger/test_access.py, tests/api/test_credential_issuers.py): a secret is never
+stored; a revoked or expired credential authenticates nobody; a credential of one community is a
+principal of that community only; scopes imply the lower ones; a token that is not personal holds
+no governance role.
 """
 
 from __future__ import annotations
@@ -46,6 +53,25 @@ class CredentialKind(enum.StrEnum):
     """The operator's admin token from the environment: global, never stored."""
 
 
+class IssuerKind(enum.StrEnum):
+    OPERATOR = "operator"
+    """The bootstrap token or a command-line tool: the operator, who runs the service."""
+    API_KEY = "api_key"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """Who issued a credential: ``credential_id`` is the issuing API key or member token (None
+    for the operator)."""
+
+    kind: IssuerKind
+    credential_id: uuid.UUID | None = None
+
+
+OPERATOR_ISSUER = Issuer(IssuerKind.OPERATOR)
+
+
 @dataclass(frozen=True, slots=True)
 class Credential:
     community_id: uuid.UUID
@@ -59,6 +85,14 @@ class Credential:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+    issued_by: Issuer | None = None
+    """None only for credentials issued before issuers were recorded (migration 0012)."""
+    personal: bool = False
+    """A member token the operator or the member themselves issued: it may act in the member's
+    governance roles. Always False for an API key."""
+    session_of: uuid.UUID | None = None
+    """A web session: the member token it was exchanged for, whose revocation ends it."""
 
     def active(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
@@ -75,8 +109,11 @@ class Principal:
     scopes: frozenset[Scope]
     member_id: uuid.UUID | None = None
     roles: frozenset[str] = frozenset()
-    """A member token's current governance roles (``steward``, ``treasurer``), read when it
-    authenticates: powers follow the terms current at that moment."""
+    """A personal member token's current governance roles (``steward``, ``treasurer``), read when
+    it authenticates: powers follow the terms current at that moment. Empty for a token someone
+    else issued."""
+    personal: bool = False
+    """See :attr:`Credential.personal`."""
 
     def allows(self, scope: Scope) -> bool:
         return any(held.rank >= scope.rank for held in self.scopes)
@@ -104,8 +141,23 @@ class Principal:
         """Idempotency keys belong to the caller: two callers may use the same key."""
         return f"{self.kind}:{self.credential_id}"
 
+    @property
+    def issues_as_operator(self) -> bool:
+        """Credentials it issues are the operator's to vouch for: the bootstrap token or an
+        ``admin`` API key."""
+        return self.kind is not CredentialKind.MEMBER and self.allows(Scope.ADMIN)
+
+    @property
+    def issuer(self) -> Issuer:
+        if self.kind is CredentialKind.BOOTSTRAP:
+            return OPERATOR_ISSUER
+        kind = IssuerKind.MEMBER if self.kind is CredentialKind.MEMBER else IssuerKind.API_KEY
+        return Issuer(kind, uuid.UUID(self.credential_id))
+
     @staticmethod
     def of(credential: Credential, roles: frozenset[str] = frozenset()) -> Principal:
+        # A token someone else issued acts as the member, never in the member's roles.
+        roles = roles if credential.personal else frozenset()
         scopes = credential.scopes
         if credential.kind is CredentialKind.MEMBER and TREASURER_ROLE in roles:
             scopes = scopes | {Scope.TREASURER}
@@ -116,6 +168,7 @@ class Principal:
             scopes=scopes,
             member_id=credential.member_id,
             roles=roles,
+            personal=credential.personal,
         )
 
 

@@ -109,7 +109,7 @@ class AccountCases(UseCases):
         idempotency_key: IdempotencyKey | None = None,
     ) -> Account:
         """Renames, changes limits, closes or reopens an account. New limits must hold for the
-        current balance; an account with pending entries cannot be closed."""
+        current balance; an account with pending entries or a balance cannot be closed."""
 
         async def work(repo: Repository) -> Account:
             account = account_found(
@@ -121,6 +121,11 @@ class AccountCases(UseCases):
                 account.balance_max,
             ):
                 rules.check_new_limits(account, updated.balance_min, updated.balance_max)
+                if account.guarded and (updated.balance_min is None or updated.balance_min < 0):
+                    raise errors.InvalidInput(
+                        f"account {account_id} is the emergency fund's: its floor "
+                        "(balance_min) stays at 0 or above"
+                    )
             counters = account.counters
             if (
                 updated.closed
@@ -129,6 +134,11 @@ class AccountCases(UseCases):
             ):
                 raise errors.AccountHasPending(
                     f"account {account_id} has pending entries; post or void them first"
+                )
+            if updated.closed and not account.closed and account.balance.posted != 0:
+                raise errors.AccountHasBalance(
+                    f"account {account_id} holds {account.balance.posted} "
+                    f"{account.commodity}; move it to another account before closing it"
                 )
             await repo.update_account_details(updated)
             return updated

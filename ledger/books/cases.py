@@ -69,3 +69,12 @@ def account_found(account: Account | None, account_id: uuid.UUID) -> Account:
     if account is None:
         raise errors.AccountNotFound(f"account {account_id} does not exist")
     return account
+
+
+def open_account_found(account: Account | None, account_id: uuid.UUID) -> Account:
+    """The account, for something new to be set up on it (a schedule, a monitor, a fund):
+    ``account_not_found``, or ``account_closed`` for a closed one."""
+    found = account_found(account, account_id)
+    if found.closed:
+        raise errors.AccountClosed(f"account {account_id} is closed", account_id=account_id)
+    return found

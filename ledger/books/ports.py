@@ -195,6 +195,12 @@ class CredentialRepository(Protocol):
     async def get_credential(
         self, community_id: uuid.UUID, credential_id: uuid.UUID
     ) -> Credential | None: ...
+    async def unrevoked_credentials_of(
+        self, community_id: uuid.UUID, member_id: uuid.UUID
+    ) -> Sequence[Credential]:
+        """The member's credentials (tokens and web sessions) not yet revoked."""
+        ...
+
     async def mark_credential(
         self,
         community_id: uuid.UUID,

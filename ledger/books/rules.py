@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -23,6 +23,7 @@ from ledger.kernel import errors
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COUNTER_MAX,
+    GUARDED_SPEND_KIND,
     Account,
     Balance,
     Counters,
@@ -61,10 +62,10 @@ class OnRequest:
 
 @dataclass(frozen=True, slots=True)
 class OnAccounts:
-    """A check that reads the locked accounts the postings name (those found: an id missing
-    from the mapping does not exist in the entry's community)."""
+    """A check that reads the entry and the locked accounts its postings name (those found: an
+    id missing from the mapping does not exist in the entry's community)."""
 
-    run: Callable[[Sequence[PostingSpec], Mapping[uuid.UUID, Account]], None]
+    run: Callable[[NewEntry, Mapping[uuid.UUID, Account]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,30 +108,42 @@ def _amounts_in_range(entry: NewEntry) -> None:
             )
 
 
-def _accounts_exist(postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]) -> None:
+def _accounts_exist(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> None:
     """a posting names an account the community does not have"""
-    for spec in postings:
+    for spec in entry.postings:
         if spec.account_id not in accounts:
             raise errors.AccountNotFound(
                 f"account {spec.account_id} does not exist", account_id=spec.account_id
             )
 
 
-def _accounts_open(postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]) -> None:
+def _accounts_open(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> None:
     """a posting names a closed account"""
-    for spec in postings:
+    for spec in entry.postings:
         if accounts[spec.account_id].closed:
             raise errors.AccountClosed(
                 f"account {spec.account_id} is closed", account_id=spec.account_id
             )
 
 
-def _each_commodity_balances(
-    postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]
-) -> None:
+def _guarded_accounts_kept(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> None:
+    """a posting lowers a guarded account (the emergency fund's) outside a disbursement"""
+    if entry.kind == GUARDED_SPEND_KIND:
+        return
+    for spec in entry.postings:
+        account = accounts[spec.account_id]
+        if account.guarded and spec.amount * account.type.normal_sign < 0:
+            raise errors.AccountGuarded(
+                f"account {spec.account_id} is the emergency fund's: money leaves it only "
+                "through a disbursement the stewards approve",
+                account_id=spec.account_id,
+            )
+
+
+def _each_commodity_balances(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> None:
     """per commodity, the postings do not sum to zero"""
     sums: dict[str, int] = defaultdict(int)
-    for spec in postings:
+    for spec in entry.postings:
         sums[accounts[spec.account_id].commodity] += spec.amount
     off = {commodity: total for commodity, total in sorted(sums.items()) if total != 0}
     if off:
@@ -160,6 +173,7 @@ ENTRY_CHECKS: Final[tuple[tuple[str, Check], ...]] = (
     (errors.InvalidAmount.code, OnRequest(_amounts_in_range)),
     (errors.AccountNotFound.code, OnAccounts(_accounts_exist)),
     (errors.AccountClosed.code, OnAccounts(_accounts_open)),
+    (errors.AccountGuarded.code, OnAccounts(_guarded_accounts_kept)),
     (errors.Unbalanced.code, OnAccounts(_each_commodity_balances)),
     (errors.CounterOverflow.code, OnCounters(_counters_fit)),
     (errors.LimitExceeded.code, OnCounters(_limits_hold)),
@@ -192,20 +206,19 @@ def check_effective_date(effective_date: date | None) -> None:
         raise errors.InvalidInput("effective_date must be a date without a time")
 
 
-def check_accounts(
-    postings: Sequence[PostingSpec], accounts: Mapping[uuid.UUID, Account]
-) -> tuple[Posting, ...]:
+def check_accounts(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> tuple[Posting, ...]:
     """The checks of ``ENTRY_CHECKS`` on the accounts, in order: every account exists and is
-    open, and each commodity balances. Returns the postings with their accounts' commodities.
+    open, no guarded account is lowered outside a disbursement, and each commodity balances.
+    Returns the postings with their accounts' commodities.
 
     ``accounts`` holds the accounts of the entry's community that were found; an id missing from
     it does not exist there (an account of another community is never loaded)."""
     for _, check in ENTRY_CHECKS:
         if isinstance(check, OnAccounts):
-            check.run(postings, accounts)
+            check.run(entry, accounts)
     return tuple(
         Posting(spec.account_id, spec.amount, accounts[spec.account_id].commodity)
-        for spec in postings
+        for spec in entry.postings
     )
 
 
@@ -305,7 +318,7 @@ def validate_new_entry(
     """The rest of ``ENTRY_CHECKS``, in order, for an entry that passed ``check_entry``, on its
     locked accounts; returns its resolved postings and the counters each touched account will
     hold."""
-    postings = check_accounts(entry.postings, accounts)
+    postings = check_accounts(entry, accounts)
     transition = Transition.CREATE_PENDING if entry.pending else Transition.CREATE_POSTED
     return postings, apply_entry(postings, transition, accounts)
 

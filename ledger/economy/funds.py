@@ -20,6 +20,7 @@ from datetime import date
 from typing import Final
 
 from ledger.books import rules
+from ledger.books.cases import open_account_found
 from ledger.books.ports import Repository
 from ledger.economy.errors import FundNotFound
 from ledger.economy.ports import Books, EconomyStore, Fund, write_entry
@@ -90,9 +91,9 @@ class Funds:
         now = self._books.clock()
 
         async def work(repo: Repository, store: EconomyStore) -> FundView:
-            holder = await repo.get_account(community_id, held_in_account_id)
-            if holder is None:
-                raise errors.AccountNotFound(f"account {held_in_account_id} does not exist")
+            holder = open_account_found(
+                await repo.get_account(community_id, held_in_account_id), held_in_account_id
+            )
             if holder.type is not AccountType.ASSET or holder.member_id is not None:
                 raise errors.InvalidInput("a fund is held in an asset account of the community")
             account = Account(

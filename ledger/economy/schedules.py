@@ -32,6 +32,7 @@ from typing import Final
 
 from ledger.audit import chain as audit
 from ledger.books import rules
+from ledger.books.cases import open_account_found
 from ledger.books.ports import Repository
 from ledger.economy.errors import (
     ScheduleEnded,
@@ -150,15 +151,10 @@ class Schedules:
         _check_new(spec, today)
 
         async def work(repo: Repository, store: EconomyStore) -> ScheduleView:
-            debit = await repo.get_account(community_id, spec.debit_account_id)
-            credit = await repo.get_account(community_id, spec.credit_account_id)
-            for account_id, account in (
-                (spec.debit_account_id, debit),
-                (spec.credit_account_id, credit),
-            ):
-                if account is None:
-                    raise errors.AccountNotFound(f"account {account_id} does not exist")
-            assert debit is not None and credit is not None
+            debit, credit = [
+                open_account_found(await repo.get_account(community_id, account_id), account_id)
+                for account_id in (spec.debit_account_id, spec.credit_account_id)
+            ]
             if debit.commodity != credit.commodity:
                 raise errors.InvalidInput("both accounts of a schedule must be in one commodity")
             schedule = Schedule(

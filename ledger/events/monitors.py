@@ -22,6 +22,7 @@ from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.audit.outbox import NewEvent
+from ledger.books.cases import open_account_found
 from ledger.books.envelope import WriteEnvelope
 from ledger.books.ports import UnitOfWork as BooksUnitOfWork
 from ledger.books.ports import UnitOfWorkFactory as BooksUnitOfWorkFactory
@@ -183,9 +184,9 @@ class Monitors:
         async def work(unit: BooksUnitOfWork) -> Monitor:
             # Locked like a write to the account, so no entry slips between reading the
             # balance and storing the side it is on.
-            account = await unit.repo.get_account(community_id, account_id, lock=True)
-            if account is None:
-                raise errors.AccountNotFound(f"account {account_id} does not exist")
+            account = open_account_found(
+                await unit.repo.get_account(community_id, account_id, lock=True), account_id
+            )
             monitor = Monitor(
                 community_id=community_id,
                 id=new_id(),

@@ -14,7 +14,11 @@ tests/ledger/test_governance_properties.py, tests/store/test_governance_postgres
 - one steward's rejection voids it; so does its deadline passing — by ``expire_overdue`` (the
   periodic job; safe to run concurrently) or when someone tries to approve or reject it late
   (the expiry is recorded, the late approval refused with ``disbursement_not_pending``);
-- every step (request, approve, reject, expire, post) is kept with who, when and the comment.
+- every step (request, approve, reject, expire, post) is kept with who, when and the comment;
+- the fund's money leaves only that way: designating an account as the fund guards it (books'
+  ``account_guarded``: no other entry may lower it; a floor of at least 0 that no change of
+  limits removes), so a plain transfer, a reversal or a scheduled payment out of it is refused
+  and requests together never promise more than it holds (tests/api/test_fund_guard.py).
 
 Audit operations: ``configure_governance``, ``request_disbursement``, ``approve_disbursement``,
 ``post_disbursement`` (with the approval that posts it), ``reject_disbursement``,
@@ -37,6 +41,7 @@ from ledger.governance.fund_checks import (
     full_months_before,
     fund_and_payee,
     fund_of,
+    guard_fund,
     locked_disbursement,
 )
 from ledger.governance.model import (
@@ -57,9 +62,15 @@ from ledger.governance.roles import require_role
 from ledger.governance.transactions import GovernanceTransactions, Tx
 from ledger.kernel import errors
 from ledger.kernel.inputs import require_text
-from ledger.kernel.model import EntryStatus, IdempotencyKey, NewEntry, PostingSpec
+from ledger.kernel.model import (
+    GUARDED_SPEND_KIND,
+    EntryStatus,
+    IdempotencyKey,
+    NewEntry,
+    PostingSpec,
+)
 
-DISBURSEMENT_KIND: Final = "disbursement"
+DISBURSEMENT_KIND: Final = GUARDED_SPEND_KIND
 TARGET_WINDOW_MONTHS: Final = 3
 """A target in months multiplies the average monthly expenses of this many full months."""
 _REASON_MAX_CHARS = 1000
@@ -94,9 +105,8 @@ class EmergencyFund:
                 await require_role(tx, community_id, by_member, Role.TREASURER, now)
             if await tx.repo.get_community(community_id) is None:
                 raise errors.CommunityNotFound(f"community {community_id} does not exist")
-            fund = updated.fund_account_id
-            if fund is not None and await tx.repo.get_account(community_id, fund) is None:
-                raise errors.AccountNotFound(f"account {fund} does not exist")
+            before = (await tx.store.get_settings(community_id)).fund_account_id
+            await guard_fund(tx, community_id, before, updated.fund_account_id)
             await tx.store.put_settings(updated)
             return Done(updated, "configure_governance")
 

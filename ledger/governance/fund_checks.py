@@ -4,8 +4,10 @@ is the fund, whether a payee and an amount may be requested, the request row loc
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
+from ledger.books import rules
 from ledger.governance.budgets import COMMENT_MAX_CHARS
 from ledger.governance.model import (
     Disbursement,
@@ -49,6 +51,30 @@ async def fund_and_payee(
             f"pending requests counted; {amount} was requested"
         )
     return fund, payee
+
+
+async def guard_fund(
+    tx: Tx, community_id: uuid.UUID, before: uuid.UUID | None, after: uuid.UUID | None
+) -> None:
+    """Moves the guard from the fund's former account to its new one, which gets a floor of at
+    least 0 (``limits_violated_by_balance`` if it holds less, reservations counted)."""
+    if before == after:
+        if after is not None and await tx.repo.get_account(community_id, after) is None:
+            raise errors.AccountNotFound(f"account {after} does not exist")
+        return
+    if before is not None:
+        former = await tx.repo.get_account(community_id, before, lock=True)
+        if former is not None:
+            await tx.repo.update_account_details(replace(former, guarded=False))
+    if after is None:
+        return
+    account = await tx.repo.get_account(community_id, after, lock=True)
+    if account is None:
+        raise errors.AccountNotFound(f"account {after} does not exist")
+    floor = max(account.balance_min or 0, 0)
+    if floor != account.balance_min:
+        rules.check_new_limits(account, floor, account.balance_max)
+    await tx.repo.update_account_details(replace(account, guarded=True, balance_min=floor))
 
 
 def check_comment(comment: str | None) -> None:

@@ -131,7 +131,7 @@ def _resolve(
         metadata=found.metadata,
     )
     rules.check_entry(spec)
-    return spec, rules.check_accounts(spec.postings, by_id)
+    return spec, rules.check_accounts(spec, by_id)
 
 
 def replay(

@@ -117,6 +117,13 @@ class AccountClosed(LedgerError):
     code = "account_closed"
 
 
+class AccountGuarded(LedgerError):
+    """An entry would lower a guarded account (the emergency fund's) without being one of the
+    disbursements its stewards approve."""
+
+    code = "account_guarded"
+
+
 class LimitExceeded(LedgerError):
     """An entry would take a balance, counting pending reservations, outside its limits."""
 
@@ -133,6 +140,12 @@ class AccountHasPending(LedgerError):
     """An account with pending entries cannot be closed."""
 
     code = "account_has_pending"
+
+
+class AccountHasBalance(LedgerError):
+    """An account to be closed still holds a posted balance: move it out first."""
+
+    code = "account_has_balance"
 
 
 class CounterOverflow(LedgerError):
@@ -188,9 +201,11 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
         TooFewPostings,
         Unbalanced,
         AccountClosed,
+        AccountGuarded,
         LimitExceeded,
         LimitsViolatedByBalance,
         AccountHasPending,
+        AccountHasBalance,
         CounterOverflow,
         EntryNotPending,
         EntryNotPosted,

@@ -18,7 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 HOURS = "HOURS"
 """The commodity every community has; amounts in integer minutes."""
@@ -105,6 +105,10 @@ class Counters:
     credits_pending: int = 0
 
 
+GUARDED_SPEND_KIND: Final = "disbursement"
+"""The one kind of entry that may lower a guarded account's balance."""
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     community_id: uuid.UUID
@@ -121,6 +125,9 @@ class Account:
     closed: bool
     created_at: datetime
     counters: Counters = field(default_factory=Counters)
+    guarded: bool = False
+    """Only an entry of kind :data:`GUARDED_SPEND_KIND` (a disbursement its stewards approve)
+    may lower its balance, and it keeps a floor of at least 0: the emergency fund's account."""
 
     @property
     def balance(self) -> Balance:

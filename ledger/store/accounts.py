@@ -94,6 +94,7 @@ class SqlAccounts:
             "balance_max": account.balance_max,
             "closed": account.closed,
             "created_at": account.created_at,
+            "guarded": account.guarded,
             **_counter_values(account.counters),
         }
         await insert_unique(
@@ -154,6 +155,7 @@ class SqlAccounts:
                 balance_min=account.balance_min,
                 balance_max=account.balance_max,
                 closed=account.closed,
+                guarded=account.guarded,
             )
         )
 
@@ -201,4 +203,5 @@ def _account_of(values: Mapping[Any, Any]) -> Account:
         # As ``UTCDateTime`` gives it (asyncpg's zone object is another UTC).
         created_at=values["created_at"].astimezone(UTC),
         counters=Counters(*(values[name] for name in _COUNTER_COLUMNS)),
+        guarded=values["guarded"],
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.access.principals import Credential, CredentialKind, Scope
+from ledger.access.principals import Credential, CredentialKind, Issuer, IssuerKind, Scope
 from ledger.store.tables import credentials
 
 
@@ -20,6 +21,7 @@ class SqlCredentials:
         self._conn = connection
 
     async def insert_credential(self, credential: Credential, secret_hash: str) -> None:
+        issuer = credential.issued_by
         await self._conn.execute(
             credentials.insert().values(
                 community_id=credential.community_id,
@@ -33,6 +35,10 @@ class SqlCredentials:
                 expires_at=credential.expires_at,
                 revoked_at=credential.revoked_at,
                 last_used_at=credential.last_used_at,
+                issuer_kind=None if issuer is None else issuer.kind.value,
+                issuer_id=None if issuer is None else issuer.credential_id,
+                personal=credential.personal,
+                session_of=credential.session_of,
             )
         )
 
@@ -43,6 +49,18 @@ class SqlCredentials:
             )
         ).first()
         return None if row is None else _credential(row)
+
+    async def unrevoked_credentials_of(
+        self, community_id: uuid.UUID, member_id: uuid.UUID
+    ) -> Sequence[Credential]:
+        rows = await self._conn.execute(
+            sa.select(credentials).where(
+                credentials.c.community_id == community_id,
+                credentials.c.member_id == member_id,
+                credentials.c.revoked_at.is_(None),
+            )
+        )
+        return [_credential(row) for row in rows]
 
     async def get_credential(
         self, community_id: uuid.UUID, credential_id: uuid.UUID
@@ -88,4 +106,9 @@ def _credential(row: sa.Row[Any]) -> Credential:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        issued_by=None
+        if row.issuer_kind is None
+        else Issuer(IssuerKind(row.issuer_kind), row.issuer_id),
+        personal=row.personal,
+        session_of=row.session_of,
     )

@@ -270,6 +270,11 @@ class SqlRepository:
     ) -> Credential | None:
         return await self._credentials.get_credential(community_id, credential_id)
 
+    async def unrevoked_credentials_of(
+        self, community_id: uuid.UUID, member_id: uuid.UUID
+    ) -> Sequence[Credential]:
+        return await self._credentials.unrevoked_credentials_of(community_id, member_id)
+
     async def mark_credential(
         self,
         community_id: uuid.UUID,

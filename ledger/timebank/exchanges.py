@@ -3,13 +3,16 @@
 An exchange *is* a journal entry of kind ``exchange``, created pending: it debits the receiver's
 ``HOURS`` account and credits the provider's by the minutes of the service (90 minutes given by
 A to B debits B and credits A by 90), so it reserves against both members' limits at once. The
-receiver (or a steward) confirms it — the entry is posted — or declines it — the entry is voided.
-The provider and receiver are kept in the entry's metadata; the minutes are its postings.
+other side (or a steward) confirms it — the entry is posted — or declines it — the entry is
+voided. The other side is the counterparty of the member who recorded it (so a member never
+confirms what they recorded themselves, whichever side they named themselves), or the receiver
+when no member recorded it (a key, an import). The provider, the receiver and the member who
+recorded it are kept in the entry's metadata; the minutes are its postings.
 
 Because an exchange is an ordinary entry, everything the ledger guarantees for entries holds:
 limits (``limit_exceeded``), closed accounts, idempotency keys, completion exactly once
 (``entry_not_pending``). Who may confirm is the caller's business: the view offers
-``Exchange.involves`` and ``Exchange.received_by`` to decide it.
+``Exchange.involves`` and ``Exchange.answerable_by`` to decide it.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class Exchange:
     created_at: datetime
     completed_at: datetime | None
     """When it was confirmed or declined."""
+    recorded_by_member_id: uuid.UUID | None = None
+    """The member who recorded it (with their member token or on the member page); None when a
+    key or an import did."""
 
     def involves(self, member_id: uuid.UUID | None) -> bool:
         return member_id is not None and member_id in (
@@ -73,8 +79,15 @@ class Exchange:
             self.receiver_member_id,
         )
 
-    def received_by(self, member_id: uuid.UUID | None) -> bool:
-        return member_id is not None and member_id == self.receiver_member_id
+    @property
+    def answerer(self) -> uuid.UUID:
+        """The member who confirms or declines it: the counterparty of whoever recorded it."""
+        if self.recorded_by_member_id == self.receiver_member_id:
+            return self.provider_member_id
+        return self.receiver_member_id
+
+    def answerable_by(self, member_id: uuid.UUID | None) -> bool:
+        return member_id is not None and member_id == self.answerer
 
     @staticmethod
     def of(entry: Entry) -> Exchange:
@@ -97,6 +110,8 @@ def _exchange_or_none(entry: Entry) -> Exchange | None:
     try:
         provider = uuid.UUID(metadata["provider_member_id"])
         receiver = uuid.UUID(metadata["receiver_member_id"])
+        recorder = metadata.get("recorded_by_member_id")
+        recorded_by = None if recorder is None else uuid.UUID(recorder)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     category = metadata.get("category")
@@ -115,6 +130,7 @@ def _exchange_or_none(entry: Entry) -> Exchange | None:
         effective_date=entry.effective_date,
         created_at=entry.created_at,
         completed_at=entry.completed_at,
+        recorded_by_member_id=recorded_by,
     )
 
 
@@ -161,9 +177,12 @@ class Exchanges:
         minutes: int,
         description: str,
         category: str | None = None,
+        recorded_by: uuid.UUID | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Exchange:
-        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service.
+        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service,
+        recorded by the member ``recorded_by`` (None: a key or an import), whose counterparty
+        answers it.
 
         ``invalid_input`` for bad values, ``member_not_found`` for an unknown member, and every
         rejection of a pending entry (``limit_exceeded``, ``account_closed`` …)."""
@@ -182,6 +201,7 @@ class Exchanges:
                 "provider_member_id": str(provider.id),
                 "receiver_member_id": str(receiver.id),
                 "category": category,
+                **({} if recorded_by is None else {"recorded_by_member_id": str(recorded_by)}),
             },
         )
         written = await self._ledger.post_entry(community_id, entry, idempotency_key)

@@ -109,13 +109,13 @@ class MemberOverview:
     async def recent(
         self, community_id: uuid.UUID, member_id: uuid.UUID, count: int
     ) -> tuple[list[Exchange], list[Exchange]]:
-        """The member's latest ``count`` exchanges (newest first), and the pending ones they
-        received and must confirm or decline (oldest first)."""
+        """The member's latest ``count`` exchanges (newest first), and the pending ones that wait
+        for them to confirm or decline (oldest first)."""
         latest: list[Exchange] = []
         to_answer: list[Exchange] = []
         async for exchange in self.exchanges_of(community_id, member_id):
             latest.append(exchange)
             del latest[:-count]
-            if exchange.status is ExchangeStatus.PENDING and exchange.received_by(member_id):
+            if exchange.status is ExchangeStatus.PENDING and exchange.answerable_by(member_id):
                 to_answer.append(exchange)
         return latest[::-1], to_answer

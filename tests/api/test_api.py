@@ -153,6 +153,7 @@ async def test_general_entries_across_commodities(client: Client, tenant: Tenant
         ({"surprise": True}, 400),
         ({"debit_account_id": "not-a-uuid"}, 400),
         ({"description": "x" * 1001}, 400),
+        ({"description": ""}, 400),
         ({"amount": 601}, 422),
     ],
 )
@@ -163,6 +164,7 @@ async def test_bad_input_is_a_4xx_problem(
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 10,
+        "description": "Help",
     }
     response = await client.post(
         f"{tenant.base}/transfers", json=base | body, headers=tenant.treasurer
@@ -202,6 +204,7 @@ async def test_idempotent_writes_replay_the_first_response(client: Client, tenan
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 25,
+        "description": "Help",
     }
     headers = tenant.treasurer | {"Idempotency-Key": "dues-1"}
     first = await client.post(url, json=body, headers=headers)

@@ -30,6 +30,7 @@ async def test_the_trail_names_actor_request_key_and_result(
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 30,
+        "description": "Help",
     }
     headers = tenant.treasurer | {"X-Request-ID": "req-audit-1", "Idempotency-Key": "pay-1"}
     transfer = await client.post(f"{tenant.base}/transfers", json=body, headers=headers)

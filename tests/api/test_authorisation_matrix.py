@@ -63,7 +63,12 @@ async def _world(client: Client) -> World:
     ]
 
     async def transfer(debit: object, credit: object) -> str:
-        body = {"debit_account_id": debit, "credit_account_id": credit, "amount": 10}
+        body = {
+            "debit_account_id": debit,
+            "credit_account_id": credit,
+            "amount": 10,
+            "description": "Help",
+        }
         response = await client.post(f"{tenant.base}/transfers", json=body, headers=treasurer)
         assert response.status_code == 201, response.text
         entry_id: str = response.json()["id"]
@@ -94,7 +99,12 @@ async def _governance(client: Client, tenant: Tenant, *, fund: str, payee: str) 
     base, treasurer = tenant.base, tenant.treasurer
     settings = await client.put(f"{base}/governance", json={"fund_account_id": fund}, headers=ADMIN)
     assert settings.status_code == 200, settings.text
-    body = {"debit_account_id": fund, "credit_account_id": payee, "amount": 1_000_000}
+    body = {
+        "debit_account_id": fund,
+        "credit_account_id": payee,
+        "amount": 1_000_000,
+        "description": "Into the fund",
+    }
     assert (await client.post(f"{base}/transfers", json=body, headers=treasurer)).status_code == 201
     ask = {"payee_account_id": payee, "amount": 1, "reason": "Tools"}
     request = await client.post(f"{base}/emergency-fund/disbursements", json=ask, headers=treasurer)
@@ -217,6 +227,7 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             "debit_account_id": tenant.bob["hours_account_id"],
             "credit_account_id": tenant.ann["hours_account_id"],
             "amount": 1,
+            "description": "Help",
         }
 
     def unique(prefix: str) -> str:
@@ -251,10 +262,17 @@ def _writes(world: World) -> list[tuple[str, str, Callable[[], dict[str, object]
             _expect(201, member=403, denied=writers_and_readers),
         ),
         (
+            # A member issues tokens for themselves only; another member is not theirs to see.
             "member token",
             f"/members/{tenant.bob['id']}/tokens",
             dict,
-            _expect(201, member=403, denied=writers_and_readers),
+            _expect(201, member=404, denied=writers_and_readers),
+        ),
+        (
+            "own member token",
+            f"/members/{tenant.ann['id']}/tokens",
+            dict,
+            _expect(201, member=201, denied=writers_and_readers),
         ),
         (
             "api key",

@@ -22,6 +22,7 @@ def transfer(tenant: Tenant, key: str, minutes: int, *, reverse: bool = False) -
         "debit_account_id": debit["hours_account_id"],
         "credit_account_id": credit["hours_account_id"],
         "amount": minutes,
+        "description": "Help",
         "idempotency_key": key,
     }
 

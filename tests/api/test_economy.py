@@ -195,7 +195,7 @@ async def test_account_groups_roll_up(client: Client, tenant: Tenant) -> None:
     codes = await _codes(client, tenant)
     for credit, amount in (("Income:Farm", 1_000), ("Income:Farm:Eggs", 250)):
         body = {"debit_account_id": codes["Assets:Bank"], "credit_account_id": codes[credit],
-                "amount": amount}  # fmt: skip
+                "amount": amount, "description": "Sales"}  # fmt: skip
         await _ok(await client.post(f"{tenant.base}/transfers", json=body, headers=t))
     groups = await _ok(await client.get(f"{tenant.base}/account-groups", headers=t), 200)
     by_group = {(g["group"], g["commodity"]): g for g in groups["items"]}

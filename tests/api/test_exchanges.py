@@ -100,6 +100,7 @@ async def test_an_exchange_is_pending_until_the_receiver_confirms(
         "provider_member_id": tenant.ann["id"],
         "receiver_member_id": tenant.bob["id"],
         "category": "repairs",
+        "recorded_by_member_id": tenant.ann["id"],
     }
 
     confirmed = await client.post(
@@ -150,7 +151,7 @@ async def test_only_the_receiver_or_a_steward_completes(client: Client, tenant: 
     for action in ("confirm", "decline"):
         provider = await client.post(f"{url}/{action}", headers=tenant.ann_token)
         assert provider.status_code == 403, provider.text
-        assert "receiver" in provider.json()["detail"]
+        assert "other side" in provider.json()["detail"]
     _, carol = await add_member(client, tenant, "Carol")
     for action in ("confirm", "decline"):
         stranger = await client.post(f"{url}/{action}", headers=carol)
@@ -182,6 +183,7 @@ async def test_a_third_member_cannot_see_an_exchange(client: Client, tenant: Ten
             "debit_account_id": tenant.bob["hours_account_id"],
             "credit_account_id": tenant.ann["hours_account_id"],
             "amount": 5,
+            "description": "Help",
         },
         headers=tenant.treasurer,
     )
@@ -309,6 +311,7 @@ async def test_listing_shows_members_their_own_exchanges(client: Client, tenant:
             "debit_account_id": tenant.bob["hours_account_id"],
             "credit_account_id": tenant.ann["hours_account_id"],
             "amount": 5,
+            "description": "Help",
         },
         headers=tenant.treasurer,
     )
@@ -371,3 +374,33 @@ async def test_a_write_key_cannot_complete_an_exchange_as_an_entry(
             f"{tenant.base}/entries/{exchange.json()['id']}/{action}", headers=write
         )
         assert sneaky.status_code == 403, sneaky.text
+
+
+async def test_the_counterparty_of_the_recorder_confirms(client: Client, tenant: Tenant) -> None:
+    """Issue 18, L1: a member who records an exchange never confirms it, whichever side they
+    name themselves; the other side does. An exchange a key recorded waits for its receiver."""
+    ann, bob = tenant.ann_token, tenant.bob_token
+
+    async def answer(exchange: dict[str, Any], headers: dict[str, str]) -> int:
+        path = f"{tenant.base}/exchanges/{exchange['id']}/confirm"
+        return (await client.post(path, headers=headers)).status_code
+
+    # Ann says Bob helped her, then tries to confirm it as its receiver.
+    claimed = await record(
+        client,
+        tenant,
+        headers=ann,
+        provider_member_id=tenant.bob["id"],
+        receiver_member_id=tenant.ann["id"],
+    )
+    assert await answer(claimed, ann) == 403
+    assert await answer(claimed, bob) == 200
+    # Ann says she helped Bob: Bob confirms, Ann cannot.
+    given = await record(client, tenant, headers=ann)
+    assert await answer(given, ann) == 403
+    assert await answer(given, bob) == 200
+    # Recorded by a write key: the receiver confirms, not the provider.
+    writer = await api_key(client, tenant, "write")
+    by_key = await record(client, tenant, headers=writer)
+    assert await answer(by_key, ann) == 403
+    assert await answer(by_key, bob) == 200

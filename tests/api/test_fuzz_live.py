@@ -80,6 +80,7 @@ class Setup:
             "debit_account_id": debit["hours_account_id"],
             "credit_account_id": credit["hours_account_id"],
             "amount": 60,
+            "description": "Help",
             "pending": pending,
         }
         return self.post(f"{COMMUNITY}/transfers", body)
@@ -308,7 +309,11 @@ def _governance(setup: Setup, cat: Doc) -> dict[str, str]:
         headers=bearer(ADMIN_TOKEN),
     )
     assert settings.status_code == 200, settings.text
-    body = {"debit_account_id": fund["id"], "credit_account_id": cat["hours_account_id"]}
+    body = {
+        "debit_account_id": fund["id"],
+        "credit_account_id": cat["hours_account_id"],
+        "description": "Into the fund",
+    }
     setup.post(f"{COMMUNITY}/transfers", {**body, "amount": 10_000_000})
     request = setup.post(
         f"{COMMUNITY}/emergency-fund/disbursements",

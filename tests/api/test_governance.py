@@ -24,9 +24,7 @@ async def _member(client: Client, tenant: Tenant, name: str) -> tuple[str, dict[
         201,
     )
     token = await _ok(
-        await client.post(
-            f"{tenant.base}/members/{member['id']}/tokens", json={}, headers=tenant.treasurer
-        ),
+        await client.post(f"{tenant.base}/members/{member['id']}/tokens", json={}, headers=ADMIN),
         201,
     )
     return member["id"], bearer(token["token"])
@@ -107,6 +105,7 @@ async def test_budget_consents_and_disbursement_approvals(client: Client, tenant
         "debit_account_id": accounts["Assets:EmergencyFund"],
         "credit_account_id": accounts["Assets:Bank"],
         "amount": 50_000,
+        "description": "Into the fund",
     }
     await _ok(await client.post(f"{base}/transfers", json=move, headers=treasurer), 201)
     ask = {"payee_account_id": accounts["Expenses:Repairs"], "amount": 20_000, "reason": "Roof"}

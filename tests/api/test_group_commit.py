@@ -26,6 +26,7 @@ def body(tenant: Tenant, minutes: int, *, reverse: bool = False) -> dict[str, An
         "debit_account_id": debit["hours_account_id"],
         "credit_account_id": credit["hours_account_id"],
         "amount": minutes,
+        "description": "Help",
     }
 
 

@@ -42,6 +42,7 @@ async def test_metrics_count_what_happened(
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 30,
+        "description": "Help",
     }
     keyed = tenant.treasurer | {"Idempotency-Key": "metrics-1"}
     assert (await client.post(path, json=body, headers=keyed)).status_code == 201

@@ -31,6 +31,7 @@ async def test_a_monitor_emits_into_the_feed(client: Client, tenant: Tenant) -> 
             "debit_account_id": account,
             "credit_account_id": tenant.bob["hours_account_id"],
             "amount": 90,
+            "description": "Help",
         },
         headers=tenant.treasurer,
     )

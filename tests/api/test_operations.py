@@ -80,6 +80,7 @@ async def test_nul_characters_are_refused_not_stored(
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 5,
+        "description": "Help",
         "metadata": {"note": "a\u0000b"},
     }
     transfer = await client.post(f"{tenant.base}/transfers", json=body, headers=tenant.treasurer)

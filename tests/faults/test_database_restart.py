@@ -49,6 +49,7 @@ async def _while_down(client: httpx.AsyncClient, writer: Writer) -> None:
         "debit_account_id": tenant.members[0]["hours_account_id"],
         "credit_account_id": tenant.members[1]["hours_account_id"],
         "amount": 5,
+        "description": "help",
     }
     for method, path, payload in (
         ("POST", f"{tenant.base}/transfers", body),

@@ -63,6 +63,7 @@ async def test_sigterm_lets_the_request_in_flight_finish(
                 "debit_account_id": taker["hours_account_id"],
                 "credit_account_id": giver["hours_account_id"],
                 "amount": 45,
+                "description": "help",
             }
             path = f"{tenant.base}/transfers"
             async with holding_account(fault_database, str(giver["hours_account_id"])):

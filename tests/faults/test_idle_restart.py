@@ -40,7 +40,12 @@ async def test_dead_pooled_connections_cost_one_clear_error_each_at_most(
             url = f"{tenant.base}/transfers"
 
             async def transfer(key: str) -> httpx.Response:
-                body = {"debit_account_id": a, "credit_account_id": b, "amount": 1}
+                body = {
+                    "debit_account_id": a,
+                    "credit_account_id": b,
+                    "amount": 1,
+                    "description": "help",
+                }
                 headers = tenant.treasurer | {"Idempotency-Key": key}
                 return await client.post(url, json=body, headers=headers)
 

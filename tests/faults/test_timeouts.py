@@ -28,6 +28,7 @@ def _transfer(tenant: Tenant) -> dict[str, object]:
         "debit_account_id": tenant.bob["hours_account_id"],
         "credit_account_id": tenant.ann["hours_account_id"],
         "amount": 15,
+        "description": "help",
     }
 
 

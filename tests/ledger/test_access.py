@@ -94,6 +94,28 @@ async def test_a_member_token_acts_as_its_member_only(
     assert BOOTSTRAP_ADMIN.may_enter(other.id)
 
 
+async def test_a_web_session_ends_with_its_member_token(
+    access: Access, ledger: Ledger, community: Community, clock: Clock
+) -> None:
+    """Issue 18, M2: a session authenticates only as a session, expires no later than the
+    token it came from, and ends at once when that token is revoked here (cache or not)."""
+    member = await ledger.create_member(community.id, "Ann")
+    token, secret = await access.issue_member_token(
+        community.id, member.id, "phone", expires_at=clock.now + timedelta(hours=1)
+    )
+    principal = await access.authenticate(secret)
+    assert principal is not None
+    session, cookie = await access.start_session(principal, timedelta(days=30))
+    assert session.session_of == token.id and session.expires_at == token.expires_at
+    assert await access.authenticate(cookie) is None, "a session is no bearer token"
+    assert await access.authenticate(secret, session=True) is None, "a token is no session"
+    assert await access.authenticate(cookie, session=True) is not None
+    await access.revoke(community.id, token.id)
+    assert await access.authenticate(cookie, session=True) is None
+    with pytest.raises(errors.CredentialNotFound):
+        await access.start_session(principal, timedelta(days=30))
+
+
 async def test_last_use_is_recorded_coarsely(
     access: Access, community: Community, clock: Clock, engine: AsyncEngine
 ) -> None:

@@ -113,6 +113,13 @@ def _closed_account(draft: Draft, data: st.DataObject) -> None:
         draft.b = replace(draft.b, closed=True)
 
 
+def _guarded_account(draft: Draft, data: st.DataObject) -> None:
+    # ``b`` (an asset) is credited: lowered. Guarding ``a`` too changes nothing, it rises.
+    draft.b = replace(draft.b, guarded=True)
+    if data.draw(st.booleans()):
+        draft.a = replace(draft.a, guarded=True)
+
+
 def _unbalanced(draft: Draft, data: st.DataObject) -> None:
     if data.draw(st.booleans()):
         draft.b = replace(draft.b, commodity="EUR")
@@ -145,6 +152,7 @@ BREAKERS: dict[str, Breaker] = {
     "invalid_amount": _bad_amount,
     "account_not_found": _missing_account,
     "account_closed": _closed_account,
+    "account_guarded": _guarded_account,
     "unbalanced": _unbalanced,
     "counter_overflow": _overflow,
     "limit_exceeded": _over_limit,

@@ -52,7 +52,7 @@ async def test_an_exchange_is_a_pending_entry_until_confirmed(
     )
     assert (exchange.provider_member_id, exchange.receiver_member_id) == (ann.id, bob.id)
     assert exchange.involves(ann.id) and exchange.involves(bob.id)
-    assert exchange.received_by(bob.id) and not exchange.received_by(ann.id)
+    assert exchange.answerable_by(bob.id) and not exchange.answerable_by(ann.id)
     assert not exchange.involves(None)
     entry = await ledger.get_entry(community.id, exchange.id)
     assert (entry.kind, entry.status) == ("exchange", EntryStatus.PENDING)

@@ -824,7 +824,7 @@ class LedgerMachine(RuleBasedStateMachine):
         balance_min = account.balance_min if plan.keep_min else plan.balance_min
         balance_max = account.balance_max if plan.keep_max else plan.balance_max
         closed = account.closed if plan.closed is None else plan.closed
-        _, _, available, ceiling = figures(account.type, account.counters)
+        posted, _, available, ceiling = figures(account.type, account.counters)
         expected: str | None = None
         if (balance_min, balance_max) != (account.balance_min, account.balance_max):
             if balance_min is not None and balance_max is not None and balance_min > balance_max:
@@ -833,6 +833,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 expected = "limits_violated_by_balance"
         if expected is None and closed and not account.closed and self.has_pending(account.id):
             expected = "account_has_pending"
+        if expected is None and closed and not account.closed and posted != 0:
+            expected = "account_has_balance"
         updated = self.attempt(
             expected,
             self.ledger.update_account(self.community_id, account.id, plan.change()),

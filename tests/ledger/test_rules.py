@@ -115,7 +115,7 @@ def test_two_phase_transitions_move_reservations() -> None:
     a = account(AccountType.LIABILITY, balance_min=-100)
     b = account(AccountType.LIABILITY)
     postings = rules.check_accounts(
-        (PostingSpec(a.id, 60), PostingSpec(b.id, -60)), {a.id: a, b.id: b}
+        NewEntry((PostingSpec(a.id, 60), PostingSpec(b.id, -60))), {a.id: a, b.id: b}
     )
     pending = rules.apply_entry(postings, rules.Transition.CREATE_PENDING, {a.id: a, b.id: b})
     assert pending[a.id] == Counters(debits_pending=60)

@@ -21,7 +21,6 @@ from api.web.session import SESSION_COOKIE
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger, NewAccount
-from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.scoped import connection_of
@@ -373,12 +372,9 @@ async def test_money_and_goods_balances_show_beside_the_hours(
 async def test_an_expired_session_signs_nobody_in(
     web: Client, people: People, access: Access
 ) -> None:
-    _, secret = await access.issue_member_token(
-        people.community.id,
-        people.ann.id,
-        "web session",
-        expires_at=utc_now() + timedelta(seconds=1),
-    )
+    principal = await access.authenticate(people.tokens["Ann"])
+    assert principal is not None
+    _, secret = await access.start_session(principal, timedelta(seconds=1))
     web.cookies.set(SESSION_COOKIE, secret)
     assert (await web.get("/exchanges", follow_redirects=False)).status_code == 200
     await asyncio.sleep(1.2)

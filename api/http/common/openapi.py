@@ -120,12 +120,16 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "too_few_postings": "an entry needs at least 2 postings, got 1",
     "unbalanced": "postings do not sum to zero: HOURS by +30",
     "account_closed": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed",
+    "account_guarded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is the emergency fund's: "
+    "money leaves it only through a disbursement the stewards approve",
     "limit_exceeded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to -660 HOURS "
     "counting pending entries, below its minimum of -600",
     "limits_violated_by_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to "
     "-90 HOURS counting pending entries, below its minimum of 0",
     "account_has_pending": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has pending entries; "
     "post or void them first",
+    "account_has_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds 90 HOURS; move it "
+    "to another account before closing it",
     "counter_overflow": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f: a balance counter would "
     "exceed 9223372036854775807",
     "entry_not_pending": "entry 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is already posted; only a "
@@ -140,6 +144,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "webhook_not_found": "webhook 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "monitor_not_found": "monitor 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
     "url_not_allowed": "the host 'intranet' resolves to 10.0.0.5, which is not a public address",
+    "role_holder_token": "only the operator or the member themselves can issue a token for a "
+    "current steward or treasurer",
     "not_a_steward": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current steward term",
     "not_a_treasurer": "member 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds no current treasurer "
     "term",

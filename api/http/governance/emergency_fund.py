@@ -59,7 +59,13 @@ class SettingsController(Controller):
             *COMMUNITY,
             403,
             413,
-            codes=["invalid_input", "account_not_found", "not_a_treasurer", *IDEMPOTENT],
+            codes=[
+                "invalid_input",
+                "account_not_found",
+                "limits_violated_by_balance",
+                "not_a_treasurer",
+                *IDEMPOTENT,
+            ],
         ),
         guards=[WRITE_MEMBERS, admin_or_treasurer_member],
     )

@@ -61,6 +61,13 @@ accounts = sa.Table(
     sa.Column("balance_max", sa.BigInteger, nullable=True, doc="Normal-direction ceiling."),
     sa.Column("closed", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column(
+        "guarded",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+        doc="Lowered only by disbursements, with a floor of at least 0: the emergency fund.",
+    ),
     # The maintained balance: four non-negative totals, smallest unit of the commodity.
     sa.Column("debits_posted", sa.BigInteger, nullable=False),
     sa.Column("credits_posted", sa.BigInteger, nullable=False),

@@ -220,6 +220,7 @@ async def test_a_created_resource_is_answered_with_its_location(
             "debit_account_id": tenant.ann["hours_account_id"],
             "credit_account_id": tenant.bob["hours_account_id"],
             "amount": 30,
+            "description": "Half an hour of help",
         },
         headers={**tenant.treasurer, "Idempotency-Key": "location-1"},
     )
@@ -232,6 +233,7 @@ async def test_a_created_resource_is_answered_with_its_location(
             "debit_account_id": tenant.ann["hours_account_id"],
             "credit_account_id": tenant.bob["hours_account_id"],
             "amount": 30,
+            "description": "Half an hour of help",
         },
         headers={**tenant.treasurer, "Idempotency-Key": "location-1"},
     )

@@ -59,8 +59,9 @@ async def _clearing_account(
         await tx.repo.insert_account(opened)
     except kernel_errors.AccountCodeExists:
         # A closed link's account keeps its history under the plain code; a new link starts
-        # afresh under one of its own.
-        opened = account(f"{base}:{link_id.hex[:8]}")
+        # afresh under one of its own. The id's random tail, not its head: UUIDv7 begins with
+        # the clock, the same for links made within a minute (12 hex digits keep the code ≤ 120).
+        opened = account(f"{base}:{link_id.hex[-12:]}")
         await tx.repo.insert_account(opened)
     return opened.id
 

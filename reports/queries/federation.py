@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.federation.model import CommodityTerms, Link, LinkStatus, Partner, Rate, TermsVersion
+from ledger.federation.protocol import TRANSFER_KIND
 from ledger.store.tables import (
     entries,
     federation_link_terms,
@@ -25,9 +26,6 @@ from ledger.store.tables import (
     federation_transfers,
     postings,
 )
-
-TRANSFER_KINDS = ("federation_transfer", "federation_exchange")
-"""Entry kinds that cross a link: transfers now; cross exchanges (their own kind) once built."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +151,9 @@ async def by_category(
     conn: AsyncConnection, community_id: uuid.UUID, start: date, end: date
 ) -> list[CategoryCrossed]:
     """Per category (the entry's ``metadata.category``; ``None``: none given) and commodity,
-    the posted cross entries dated ``start``–``end`` and the amount they moved (their debits)."""
+    the posted cross-transfer entries dated ``start``–``end`` and the amount they moved (their
+    debits). Cross time-bank exchanges move their hours by a cross transfer, so they count here
+    once their category reaches the entry's metadata."""
     p, e = postings.c, entries.c
     category: sa.ColumnElement[Any] = e.metadata["category"].as_string()
     moved = sa.func.sum(sa.case((p.amount > 0, p.amount), else_=0))
@@ -164,7 +164,7 @@ async def by_category(
         )
         .where(
             e.community_id == community_id,
-            e.kind.in_(TRANSFER_KINDS),
+            e.kind == TRANSFER_KIND,
             e.status == "posted",
             e.effective_date.between(start, end),
         )

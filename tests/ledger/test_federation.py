@@ -243,7 +243,9 @@ async def test_a_closed_link_is_followed_by_new_ones_each_with_its_own_clearing_
         with pytest.raises(errors.LedgerError) as again:
             await links.propose(world.a.cid, world.b.community.slug, hours_terms())
         assert again.value.code == "link_exists"
-        codes.add((await world.ledger.get_account(world.a.cid, clearing(link))).code)
+        account_id = link.versions[0].commodities[0].clearing_account_id
+        assert account_id is not None
+        codes.add((await world.ledger.get_account(world.a.cid, account_id)).code)
         await links.set_status(world.a.cid, link.id, LinkStatus.CLOSED)
     assert len(codes) == 3
 

@@ -245,7 +245,9 @@ async def test_a_closed_link_is_followed_by_new_ones_each_with_its_own_clearing_
         assert again.value.code == "link_exists"
         account_id = link.versions[0].commodities[0].clearing_account_id
         assert account_id is not None
-        codes.add((await world.ledger.get_account(world.a.cid, account_id)).code)
+        account = await world.ledger.get_account(world.a.cid, account_id)
+        assert account.name == "Clearing with Hilltop (EUR)"  # the partner's name, not its slug
+        codes.add(account.code)
         await links.set_status(world.a.cid, link.id, LinkStatus.CLOSED)
     assert len(codes) == 3
 

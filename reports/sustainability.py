@@ -1,7 +1,8 @@
 """The sustainability report: read every aggregate in one snapshot, then build the values.
 
-The queries (``reports.queries``: ``figures``, ``movements``, ``timebank``, ``budgets``)
-return aggregates; the builders (``financial``, ``resilience``, ``timebank``) are pure; this
+The queries (``reports.queries``: ``figures``, ``movements``, ``timebank``, ``budgets``,
+``federation``) return aggregates; the builders (``financial``, ``resilience``, ``timebank``,
+``federation``) are pure; this
 module only sequences them.
 """
 
@@ -13,12 +14,13 @@ from datetime import datetime, timedelta
 
 from ledger.kernel.model import Community
 from ledger.kernel.uow import UnitOfWorkFactory
-from reports import budget_vs_actual, classification, financial, resilience
+from reports import budget_vs_actual, classification, federation, financial, resilience
 from reports.financial import Movements, PeriodMovements
 from reports.glossary import GLOSSARY
 from reports.period import Period
 from reports.queries import ConnectionOf, figures, movements
 from reports.queries import budgets as budget_queries
+from reports.queries import federation as federation_queries
 from reports.queries import timebank as timebank_queries
 from reports.queries.budgets import BudgetLineFigures, FundSetting
 from reports.queries.figures import AccountRow, FundRow
@@ -73,6 +75,13 @@ async def sustainability_report(
             conn, cid, period.start, period.end
         )
         fund_setting = await budget_queries.emergency_fund_setting(conn, cid)
+        federated = federation.federation(
+            await federation_queries.links(conn, cid),
+            accounts,
+            moved["to_date"],
+            await federation_queries.crossed(conn, cid, period.start, period.end),
+            await federation_queries.by_category(conn, cid, period.start, period.end),
+        )
     read = _Read(accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting)
     return SustainabilityReport(
         community_slug=request.community.slug,
@@ -88,6 +97,7 @@ async def sustainability_report(
         self_sufficiency=resilience.self_sufficiency(accounts, read.trend_moves),
         time_bank=time_bank(period, hours, request.thresholds),
         glossary=GLOSSARY,
+        federation=federated,
     )
 
 

@@ -7,7 +7,7 @@ decimals with four places (``0.4231`` = 42.31 %), ``None`` when undefined (divis
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -234,6 +234,56 @@ class TimeBank:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkCommodity:
+    """One commodity a link carries, as this community sees it, in this side's units."""
+
+    commodity: str
+    partner_commodity: str
+    rate_numerator: int
+    """The partner's units per unit of ours, as the exact ratio numerator/denominator."""
+    rate_denominator: int
+    owed: int
+    """The clearing balance at the end of the period: positive, what this community owes the
+    partner; negative, what the partner owes it."""
+    limit_we_owe: int
+    limit_they_owe: int
+    """The limits of the terms in force (the stricter ones while newer terms await adoption)."""
+    we_owe_used: Decimal | None
+    they_owe_used: Decimal | None
+    """Share of each limit in use (``None``: a limit of 0 with nothing owed that way)."""
+    sent_count: int
+    sent: int
+    received_count: int
+    received: int
+    """Committed cross transfers dated in the period: paid out over the link, paid in."""
+
+
+@dataclass(frozen=True, slots=True)
+class FederationLink:
+    link_id: uuid.UUID
+    partner_name: str
+    status: str
+    commodities: tuple[LinkCommodity, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CrossCategory:
+    category: str
+    commodity: str
+    transfers: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Federation:
+    """The community's links (closed ones only while something is still owed) and what crossed
+    them in the period; empty for a community that does not federate."""
+
+    links: tuple[FederationLink, ...] = ()
+    by_category: tuple[CrossCategory, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GlossaryItem:
     term: str
     definition: str
@@ -255,3 +305,5 @@ class SustainabilityReport:
     self_sufficiency: tuple[SelfSufficiency, ...]
     time_bank: TimeBank
     glossary: tuple[GlossaryItem, ...]
+    federation: Federation = field(default_factory=Federation)
+    """Snapshots stored before federation decode with an empty section."""

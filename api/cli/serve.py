@@ -12,6 +12,7 @@ from api.app import create_app
 from api.bootstrap import migrated
 from api.cli import Subcommands
 from api.cli.console import amount, say
+from api.demo.federation import DemoLink, seed_demo_federation
 from api.demo.seed import DemoAccess, seed_demo
 from api.server import server_choice
 from api.settings import Settings
@@ -50,6 +51,9 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
     async with migrated(settings) as services:
         ledger = services.ledger
         community, created = await seed_demo(ledger, services.economy, services.governance)
+        linked = await seed_demo_federation(
+            ledger, services.governance, services.federation, community
+        )
         tokens = await DemoAccess.issue(services.access, ledger, community)
         accounts = await ledger.list_accounts(community.id)
         scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
@@ -61,6 +65,8 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
         pending = amount(balance.pending, account.commodity, scale)
         say(f"  {account.name:<28} {shown:>16}   pending {pending}")
     say()
+    _say_federation(linked)
+    say()
     say(f"API:      {url}/api/v1/communities/{community.slug}")
     say(f"OpenAPI:  {url}/schema")
     say(f"Treasurer key (all scopes but admin): {tokens.treasurer}")
@@ -71,6 +77,20 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
         say(f"Sign-in link of {name}: {url}/sign-in?token={token}")
     say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
     return 0
+
+
+def _say_federation(linked: DemoLink) -> None:
+    state = f"seeded with {linked.transfers} cross transfers" if linked.created else "present"
+    say(f"Linked community {linked.partner.name!r} (slug {linked.partner.slug!r}) {state}.")
+    for terms in linked.link.versions[-1].commodities:
+        say(
+            f"  Link {linked.link.id} ({linked.link.status}): {terms.commodity} at "
+            f"{terms.rate.numerator}:{terms.rate.denominator}, we may owe "
+            f"{amount(terms.limit_we_owe, terms.commodity, 0)}, they may owe "
+            f"{amount(terms.limit_they_owe, terms.commodity, 0)}"
+        )
+    say(f"  A payer here:  {linked.example_payer.name} {linked.example_payer.id}")
+    say(f"  A payee there: {linked.example_payee.name} {linked.example_payee.id}")
 
 
 def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namespace) -> None:

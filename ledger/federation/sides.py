@@ -35,7 +35,7 @@ async def _clearing_account(
     community_id: uuid.UUID,
     *,
     link_id: uuid.UUID,
-    partner_slug: str,
+    partner: Partner,
     commodity: str,
     now: datetime,
 ) -> uuid.UUID:
@@ -43,12 +43,12 @@ async def _clearing_account(
     credit-normal, its balance what this community owes the partner."""
     if await tx.repo.get_commodity(community_id, commodity) is None:
         raise kernel_errors.CommodityNotFound(f"commodity {commodity!r} does not exist")
-    base = f"link:{partner_slug}:{commodity}"
+    base = f"link:{partner.slug}:{commodity}"
 
     def account(code: str) -> Account:
         spec = NewAccount(
             code=code,
-            name=f"Clearing with {partner_slug} ({commodity})"[:200],
+            name=f"Clearing with {partner.name} ({commodity})"[:200],  # people read names
             type=AccountType.LIABILITY,
             commodity=commodity,
         )
@@ -59,8 +59,9 @@ async def _clearing_account(
         await tx.repo.insert_account(opened)
     except kernel_errors.AccountCodeExists:
         # A closed link's account keeps its history under the plain code; a new link starts
-        # afresh under one of its own.
-        opened = account(f"{base}:{link_id.hex[:8]}")
+        # afresh under one of its own. The id's random tail, not its head: UUIDv7 begins with
+        # the clock, the same for links made within a minute (12 hex digits keep the code ≤ 120).
+        opened = account(f"{base}:{link_id.hex[-12:]}")
         await tx.repo.insert_account(opened)
     return opened.id
 
@@ -69,7 +70,7 @@ async def with_clearing_accounts(
     tx: FedTx,
     community_id: uuid.UUID,
     link_id: uuid.UUID,
-    partner_slug: str,
+    partner: Partner,
     commodities: tuple[CommodityTerms, ...],
     *,
     known: tuple[CommodityTerms, ...] = (),
@@ -84,7 +85,7 @@ async def with_clearing_accounts(
             tx,
             community_id,
             link_id=link_id,
-            partner_slug=partner_slug,
+            partner=partner,
             commodity=terms.commodity,
             now=now,
         )
@@ -104,7 +105,7 @@ async def open_side(
     """This side's row of a new link, proposed (by this side when ``first.proposed_here``),
     with a clearing account for each commodity of its first terms."""
     commodities = await with_clearing_accounts(
-        tx, community_id, link_id, partner.slug, first.commodities, now=now
+        tx, community_id, link_id, partner, first.commodities, now=now
     )
     link = Link(
         community_id=community_id,
@@ -127,7 +128,7 @@ async def add_version(
     """A new terms version on this side (clearing accounts for commodities new to the link)."""
     known = tuple(t for v in link.versions for t in v.commodities)
     commodities = await with_clearing_accounts(
-        tx, community_id, link.id, link.partner.slug, version.commodities, known=known, now=now
+        tx, community_id, link.id, link.partner, version.commodities, known=known, now=now
     )
     version = replace(version, commodities=commodities)
     await tx.store.insert_version(community_id, link.id, version)

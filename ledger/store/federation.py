@@ -32,6 +32,7 @@ from ledger.store.tables import (
     federation_links,
     federation_version_consents,
 )
+from ledger.store.unique import insert_unique
 
 _l = federation_links
 _v = federation_link_versions
@@ -41,31 +42,26 @@ _c = federation_version_consents
 
 class SqlFederationLinks(ScopedStore):
     async def insert_link(self, link: Link) -> None:
-        open_one = sa.select(_l.c.id).where(
-            _l.c.community_id == link.community_id,
-            _l.c.partner_slug == link.partner.slug,
-            _l.c.partner_node_url.is_(None)
-            if link.partner.node_url is None
-            else _l.c.partner_node_url == link.partner.node_url,
-            _l.c.status != LinkStatus.CLOSED.value,
-        )
-        if (await self._conn.execute(open_one.limit(1))).first() is not None:
-            raise errors.LinkExists(f"a link with {link.partner.slug} is open already")
-        await self._conn.execute(
-            _l.insert().values(
-                community_id=link.community_id,
-                id=link.id,
-                partner_slug=link.partner.slug,
-                partner_name=link.partner.name,
-                partner_community_id=link.partner.community_id,
-                partner_node_url=link.partner.node_url,
-                partner_node_key=link.partner.node_key,
-                proposed_here=link.proposed_here,
-                status=link.status.value,
-                suspended_here=link.suspended_here,
-                created_at=link.created_at,
-                updated_at=link.updated_at,
-            )
+        # The unique indexes on open links decide between concurrent proposals (a check
+        # before the insert let both pass); the community is checked by the caller.
+        await insert_unique(
+            self._conn,
+            _l,
+            {
+                "community_id": link.community_id,
+                "id": link.id,
+                "partner_slug": link.partner.slug,
+                "partner_name": link.partner.name,
+                "partner_community_id": link.partner.community_id,
+                "partner_node_url": link.partner.node_url,
+                "partner_node_key": link.partner.node_key,
+                "proposed_here": link.proposed_here,
+                "status": link.status.value,
+                "suspended_here": link.suspended_here,
+                "created_at": link.created_at,
+                "updated_at": link.updated_at,
+            },
+            errors.LinkExists(f"a link with {link.partner.slug} is open already"),
         )
         for version in link.versions:
             await self.insert_version(link.community_id, link.id, version)

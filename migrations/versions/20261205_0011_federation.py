@@ -16,6 +16,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_OPEN_LOCAL = sa.text("status <> 'closed' AND partner_node_url IS NULL")
+_OPEN_REMOTE = sa.text("status <> 'closed' AND partner_node_url IS NOT NULL")
+
+
 def upgrade() -> None:
     op.create_table(
         "federation_links",
@@ -140,6 +144,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("community_id", "id", name=op.f("pk_federation_transfers")),
     )
     op.create_index(
+        "uq_federation_links_open_local",
+        "federation_links",
+        ["community_id", "partner_slug"],
+        unique=True,
+        postgresql_where=_OPEN_LOCAL,
+        sqlite_where=_OPEN_LOCAL,
+    )
+    op.create_index(
+        "uq_federation_links_open_remote",
+        "federation_links",
+        ["community_id", "partner_slug", "partner_node_url"],
+        unique=True,
+        postgresql_where=_OPEN_REMOTE,
+        sqlite_where=_OPEN_REMOTE,
+    )
+    op.create_index(
         "ix_federation_transfers_link",
         "federation_transfers",
         ["community_id", "link_id", "id"],
@@ -229,6 +249,8 @@ def downgrade() -> None:
     op.drop_table("federation_version_consents")
     op.drop_table("federation_link_terms")
     op.drop_index("ix_federation_transfers_member", table_name="federation_transfers")
+    op.drop_index("uq_federation_links_open_remote", table_name="federation_links")
+    op.drop_index("uq_federation_links_open_local", table_name="federation_links")
     op.drop_index("ix_federation_transfers_link", table_name="federation_transfers")
 
     op.drop_table("federation_transfers")

@@ -24,6 +24,11 @@ class _Formats:
     """The formatting helpers the template calls, bound to the report's units."""
 
     scales: dict[str, int]
+    names: dict[str, str]
+
+    def name(self, commodity: str) -> str:
+        """The commodity's name (a partner's commodity we do not keep shows as its code)."""
+        return self.names.get(commodity, commodity)
 
     def amount(self, value: int, commodity: str) -> str:
         return fmt.amount(value, commodity, self.scales.get(commodity, 0))
@@ -80,7 +85,10 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
 
 
 def render_html(report: SustainabilityReport) -> str:
-    formats = _Formats({unit.code: unit.scale for unit in report.units})
+    formats = _Formats(
+        {unit.code: unit.scale for unit in report.units},
+        {unit.code: unit.name for unit in report.units},
+    )
     return _ENV.get_template("sustainability.html").render(
         r=report, f=formats, fmt=fmt, charts=_charts(report, formats)
     )

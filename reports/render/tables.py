@@ -173,6 +173,22 @@ def _categories(r: SustainabilityReport) -> Table:
     return Table("hours-by-category", ("category", "exchanges", "minutes"), rows)
 
 
+def _federation(r: SustainabilityReport) -> Table:
+    header = (
+        "link_id", "partner", "status", "commodity", "partner_commodity", "rate_numerator",
+        "rate_denominator", "owed", "limit_we_owe", "we_owe_used", "limit_they_owe",
+        "they_owe_used", "sent_count", "sent", "received_count", "received",
+    )  # fmt: skip
+    rows = tuple(
+        (str(link.link_id), link.partner_name, link.status, c.commodity, c.partner_commodity,
+         c.rate_numerator, c.rate_denominator, c.owed, c.limit_we_owe, c.we_owe_used,
+         c.limit_they_owe, c.they_owe_used, c.sent_count, c.sent, c.received_count, c.received)
+        for link in r.federation.links
+        for c in link.commodities
+    )  # fmt: skip
+    return Table("federation", header, rows)
+
+
 def _glossary(r: SustainabilityReport) -> Table:
     return Table(
         "glossary", ("term", "definition"), tuple((g.term, g.definition) for g in r.glossary)
@@ -193,6 +209,7 @@ SECTIONS: dict[str, Callable[[SustainabilityReport], Table]] = {
     "burnout-watch": lambda r: _members("burnout-watch", r),
     "support-watch": lambda r: _members("support-watch", r),
     "hours-by-category": _categories,
+    "federation": _federation,
     "glossary": _glossary,
 }
 """Every section by name, in the order of the workbook's sheets."""

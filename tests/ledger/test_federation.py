@@ -232,6 +232,26 @@ async def test_suspended_and_closed_links_carry_nothing(world: World) -> None:
     assert final.value.code == "link_status_conflict"
 
 
+async def test_a_closed_link_is_followed_by_new_ones_each_with_its_own_clearing_account(
+    world: World,
+) -> None:
+    """Link ids are UUIDv7, time-ordered: a suffix from their first hex digits (the clock) was
+    the same for two links made within a minute, and the third link failed on its code."""
+    links, codes = world.federation.links, set()
+    for _ in range(3):
+        link = await links.propose(world.a.cid, world.b.community.slug, hours_terms())
+        with pytest.raises(errors.LedgerError) as again:
+            await links.propose(world.a.cid, world.b.community.slug, hours_terms())
+        assert again.value.code == "link_exists"
+        account_id = link.versions[0].commodities[0].clearing_account_id
+        assert account_id is not None
+        account = await world.ledger.get_account(world.a.cid, account_id)
+        assert account.name == "Clearing with Hilltop (EUR)"  # the partner's name, not its slug
+        codes.add(account.code)
+        await links.set_status(world.a.cid, link.id, LinkStatus.CLOSED)
+    assert len(codes) == 3
+
+
 async def test_new_terms_hold_their_stricter_limits_at_once_and_their_rate_once_adopted(
     world: World,
 ) -> None:

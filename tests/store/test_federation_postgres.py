@@ -7,10 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy as sa
 
+from ledger.federation.model import Link, LinkStatus, Partner
 from ledger.kernel import errors
-from ledger.kernel.model import HOURS
+from ledger.kernel.model import HOURS, new_id
 from ledger.store import create_engine
+from ledger.store.federation import SqlFederationStore
 from tests.ledger.federation_world import World, hours_terms, make_side, make_world
 
 pytestmark = pytest.mark.postgres_only
@@ -122,3 +125,62 @@ async def test_routed_and_direct_transfers_at_once_never_deadlock(
             assert result.journal.agrees_up_to == CLIENTS * 3 // 4  # three kinds in four
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("both_ways", [False, True], ids=["same-side", "opposite-sides"])
+async def test_concurrent_proposals_of_one_link_make_one(world: World, both_ways: bool) -> None:
+    """The open-link check alone raced: both proposals read "none yet" and both inserted. The
+    unique index on open links decides; the loser gets ``link_exists``, nothing written. A
+    closed link first, so that the two open clearing accounts of their own and do not collide
+    on the plain account code (which would serialise them by accident)."""
+    links = world.federation.links
+    closed = await links.propose(world.a.cid, world.b.community.slug, hours_terms())
+    await links.set_status(world.a.cid, closed.id, LinkStatus.CLOSED)
+    second = (world.b.cid, world.a.community.slug) if both_ways else (world.a.cid, None)
+    calls = [
+        links.propose(world.a.cid, world.b.community.slug, hours_terms()),
+        links.propose(second[0], second[1] or world.b.community.slug, hours_terms()),
+    ]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert [getattr(o, "code", o) for o in refused] == ["link_exists"]
+    for side in (world.a, world.b):
+        listed = await links.list_links(side.cid)
+        assert sorted(link.status.value for link in listed) == ["closed", "proposed"]
+
+
+async def test_an_open_link_inserted_by_two_transactions_at_once_is_stored_once(
+    world: World,
+) -> None:
+    """The store itself, below the service's locks: two transactions insert an open link with
+    the same partner, the first not yet committed when the second inserts. The second waits
+    on the unique index and gets ``link_exists`` (with a check alone it saw nothing)."""
+    partner = Partner(world.b.community.slug, "Hilltop", community_id=world.b.cid)
+    now = world.clock()
+
+    def side() -> Link:
+        return Link(world.a.cid, new_id(), partner, True, LinkStatus.PROPOSED, False, now, now, ())
+
+    async with world.engine.connect() as first, world.engine.connect() as second:
+        await first.begin()
+        await second.begin()
+        await SqlFederationStore(first).insert_link(side())
+        late = asyncio.create_task(SqlFederationStore(second).insert_link(side()))
+        await _inserted_or_waiting(world, late)
+        await first.commit()
+        with pytest.raises(errors.LedgerError) as refused:
+            await late
+        assert refused.value.code == "link_exists"
+
+
+async def _inserted_or_waiting(world: World, task: asyncio.Task[None]) -> None:
+    """Until ``task`` has inserted, or its backend waits on a lock (the first's index entry)."""
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with world.engine.connect() as watcher:
+        while True:
+            if task.done() or (await watcher.execute(waiting)).scalar_one():
+                return
+            await asyncio.sleep(0.01)

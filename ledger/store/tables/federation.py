@@ -7,6 +7,9 @@ import sqlalchemy as sa
 
 from ledger.store.tables.base import Id, UTCDateTime, metadata
 
+OPEN_LOCAL = sa.text("status <> 'closed' AND partner_node_url IS NULL")
+OPEN_REMOTE = sa.text("status <> 'closed' AND partner_node_url IS NOT NULL")
+
 federation_links = sa.Table(
     "federation_links",
     metadata,
@@ -24,6 +27,25 @@ federation_links = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint(
         "status IN ('proposed', 'active', 'suspended', 'closed')", name="status_known"
+    ),
+    # One open link per partner: the check before the insert alone let two concurrent
+    # proposals both pass. Two partial indexes, as NULL node URLs (this install) never collide.
+    sa.Index(
+        "uq_federation_links_open_local",
+        "community_id",
+        "partner_slug",
+        unique=True,
+        postgresql_where=OPEN_LOCAL,
+        sqlite_where=OPEN_LOCAL,
+    ),
+    sa.Index(
+        "uq_federation_links_open_remote",
+        "community_id",
+        "partner_slug",
+        "partner_node_url",
+        unique=True,
+        postgresql_where=OPEN_REMOTE,
+        sqlite_where=OPEN_REMOTE,
     ),
 )
 

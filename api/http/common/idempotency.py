@@ -33,8 +33,8 @@ WITHOUT_KEY: dict[str, str] = {
     "issueMemberToken": "a credential's secret is stored only hashed, so it cannot be shown again",
     "createTransferBatch": "each item carries its own `idempotency_key`: the batch is retry-safe "
     "item by item",
-    "revokeMemberTokens": "revoking is safe to repeat on its own: a repeat revokes what is still in "
-    "force (nothing, after the first) and answers how many it revoked (0)",
+    "revokeMemberTokens": "revoking is safe to repeat on its own: a repeat revokes what is "
+    "still in force (nothing, after the first) and answers how many it revoked (0)",
     "receivePeerMessage": "a signed peer message is keyed by its (link, transfer, step): a repeat "
     "answers the stored answer, a changed body is refused",
 }

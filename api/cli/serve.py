@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 from typing import Any
 
 import uvicorn
@@ -71,6 +73,30 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
         say(f"Sign-in link of {name}: {url}/sign-in?token={token}")
     say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
     return 0
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the service could not listen on ``host``:``port``, in the operator's words, or None.
+    Checked before migrating and seeding, so that a second server on a busy port stops at once
+    with one line instead of uvicorn's raw ``[Errno 98]`` after the demo printed its tokens."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot listen on host {host!r}: {exc.strerror}; choose another with --host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (is another commons-ledger "
+                    f"running?); stop that server, or choose another port with --port {port + 1}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
+    return None
 
 
 def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namespace) -> None:

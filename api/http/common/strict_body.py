@@ -36,7 +36,20 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
             raise ValidationException("text in the request body must not contain NUL characters")
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
-        raise ValidationException(f"the request body does not fit: {exc}") from None
+        raise ValidationException(f"the request body does not fit: {exc}{_hint(exc)}") from None
+
+
+_FRACTION = "Expected `int`, got `float`"
+FRACTION_HINT = (
+    ": amounts are whole numbers in the commodity's smallest unit "
+    "(send 1250 for EUR 12.50, 90 for 1 h 30 min)"
+)
+"""Every integer of the API that a person might send with decimals is an amount or a limit in a
+commodity's smallest unit (cents, minutes, a count of goods)."""
+
+
+def _hint(exc: msgspec.DecodeError) -> str:
+    return FRACTION_HINT if str(exc).startswith(_FRACTION) else ""
 
 
 def _has_nul(value: object) -> bool:

@@ -144,6 +144,7 @@ class ExchangesController(Controller):
             minutes=data.minutes,
             description=data.description,
             category=data.category,
+            effective_date=data.effective_date,
             idempotency_key=key_of(principal, idempotency_key),
         )
         return ExchangeOut.of(exchange)

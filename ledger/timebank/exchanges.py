@@ -161,9 +161,11 @@ class Exchanges:
         minutes: int,
         description: str,
         category: str | None = None,
+        effective_date: date | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Exchange:
-        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service.
+        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service on
+        ``effective_date`` (default: the day it is recorded).
 
         ``invalid_input`` for bad values, ``member_not_found`` for an unknown member, and every
         rejection of a pending entry (``limit_exceeded``, ``account_closed`` …)."""
@@ -177,6 +179,7 @@ class Exchanges:
             ),
             description=description,
             pending=True,
+            effective_date=effective_date,
             kind=EXCHANGE_KIND,
             metadata={
                 "provider_member_id": str(provider.id),

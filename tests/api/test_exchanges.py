@@ -371,3 +371,8 @@ async def test_a_write_key_cannot_complete_an_exchange_as_an_entry(
             f"{tenant.base}/entries/{exchange.json()['id']}/{action}", headers=write
         )
         assert sneaky.status_code == 403, sneaky.text
+
+
+async def test_help_given_earlier_keeps_its_day(client: Client, tenant: Tenant) -> None:
+    created = await record(client, tenant, tenant.ann_token, effective_date="2026-11-28")
+    assert created["effective_date"] == "2026-11-28"

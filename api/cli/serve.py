@@ -13,12 +13,13 @@ import uvicorn
 from api.app import create_app
 from api.bootstrap import migrated
 from api.cli import Subcommands
-from api.cli.console import amount, say
+from api.cli.console import say
 from api.demo.seed import DemoAccess, seed_demo
 from api.server import server_choice
 from api.settings import Settings
 from api.web.settings import WebSettings
 from api.workers import WORKER_APP, several_workers
+from ledger.kernel.quantity import show, unit_for, units_of
 
 
 def add_parsers(commands: Subcommands) -> None:
@@ -52,25 +53,26 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
     async with migrated(settings) as services:
         ledger = services.ledger
         community, created = await seed_demo(ledger, services.economy, services.governance)
-        tokens = await DemoAccess.issue(services.access, ledger, community)
+        tokens = await DemoAccess.issue(
+            services.access, ledger, community, services.governance.roles.current_role_names
+        )
         accounts = await ledger.list_accounts(community.id)
-        scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
+        units = units_of(await ledger.list_commodities(community.id))
     state = "created" if created else "already present"
     say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
     for account in accounts:
-        balance, scale = account.balance, scales[account.commodity]
-        shown = amount(balance.posted, account.commodity, scale)
-        pending = amount(balance.pending, account.commodity, scale)
+        balance, unit = account.balance, unit_for(account.commodity, units)
+        shown, pending = show(balance.posted, unit), show(balance.pending, unit)
         say(f"  {account.name:<28} {shown:>16}   pending {pending}")
     say()
     say(f"API:      {url}/api/v1/communities/{community.slug}")
     say(f"OpenAPI:  {url}/schema")
     say(f"Treasurer key (all scopes but admin): {tokens.treasurer}")
-    for name, token in tokens.members:
-        say(f"Member token of {name}: {token}")
+    for member in tokens.members:
+        say(f"Member token of {member.name} ({member.says}): {member.token}")
     say(f"Member page: {url}/ (sign in with a member token, or open a link below)")
-    for name, token in tokens.members:
-        say(f"Sign-in link of {name}: {url}/sign-in?token={token}")
+    for member in tokens.members:
+        say(f"Sign-in link of {member.name}: {url}/sign-in?token={member.token}")
     say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
     return 0
 

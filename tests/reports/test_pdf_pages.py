@@ -45,7 +45,8 @@ def _count(pages: list[Image.Image], rgb: tuple[int, int, int], tolerance: int =
     """Pixels of about ``rgb`` over all pages."""
     found = 0
     for page in pages:
-        for pixel, count in ((p, c) for c, p in page.getcolors(maxcolors=1 << 24) or []):
+        for count, pixel in page.getcolors(maxcolors=1 << 24) or []:
+            assert isinstance(pixel, tuple)
             if all(abs(a - b) <= tolerance for a, b in zip(pixel, rgb, strict=True)):
                 found += count
     return found

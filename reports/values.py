@@ -119,6 +119,13 @@ class BudgetLineReport:
     pending: int
     variance: int
     used: Decimal | None
+    kind: str = ""
+    """The account type of the line's accounts: ``income`` (under plan is a shortfall) or
+    ``expense`` (over plan is an overrun); ``""`` in reports stored before it was kept."""
+    budget_start: date | None = None
+    budget_end: date | None = None
+    """The budget's own period; its actuals run from ``budget_start`` to the earlier of
+    ``budget_end`` and the report's end."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import jinja2
 
-from reports.render import charts, fmt
+from ledger.kernel.quantity import Unit
+from reports.render import budget, charts, fmt
+from reports.render.summary import summary
 from reports.values import SustainabilityReport
 
 _ENV = jinja2.Environment(
@@ -81,6 +83,13 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
 
 def render_html(report: SustainabilityReport) -> str:
     formats = _Formats({unit.code: unit.scale for unit in report.units})
+    units = {unit.code: Unit(unit.code, unit.name, unit.scale) for unit in report.units}
+    lines = budget.view(report, units)
     return _ENV.get_template("sustainability.html").render(
-        r=report, f=formats, fmt=fmt, charts=_charts(report, formats)
+        r=report,
+        f=formats,
+        fmt=fmt,
+        charts=_charts(report, formats),
+        budget_lines=lines,
+        summary=summary(report, units, lines),
     )

@@ -26,6 +26,12 @@ class _Formats:
     """The formatting helpers the template calls, bound to the report's units."""
 
     scales: dict[str, int]
+    names: dict[str, str]
+
+    def heading(self, commodity: str) -> str:
+        """A commodity by name with its code (``Jars of honey (HONEY)``); HOURS by name."""
+        name = self.names.get(commodity, commodity)
+        return name if name.upper() == commodity else f"{name} ({commodity})"
 
     def amount(self, value: int, commodity: str) -> str:
         return fmt.amount(value, commodity, self.scales.get(commodity, 0))
@@ -82,7 +88,10 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
 
 
 def render_html(report: SustainabilityReport) -> str:
-    formats = _Formats({unit.code: unit.scale for unit in report.units})
+    formats = _Formats(
+        {unit.code: unit.scale for unit in report.units},
+        {unit.code: unit.name for unit in report.units},
+    )
     units = {unit.code: Unit(unit.code, unit.name, unit.scale) for unit in report.units}
     lines = budget.view(report, units)
     return _ENV.get_template("sustainability.html").render(

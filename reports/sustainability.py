@@ -22,6 +22,7 @@ from reports.queries import budgets as budget_queries
 from reports.queries import timebank as timebank_queries
 from reports.queries.budgets import BudgetLineFigures, FundSetting
 from reports.queries.figures import AccountRow, FundRow
+from reports.queries.journal import DateRange, first_date
 from reports.queries.movements import Window
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
@@ -73,6 +74,7 @@ async def sustainability_report(
             conn, cid, period.start, period.end
         )
         fund_setting = await budget_queries.emergency_fund_setting(conn, cid)
+        history_from = await first_date(conn, cid, DateRange())
     read = _Read(accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting)
     return SustainabilityReport(
         community_slug=request.community.slug,
@@ -88,6 +90,7 @@ async def sustainability_report(
         self_sufficiency=resilience.self_sufficiency(accounts, read.trend_moves),
         time_bank=time_bank(period, hours, request.thresholds),
         glossary=GLOSSARY,
+        history_from=history_from,
     )
 
 

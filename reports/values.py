@@ -262,3 +262,10 @@ class SustainabilityReport:
     self_sufficiency: tuple[SelfSufficiency, ...]
     time_bank: TimeBank
     glossary: tuple[GlossaryItem, ...]
+    history_from: date | None = None
+    """The earliest effective date of a posted entry: a period that ended before it has no
+    figures at all (shown "—", not 0). None when the books are empty or the report was stored
+    before it was kept."""
+
+    def before_history(self, period: PeriodOut) -> bool:
+        return self.history_from is not None and period.end < self.history_from

@@ -36,6 +36,11 @@ class _Formats:
     def amount(self, value: int, commodity: str) -> str:
         return fmt.amount(value, commodity, self.scales.get(commodity, 0))
 
+    def in_period(self, value: int, commodity: str, before_history: bool) -> str:
+        """A figure of a period, or "—" for a period that ended before the books begin (no
+        history is not a zero)."""
+        return "—" if before_history else self.amount(value, commodity)
+
     def money(self, commodity: str) -> Callable[[int], str]:
         return lambda value: self.amount(value, commodity)
 
@@ -54,6 +59,7 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
                     ],
                 )
                 for p in s.trend
+                if not report.before_history(p.period)
             ],
             formats.money(s.commodity),
             [

@@ -84,3 +84,16 @@ async def test_budget_lines_are_judged_in_words_the_right_way_round(engine: Asyn
     assert table.count("<tr") == 5 and "Running costs" not in table, "no budget name per line"
     assert '<tr class="bad"><td>Food' in page
     assert "2 of 5 lines are off plan" in page
+
+
+async def test_periods_before_the_books_begin_show_a_dash_not_zero(engine: AsyncEngine) -> None:
+    report = await _report(engine, "2025-Q4")  # the books begin on 10 August 2025
+    assert report.history_from == date(2025, 8, 10)
+    assert report.before_history(report.year_earlier_period)  # 2024-Q4
+    assert not report.before_history(report.period)
+    page = render_html(report)
+    statement = page[page.index("<h3>Income statement</h3>") : page.index("<h3>Cash flow</h3>")]
+    rows = [row for row in statement.split("<tr") if "Total income" in row]
+    assert rows and rows[0].rstrip().endswith('<td class="n">—</td></tr>')
+    trend_chart = page[page.index("Income and expenses, EUR") :].split("</figure>")[0]
+    assert "2025-Q2" not in trend_chart and "2025-Q3" in trend_chart, "no empty period drawn"

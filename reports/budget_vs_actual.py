@@ -28,6 +28,9 @@ def lines(rows: Sequence[BudgetLineFigures]) -> tuple[BudgetLineReport, ...]:
                 pending=figures.pending,
                 variance=figures.variance,
                 used=figures.used,
+                kind=row.kind,
+                budget_start=row.budget_start,
+                budget_end=row.budget_end,
             )
         )
     return tuple(found)

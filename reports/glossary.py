@@ -7,68 +7,72 @@ from reports.resilience import BURN_MONTHS
 from reports.values import GlossaryItem
 
 _TERMS = (
-    ("Amounts", "Integers in the commodity's smallest unit: minutes for HOURS, cents for a money "
-     "commodity of scale 2, a count for goods. Figures of different commodities are never added."),
-    ("Ratios", "Decimals with four places (0.4231 = 42.31 %), rounded half-even; empty when the "
-     "denominator is zero."),
-    ("Actuals", "Posted entries dated in the period. Voided entries never count; pending entries "
-     "are shown apart and not in any actual figure. A reversal is an ordinary posted entry on its "
-     "own date, so an entry and its reversal in the same period cancel out."),
-    ("Balance sheet", "Posted balances of asset, liability and equity accounts at the end of the "
-     "period, in each account's normal direction; member time accounts form one line. Earnings "
-     "are income minus expenses to date, so assets = liabilities + equity + earnings."),
-    ("Income statement", "Income per business line and expenses per category for the period, "
-     "the previous period of the same length and the same period a year earlier."),
-    ("Business line", "The second segment of an income account's code (Income:Farm → Farm)."),
-    ("Expense category", "The second segment of an expense account's code."),
-    ("Cash flow", "For accounts under Assets:Cash and Assets:Bank: the opening balance, money in "
-     "(debits), money out (credits) and the closing balance."),
-    ("Budget vs actual", "Per line of each adopted budget version in force in the period: "
-     "planned; actual (posted) and pending from the budget period's first day to the report's "
-     "end, in the accounts' normal direction; variance = planned − actual; used = actual / "
-     "planned."),
-    ("Emergency fund", "The posted balance at the end of the period of the account the "
-     "community's governance settings name as its emergency fund (else the account the chart "
-     "designates, or Assets:EmergencyFund). Its target is the settings' amount, or their number "
-     "of months times the monthly essential expenses below; without one: "
-     f"{classification.NO_TARGET}."),
-    ("Monthly essential expenses", f"Expenses of the {BURN_MONTHS} calendar months ending with "
-     f"the period's last month, divided by {BURN_MONTHS}; essential expenses are "
+    ("Amounts", "Hours are shown as hours and minutes (61 h 15 min), money with two decimals "
+     "in the currency named above the table, goods as a count. Different currencies, hours and "
+     "goods are never added together."),
+    ("Percentages", "Rounded to one decimal place. A dash (–) means there was nothing to divide "
+     "by, for example a share of expenses in a period without expenses."),
+    ("Actuals", "What was really booked (posted) with a date in the period. Cancelled (voided) "
+     "entries never count. Entries still waiting for approval (pending) are listed separately "
+     "and left out of every total. A correction (reversal) is booked on its own date, so a "
+     "mistake and its correction in the same period cancel out."),
+    ("Balance sheet", "What the community owns (assets), owes (liabilities) and holds as its "
+     "own (equity) on the last day of the period. Earnings are income minus expenses so far, "
+     "so assets = liabilities + equity + earnings. Members' time accounts are one line."),
+    ("Income statement", "Money earned and spent in the period, next to the previous period of "
+     "the same length and the same period a year before, so that seasons compare fairly."),
+    ("Business line", "A source of income, named after the second part of the account's code "
+     "(Income:Farm → Farm)."),
+    ("Expense category", "A kind of spending, named after the second part of the account's "
+     "code (Expenses:Food → Food)."),
+    ("Cash flow", "For the cash box and the bank: what was there at the start, what came in, "
+     "what went out and what is left at the end."),
+    ("Budget vs actual", "Each line of the budget the stewards adopted, set against what was "
+     "really booked. Spending more than planned is over budget; earning less than planned is "
+     "short of plan; both are marked in red. When the budget covers a longer stretch than the "
+     "figures (a quarter's budget halfway through the quarter), the plan is reduced in "
+     "proportion to the days covered, and the line says so."),
+    ("Emergency fund", "The reserve set aside for hard times: its balance on the period's last "
+     "day and its target, which is either a fixed amount or a number of months of essential "
+     f"costs; without one the report says: {classification.NO_TARGET}."),
+    ("Monthly essential expenses", f"What the community spends in an average month on what it "
+     f"cannot do without, taken over the last {BURN_MONTHS} months; essential expenses are "
      f"{classification.DESIGNATED_ESSENTIAL_BASIS}."),
-    ("Months covered", "Emergency fund balance divided by the monthly essential expenses."),
-    ("Restricted funds", "Money given for one purpose (a grant for the greenhouse), each held "
-     "in its own account that can never go below zero: its balance at the period's end, what "
-     "came in and what was spent during the period."),
-    ("Earned income", "Income from the co-op's business lines and dues: all income but external "
-     "support."),
-    ("External support", "Income designated as grants, donations or crowdfunding (by the chart "
-     "template, or under Income:Grants, Income:Donations and Income:Crowdfunding)."),
-    ("Earned share of expenses", "Earned income divided by expenses of the same period."),
-    ("External share of income", "External support divided by total income."),
-    ("Trend", "The same figures for the preceding periods of the same length, oldest first."),
-    ("Exchange", "A confirmed (posted) time-bank exchange dated in the period and not reversed "
-     "by the period's end."),
-    ("Hours exchanged", "Minutes of all exchanges in the period."),
-    ("Members", "Members who joined by the end of the period or took part in an exchange by "
-     "then."),
-    ("Active members", "Members who gave or received in at least one exchange in the period."),
-    ("Participation rate", "Active members divided by members."),
+    ("Months covered", "How many months of essential costs the emergency fund would pay if "
+     "all income stopped today (its months of runway). Three or more is a common aim."),
+    ("Restricted funds", "Money given for one purpose only (a grant for the greenhouse), kept "
+     "in its own account that can never go below zero: what came in, what was spent and what "
+     "is left for that purpose."),
+    ("Earned income", "Money the community earns itself (sales, services, dues): all income "
+     "except grants and donations."),
+    ("External support", "Grants, donations and crowdfunding: income the community did not "
+     "earn and may not be able to count on next year."),
+    ("Earned share of expenses", "How much of its spending the community pays from what it "
+     "earns. 100 % or more means it could carry on without outside support."),
+    ("External share of income", "How much of all income came from grants and donations."),
+    ("Trend", "The same figures for the periods before, oldest first."),
+    ("Exchange", "Help one member gave another, confirmed by the one who received it, dated in "
+     "the period (and not cancelled since)."),
+    ("Hours exchanged", "All the time given in confirmed exchanges in the period."),
+    ("Members", "Everyone who had joined by the end of the period."),
+    ("Active members", "Members who gave or received help at least once in the period."),
+    ("Participation rate", "Active members as a share of all members."),
     ("New members", "Members who joined during the period."),
-    ("Dormant members", "Members who took part in an exchange before the period but in none "
-     "during it."),
-    ("Reciprocal members", "Members who both gave and received in the period; the reciprocity "
-     "rate divides them by the active members."),
-    ("Gini coefficient of hours given", "Inequality of the minutes given by all members (those "
-     "who gave nothing count as 0): 0 when all give the same, near 1 when one gives everything."),
-    ("Top 10 % share", "The share of all minutes given that the top tenth of members (at least "
-     "one, rounded up) gave."),
-    ("Burnout watch", "Members who gave more than the burnout threshold in the period."),
-    ("Support watch", "Members whose posted time balance at the period's end has used at least "
-     "the support-watch share of their negative limit."),
-    ("Hours by category", "Minutes and number of exchanges per service category."),
-    ("Fingerprint", "SHA-256 of the ledger state the report was built from: entries per status, "
-     "the latest entry id, the sums of all balance counters and the numbers of accounts and "
-     "members. The same ledger state gives the same fingerprint."),
+    ("Dormant members", "Members who took part before but not in this period: worth a friendly "
+     "call."),
+    ("Reciprocal members", "Members who both gave and received help in the period; a healthy "
+     "time bank has many."),
+    ("Gini coefficient of hours given", "How unevenly the giving is spread, from 0 (everyone "
+     "gives the same) to nearly 1 (one person does everything). Above 0.5 a few people carry "
+     "the time bank."),
+    ("Top 10 % share", "The share of all time given by the busiest tenth of members."),
+    ("Burnout watch", "Members who gave more than the burnout threshold in the period: thank "
+     "them, and make sure they are not overdoing it."),
+    ("Support watch", "Members who have used most of the time they may owe (their negative "
+     "limit): they may need a hand finding ways to give back."),
+    ("Hours by category", "Time given and number of exchanges per kind of help."),
+    ("Fingerprint", "A code computed from the whole state of the books when the report was "
+     "made. Two reports with the same fingerprint were made from exactly the same books."),
 )  # fmt: skip
 
 GLOSSARY = tuple(GlossaryItem(term, definition) for term, definition in _TERMS)

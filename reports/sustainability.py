@@ -24,6 +24,7 @@ from reports.queries import federation as federation_queries
 from reports.queries import timebank as timebank_queries
 from reports.queries.budgets import BudgetLineFigures, FundSetting
 from reports.queries.figures import AccountRow, FundRow
+from reports.queries.journal import DateRange, first_date
 from reports.queries.movements import Window
 from reports.resilience import BURN_MONTHS, period_out
 from reports.timebank import Thresholds, TimeBankFigures, time_bank
@@ -82,6 +83,7 @@ async def sustainability_report(
             await federation_queries.crossed(conn, cid, period.start, period.end),
             await federation_queries.by_category(conn, cid, period.start, period.end),
         )
+        history_from = await first_date(conn, cid, DateRange())
     read = _Read(accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting)
     return SustainabilityReport(
         community_slug=request.community.slug,
@@ -98,6 +100,7 @@ async def sustainability_report(
         time_bank=time_bank(period, hours, request.thresholds),
         glossary=GLOSSARY,
         federation=federated,
+        history_from=history_from,
     )
 
 

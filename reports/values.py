@@ -119,6 +119,13 @@ class BudgetLineReport:
     pending: int
     variance: int
     used: Decimal | None
+    kind: str = ""
+    """The account type of the line's accounts: ``income`` (under plan is a shortfall) or
+    ``expense`` (over plan is an overrun); ``""`` in reports stored before it was kept."""
+    budget_start: date | None = None
+    budget_end: date | None = None
+    """The budget's own period; its actuals run from ``budget_start`` to the earlier of
+    ``budget_end`` and the report's end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +314,10 @@ class SustainabilityReport:
     glossary: tuple[GlossaryItem, ...]
     federation: Federation = field(default_factory=Federation)
     """Snapshots stored before federation decode with an empty section."""
+    history_from: date | None = None
+    """The earliest effective date of a posted entry: a period that ended before it has no
+    figures at all (shown "—", not 0). None when the books are empty or the report was stored
+    before it was kept."""
+
+    def before_history(self, period: PeriodOut) -> bool:
+        return self.history_from is not None and period.end < self.history_from

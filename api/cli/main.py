@@ -64,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         sys.stderr.write(f"commons-ledger: {exc}\n")
         return 2
+    if getattr(arguments, "serve", False):
+        taken = serve.port_taken(arguments.host, arguments.port)
+        if taken is not None:
+            sys.stderr.write(f"commons-ledger: {taken}\n")
+            return 1
     try:
         status: int = asyncio.run(arguments.run(arguments, settings))
     except errors.LedgerError as exc:

@@ -19,6 +19,7 @@ from api.cli import Subcommands
 from api.cli.console import say
 from api.settings import Settings
 from ledger.books.service import Ledger
+from ledger.kernel import errors
 from reports.period import Period
 from reports.render.html import render_html
 from reports.render.pdf import render_pdf
@@ -39,7 +40,10 @@ def add_parsers(commands: Subcommands) -> None:
     report = commands.add_parser("report", help="write a community's sustainability report")
     report.add_argument("--community", required=True, help="the community's slug")
     report.add_argument("--period", required=True, help="2026-Q3, 2026-09 or 2026")
-    report.add_argument("--format", choices=sorted(FORMATS), default="pdf")
+    report.add_argument(
+        "--format", choices=sorted(FORMATS),
+        help="default: the output file's extension (.json, .html, .pdf, .xlsx)",
+    )  # fmt: skip
     report.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
     report.add_argument(
         "--burnout-minutes", type=int, default=Thresholds().burnout_minutes,
@@ -85,7 +89,29 @@ class Progress:
         self._stream.flush()
 
 
+def output_format(output: Path, given: str | None) -> str:
+    """The format to write ``output`` in: ``given``, else the file's extension; a file whose
+    extension names another format than ``given`` is refused (``invalid_input``), so that
+    ``-o future.json`` never silently holds a PDF."""
+    extension = output.suffix.lower().removeprefix(".")
+    named = extension if extension in FORMATS else None
+    if given is None and named is None:
+        raise errors.InvalidInput(
+            f"cannot tell the format from {output.name!r}: end the file name in "
+            f"{', '.join('.' + name for name in sorted(FORMATS))}, or give --format"
+        )
+    if given is not None and named is not None and given != named:
+        raise errors.InvalidInput(
+            f"{output.name!r} names a .{named} file but --format is {given}: "
+            f"rename the file or drop --format"
+        )
+    chosen = given or named
+    assert chosen is not None
+    return chosen
+
+
 async def _report(arguments: argparse.Namespace, settings: Settings) -> int:
+    arguments.format = output_format(arguments.output, arguments.format)
     async with migrated(settings) as services:
         await _write(arguments, services.ledger, services.reports)
     return 0

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 from typing import Any
 
 import uvicorn
@@ -11,13 +13,14 @@ import uvicorn
 from api.app import create_app
 from api.bootstrap import migrated
 from api.cli import Subcommands
-from api.cli.console import amount, say
+from api.cli.console import say
 from api.demo.federation import DemoLink, seed_demo_federation
 from api.demo.seed import DemoAccess, seed_demo
 from api.server import server_choice
 from api.settings import Settings
 from api.web.settings import WebSettings
 from api.workers import WORKER_APP, several_workers
+from ledger.kernel.quantity import Units, show, unit_for, units_of
 
 
 def add_parsers(commands: Subcommands) -> None:
@@ -54,43 +57,68 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
         linked = await seed_demo_federation(
             ledger, services.governance, services.federation, community
         )
-        tokens = await DemoAccess.issue(services.access, ledger, community)
+        tokens = await DemoAccess.issue(
+            services.access, ledger, community, services.governance.roles.current_role_names
+        )
         accounts = await ledger.list_accounts(community.id)
-        scales = {c.code: c.scale for c in await ledger.list_commodities(community.id)}
+        units = units_of(await ledger.list_commodities(community.id))
     state = "created" if created else "already present"
     say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
     for account in accounts:
-        balance, scale = account.balance, scales[account.commodity]
-        shown = amount(balance.posted, account.commodity, scale)
-        pending = amount(balance.pending, account.commodity, scale)
+        balance, unit = account.balance, unit_for(account.commodity, units)
+        shown, pending = show(balance.posted, unit), show(balance.pending, unit)
         say(f"  {account.name:<28} {shown:>16}   pending {pending}")
     say()
-    _say_federation(linked)
+    _say_federation(linked, units)
     say()
     say(f"API:      {url}/api/v1/communities/{community.slug}")
     say(f"OpenAPI:  {url}/schema")
     say(f"Treasurer key (all scopes but admin): {tokens.treasurer}")
-    for name, token in tokens.members:
-        say(f"Member token of {name}: {token}")
+    for member in tokens.members:
+        say(f"Member token of {member.name} ({member.says}): {member.token}")
     say(f"Member page: {url}/ (sign in with a member token, or open a link below)")
-    for name, token in tokens.members:
-        say(f"Sign-in link of {name}: {url}/sign-in?token={token}")
+    for member in tokens.members:
+        say(f"Sign-in link of {member.name}: {url}/sign-in?token={member.token}")
     say("These tokens are shown once; `commons-ledger demo` issues fresh ones each run.")
     return 0
 
 
-def _say_federation(linked: DemoLink) -> None:
+def _say_federation(linked: DemoLink, units: Units) -> None:
     state = f"seeded with {linked.transfers} cross transfers" if linked.created else "present"
     say(f"Linked community {linked.partner.name!r} (slug {linked.partner.slug!r}) {state}.")
     for terms in linked.link.versions[-1].commodities:
         say(
             f"  Link {linked.link.id} ({linked.link.status}): {terms.commodity} at "
             f"{terms.rate.numerator}:{terms.rate.denominator}, we may owe "
-            f"{amount(terms.limit_we_owe, terms.commodity, 0)}, they may owe "
-            f"{amount(terms.limit_they_owe, terms.commodity, 0)}"
+            f"{show(terms.limit_we_owe, unit_for(terms.commodity, units))}, they may owe "
+            f"{show(terms.limit_they_owe, unit_for(terms.commodity, units))}"
         )
     say(f"  A payer here:  {linked.example_payer.name} {linked.example_payer.id}")
     say(f"  A payee there: {linked.example_payee.name} {linked.example_payee.id}")
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the service could not listen on ``host``:``port``, in the operator's words, or None.
+    Checked before migrating and seeding, so that a second server on a busy port stops at once
+    with one line instead of uvicorn's raw ``[Errno 98]`` after the demo printed its tokens."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot listen on host {host!r}: {exc.strerror}; choose another with --host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (is another commons-ledger "
+                    f"running?); stop that server, or choose another port with --port {port + 1}"
+                )
+            return f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
+    return None
 
 
 def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namespace) -> None:

@@ -7,14 +7,17 @@ The data is drawn from a fixed seed, so every fresh demo database holds the same
 from __future__ import annotations
 
 import random
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Final
 
 from api.bootstrap import governance_of
 from api.demo.economy import seed_economy
 from api.demo.governance import seed_governance
 from ledger.access.credentials import Access
-from ledger.access.principals import Scope
+from ledger.access.principals import STEWARD_ROLE, TREASURER_ROLE, Scope
 from ledger.books.service import Ledger, NewAccount
 from ledger.economy.service import Economy
 from ledger.governance.service import Governance
@@ -169,19 +172,52 @@ async def _seed_money(ledger: Ledger, community: Community) -> None:
             await move(debit, credit, cents, what, day)
 
 
+ROLE_SAYS: Final = {
+    TREASURER_ROLE: "treasurer in office: acts with the treasurer scope, sees every account",
+    STEWARD_ROLE: "steward: confirms any member's exchange, sees only their own accounts",
+    "": "member: sees only their own accounts; other members' answer 404",
+}
+"""What a demo member's token may do, by the role they hold now ("": none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoMember:
+    name: str
+    role: str
+    """``treasurer``, ``steward`` or ``""`` (a plain member), held now."""
+    token: str
+
+    @property
+    def says(self) -> str:
+        return ROLE_SAYS[self.role]
+
+
 @dataclass(frozen=True, slots=True)
 class DemoAccess:
-    """Fresh tokens for trying the demo: a treasurer key and two member tokens."""
+    """Fresh tokens for trying the demo: a treasurer key and member tokens of the treasurer in
+    office, a steward and a plain member, each with the role it holds."""
 
     treasurer: str
-    members: tuple[tuple[str, str], ...]
+    members: tuple[DemoMember, ...]
 
     @staticmethod
-    async def issue(access: Access, ledger: Ledger, community: Community) -> DemoAccess:
+    async def issue(
+        access: Access,
+        ledger: Ledger,
+        community: Community,
+        roles_of: Callable[[uuid.UUID, uuid.UUID], Awaitable[frozenset[str]]],
+    ) -> DemoAccess:
         scopes = frozenset({Scope.READ, Scope.WRITE, Scope.TREASURER})
         _, treasurer = await access.issue_api_key(community.id, "demo treasurer", scopes)
+        chosen: dict[str, Member] = {}
+        for member in await ledger.list_members(community.id, limit=100):
+            roles = await roles_of(community.id, member.id)
+            role = TREASURER_ROLE if TREASURER_ROLE in roles else min(roles, default="")
+            chosen.setdefault(role, member)
         tokens = []
-        for member in await ledger.list_members(community.id, limit=2):
-            _, token = await access.issue_member_token(community.id, member.id, "demo")
-            tokens.append((member.name, token))
+        for role in (TREASURER_ROLE, STEWARD_ROLE, ""):
+            if role in chosen:
+                member = chosen[role]
+                _, token = await access.issue_member_token(community.id, member.id, "demo")
+                tokens.append(DemoMember(member.name, role, token))
         return DemoAccess(treasurer, tuple(tokens))

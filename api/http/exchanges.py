@@ -149,6 +149,7 @@ class ExchangesController(Controller):
             description=data.description,
             category=data.category,
             recorded_by=principal.member_id,
+            effective_date=data.effective_date,
             idempotency_key=key_of(principal, idempotency_key),
         )
         return ExchangeOut.of(exchange)

@@ -37,7 +37,8 @@ from reports.values import SustainabilityReport
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"
+"""Litestar adds ``; charset=utf-8`` to a text type itself: naming it here sent it twice."""
 
 From = Annotated[
     date, QueryParameter(name="from", description="first day of the period (YYYY-MM-DD)")

@@ -238,6 +238,8 @@ class ExchangeCreate(Request, frozen=True):
         str, msgspec.Meta(min_length=1, max_length=1000, examples=["Fixed the bike"])
     ]
     category: Category | None = None
+    effective_date: date | None = None
+    """The day the service was given (default: the day it is recorded)."""
 
 
 class ExchangeOut(msgspec.Struct, frozen=True):

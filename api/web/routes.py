@@ -86,8 +86,8 @@ async def home(
     viewer = await viewer_or_none(request, access, ledger)
     if viewer is None:
         return page(request, "sign_in.html", {"token": "", "error": None})
-    hours, others = await views.home(ledger, viewer, _today())
-    return page(request, "home.html", {"viewer": viewer, "hours": hours, "others": others})
+    shown = await views.home(ledger, viewer, _today())
+    return page(request, "home.html", {"viewer": viewer, "home": shown})
 
 
 @get("/sign-in", include_in_schema=False)
@@ -151,6 +151,7 @@ async def _exchanges_page(
         "others": others,
         "form": form,
         "done": done,
+        "today": _today().isoformat(),
     }
     return page(request, "exchanges.html", context, status_code)
 
@@ -173,20 +174,14 @@ async def record_help(
     form = HelpForm.of({k: str(v) for k, v in (await request.form()).items()})
     directory = await MemberOverview(ledger).directory(viewer.community.id)
     members = {e.member_id: e.name for e in directory if e.member_id != viewer.member.id}
-    parsed = parse_help(form, members)
+    parsed = parse_help(form, members, _today())
     if isinstance(parsed, HelpForm):
         return await _exchanges_page(request, ledger, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
     try:
         with acting_as(request, viewer.principal):
             await _record(ledger, viewer, parsed)
     except errors.LimitExceeded:
-        refused = HelpForm(
-            form.receiver,
-            form.hours,
-            form.minutes,
-            form.description,
-            {"duration": LIMIT_MESSAGE},
-        )
+        refused = form.refused({"duration": LIMIT_MESSAGE})
         return await _exchanges_page(
             request, ledger, viewer, refused, HTTP_422_UNPROCESSABLE_ENTITY
         )
@@ -201,6 +196,8 @@ async def _record(ledger: Ledger, viewer: Viewer, record: HelpRecord) -> None:
         minutes=record.minutes,
         description=record.description,
         recorded_by=viewer.member.id,
+        category=record.category,
+        effective_date=record.day,
     )
 
 

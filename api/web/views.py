@@ -10,6 +10,7 @@ from decimal import Decimal
 from api.web.session import Viewer
 from ledger.books.service import Ledger
 from ledger.kernel.model import HOURS, Account, Balance
+from ledger.kernel.quantity import Unit, show, unit_for, units_of
 from ledger.timebank.exchanges import Exchange
 from ledger.timebank.member_overview import (
     CommunityMonth,
@@ -40,7 +41,16 @@ class OtherBalance:
     name: str
     commodity: str
     amount: str
-    """Posted balance in the commodity's display unit, exact (``12.50``)."""
+    """Posted balance in the commodity's own unit, exact (``EUR 12.50``, ``−4 jars of honey``)."""
+    negative: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    hours: HoursCard
+    others: list[OtherBalance]
+    waiting_for_you: int
+    """Exchanges the member received and must confirm or decline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +59,6 @@ class ExchangeLine:
     given: bool
     """True when the viewer gave the help."""
     other_name: str
-
-
-def display_amount(amount: int, scale: int) -> str:
-    """An integer amount in the smallest unit as a decimal string, without floats."""
-    if scale == 0:
-        return str(amount)
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), 10**scale)
-    return f"{sign}{whole}.{fraction:0{scale}d}"
 
 
 def hours_card(account: Account, month: MemberMonth) -> HoursCard:
@@ -71,18 +72,25 @@ def hours_card(account: Account, month: MemberMonth) -> HoursCard:
     return HoursCard(balance.posted, balance.pending, can_receive, can_give, month)
 
 
-async def home(ledger: Ledger, viewer: Viewer, today: date) -> tuple[HoursCard, list[OtherBalance]]:
+async def home(ledger: Ledger, viewer: Viewer, today: date) -> Home:
     community_id, member = viewer.community.id, viewer.member
     accounts = await ledger.list_accounts(community_id, member_id=member.id)
-    scales = {c.code: c.scale for c in await ledger.list_commodities(community_id)}
-    month = await MemberOverview(ledger).member_month(community_id, member.id, today)
+    units = units_of(await ledger.list_commodities(community_id))
+    overview = MemberOverview(ledger)
+    month = await overview.member_month(community_id, member.id, today)
+    _, to_answer = await overview.recent(community_id, member.id, 1)
     hours = next(a for a in accounts if a.id == member.hours_account_id)
     others = [
-        OtherBalance(a.name, a.commodity, display_amount(a.balance.posted, scales[a.commodity]))
+        OtherBalance(
+            a.name,
+            a.commodity,
+            show(a.balance.posted, unit_for(a.commodity, units)),
+            a.balance.posted < 0,
+        )
         for a in accounts
         if a.commodity != HOURS and not a.closed
     ]
-    return hours_card(hours, month), others
+    return Home(hours_card(hours, month), others, len(to_answer))
 
 
 def lines(
@@ -119,7 +127,7 @@ async def community(ledger: Ledger, viewer: Viewer, today: date) -> CommunityMon
 class FundStatus:
     commodity: str
     balance: str
-    """In the commodity's display unit, exact (``1250.00``)."""
+    """In the commodity's own unit, exact (``EUR 1,250.00``)."""
     months_covered: str | None
     """Months of essential expenses the fund would carry at the trailing burn (``3.4``)."""
     target_status: str
@@ -130,6 +138,7 @@ class ReportHeadline:
     """Community-wide figures of the latest stored sustainability report (no member's name)."""
 
     period: str
+    period_start: date
     period_end: date
     exchanges: int
     minutes_exchanged: int
@@ -149,12 +158,12 @@ def _percent(ratio: Decimal | None) -> str | None:
 
 
 def headline(report: SustainabilityReport) -> ReportHeadline:
-    scales = {unit.code: unit.scale for unit in report.units}
+    units = {unit.code: Unit(unit.code, unit.name, unit.scale) for unit in report.units}
     time_bank = report.time_bank
     funds = tuple(
         FundStatus(
             fund.commodity,
-            display_amount(fund.balance, scales.get(fund.commodity, 0)),
+            show(fund.balance, unit_for(fund.commodity, units)),
             None
             if fund.months_covered is None
             else f"{fund.months_covered.quantize(Decimal('0.1'))}",
@@ -169,6 +178,7 @@ def headline(report: SustainabilityReport) -> ReportHeadline:
     )
     return ReportHeadline(
         report.period.label,
+        report.period.start,
         report.period.end,
         time_bank.exchanges,
         time_bank.minutes_exchanged,

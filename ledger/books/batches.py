@@ -32,7 +32,7 @@ from typing import Final
 from ledger.audit import chain as audit
 from ledger.books import idempotency, rules
 from ledger.books.ports import Claim, InFlight, StoredOutcome, UnitOfWork, UnitOfWorkFactory
-from ledger.books.writes import build_entry
+from ledger.books.writes import build_entry, in_community_units
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
 from ledger.kernel.model import (
@@ -194,7 +194,8 @@ class EntryBatches:
         for item in items:
             try:
                 postings, counters = rules.validate_new_entry(item.entry, accounts)
-            except errors.LedgerError as exc:
+            except errors.LedgerError as failed:
+                exc = await in_community_units(repo, community_id, failed)
                 outcomes.append(ItemOutcome(error=exc))
                 if item.key is not None:
                     results.append((item.key, idempotency.encode_rejection(exc)))

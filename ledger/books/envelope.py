@@ -30,6 +30,7 @@ from typing import Generic, TypeVar
 from ledger.audit import chain as audit
 from ledger.books import idempotency
 from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
+from ledger.books.writes import in_community_units
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey
@@ -107,13 +108,15 @@ class WriteEnvelope:
             try:
                 done = await work(uow)
             except errors.LedgerError as exc:
-                if key is None:
+                worded = await in_community_units(repo, community_id, exc)
+                if key is not None:
+                    await repo.store_idempotency_result(
+                        community_id, key, idempotency.encode_rejection(worded)
+                    )
+                    await uow.commit()
+                if worded is exc:
                     raise
-                await repo.store_idempotency_result(
-                    community_id, key, idempotency.encode_rejection(exc)
-                )
-                await uow.commit()
-                raise
+                raise worded from None
             operations = await self._record(repo, community_id, key, done)
             await uow.commit()
         for operation_done in operations:

@@ -27,6 +27,7 @@ class _Outcome(msgspec.Struct, Generic[T], frozen=True, omit_defaults=True):
     value: T | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    error_members: dict[str, Any] | None = None
 
 
 _encoder = msgspec.json.Encoder(order="deterministic")
@@ -57,7 +58,11 @@ def encode_result(value: object) -> bytes:
 
 
 def encode_rejection(error: errors.LedgerError) -> bytes:
-    return _encoder.encode(_Outcome(error_code=error.code, error_detail=error.detail))
+    return _encoder.encode(
+        _Outcome(
+            error_code=error.code, error_detail=error.detail, error_members=error.members or None
+        )
+    )
 
 
 def replay(stored: StoredOutcome, request_fingerprint: str, result_type: type[T]) -> T:
@@ -72,4 +77,4 @@ def replay(stored: StoredOutcome, request_fingerprint: str, result_type: type[T]
     if outcome.value is not None:
         return outcome.value
     assert outcome.error_code is not None
-    raise errors.from_code(outcome.error_code, outcome.error_detail or "")
+    raise errors.from_code(outcome.error_code, outcome.error_detail or "", outcome.error_members)

@@ -31,6 +31,7 @@ from ledger.kernel.model import (
     Posting,
     PostingSpec,
 )
+from ledger.kernel.quantity import Units, show, unit_for
 
 
 class Transition(enum.Enum):
@@ -108,6 +109,19 @@ def _amounts_in_range(entry: NewEntry) -> None:
             )
 
 
+def _each_account_moves(entry: NewEntry) -> None:
+    """the postings of each account cancel out (a transfer from an account to itself)"""
+    net: dict[uuid.UUID, int] = defaultdict(int)
+    for posting in entry.postings:
+        net[posting.account_id] += posting.amount
+    if not any(net.values()):
+        raise errors.SameAccount(
+            "this entry takes from and gives to the same account, so it would change no "
+            "balance: a transfer needs two different accounts",
+            members={"account_ids": sorted(str(account_id) for account_id in net)},
+        )
+
+
 def _accounts_exist(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> None:
     """a posting names an account the community does not have"""
     for spec in entry.postings:
@@ -146,9 +160,30 @@ def _each_commodity_balances(entry: NewEntry, accounts: Mapping[uuid.UUID, Accou
     for spec in entry.postings:
         sums[accounts[spec.account_id].commodity] += spec.amount
     off = {commodity: total for commodity, total in sorted(sums.items()) if total != 0}
-    if off:
-        shown = ", ".join(f"{commodity} by {total:+d}" for commodity, total in off.items())
-        raise errors.Unbalanced(f"postings do not sum to zero: {shown}", imbalance=off)
+    if not off:
+        return
+    names: dict[str, list[str]] = defaultdict(list)
+    for spec in entry.postings:
+        account = accounts[spec.account_id]
+        if account.name not in names[account.commodity]:
+            names[account.commodity].append(account.name)
+
+    def words(units: Units | None) -> str:
+        if len(off) > 1:
+            held = "; ".join(
+                f"{', '.join(names[code])} in {unit_for(code, units).name}" for code in off
+            )
+            return (
+                f"the accounts hold different commodities ({held}): an entry moves each "
+                "commodity on its own, so what leaves one account of a commodity must enter "
+                "another account of the same commodity"
+            )
+        ((code, total),) = off.items()
+        unit = unit_for(code, units)
+        side = "debits exceed credits" if total > 0 else "credits exceed debits"
+        return f"the postings in {unit.name} do not sum to zero: {side} by {show(abs(total), unit)}"
+
+    raise errors.Unbalanced(words, members={"imbalance": off}, imbalance=off)
 
 
 def _counters_fit(
@@ -171,6 +206,7 @@ ENTRY_CHECKS: Final[tuple[tuple[str, Check], ...]] = (
     (errors.InvalidInput.code, OnRequest(_fields_well_formed)),
     (errors.TooFewPostings.code, OnRequest(_two_postings_or_more)),
     (errors.InvalidAmount.code, OnRequest(_amounts_in_range)),
+    (errors.SameAccount.code, OnRequest(_each_account_moves)),
     (errors.AccountNotFound.code, OnAccounts(_accounts_exist)),
     (errors.AccountClosed.code, OnAccounts(_accounts_open)),
     (errors.AccountGuarded.code, OnAccounts(_guarded_accounts_kept)),
@@ -279,19 +315,30 @@ def check_balance_within(
     account: Account, balance: Balance, balance_min: int | None, balance_max: int | None
 ) -> None:
     if balance_min is not None and balance.available < balance_min:
-        raise errors.LimitExceeded(
-            f"account {account.id} would fall to {balance.available} {account.commodity} "
-            f"counting pending entries, below its minimum of {balance_min}",
-            account_id=account.id,
-            limit="min",
-        )
+        raise _beyond(account, "min", balance.available, balance_min)
     if balance_max is not None and balance.ceiling > balance_max:
-        raise errors.LimitExceeded(
-            f"account {account.id} would rise to {balance.ceiling} {account.commodity} "
-            f"counting pending entries, above its maximum of {balance_max}",
-            account_id=account.id,
-            limit="max",
+        raise _beyond(account, "max", balance.ceiling, balance_max)
+
+
+def _beyond(account: Account, side: str, after: int, limit: int) -> errors.LimitExceeded:
+    """``limit_exceeded`` for ``account``, whose balance would reach ``after`` past its ``side``
+    limit (both in the smallest unit), counting pending entries."""
+    verb, where = ("fall to", "below") if side == "min" else ("rise to", "above")
+
+    def words(units: Units | None) -> str:
+        unit = unit_for(account.commodity, units)
+        return (
+            f"{account.name} would {verb} {show(after, unit)}, counting pending entries, "
+            f"{where} its limit of {show(limit, unit)}"
         )
+
+    members = {
+        "account_id": str(account.id),
+        "commodity": account.commodity,
+        "balance_after": after,
+        f"balance_{side}": limit,
+    }
+    return errors.LimitExceeded(words, members=members, account_id=account.id, limit=side)
 
 
 def apply_entry(
@@ -336,7 +383,12 @@ def check_new_limits(account: Account, balance_min: int | None, balance_max: int
     try:
         check_balance_within(account, account.balance, balance_min, balance_max)
     except errors.LimitExceeded as exc:
-        raise errors.LimitsViolatedByBalance(exc.detail, account_id=account.id) from None
+        beyond = exc  # ``exc`` is unbound when the except block ends, before the words are read
+        raise errors.LimitsViolatedByBalance(
+            lambda units: beyond.in_units(units).detail,
+            members=beyond.members,
+            account_id=account.id,
+        ) from None
 
 
 def reversal_postings(postings: Iterable[Posting]) -> tuple[PostingSpec, ...]:

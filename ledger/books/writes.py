@@ -16,6 +16,7 @@ from ledger.books.ports import Repository
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import Entry, EntryStatus, NewEntry, Posting, new_id
+from ledger.kernel.quantity import units_of
 
 
 def build_entry(
@@ -62,6 +63,17 @@ async def write_checked_entry(
     await repo.insert_entry(entry)
     await repo.write_counters(community_id, counters)
     return entry
+
+
+async def in_community_units(
+    repo: Repository, community_id: uuid.UUID, error: errors.LedgerError
+) -> errors.LedgerError:
+    """``error`` with its amounts in the community's own units (``−35 h 30 min``, ``EUR 12.50``,
+    ``4 jars of honey``). The pure checks know only HOURS; the commodities are read here, once
+    a write has failed, so that a write that passes pays nothing for them."""
+    if not error.shows_amounts:
+        return error
+    return error.in_units(units_of(await repo.list_commodities(community_id)))
 
 
 async def locked_entry(repo: Repository, community_id: uuid.UUID, entry_id: uuid.UUID) -> Entry:

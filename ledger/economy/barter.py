@@ -243,20 +243,26 @@ async def _account_of(
 ) -> uuid.UUID:
     """The party's account in ``commodity`` (``member_id`` None: the community's), opened in
     this unit of work if missing."""
-    if commodity != HOURS and await repo.get_commodity(community_id, commodity) is None:
-        raise errors.CommodityNotFound(f"commodity {commodity!r} does not exist")
+    # Accounts are named after the commodity's name, as people say it ("Eggs of Bob"), not its
+    # code ("EGGS of Bob"): the name is what the member page and the report show.
+    noun = "Hours"
+    if commodity != HOURS:
+        found_commodity = await repo.get_commodity(community_id, commodity)
+        if found_commodity is None:
+            raise errors.CommodityNotFound(f"commodity {commodity!r} does not exist")
+        noun = found_commodity.name
     if member_id is not None:
         member = await repo.get_member(community_id, member_id)
         if member is None:
             raise errors.MemberNotFound(f"member {member_id} does not exist")
         if commodity == HOURS:
             return member.hours_account_id
-        code, name = f"member:{member.id}:{commodity}", f"{commodity} of {member.name}"
+        code, name = f"member:{member.id}:{commodity}", f"{noun} of {member.name}"
         account_type = AccountType.LIABILITY
     elif commodity == HOURS:
         code, name, account_type = HOURS_POOL_CODE, "Community hours pool", AccountType.EQUITY
     else:
-        code, name = f"Assets:Goods:{commodity}", f"{commodity} of the community"
+        code, name = f"Assets:Goods:{commodity}", f"{noun} of the community"
         account_type = AccountType.ASSET
     found = await store.account_id_by_code(community_id, code)
     if found is not None:

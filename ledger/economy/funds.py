@@ -36,6 +36,7 @@ from ledger.kernel.model import (
     PostingSpec,
     new_id,
 )
+from ledger.kernel.quantity import Units, show, unit_for
 
 FUND_INCOME_KIND: Final = "fund_income"
 FUND_SPEND_KIND: Final = "fund_spend"
@@ -188,10 +189,16 @@ class Funds:
             except errors.LimitExceeded as exc:
                 if not spend:
                     raise
-                raise errors.LimitExceeded(
-                    f"the fund {fund.name!r} holds less than {movement.amount} "
-                    f"(counting pending entries): {exc.detail}"
-                ) from None
+                beyond, commodity = exc, str(exc.members.get("commodity", ""))
+
+                def words(units: Units | None) -> str:
+                    wanted = show(movement.amount, unit_for(commodity, units))
+                    return (
+                        f"the fund {fund.name!r} holds less than {wanted} (counting pending "
+                        f"entries): {beyond.in_units(units).detail}"
+                    )
+
+                raise errors.LimitExceeded(words, members=beyond.members) from None
 
         operation = "spend_from_fund" if spend else "receive_into_fund"
         request = [fund_id, movement]

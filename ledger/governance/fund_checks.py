@@ -19,6 +19,7 @@ from ledger.governance.transactions import Tx
 from ledger.kernel import errors
 from ledger.kernel.inputs import require_text
 from ledger.kernel.model import Account
+from ledger.kernel.quantity import Units, show, unit_for
 
 
 def fund_of(settings: GovernanceSettings) -> uuid.UUID:
@@ -46,10 +47,18 @@ async def fund_and_payee(
             f"the payee must be another account in the fund's commodity {fund.commodity}"
         )
     if amount > fund.balance.available:
-        raise errors.LimitExceeded(
-            f"the emergency fund has {fund.balance.available} available, "
-            f"pending requests counted; {amount} was requested"
-        )
+        available = fund.balance.available
+
+        def words(units: Units | None) -> str:
+            unit = unit_for(fund.commodity, units)
+            return (
+                f"the emergency fund has {show(available, unit)} available, pending requests "
+                f"counted; {show(amount, unit)} was requested"
+            )
+
+        members = {"account_id": str(fund.id), "commodity": fund.commodity,
+                   "available": available, "requested": amount}  # fmt: skip
+        raise errors.LimitExceeded(words, members=members)
     return fund, payee
 
 

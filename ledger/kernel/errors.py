@@ -8,18 +8,50 @@ table of an entry's checks in descending precedence (``docs/ledger.md`` lists it
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any, ClassVar
+
+from ledger.kernel.quantity import Units
+
+Words = Callable[[Units | None], str]
+"""A detail that names amounts, worded in the commodities' units once they are known."""
 
 
 class LedgerError(Exception):
-    """Base of every expected ledger error. Never raised for programmer mistakes."""
+    """Base of every expected ledger error. Never raised for programmer mistakes.
+
+    ``detail`` is for people; ``members`` are the same facts for programs (raw integers in the
+    smallest unit, ids), sent as extension members of the problem and kept with a stored
+    rejection. A detail that shows amounts is given as ``Words``: the pure checks word it
+    with what they know (HOURS), and the write that meets it words it again in the community's
+    own units (``in_units``) before anyone sees it."""
 
     code: ClassVar[str] = "ledger_error"
 
-    def __init__(self, detail: str, **context: Any) -> None:
+    def __init__(
+        self, detail: str | Words, *, members: dict[str, Any] | None = None, **context: Any
+    ) -> None:
+        self._words: Words | None = None
+        if not isinstance(detail, str):
+            self._words, detail = detail, detail(None)
         super().__init__(detail)
         self.detail = detail
+        self.members = members or {}
         self.context = context
+
+    @property
+    def shows_amounts(self) -> bool:
+        return self._words is not None
+
+    def in_units(self, units: Units | None) -> LedgerError:
+        """This error, its amounts worded in ``units`` (itself when it shows none)."""
+        if self._words is None:
+            return self
+        worded = copy.copy(self)
+        worded.detail = self._words(units)
+        worded.args = (worded.detail,)
+        return worded
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}: {self.detail})"
@@ -124,6 +156,12 @@ class AccountGuarded(LedgerError):
     code = "account_guarded"
 
 
+class SameAccount(LedgerError):
+    """The postings of each account cancel out: a transfer from an account to itself."""
+
+    code = "same_account"
+
+
 class LimitExceeded(LedgerError):
     """An entry would take a balance, counting pending reservations, outside its limits."""
 
@@ -200,6 +238,7 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
         InvalidAmount,
         TooFewPostings,
         Unbalanced,
+        SameAccount,
         AccountClosed,
         AccountGuarded,
         LimitExceeded,
@@ -216,5 +255,5 @@ ERROR_TYPES: dict[str, type[LedgerError]] = {
 """Every concrete error by code: rebuilds a stored rejection when an idempotent write replays."""
 
 
-def from_code(code: str, detail: str) -> LedgerError:
-    return ERROR_TYPES.get(code, LedgerError)(detail)
+def from_code(code: str, detail: str, members: dict[str, Any] | None = None) -> LedgerError:
+    return ERROR_TYPES.get(code, LedgerError)(detail, members=members)

@@ -178,11 +178,12 @@ class Exchanges:
         description: str,
         category: str | None = None,
         recorded_by: uuid.UUID | None = None,
+        effective_date: date | None = None,
         idempotency_key: IdempotencyKey | None = None,
     ) -> Exchange:
-        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service,
-        recorded by the member ``recorded_by`` (None: a key or an import), whose counterparty
-        answers it.
+        """A pending exchange: ``provider_id`` gave ``receiver_id`` ``minutes`` of service on
+        ``effective_date`` (default: the day it is recorded), recorded by the member
+        ``recorded_by`` (None: a key or an import), whose counterparty answers it.
 
         ``invalid_input`` for bad values, ``member_not_found`` for an unknown member, and every
         rejection of a pending entry (``limit_exceeded``, ``account_closed`` …)."""
@@ -196,6 +197,7 @@ class Exchanges:
             ),
             description=description,
             pending=True,
+            effective_date=effective_date,
             kind=EXCHANGE_KIND,
             metadata={
                 "provider_member_id": str(provider.id),

@@ -37,6 +37,11 @@ class BudgetLineFigures:
     planned: int
     actual: int
     pending: int
+    budget_start: date
+    budget_end: date
+    kind: str
+    """The account type of the group's accounts (``income``, ``expense`` …); ``""`` when the
+    group holds no account yet."""
 
 
 async def budget_lines_in_force(
@@ -46,6 +51,7 @@ async def budget_lines_in_force(
     with its posted (``actual``) and pending sums."""
     in_force = _versions_in_force(community_id, start, end)
     totals = await _line_sums(conn, community_id, in_force, end)
+    kinds = await _group_kinds(conn, community_id, in_force)
     b, lines = budgets, budget_lines
     rows = await conn.execute(
         sa.select(
@@ -53,6 +59,8 @@ async def budget_lines_in_force(
             b.c.name,
             b.c.period,
             b.c.version,
+            b.c.period_start,
+            b.c.period_end,
             lines.c.line,
             lines.c.account_group,
             lines.c.commodity,
@@ -75,9 +83,44 @@ async def budget_lines_in_force(
             planned=row.amount,
             actual=totals.get((row.id, row.line, "posted"), 0),
             pending=totals.get((row.id, row.line, "pending"), 0),
+            budget_start=row.period_start,
+            budget_end=row.period_end,
+            kind=kinds.get((row.id, row.line), ""),
         )
         for row in rows
     ]
+
+
+def _in_group(group: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """An account of the code ``group`` or below it (``group:…``)."""
+    a = accounts
+    return sa.or_(
+        a.c.code == group, sa.func.substr(a.c.code, 1, sa.func.length(group) + 1) == group + ":"
+    )
+
+
+async def _group_kinds(
+    conn: AsyncConnection, community_id: uuid.UUID, in_force: sa.Subquery
+) -> dict[tuple[uuid.UUID, int], str]:
+    """Per (budget, line), the account type of its group's accounts: an income line short of
+    plan and an expense line over it are both bad news, and the report says which it is."""
+    lines, a = budget_lines, accounts
+    rows = await conn.execute(
+        sa.select(lines.c.budget_id, lines.c.line, sa.func.min(a.c.type))
+        .select_from(lines)
+        .join(in_force, in_force.c.id == lines.c.budget_id)
+        .join(
+            a,
+            sa.and_(
+                a.c.community_id == lines.c.community_id,
+                a.c.commodity == lines.c.commodity,
+                _in_group(lines.c.account_group),
+            ),
+        )
+        .where(lines.c.community_id == community_id)
+        .group_by(lines.c.budget_id, lines.c.line)
+    )
+    return {(row[0], row[1]): str(row[2]) for row in rows}
 
 
 def _versions_in_force(community_id: uuid.UUID, start: date, end: date) -> sa.Subquery:

@@ -1,7 +1,9 @@
 """Geometry of the report's inline SVG charts: the templates only draw what this computes.
 
 Every chart is a set of horizontal bars scaled to the largest value; labels are plain text that
-the template escapes."""
+the template escapes. Colours and type sizes are written on the SVG elements themselves, not
+left to the page's stylesheet: WeasyPrint draws inline SVG without the document's CSS, so a bar
+coloured by a class prints black in the PDF (and its labels at the default 16 px)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,16 @@ LABEL_WIDTH = 170
 VALUE_WIDTH = 110
 BAR_HEIGHT = 16
 GAP = 6
+FONT_SIZE = 9
+"""Chart text in SVG user units: smaller than the 10 pt tables, at the chart's natural width."""
+
+COLOURS: dict[str, str] = {
+    "earned": "#2f6f5e",
+    "external": "#d89b2b",
+    "expense": "#b0483f",
+    "hours": "#3c6aa8",
+}
+"""Fill of each series (CSS class ``kind``), in the SVG and in the legend's keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +36,10 @@ class Bar:
     kind: str
     """CSS class of the bar: its series."""
 
+    @property
+    def colour(self) -> str:
+        return COLOURS[self.kind]
+
 
 @dataclass(frozen=True, slots=True)
 class Chart:
@@ -34,6 +50,12 @@ class Chart:
     bars: tuple[Bar, ...]
     legend: tuple[tuple[str, str], ...]
     """(kind, label) of each series."""
+    font_size: int = FONT_SIZE
+
+    @property
+    def keys(self) -> tuple[tuple[str, str], ...]:
+        """(colour, label) of each series, for the legend."""
+        return tuple((COLOURS[kind], label) for kind, label in self.legend)
 
 
 def bar_chart(

@@ -1,30 +1,26 @@
 """Human forms of the report's integers and ratios, for the HTML/PDF pages.
 
-Minutes show as hours and minutes (``12:30 h``), money with its scale's decimals (``1,234.56``);
-the machine forms (JSON, XLSX, CSV) keep the integers."""
+Minutes show as hours and minutes (``61 h 15 min``, never ``61:15 h``, which reads like a clock
+time), money with its scale's decimals (``1,234.56``; the table names the commodity), through
+``ledger.kernel.quantity``; the machine forms (JSON, XLSX, CSV) keep the integers."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from ledger.kernel import quantity
 from ledger.kernel.model import HOURS
 
 
 def minutes(value: int) -> str:
-    sign = "−" if value < 0 else ""
-    hours, rest = divmod(abs(value), 60)
-    return f"{sign}{hours:,}:{rest:02d} h"
+    return quantity.hours(value, thousands=",")
 
 
 def amount(value: int, commodity: str, scale: int) -> str:
     """``value`` in the smallest unit of ``commodity`` (minutes for HOURS)."""
     if commodity == HOURS:
         return minutes(value)
-    sign = "−" if value < 0 else ""
-    if scale == 0:
-        return f"{sign}{abs(value):,}"
-    whole, fraction = divmod(abs(value), 10**scale)
-    return f"{sign}{whole:,}.{fraction:0{scale}d}"
+    return quantity.number(value, scale)
 
 
 def percent(value: Decimal | None) -> str:

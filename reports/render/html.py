@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import jinja2
 
-from reports.render import charts, fmt
+from ledger.kernel.quantity import Unit
+from reports.render import budget, charts, fmt
+from reports.render.summary import summary
 from reports.values import SustainabilityReport
 
 _ENV = jinja2.Environment(
@@ -30,8 +32,18 @@ class _Formats:
         """The commodity's name (a partner's commodity we do not keep shows as its code)."""
         return self.names.get(commodity, commodity)
 
+    def heading(self, commodity: str) -> str:
+        """A commodity by name with its code (``Jars of honey (HONEY)``); HOURS by name."""
+        name = self.names.get(commodity, commodity)
+        return name if name.upper() == commodity else f"{name} ({commodity})"
+
     def amount(self, value: int, commodity: str) -> str:
         return fmt.amount(value, commodity, self.scales.get(commodity, 0))
+
+    def in_period(self, value: int, commodity: str, before_history: bool) -> str:
+        """A figure of a period, or "—" for a period that ended before the books begin (no
+        history is not a zero)."""
+        return "—" if before_history else self.amount(value, commodity)
 
     def money(self, commodity: str) -> Callable[[int], str]:
         return lambda value: self.amount(value, commodity)
@@ -51,6 +63,7 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
                     ],
                 )
                 for p in s.trend
+                if not report.before_history(p.period)
             ],
             formats.money(s.commodity),
             [
@@ -89,6 +102,13 @@ def render_html(report: SustainabilityReport) -> str:
         {unit.code: unit.scale for unit in report.units},
         {unit.code: unit.name for unit in report.units},
     )
+    units = {unit.code: Unit(unit.code, unit.name, unit.scale) for unit in report.units}
+    lines = budget.view(report, units)
     return _ENV.get_template("sustainability.html").render(
-        r=report, f=formats, fmt=fmt, charts=_charts(report, formats)
+        r=report,
+        f=formats,
+        fmt=fmt,
+        charts=_charts(report, formats),
+        budget_lines=lines,
+        summary=summary(report, units, lines),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,18 @@ async def _authenticates(url: str, token: str) -> bool:
         return await Access(SqlUnitOfWorkFactory(engine)).authenticate(token) is not None
     finally:
         await engine.dispose()
+
+
+def test_a_busy_port_is_named_with_how_to_choose_another(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in error
+    assert f"--port {port + 1}" in error
+    assert "Errno" not in error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from api.cli.console import amount as _amount
 from api.demo.seed import MEMBERS, seed_demo
 from ledger.books.service import Ledger
 from ledger.kernel import errors
@@ -27,11 +26,3 @@ async def test_the_demo_is_seeded_once_and_balances(ledger: Ledger) -> None:
     ]
     # Two exchanges wait for their receiver, one emergency-fund request for a second steward.
     assert sorted(e.kind for e in pending) == ["disbursement", "exchange", "exchange"]
-
-
-def test_amounts_read_in_hours_and_money() -> None:
-    assert _amount(90, HOURS, 0) == "1 h 30 min"
-    assert _amount(-45, HOURS, 0) == "-0 h 45 min"
-    assert _amount(244_000, "EUR", 2) == "2,440.00 EUR"
-    assert _amount(-5, "EUR", 2) == "-0.05 EUR"
-    assert _amount(12, "EGGS", 0) == "12 EGGS"

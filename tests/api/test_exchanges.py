@@ -404,3 +404,8 @@ async def test_the_counterparty_of_the_recorder_confirms(client: Client, tenant:
     by_key = await record(client, tenant, headers=writer)
     assert await answer(by_key, ann) == 403
     assert await answer(by_key, bob) == 200
+
+
+async def test_help_given_earlier_keeps_its_day(client: Client, tenant: Tenant) -> None:
+    created = await record(client, tenant, tenant.ann_token, effective_date="2026-11-28")
+    assert created["effective_date"] == "2026-11-28"

@@ -56,6 +56,25 @@ def test_refusals(slug: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert not out.exists()
 
 
+def test_the_format_follows_the_file_name(
+    slug: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["report", "--community", slug, "--period", "2026-Q3"]
+    out = tmp_path / "future.json"
+    assert main([*base, "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["period"]["label"] == "2026-Q3"
+    html = tmp_path / "q3.HTML"
+    assert main([*base, "-o", str(html)]) == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    mismatch = tmp_path / "q3.json.pdf"
+    assert main([*base, "--format", "json", "-o", str(mismatch)]) == 1
+    error = capsys.readouterr().err
+    assert "names a .pdf file but --format is json" in error
+    assert main([*base, "-o", str(tmp_path / "q3.txt")]) == 1
+    assert "cannot tell the format from 'q3.txt'" in capsys.readouterr().err
+    assert not mismatch.exists() and not (tmp_path / "q3.txt").exists()
+
+
 def test_report_snapshots(slug: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report-snapshots"]) == 0
     first = capsys.readouterr().out

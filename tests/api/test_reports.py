@@ -149,7 +149,7 @@ async def test_csv_per_section(client: Client, engine: AsyncEngine) -> None:
     headers = await _reader(engine, books)
     response = await client.get(_path(books, "/hours-by-category.csv"), params=Q3, headers=headers)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.text == (
         "category,exchanges,minutes\r\ngardening,3,240\r\ncooking,1,180\r\n(no category),1,90\r\n"
     )

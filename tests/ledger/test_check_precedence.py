@@ -101,6 +101,11 @@ def _bad_amount(draft: Draft, data: st.DataObject) -> None:
     draft.postings[index] = (draft.postings[index][0], bad)
 
 
+def _same_account(draft: Draft, data: st.DataObject) -> None:
+    # Every posting on one account, cancelling out: a transfer from ``a`` to itself.
+    draft.postings = [(draft.a.id, draft.amount), (draft.a.id, -draft.amount)]
+
+
 def _missing_account(draft: Draft, data: st.DataObject) -> None:
     index = data.draw(st.integers(0, len(draft.postings) - 1))
     draft.postings[index] = (uuid.uuid4(), draft.postings[index][1])
@@ -150,6 +155,7 @@ BREAKERS: dict[str, Breaker] = {
     "invalid_input": _bad_fields,
     "too_few_postings": _too_few,
     "invalid_amount": _bad_amount,
+    "same_account": _same_account,
     "account_not_found": _missing_account,
     "account_closed": _closed_account,
     "account_guarded": _guarded_account,

@@ -60,8 +60,11 @@ async def test_spending_cannot_exceed_what_the_fund_holds(
         coop.id, fund.fund.id, FundMovement(tools.id, 60_000, "Glass panes")
     )
     assert spent.kind == FUND_SPEND_KIND and spent.metadata == {"fund_id": str(fund.fund.id)}
-    with pytest.raises(errors.LimitExceeded, match="Greenhouse grant"):
+    with pytest.raises(errors.LimitExceeded, match="Greenhouse grant") as refused:
         await economy.funds.spend(coop.id, fund.fund.id, FundMovement(tools.id, 40_001, "More"))
+    # In euros with their decimals, never cents read as a count.
+    assert "holds less than EUR 400.01" in refused.value.detail
+    assert "would fall to EUR \N{MINUS SIGN}0.01" in refused.value.detail
     # Any other path that takes money out of the fund meets the same floor.
     with pytest.raises(errors.LimitExceeded):
         await ledger.post_entry(

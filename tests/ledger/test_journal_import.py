@@ -141,12 +141,12 @@ async def test_re_running_the_same_file_imports_nothing(world: World) -> None:
         ("9,2024-01-01,Float,,ann,1.5\n9,,,,bob,-1.5\n", "is not a whole number"),
         ("9,2024-01-01,Zero,,ann,0\n9,,,,bob,0\n", "non-zero integer"),
         ("9,2024-01-01,Lopsided,,ann,10\n9,,,,bob,-9\n", "do not sum to zero"),
-        ("9,2024-01-01,Mixed,,ann,10\n9,,,,cash,-10\n", "do not sum to zero"),
+        ("9,2024-01-01,Mixed,,ann,10\n9,,,,cash,-10\n", "hold different commodities"),
         ("9,2024-01-01,Ghost,,ann,10\n9,,,,nobody,-10\n", "no account has the code 'nobody'"),
         ("9,2024-01-01,Closed,,ann,10\n9,,,,old,-10\n", "is closed"),
         ("9,2024-01-01,Meta,,ann,10,[1]\n9,,,,bob,-10,\n", "metadata must be a JSON object"),
         ("9,2024-01-01,Split,,ann,10\n9,2024-01-02,,,bob,-10\n", "date differs"),
-        ("9,2024-01-01,Floor,,bob,200\n9,,,,ann,-200\n", "below its minimum of -120"),
+        ("9,2024-01-01,Floor,,bob,200\n9,,,,ann,-200\n", "below its limit of \N{MINUS SIGN}2 h"),
     ],
 )
 async def test_each_kind_of_bad_row_refuses_the_whole_file(
@@ -192,4 +192,4 @@ async def test_a_limit_breached_only_in_the_middle_of_the_history_is_refused(
 async def test_the_replay_starts_from_the_current_counters(world: World) -> None:
     await _import(world, "first.csv", HEADER + "1,2024-01-01,A,,ann,100\n1,,,,bob,-100\n")
     problems = await _refused(world, HEADER + "1,2023-01-01,B,,ann,30\n1,,,,bob,-30\n")
-    assert "below its minimum" in problems[0]
+    assert "below its limit" in problems[0]

@@ -488,7 +488,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @staticmethod
     def shape_error(write: Write) -> str | None:
-        """Checks 1–2, which ``Ledger.post_entry`` runs before it even looks at the idempotency
+        """Checks 1–3, which ``Ledger.post_entry`` runs before it even looks at the idempotency
         key: a request they reject does not claim its key, so a later request may still use it.
         (The contract's "same key, different body is 409" read literally would claim it.)"""
         if write.new_entry is None:
@@ -498,6 +498,11 @@ class LedgerMachine(RuleBasedStateMachine):
             return "too_few_postings"
         if any(p.amount == 0 or abs(p.amount) > AMOUNT_LIMIT for p in postings):
             return "invalid_amount"
+        net: dict[uuid.UUID, int] = defaultdict(int)
+        for p in postings:
+            net[p.account_id] += p.amount
+        if not any(net.values()):
+            return "same_account"  # every account's postings cancel out: it moves nothing
         return None
 
     def verdict(self, write: Write) -> str | None:

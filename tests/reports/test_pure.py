@@ -60,7 +60,8 @@ def test_ratios_and_inequality() -> None:
 
 
 def test_human_forms() -> None:
-    assert fmt.minutes(90) == "1:30 h" and fmt.minutes(-5) == "−0:05 h"
+    assert fmt.minutes(90) == "1 h 30 min" and fmt.minutes(-5) == "−5 min"
+    assert fmt.minutes(3675) == "61 h 15 min" and fmt.minutes(60_000 * 60) == "60,000 h"
     assert fmt.amount(123456, "EUR", 2) == "1,234.56"
     assert fmt.amount(-7, "EUR", 2) == "−0.07"
     assert fmt.percent(Decimal("0.4231")) == "42.3 %" and fmt.percent(None) == "–"

@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -244,4 +245,88 @@ def test_the_sign_in_page_fits_320_px_and_shows_focus(demo: Demo, browser: Brows
     assert focused == "Skip to content"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid", "keyboard focus is visible"
+    page.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core from npm (``npm install`` in the repository root; package.json pins it)."""
+
+
+def _require_axe() -> None:
+    if AXE.exists():
+        return
+    reason = f"{AXE} is missing: run `npm install` in the repository root"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true: the accessibility check must run", pytrace=False)
+    pytest.skip(reason)
+
+
+def _violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.x A and AA rules (and its best practices) over the page as shown."""
+    page.add_script_tag(path=str(AXE))
+    found: list[dict[str, object]] = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(v => ({
+            id: v.id, impact: v.impact, targets: v.nodes.map(n => n.target.join(' '))
+        }))"""
+    )
+    return [f"{v['id']} ({v['impact']}): {v['targets']}" for v in found]
+
+
+def test_every_page_has_no_accessibility_violations(demo: Demo, browser: Browser) -> None:
+    _require_axe()
+    # The pages' Content-Security-Policy forbids scripts; let the test inject axe regardless.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    seen: dict[str, list[str]] = {}
+    page.goto(f"{demo.url}/")
+    seen["sign-in"] = _violations(page)
+    page.get_by_label("Sign-in code").fill("not a token")
+    page.get_by_role("button", name="Sign in").click()
+    seen["sign-in refused"] = _violations(page)
+    page.goto(f"{demo.url}/sign-in?token={demo.ann_token}")
+    page.get_by_role("button", name="Sign in").click()
+    for name, path in (("home", "/"), ("exchanges", "/exchanges"), ("community", "/community")):
+        page.goto(demo.url + path)
+        seen[name] = _violations(page)
+    page.goto(f"{demo.url}/exchanges")
+    page.get_by_role("button", name="Record").click()  # every field wrong: the messages shown
+    seen["exchanges with mistakes"] = _violations(page)
+    # Answering an exchange that is not the member's: the page says sorry.
+    page.goto(f"{demo.url}/exchanges")
+    with page.expect_navigation():
+        page.evaluate(
+            "(action) => { const form = document.querySelector('form[action=\"/exchanges\"]');"
+            " form.action = action; form.submit(); }",
+            f"/exchanges/{uuid.uuid4()}/confirm",
+        )
+    expect(page.get_by_role("heading", name="Sorry")).to_be_visible()
+    seen["sorry"] = _violations(page)
+    context.close()
+    assert {name: found for name, found in seen.items() if found} == {}
+
+
+def test_touch_targets_are_44_px_and_sign_out_shares_a_row_at_390_px(
+    demo: Demo, browser: Browser
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(f"{demo.url}/sign-in?token={demo.ann_token}")
+    page.get_by_role("button", name="Sign in").click()
+    for path in ("/", "/exchanges", "/community"):
+        page.goto(demo.url + path)
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('header a, header button, main .button, '
+                                                   + 'main button')]
+                .map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+                .filter(([, r]) => r.height < 44 || r.width < 44)
+                .map(([text, r]) => `${text}: ${Math.round(r.width)} x ${Math.round(r.height)}`)"""
+        )
+        assert small == [], (path, small)
+        rows = page.evaluate(
+            """() => ['header .who', 'header .signout button', 'header nav'].map(
+                s => document.querySelector(s).getBoundingClientRect().top)"""
+        )
+        who, sign_out, nav = rows
+        # "Sign out" sits on the first row, beside the name, never alone on a row of its own.
+        assert sign_out < nav and abs(sign_out - who) < 24, (path, rows)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.close()

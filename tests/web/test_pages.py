@@ -21,6 +21,7 @@ from api.web.session import SESSION_COOKIE
 from ledger.access.credentials import Access
 from ledger.access.principals import Scope
 from ledger.books.service import Ledger, NewAccount
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.scoped import connection_of
@@ -241,7 +242,7 @@ async def test_the_receiver_confirms_or_declines_and_the_balance_moves(
     home = text_of((await web.get("/")).text)
     # Pending help already reserves against Ann's limit of 10 h received.
     assert "You can still receive 8 h of help." in home
-    assert "Waiting for confirmation: −2 h" in home
+    assert "Not confirmed yet: −2 h" in home
     confirmed = await post_form(web, f"/exchanges/{first.id}/confirm", {})
     assert confirmed.headers["location"] == "/exchanges?done=confirmed"
     declined = await post_form(web, f"/exchanges/{second.id}/decline", {})
@@ -323,8 +324,11 @@ async def test_the_community_page_shows_the_latest_stored_report(
     )
     await sign_in(web, people.tokens["Ann"])
     page = text_of((await web.get("/community")).text)
-    assert "Emergency fund At the end of 2025: EUR 500.00" in page
-    assert "Sustainability report The latest report, for 2025: Hours exchanged 0 min" in page
+    assert "Emergency fund On Dec 31, 2025 the fund held: Balance EUR 500.00" in page
+    assert (
+        "Sustainability report The latest report, from Jan 1, 2025 to Dec 31, 2025: "
+        "Hours exchanged 0 min"
+    ) in page
 
 
 async def test_the_language_follows_accept_language(web: Client, people: People) -> None:
@@ -362,8 +366,8 @@ async def test_money_and_goods_balances_show_beside_the_hours(
         await ledger.post_entry(people.community.id, NewEntry(postings, "in"))
     await sign_in(web, people.tokens["Ann"])
     home = text_of((await web.get("/")).text)
-    assert "Ann's shares 12.50 EUR" in home
-    assert "Eggs owed to Ann 12 EGGS" in home
+    assert "Ann's shares EUR 12.50" in home
+    assert "Eggs owed to Ann 12 eggs" in home
     assert "Bank" not in home and "Pantry" not in home, "only the member's own accounts"
     await sign_in(web, people.tokens["Bob"])
     assert "Other balances" not in (await web.get("/")).text
@@ -380,3 +384,65 @@ async def test_an_expired_session_signs_nobody_in(
     await asyncio.sleep(1.2)
     expired = await web.get("/exchanges", follow_redirects=False)
     assert (expired.status_code, expired.headers["location"]) == (303, "/sign-in")
+
+
+async def test_home_says_when_an_exchange_waits_for_the_member(
+    web: Client, people: People, ledger: Ledger
+) -> None:
+    exchanges = Exchanges(ledger)
+    community_id = people.community.id
+    await exchanges.record(
+        community_id, provider_id=people.bob.id, receiver_id=people.ann.id, minutes=60,
+        description="Weeding",
+    )  # fmt: skip
+    await sign_in(web, people.tokens["Ann"])
+    html = (await web.get("/")).text
+    home = text_of(html)
+    assert "1 exchange waits for you. Confirm or decline" in home
+    assert 'href="/exchanges#answer-heading"' in html
+    assert "Not confirmed yet: −1 h" in home
+    # Bob gave the help: it waits for Ann, not for him.
+    await sign_in(web, people.tokens["Bob"])
+    home = text_of((await web.get("/")).text)
+    assert "waits for you" not in home
+    assert "Not confirmed yet: 1 h The other member still has to confirm" in home
+
+
+async def test_help_given_earlier_is_recorded_on_its_day_with_its_kind(
+    web: Client, people: People, ledger: Ledger
+) -> None:
+    await sign_in(web, people.tokens["Ann"])
+    earlier = (utc_now().date() - timedelta(days=6)).isoformat()
+    form = {
+        "receiver": str(people.bob.id), "hours": "1", "minutes": "", "description": "Fence",
+        "day": earlier, "category": "repairs",
+    }  # fmt: skip
+    response = await post_form(web, "/exchanges", form)
+    assert response.status_code == 303, response.text
+    [exchange] = await Exchanges(ledger).list_exchanges(people.community.id)
+    assert (exchange.effective_date.isoformat(), exchange.category) == (earlier, "repairs")
+    future = (utc_now().date() + timedelta(days=1)).isoformat()
+    refused = await post_form(web, "/exchanges", {**form, "day": future})
+    assert refused.status_code == 422
+    assert "That day is still to come" in unescape(refused.text)
+    assert f'value="{future}"' in refused.text, "the form keeps what was typed"
+
+
+async def test_goods_show_their_name_a_minus_sign_and_what_owing_means(
+    web: Client, people: People, ledger: Ledger
+) -> None:
+    await ledger.add_commodity(people.community.id, "HONEY", "Jars of honey", 0)
+    owed = await ledger.open_account(
+        people.community.id,
+        NewAccount("Ann:Honey", "Honey of Ann", AccountType.LIABILITY, "HONEY", people.ann.id),
+    )
+    pantry = await ledger.open_account(
+        people.community.id, NewAccount("Pantry", "Pantry", AccountType.ASSET, "HONEY")
+    )
+    postings = (PostingSpec(owed.id, 4), PostingSpec(pantry.id, -4))
+    await ledger.post_entry(people.community.id, NewEntry(postings, "taken"))
+    await sign_in(web, people.tokens["Ann"])
+    home = text_of((await web.get("/")).text)
+    assert "Honey of Ann −4 jars of honey" in home
+    assert "HONEY" not in home and "-4" not in home
+    assert "A balance below zero (−) is what you owe the community" in home

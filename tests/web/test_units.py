@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,6 @@ from api.web.forms import HelpForm, HelpRecord, parse_help
 from api.web.i18n import LANGUAGES, LOCALES_DIR, Translator, catalog, choose_language
 from api.web.settings import WebSettings
 from api.web.throttle import Throttle
-from api.web.views import display_amount
 
 WEB = Path(__file__).resolve().parents[2] / "api" / "web"
 
@@ -78,13 +78,6 @@ def test_durations_read_as_hours_and_minutes() -> None:
     assert german.gettext("no such message") == "no such message"
 
 
-def test_amounts_are_shown_exactly() -> None:
-    assert display_amount(1250, 2) == "12.50"
-    assert display_amount(-5, 2) == "-0.05"
-    assert display_amount(7, 0) == "7"
-    assert display_amount(10**17 + 1, 2) == "1000000000000000.01"
-
-
 def test_the_throttle_counts_attempts_per_address_and_minute() -> None:
     now = [120.0]
     throttle = Throttle(2, clock=lambda: now[0])
@@ -115,6 +108,7 @@ def test_web_settings_are_checked() -> None:
 
 BOB = uuid.uuid4()
 MEMBERS = {BOB: "Bob"}
+TODAY = date(2026, 12, 5)
 
 
 @pytest.mark.parametrize(
@@ -132,6 +126,9 @@ MEMBERS = {BOB: "Bob"}
         ({"hours": "1", "description": ""}, {"description"}),
         ({"hours": "1", "description": "x" * 1001}, {"description"}),
         ({"hours": "1", "description": "a\x00b"}, {"description"}),
+        ({"hours": "1", "day": "28.11.2026"}, {"day"}),
+        ({"hours": "1", "day": "2026-12-06"}, {"day"}),
+        ({"hours": "1", "category": "c" * 61}, {"category"}),
         (
             {"receiver": "", "hours": "0", "description": ""},
             {"receiver", "duration", "description"},
@@ -140,7 +137,7 @@ MEMBERS = {BOB: "Bob"}
 )
 def test_each_mistake_is_named_on_its_field(fields: dict[str, str], errors: set[str]) -> None:
     data = {"receiver": str(BOB), "hours": "", "minutes": "", "description": "Weeding", **fields}
-    parsed = parse_help(HelpForm.of(data), MEMBERS)
+    parsed = parse_help(HelpForm.of(data), MEMBERS, TODAY)
     assert isinstance(parsed, HelpForm)
     assert set(parsed.errors) == errors
     assert parsed.description == data["description"].strip()
@@ -148,8 +145,24 @@ def test_each_mistake_is_named_on_its_field(fields: dict[str, str], errors: set[
 
 def test_a_good_form_is_a_record_in_minutes() -> None:
     data = {"receiver": f" {BOB} ", "hours": "2", "minutes": "15", "description": " Weeding "}
-    assert parse_help(HelpForm.of(data), MEMBERS) == HelpRecord(BOB, 135, "Weeding")
+    assert parse_help(HelpForm.of(data), MEMBERS, TODAY) == HelpRecord(
+        BOB, 135, "Weeding", TODAY, None
+    )
     only_minutes = {**data, "hours": "", "minutes": "90"}
-    assert parse_help(HelpForm.of(only_minutes), MEMBERS) == HelpRecord(BOB, 90, "Weeding")
+    assert parse_help(HelpForm.of(only_minutes), MEMBERS, TODAY) == HelpRecord(
+        BOB, 90, "Weeding", TODAY, None
+    )
     a_day = {**data, "hours": "24", "minutes": "0"}
-    assert parse_help(HelpForm.of(a_day), MEMBERS) == HelpRecord(BOB, 24 * 60, "Weeding")
+    assert parse_help(HelpForm.of(a_day), MEMBERS, TODAY) == HelpRecord(
+        BOB, 24 * 60, "Weeding", TODAY, None
+    )
+
+
+def test_help_given_earlier_keeps_its_day_and_kind() -> None:
+    data = {
+        "receiver": str(BOB), "hours": "1", "minutes": "", "description": "Weeding",
+        "day": "2026-11-28", "category": " gardening ",
+    }  # fmt: skip
+    assert parse_help(HelpForm.of(data), MEMBERS, TODAY) == HelpRecord(
+        BOB, 60, "Weeding", date(2026, 11, 28), "gardening"
+    )

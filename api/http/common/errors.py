@@ -49,6 +49,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_amount": HTTP_422_UNPROCESSABLE_ENTITY,
     "too_few_postings": HTTP_422_UNPROCESSABLE_ENTITY,
     "unbalanced": HTTP_422_UNPROCESSABLE_ENTITY,
+    "same_account": HTTP_422_UNPROCESSABLE_ENTITY,
     "account_closed": HTTP_409_CONFLICT,
     "account_guarded": HTTP_409_CONFLICT,
     "limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
@@ -164,8 +165,18 @@ def ledger_error_response(error: errors.LedgerError) -> Response[Problem]:
     )
 
 
-def _on_ledger_error(_: Request[Any, Any, Any], error: errors.LedgerError) -> Response[Problem]:
-    return ledger_error_response(error)
+def _on_ledger_error(
+    _: Request[Any, Any, Any], error: errors.LedgerError
+) -> Response[Problem] | Response[dict[str, Any]]:
+    response = ledger_error_response(error)
+    if not error.members:
+        return response
+    # RFC 9457 extension members: the detail's facts for programs (ids, raw integers in the
+    # smallest unit), beside the standard members, which they never replace. In name order, as
+    # a stored rejection keeps them, so that a replay is byte for byte the first answer.
+    body = msgspec.to_builtins(response.content)
+    body |= {name: error.members[name] for name in sorted(error.members) if name not in body}
+    return Response(body, status_code=response.status_code, media_type=PROBLEM_JSON)
 
 
 def _on_validation(_: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:

@@ -118,14 +118,16 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "invalid_input": "name must be 1–200 characters of text",
     "invalid_amount": "posting 0: amount must be a non-zero integer within ±9007199254740991",
     "too_few_postings": "an entry needs at least 2 postings, got 1",
-    "unbalanced": "postings do not sum to zero: HOURS by +30",
+    "unbalanced": "the postings in Hours do not sum to zero: debits exceed credits by 30 min",
+    "same_account": "this entry takes from and gives to the same account, so it would change "
+    "no balance: a transfer needs two different accounts",
     "account_closed": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed",
     "account_guarded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is the emergency fund's: "
     "money leaves it only through a disbursement the stewards approve",
-    "limit_exceeded": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to -660 HOURS "
-    "counting pending entries, below its minimum of -600",
-    "limits_violated_by_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f would fall to "
-    "-90 HOURS counting pending entries, below its minimum of 0",
+    "limit_exceeded": "Hours of Bob Gardener would fall to \u221211 h, counting pending "
+    "entries, below its limit of \u221210 h",
+    "limits_violated_by_balance": "Hours of Bob Gardener would fall to \u22121 h 30 min, "
+    "counting pending entries, below its limit of 0 min",
     "account_has_pending": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f has pending entries; "
     "post or void them first",
     "account_has_balance": "account 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f holds 90 HOURS; move it "

@@ -37,9 +37,24 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
             raise ValidationException(message, extra=[{"message": message, "source": "body"}])
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
+        message = f"{exc}{_hint(exc)}"
         raise ValidationException(
-            f"the request body does not fit: {exc}", extra=[{"message": str(exc), "source": "body"}]
+            f"the request body does not fit: {message}",
+            extra=[{"message": message, "source": "body"}],
         ) from None
+
+
+_FRACTION = "Expected `int`, got `float`"
+FRACTION_HINT = (
+    ": amounts are whole numbers in the commodity's smallest unit "
+    "(send 1250 for EUR 12.50, 90 for 1 h 30 min)"
+)
+"""Every integer of the API that a person might send with decimals is an amount or a limit in a
+commodity's smallest unit (cents, minutes, a count of goods)."""
+
+
+def _hint(exc: msgspec.DecodeError) -> str:
+    return FRACTION_HINT if str(exc).startswith(_FRACTION) else ""
 
 
 def _has_nul(value: object) -> bool:

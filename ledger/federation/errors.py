@@ -90,6 +90,24 @@ class NotParty(errors.LedgerError):
     code = "not_party_to_link"
 
 
+class ExchangeNotFound(errors.NotFound):
+    """No such cross exchange here, or the caller may not see it."""
+
+    code = "exchange_not_found"
+
+
+class RecorderCannotConfirm(errors.LedgerError):
+    """Whoever recorded a cross exchange cannot confirm or decline it: its counterparty does."""
+
+    code = "recorder_cannot_confirm"
+
+
+class NotListed(errors.NotFound):
+    """The member is not in the directory of linked communities (never opted in)."""
+
+    code = "member_not_listed"
+
+
 errors.ERROR_TYPES.update(
     {
         cls.code: cls
@@ -108,6 +126,9 @@ errors.ERROR_TYPES.update(
             QuoteExpired,
             TransferConflict,
             NotParty,
+            ExchangeNotFound,
+            RecorderCannotConfirm,
+            NotListed,
         )
     }
 )

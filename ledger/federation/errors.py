@@ -102,12 +102,6 @@ class RecorderCannotConfirm(errors.LedgerError):
     code = "recorder_cannot_confirm"
 
 
-class NotListed(errors.NotFound):
-    """The member is not in the directory of linked communities (never opted in)."""
-
-    code = "member_not_listed"
-
-
 errors.ERROR_TYPES.update(
     {
         cls.code: cls
@@ -128,7 +122,6 @@ errors.ERROR_TYPES.update(
             NotParty,
             ExchangeNotFound,
             RecorderCannotConfirm,
-            NotListed,
         )
     }
 )

@@ -89,7 +89,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_party_to_link": HTTP_403_FORBIDDEN,
     "exchange_not_found": HTTP_404_NOT_FOUND,
     "recorder_cannot_confirm": HTTP_403_FORBIDDEN,
-    "member_not_listed": HTTP_404_NOT_FOUND,
     "commodity_not_carried": HTTP_422_UNPROCESSABLE_ENTITY,
     "link_limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
     "amount_converts_to_zero": HTTP_422_UNPROCESSABLE_ENTITY,

@@ -91,7 +91,7 @@ class ListingOut(msgspec.Struct, frozen=True):
 
 
 class DirectoryChoice(Request, frozen=True):
-    listed: bool
+    listed: Annotated[bool, msgspec.Meta(examples=[True])]
     """True: members of linked communities may find this member in their directory."""
 
 

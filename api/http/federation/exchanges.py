@@ -262,7 +262,7 @@ class DirectoryController(Controller):
     @put(
         "/me",
         summary="Choose to be listed (or not) for members of linked communities",
-        responses=problems(*COMMUNITY, 403, codes=["member_not_found"]),
+        responses=problems(*COMMUNITY, 403, 413, codes=["member_not_found"]),
         guards=[requires(Scope.WRITE, members=True), _member_only],
         status_code=HTTP_200_OK,
     )

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -107,7 +108,11 @@ async def record_cross(
 async def _complete(
     federation: Federation, viewer: Viewer, exchange_id: uuid.UUID, *, confirm: bool
 ) -> Redirect:
-    # The use case itself refuses whoever is not the member it waits for (404 here).
+    # Only the member it waits for sees it here; anyone else, its recorder too, gets 404 as
+    # for local exchanges (the use case refuses them again in its transaction).
+    found = await federation.exchanges.get(viewer.community.id, exchange_id)
+    if found.recorded_here or found.member_id != viewer.member.id:
+        raise NotFoundException("no such exchange")
     done = await federation.exchanges.complete(
         viewer.community.id, exchange_id, viewer.member.id, confirm=confirm
     )
@@ -133,7 +138,7 @@ async def decline_cross(
     return await _complete(federation, viewer, exchange_id, confirm=False)
 
 
-@post("/directory", include_in_schema=False, status_code=303)
+@post("/exchanges/listing", include_in_schema=False, status_code=303)
 async def choose_listing(
     request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],

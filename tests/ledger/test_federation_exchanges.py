@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.federation.exchange_model import CrossRecord, CrossStatus, ExchangeRole
 from ledger.federation.model import Link, LinkStatus, TransferState
 from ledger.kernel import errors
-from ledger.kernel.model import new_id
+from ledger.kernel.model import IdempotencyKey, new_id
 from ledger.store.tables import audit_log, events, federation_exchanges, federation_transfers
 from tests.ledger.federation_world import World, make_side, make_world
 
@@ -253,3 +253,22 @@ async def test_the_directory_lists_only_opted_in_members_of_linked_communities(
     with pytest.raises(errors.LedgerError) as stranger:
         await exchanges.set_listed(world.a.cid, world.b.member.id, True)
     assert stranger.value.code == "member_not_found"
+
+
+async def test_a_retried_record_or_answer_has_one_effect(world: World) -> None:
+    link = await world.link()
+    exchanges = world.federation.exchanges
+    key = IdempotencyKey("test", "x1")
+    first = await exchanges.record(world.a.cid, provided(world, link), key)
+    again = await exchanges.record(world.a.cid, provided(world, link), key)
+    assert first == again
+    assert await _count(world, federation_exchanges) == 2  # one row on each side
+    answer = IdempotencyKey("test", "x2")
+    done = await exchanges.complete(
+        world.b.cid, first.id, world.b.member.id, confirm=True, key=answer
+    )
+    same = await exchanges.complete(
+        world.b.cid, first.id, world.b.member.id, confirm=True, key=answer
+    )
+    assert done == same
+    assert await _hours(world) == (120, -120)

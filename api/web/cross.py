@@ -30,6 +30,7 @@ from ledger.federation.exchange_model import (
     ExchangeRole,
     Listing,
 )
+from ledger.federation.model import LinkStatus
 from ledger.federation.service import Federation
 from ledger.kernel import errors
 
@@ -51,6 +52,8 @@ class CrossView:
     to_answer: list[CrossLine]
     directory: list[Listing]
     listed: bool
+    linked: bool
+    """Whether the community has an active link: without one the page leaves the section out."""
 
 
 async def _name(ledger: Ledger, federation: Federation, x: CrossExchange) -> str:
@@ -74,11 +77,13 @@ async def view(ledger: Ledger, federation: Federation, viewer: Viewer) -> CrossV
     to_answer = [line for line in lines if line.exchange.awaits(me)]
     recent = [line for line in lines if line not in to_answer]
     recent.sort(key=lambda line: line.exchange.created_at, reverse=True)
+    links = await federation.links.list_links(cid, after=None, limit=500)
     return CrossView(
         recent[:RECENT_COUNT],
         to_answer,
         list(await federation.exchanges.directory(cid)),
         await federation.exchanges.is_listed(cid, me),
+        any(link.status is LinkStatus.ACTIVE for link in links),
     )
 
 

@@ -22,14 +22,16 @@ async def test_help_across_communities_from_record_to_confirmation(
     web: Client, engine: AsyncEngine
 ) -> None:
     world = await make_world(engine)
-    link = await world.link()
     access = Access(SqlUnitOfWorkFactory(engine))
     _, ann = await access.issue_member_token(world.a.cid, world.a.member.id, "t")
+    await sign_in(web, ann)
+    # Without an active link the page says nothing of other communities.
+    assert "Help across communities" not in (await web.get("/exchanges")).text
+    link = await world.link()
     _, bob = await access.issue_member_token(world.b.cid, world.b.member.id, "t")
     _, other = await access.issue_member_token(world.b.cid, world.b.steward.id, "t")
     exchanges = world.federation.exchanges
 
-    await sign_in(web, ann)
     page = text_of((await web.get("/exchanges")).text)
     assert "Nobody in a linked community is listed yet." in page
     await exchanges.set_listed(world.b.cid, world.b.member.id, True)

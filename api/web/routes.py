@@ -21,7 +21,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from api.web import views
+from api.web import cross, views
 from api.web.forms import HelpForm, HelpRecord, parse_help
 from api.web.i18n import N_, Translator, choose_language
 from api.web.session import (
@@ -37,6 +37,7 @@ from api.web.settings import WebSettings
 from api.web.throttle import Throttle
 from ledger.access.credentials import Access
 from ledger.books.service import Ledger
+from ledger.federation.service import Federation
 from ledger.kernel import errors
 from ledger.kernel.clock import utc_now
 from ledger.timebank.exchanges import Exchanges
@@ -50,6 +51,8 @@ DONE_MESSAGES: Final = {
     "recorded": N_("Thank you! Your help is recorded and waits for the other member to confirm."),
     "confirmed": N_("Confirmed. The hours have moved."),
     "declined": N_("Declined. Nothing has moved."),
+    "listed": N_("Members of linked communities can now find you in their directory."),
+    "unlisted": N_("You are no longer listed for linked communities."),
 }
 
 
@@ -138,9 +141,12 @@ async def sign_out(
 async def _exchanges_page(
     request: Request[Any, Any, Any],
     ledger: Ledger,
+    federation: Federation,
     viewer: Viewer,
     form: HelpForm,
+    *,
     status_code: int = 200,
+    cross_form: HelpForm | None = None,
 ) -> Template:
     recent, to_answer, others = await views.exchanges(ledger, viewer)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
@@ -152,6 +158,8 @@ async def _exchanges_page(
         "form": form,
         "done": done,
         "today": _today().isoformat(),
+        "cross": await cross.view(ledger, federation, viewer),
+        "cross_form": cross_form or HelpForm(),
     }
     return page(request, "exchanges.html", context, status_code)
 
@@ -161,8 +169,9 @@ async def exchanges_page(
     request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
     ledger: NamedDependency[Ledger],
+    federation: NamedDependency[Federation],
 ) -> Template:
-    return await _exchanges_page(request, ledger, viewer, HelpForm())
+    return await _exchanges_page(request, ledger, federation, viewer, HelpForm())
 
 
 @post("/exchanges", include_in_schema=False, status_code=303)
@@ -170,20 +179,45 @@ async def record_help(
     request: Request[Any, Any, Any],
     viewer: NamedDependency[Viewer],
     ledger: NamedDependency[Ledger],
+    federation: NamedDependency[Federation],
 ) -> Response[Any]:
     form = HelpForm.of({k: str(v) for k, v in (await request.form()).items()})
     directory = await MemberOverview(ledger).directory(viewer.community.id)
     members = {e.member_id: e.name for e in directory if e.member_id != viewer.member.id}
     parsed = parse_help(form, members, _today())
     if isinstance(parsed, HelpForm):
-        return await _exchanges_page(request, ledger, viewer, parsed, HTTP_422_UNPROCESSABLE_ENTITY)
+        return await _exchanges_page(
+            request, ledger, federation, viewer, parsed, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+        )
     try:
         with acting_as(request, viewer.principal):
             await _record(ledger, viewer, parsed)
     except errors.LimitExceeded:
         refused = form.refused({"duration": LIMIT_MESSAGE})
         return await _exchanges_page(
-            request, ledger, viewer, refused, HTTP_422_UNPROCESSABLE_ENTITY
+            request, ledger, federation, viewer, refused, status_code=HTTP_422_UNPROCESSABLE_ENTITY
+        )
+    return Redirect("/exchanges?done=recorded", status_code=303)
+
+
+@post("/exchanges/cross", include_in_schema=False, status_code=303)
+async def record_cross_help(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Viewer],
+    ledger: NamedDependency[Ledger],
+    federation: NamedDependency[Federation],
+) -> Response[Any]:
+    """Help given to a listed member of a linked community (``api.web.cross``)."""
+    refused = await cross.record_cross(request, federation, viewer)
+    if refused is not None:
+        return await _exchanges_page(
+            request,
+            ledger,
+            federation,
+            viewer,
+            HelpForm(),
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            cross_form=refused,
         )
     return Redirect("/exchanges?done=recorded", status_code=303)
 
@@ -256,6 +290,8 @@ HANDLERS: Final = [
     sign_out,
     exchanges_page,
     record_help,
+    record_cross_help,
+    *cross.CROSS_HANDLERS,
     confirm,
     decline,
     community_page,

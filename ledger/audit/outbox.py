@@ -188,6 +188,22 @@ def federation_transfer(result: object) -> tuple[NewEvent, ...]:
     return (event,)
 
 
+def federation_exchange(result: object) -> tuple[NewEvent, ...]:
+    """``federation.exchange.<status>`` about one side's row of a cross exchange (a
+    ``ledger.federation.exchange_model.CrossExchange``, read by its attributes), seen by the
+    side's member."""
+    status = str(getattr(result, "status", ""))
+    member_id = getattr(result, "member_id", None)
+    event = NewEvent(
+        f"federation.exchange.{'requested' if status == 'pending' else status}",
+        "federation_exchange",
+        str(getattr(result, "id", "")),
+        _json(result),
+        member_ids=() if member_id is None else (member_id,),
+    )
+    return (event,)
+
+
 EVENTS_OF: Final[Mapping[str, Mapper]] = {
     # operation (the audit record's) → its events
     "post_entry": entry_written,
@@ -237,6 +253,12 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "receive_federation_transfer": federation_transfer,
     "forward_federation_transfer": federation_transfer,
     "settle_federation_transfer": federation_transfer,  # between installs: the payer settles
+    "record_cross_exchange": federation_exchange,
+    "receive_cross_exchange": federation_exchange,
+    "confirm_cross_exchange": federation_exchange,
+    "partner_confirmed_cross_exchange": federation_exchange,
+    "decline_cross_exchange": federation_exchange,
+    "partner_declined_cross_exchange": federation_exchange,
 }
 
 
@@ -275,6 +297,9 @@ EVENT_TYPES: Final = (
     "federation.transfer.prepared",
     "federation.transfer.committed",
     "federation.transfer.rejected",
+    "federation.exchange.requested",
+    "federation.exchange.confirmed",
+    "federation.exchange.declined",
 )
 """Every type this service emits (subscriptions and filters name only these); a feature adds
 its types here with its line in :data:`EVENTS_OF`."""

@@ -90,6 +90,18 @@ class NotParty(errors.LedgerError):
     code = "not_party_to_link"
 
 
+class ExchangeNotFound(errors.NotFound):
+    """No such cross exchange here, or the caller may not see it."""
+
+    code = "exchange_not_found"
+
+
+class RecorderCannotConfirm(errors.LedgerError):
+    """Whoever recorded a cross exchange cannot confirm or decline it: its counterparty does."""
+
+    code = "recorder_cannot_confirm"
+
+
 errors.ERROR_TYPES.update(
     {
         cls.code: cls
@@ -108,6 +120,8 @@ errors.ERROR_TYPES.update(
             QuoteExpired,
             TransferConflict,
             NotParty,
+            ExchangeNotFound,
+            RecorderCannotConfirm,
         )
     }
 )

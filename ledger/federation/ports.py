@@ -17,6 +17,7 @@ from typing import Protocol, TypeVar
 
 from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
+from ledger.federation.exchange_model import CrossExchange, CrossStatus
 from ledger.federation.journal import Movement
 from ledger.federation.model import Link, LinkStatus, TermsVersion, Transfer
 from ledger.governance.ports import GovernanceStore
@@ -120,6 +121,35 @@ class FederationStore(Protocol):
     async def movements(
         self, community_id: uuid.UUID, link_id: uuid.UUID, *, after_seq: int, limit: int
     ) -> Sequence[Movement]: ...
+
+    # Cross exchanges (``ledger.federation.exchanges``): one row per side, and the directory.
+    async def insert_exchange(self, exchange: CrossExchange) -> None: ...
+    async def get_exchange(
+        self, community_id: uuid.UUID, exchange_id: uuid.UUID, *, lock: bool = False
+    ) -> CrossExchange | None: ...
+    async def complete_exchange(self, exchange: CrossExchange) -> None:
+        """Stores status and completed_at."""
+        ...
+
+    async def list_exchanges(
+        self,
+        community_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID | None,
+        status: CrossStatus | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[CrossExchange]:
+        """By id; of one member of this side when given."""
+        ...
+
+    async def set_listed(
+        self, community_id: uuid.UUID, member_id: uuid.UUID, listed: bool, at: datetime
+    ) -> None: ...
+    async def is_listed(self, community_id: uuid.UUID, member_id: uuid.UUID) -> bool: ...
+    async def listed_members(self, community_id: uuid.UUID) -> Sequence[tuple[uuid.UUID, str]]:
+        """(id, name) of the community's members who chose to be listed, by name."""
+        ...
 
 
 StoreOf = Callable[[UnitOfWork], FederationStore]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.federation.exchanges import CrossExchanges
 from ledger.federation.links import Links
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.transfers import Transfers
@@ -15,7 +16,10 @@ class Federation:
     transfers: Transfers
     transactions: FederationTransactions
     """The transactions the peer part runs the protocol steps in."""
+    exchanges: CrossExchanges
 
     @staticmethod
     def over(transactions: FederationTransactions) -> Federation:
-        return Federation(Links(transactions), Transfers(transactions), transactions)
+        return Federation(
+            Links(transactions), Transfers(transactions), transactions, CrossExchanges(transactions)
+        )

@@ -232,3 +232,8 @@ async def clearing_balances(tx: FedTx, link: Link) -> dict[str, int]:
 
 def _agree(books: dict[str, int], checkpoint: Checkpoint) -> bool:
     return all(checkpoint.balances.get(code, 0) == amount for code, amount in books.items())
+
+
+direct = _direct
+"""Prepare, decide and settle one direct transfer in the caller's transaction (cross exchanges
+move their hours by it)."""

@@ -24,6 +24,7 @@ from ledger.federation.model import (
     TermsVersion,
     VersionConsent,
 )
+from ledger.store.federation_exchanges import SqlFederationExchanges
 from ledger.store.federation_transfers import SqlFederationTransfers
 from ledger.store.scoped import ScopedStore
 from ledger.store.tables import (
@@ -240,5 +241,5 @@ def _link_of(row: Any, versions: tuple[TermsVersion, ...]) -> Link:
     )
 
 
-class SqlFederationStore(SqlFederationLinks, SqlFederationTransfers):
+class SqlFederationStore(SqlFederationLinks, SqlFederationTransfers, SqlFederationExchanges):
     """Every method of ``FederationStore`` (``SqlFederationStore.of(uow)``)."""

@@ -94,6 +94,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "link_not_active": HTTP_409_CONFLICT,
     "link_status_conflict": HTTP_409_CONFLICT,
     "not_party_to_link": HTTP_403_FORBIDDEN,
+    "exchange_not_found": HTTP_404_NOT_FOUND,
+    "recorder_cannot_confirm": HTTP_403_FORBIDDEN,
     "commodity_not_carried": HTTP_422_UNPROCESSABLE_ENTITY,
     "link_limit_exceeded": HTTP_422_UNPROCESSABLE_ENTITY,
     "amount_converts_to_zero": HTTP_422_UNPROCESSABLE_ENTITY,

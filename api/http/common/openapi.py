@@ -176,6 +176,9 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "link_not_active": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is suspended: nothing crosses it",
     "link_status_conflict": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f is closed: it cannot be "
     "active",
+    "exchange_not_found": "exchange 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not exist",
+    "recorder_cannot_confirm": "the member who recorded an exchange cannot confirm or decline it: "
+    "the other member does, in their own community",
     "not_party_to_link": "this community is not party to link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f",
     "commodity_not_carried": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not carry EUR",
     "link_limit_exceeded": "this community would owe hilltop 660 HOURS, over the link's limit "

@@ -57,6 +57,7 @@ from ledger.store.tables.federation import (
     federation_transfers,
     federation_version_consents,
 )
+from ledger.store.tables.federation_exchanges import federation_directory, federation_exchanges
 from ledger.store.tables.federation_peer import (
     federation_node_keys,
     federation_peer_inbox,
@@ -104,6 +105,8 @@ __all__ = [
     "disbursements",
     "entries",
     "events",
+    "federation_directory",
+    "federation_exchanges",
     "federation_journal",
     "federation_link_terms",
     "federation_link_versions",

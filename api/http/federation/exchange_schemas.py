@@ -1,0 +1,100 @@
+"""The wire format of cross exchanges and the directory of linked communities' members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from api.http.schemas import Category, MemberId, Minutes, Request
+from ledger.federation.exchange_model import CrossExchange, CrossRecord, ExchangeRole, Listing
+
+
+class CrossExchangeCreate(Request, frozen=True):
+    """``member_id`` of this community was ``role`` towards ``partner_member_id`` of the link's
+    partner: pending until the partner member confirms it in their own community."""
+
+    link_id: uuid.UUID
+    member_id: MemberId
+    role: Literal["provider", "receiver"]
+    """``provider``: "I helped them"; ``receiver``: "they helped me"."""
+    partner_member_id: MemberId
+    minutes: Minutes
+    description: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=1000, examples=["Fixed the bike"])
+    ]
+    category: Category | None = None
+
+    def to_domain(self) -> CrossRecord:
+        return CrossRecord(
+            link_id=self.link_id,
+            member_id=self.member_id,
+            role=ExchangeRole(self.role),
+            partner_member_id=self.partner_member_id,
+            minutes=self.minutes,
+            description=self.description,
+            category=self.category,
+        )
+
+
+class CrossExchangeOut(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    """Also the id of the cross transfer that moves its hours once confirmed."""
+    link_id: uuid.UUID
+    role: str
+    """This community's member's role: ``provider`` or ``receiver``."""
+    member_id: uuid.UUID
+    partner_member_id: uuid.UUID
+    minutes: int
+    description: str
+    category: str | None
+    recorded_here: bool
+    """True: this community's member recorded it and the partner member confirms; False: it
+    waits for this community's member."""
+    status: str
+    """``pending``, ``confirmed`` (the hours crossed) or ``declined`` (nothing moved)."""
+    created_at: datetime
+    completed_at: datetime | None
+
+    @staticmethod
+    def of(x: CrossExchange) -> CrossExchangeOut:
+        return CrossExchangeOut(
+            id=x.id,
+            link_id=x.link_id,
+            role=x.role.value,
+            member_id=x.member_id,
+            partner_member_id=x.partner_member_id,
+            minutes=x.minutes,
+            description=x.description,
+            category=x.category,
+            recorded_here=x.recorded_here,
+            status=x.status.value,
+            created_at=x.created_at,
+            completed_at=x.completed_at,
+        )
+
+
+class ListingOut(msgspec.Struct, frozen=True):
+    member_id: uuid.UUID
+    name: str
+    community: str
+    """The member's community's slug."""
+    community_name: str
+    link_id: uuid.UUID
+    """The link to record an exchange with this member over."""
+
+    @staticmethod
+    def of(x: Listing) -> ListingOut:
+        return ListingOut(x.member_id, x.name, x.community_slug, x.community_name, x.link_id)
+
+
+class DirectoryChoice(Request, frozen=True):
+    listed: Annotated[bool, msgspec.Meta(examples=[True])]
+    """True: members of linked communities may find this member in their directory."""
+
+
+class DirectoryChoiceOut(msgspec.Struct, frozen=True):
+    member_id: uuid.UUID
+    listed: bool

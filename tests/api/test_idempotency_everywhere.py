@@ -166,6 +166,9 @@ OVERRIDES: dict[str, dict[str, Callable[[Tenant], object]]] = {
     },
     # Two accounts, not the example's one twice.
     "createSchedule": {"credit_account_id": lambda _: str(uuid.uuid4())},
+    "createTransfer": {"credit_account_id": lambda _: str(uuid.uuid4())},
+    # Two members, not the example's one twice.
+    "recordCrossExchange": {"partner_member_id": lambda _: str(uuid.uuid4())},
 }
 """Body fields an example cannot give, by operationId."""
 

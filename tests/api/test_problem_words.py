@@ -35,7 +35,12 @@ async def _transfer(
         headers["Idempotency-Key"] = key
     return await client.post(
         f"{tenant.base}/transfers",
-        json={"debit_account_id": debit, "credit_account_id": credit, "amount": amount},
+        json={
+            "debit_account_id": debit,
+            "credit_account_id": credit,
+            "amount": amount,
+            "description": "A test transfer",
+        },
         headers=headers,
     )
 

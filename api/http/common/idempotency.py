@@ -35,6 +35,7 @@ WITHOUT_KEY: dict[str, str] = {
     "item by item",
     "revokeMemberTokens": "revoking is safe to repeat on its own: a repeat revokes what is "
     "still in force (nothing, after the first) and answers how many it revoked (0)",
+    "chooseListing": "a member's own choice, put whole: repeating it leaves the same state",
     "receivePeerMessage": "a signed peer message is keyed by its (link, transfer, step): a repeat "
     "answers the stored answer, a changed body is refused",
 }

@@ -37,10 +37,10 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
             raise ValidationException(message, extra=[{"message": message, "source": "body"}])
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
-        message = f"{exc}{_hint(exc)}"
+        # The hint goes to the detail, for people; the item keeps msgspec's words and its path.
         raise ValidationException(
-            f"the request body does not fit: {message}",
-            extra=[{"message": message, "source": "body"}],
+            f"the request body does not fit: {exc}{_hint(exc)}",
+            extra=[{"message": str(exc), "source": "body"}],
         ) from None
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
 from api.http.schemas import Category, MemberId, Minutes, Request
-from ledger.federation.exchange_model import CrossExchange, CrossRecord, ExchangeRole, Listing
+from ledger.federation.exchange_model import (
+    CrossExchange,
+    CrossRecord,
+    CrossStatus,
+    ExchangeRole,
+    Listing,
+)
 
 
 class CrossExchangeCreate(Request, frozen=True):
@@ -18,7 +24,7 @@ class CrossExchangeCreate(Request, frozen=True):
 
     link_id: uuid.UUID
     member_id: MemberId
-    role: Literal["provider", "receiver"]
+    role: ExchangeRole
     """``provider``: "I helped them"; ``receiver``: "they helped me"."""
     partner_member_id: MemberId
     minutes: Minutes
@@ -31,7 +37,7 @@ class CrossExchangeCreate(Request, frozen=True):
         return CrossRecord(
             link_id=self.link_id,
             member_id=self.member_id,
-            role=ExchangeRole(self.role),
+            role=self.role,
             partner_member_id=self.partner_member_id,
             minutes=self.minutes,
             description=self.description,
@@ -43,7 +49,7 @@ class CrossExchangeOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     """Also the id of the cross transfer that moves its hours once confirmed."""
     link_id: uuid.UUID
-    role: str
+    role: ExchangeRole
     """This community's member's role: ``provider`` or ``receiver``."""
     member_id: uuid.UUID
     partner_member_id: uuid.UUID
@@ -53,7 +59,7 @@ class CrossExchangeOut(msgspec.Struct, frozen=True):
     recorded_here: bool
     """True: this community's member recorded it and the partner member confirms; False: it
     waits for this community's member."""
-    status: str
+    status: CrossStatus
     """``pending``, ``confirmed`` (the hours crossed) or ``declined`` (nothing moved)."""
     created_at: datetime
     completed_at: datetime | None
@@ -63,14 +69,14 @@ class CrossExchangeOut(msgspec.Struct, frozen=True):
         return CrossExchangeOut(
             id=x.id,
             link_id=x.link_id,
-            role=x.role.value,
+            role=x.role,
             member_id=x.member_id,
             partner_member_id=x.partner_member_id,
             minutes=x.minutes,
             description=x.description,
             category=x.category,
             recorded_here=x.recorded_here,
-            status=x.status.value,
+            status=x.status,
             created_at=x.created_at,
             completed_at=x.completed_at,
         )

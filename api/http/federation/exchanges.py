@@ -20,7 +20,7 @@ Another community's keys see nothing: every row is read in the community of the 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Request, get, post, put
 from litestar.connection import ASGIConnection
@@ -51,7 +51,7 @@ from ledger.federation.service import Federation
 from ledger.kernel.model import Community
 
 StatusFilter = Annotated[
-    Literal["pending", "confirmed", "declined"] | None,
+    CrossStatus | None,
     QueryParameter(description="only cross exchanges in this status"),
 ]
 _COMPLETE = ("exchange_not_found", "recorder_cannot_confirm", "entry_not_pending", *REFUSALS)
@@ -141,7 +141,7 @@ class CrossExchangesController(Controller):
         found = await federation.exchanges.list_exchanges(
             community.id,
             member_id=_own(principal_of(request)),
-            status=None if status is None else CrossStatus(status),
+            status=status,
             after=decode_cursor(cursor, uuid.UUID),
             limit=limit + 1,
         )

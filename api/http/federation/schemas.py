@@ -17,10 +17,13 @@ from ledger.federation.model import (
     HOLD_WINDOW_MIN_S,
     CommodityTerms,
     Link,
+    LinkStatus,
     Rate,
     TermsVersion,
     Transfer,
     TransferRequest,
+    TransferRole,
+    TransferState,
 )
 from ledger.federation.terms import version_in_force
 from ledger.federation.transfers import LinkReconciliation
@@ -139,8 +142,7 @@ class LinkOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     partner: PartnerOut
     proposed_by: Literal["us", "partner"]
-    status: str
-    """``proposed``, ``active``, ``suspended`` or ``closed``."""
+    status: LinkStatus
     suspended_by: Literal["us", "partner"] | None
     version_in_force: int | None
     created_at: datetime
@@ -159,7 +161,7 @@ class LinkOut(msgspec.Struct, frozen=True):
                 link.partner.slug, link.partner.name, link.partner.node_url, link.partner.node_key
             ),
             proposed_by="us" if link.proposed_here else "partner",
-            status=link.status.value,
+            status=link.status,
             suspended_by=suspended_by,
             version_in_force=None if current is None else current.version,
             created_at=link.created_at,
@@ -213,10 +215,9 @@ class CrossQuoteOut(msgspec.Struct, frozen=True):
 class CrossTransferOut(msgspec.Struct, frozen=True):
     id: uuid.UUID
     link_id: uuid.UUID
-    role: str
+    role: TransferRole
     """``payer`` (this community paid) or ``payee``."""
-    state: str
-    """``prepared``, ``committed`` or ``rejected``."""
+    state: TransferState
     member_id: uuid.UUID | None
     partner_member_id: uuid.UUID | None
     quote: CrossQuoteOut | None
@@ -249,8 +250,8 @@ class CrossTransferOut(msgspec.Struct, frozen=True):
         return CrossTransferOut(
             id=t.id,
             link_id=t.link_id,
-            role=t.role.value,
-            state=t.state.value,
+            role=t.role,
+            state=t.state,
             member_id=t.member_id,
             partner_member_id=t.partner_member_id,
             quote=quote,

@@ -49,6 +49,21 @@ class Settings:
     """COMMONS_LEDGER_POOL_TIMEOUT_S: how long a request waits for a free pooled connection
     before it answers 503 ``database_unavailable``."""
 
+    idle_in_transaction_timeout_ms: int = 60_000
+    """COMMONS_LEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS: PostgreSQL ends a session whose transaction
+    sat idle longer (``idle_in_transaction_session_timeout``); 0 turns the bound off."""
+
+    export_slots: int = 2
+    """COMMONS_LEDGER_EXPORT_SLOTS: journal exports and sustainability reports reading the
+    database at once (each takes one pooled connection while it reads); more wait for a slot
+    up to the pool timeout, then answer 503. The rest of the pool stays free for writes and
+    balance reads however many exports are asked for."""
+
+    export_deadline_s: int = 60
+    """COMMONS_LEDGER_EXPORT_DEADLINE_S: how long one export or report may read the database in
+    all before it is cut short (503). An export is read whole into a spool file first and only
+    then sent, so a slow client never holds a connection."""
+
     shutdown_timeout_s: int = 30
     """COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S: on SIGTERM the server stops accepting connections and
     lets requests in flight finish for up to this long before it cancels them and closes the
@@ -110,6 +125,14 @@ _BOUNDS = {
     "lock_timeout_ms": ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", 3_000, 0, 3_600_000),
     "connect_timeout_s": ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", 5, 1, 300),
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
+    "idle_in_transaction_timeout_ms": (
+        "COMMONS_LEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        60_000,
+        0,
+        3_600_000,
+    ),
+    "export_slots": ("COMMONS_LEDGER_EXPORT_SLOTS", 2, 1, 64),
+    "export_deadline_s": ("COMMONS_LEDGER_EXPORT_DEADLINE_S", 60, 1, 3600),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
     "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
     "group_commit_max": ("COMMONS_LEDGER_GROUP_COMMIT_MAX", 200, 1, 1000),

@@ -24,3 +24,29 @@ def check_page_size(limit: int) -> None:
     """``limit`` is an integer page size from 1 to :data:`PAGE_SIZE_MAX`."""
     if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
         raise errors.InvalidInput(f"limit must be from 1 to {PAGE_SIZE_MAX}, got {limit!r}")
+
+
+JSON_DEPTH_MAX: Final = 32
+"""Deepest nesting of arrays and objects accepted in any JSON a client sends (a request body, an
+imported line's metadata). Real documents here are three or four levels deep."""
+
+
+def json_problem(value: object) -> str | None:
+    """Why decoded JSON ``value`` is refused — nested deeper than :data:`JSON_DEPTH_MAX`, or text
+    (a key or a value) holding a NUL character, which PostgreSQL cannot store — or None.
+
+    Walks with an explicit stack: the depth is the sender's choice, so no recursion on it."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text must not contain NUL characters"
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > JSON_DEPTH_MAX:
+            return f"JSON must not be nested more than {JSON_DEPTH_MAX} levels deep"
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return None

@@ -3,8 +3,10 @@
 Litestar converts request data in msgspec's lax mode, which turns the string ``"15"`` into the
 integer 15. A ledger must not guess: an amount sent as a string or a float is a client bug. This
 hook decodes the raw body once more in strict mode against the handler's declared body type and
-answers 400 with the reason when it does not fit. Text holding a NUL character is refused too:
-PostgreSQL cannot store it, and SQLite would store what PostgreSQL refuses.
+answers 400 with the reason when it does not fit. Text holding a NUL character is refused too
+(PostgreSQL cannot store it, and SQLite would store what PostgreSQL refuses), and so is JSON
+nested deeper than ``ledger.kernel.inputs.JSON_DEPTH_MAX`` — the same rules the imports apply. A
+body not declared JSON is 415.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+from ledger.kernel.inputs import JSON_DEPTH_MAX, json_problem
 
 
 @functools.cache
@@ -29,21 +34,32 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
     raw = await request.body()
     if not raw and field.is_optional:
         return
+    _require_json_media_type(request.headers.get("content-type"))
     try:
-        # First as plain JSON, so that a NUL anywhere gets its own reason rather than a pattern's.
-        if _has_nul(msgspec.json.decode(raw)):
-            # PostgreSQL stores no NUL character in text or JSONB.
-            raise ValidationException("text in the request body must not contain NUL characters")
+        # First as plain JSON, so that a NUL or a deep nesting anywhere gets its own reason
+        # rather than a pattern's.
+        problem = json_problem(msgspec.json.decode(raw))
+        if problem is not None:
+            raise ValidationException(f"the request body is refused: {problem}")
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
         raise ValidationException(f"the request body does not fit: {exc}") from None
+    except RecursionError:
+        # msgspec's decoder stops at the interpreter's recursion limit, before any of ours.
+        raise ValidationException(
+            f"the request body is refused: JSON must not be nested more than {JSON_DEPTH_MAX} "
+            "levels deep"
+        ) from None
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+def _require_json_media_type(content_type: str | None) -> None:
+    """415 unless the body is declared JSON (``application/json`` or a ``+json`` type): a form
+    or plain text read as JSON would be a guess, and a cross-site form post looks like one."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail="the request body must be JSON, sent as Content-Type: application/json",
+        )

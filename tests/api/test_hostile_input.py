@@ -1,0 +1,80 @@
+"""Hostile request bodies are 400s with one log line, never a 500 with a traceback
+(issue 18: M5 deep JSON, any Content-Type read as JSON). Both engines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.conftest import Tenant
+from tests.api.test_exchanges import exchange_body
+
+Client = AsyncTestClient[Litestar]
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [600, 100_000])
+async def test_deep_json_in_metadata_is_a_400_and_one_log_line(
+    client: Client, tenant: Tenant, capsys: pytest.CaptureFixture[str], depth: int
+) -> None:
+    body = json.dumps(exchange_body(tenant)).replace('"metadata_slot"', "")
+    text = body[:-1] + ', "metadata": {"k": ' + _deep(depth) + "}}"
+    capsys.readouterr()
+    response = await client.post(
+        f"{tenant.base}/exchanges",
+        content=text.encode(),
+        headers=tenant.ann_token | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_request"
+    assert "deep" in response.json()["detail"]
+    logged = capsys.readouterr().err
+    assert "Traceback" not in logged
+    assert len([line for line in logged.splitlines() if "/exchanges" in line]) == 1
+
+
+async def test_deep_json_as_the_whole_body_is_a_400(client: Client, tenant: Tenant) -> None:
+    response = await client.post(
+        f"{tenant.base}/transfers",
+        content=_deep(200_000).encode(),
+        headers=tenant.treasurer | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", None]
+)
+async def test_a_body_that_is_not_declared_json_is_a_415(
+    client: Client, tenant: Tenant, content_type: str | None
+) -> None:
+    headers = dict(tenant.ann_token)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await client.post(
+        f"{tenant.base}/exchanges",
+        content=json.dumps(exchange_body(tenant)).encode(),
+        headers=headers,
+    )
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "application/merge-patch+json"],
+)
+async def test_json_media_types_are_read(client: Client, tenant: Tenant, content_type: str) -> None:
+    response = await client.post(
+        f"{tenant.base}/exchanges",
+        content=json.dumps(exchange_body(tenant)).encode(),
+        headers=tenant.ann_token | {"Content-Type": content_type},
+    )
+    assert response.status_code == 201, response.text

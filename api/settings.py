@@ -30,9 +30,19 @@ class Settings:
     max_body_bytes: int = 1_048_576
     """COMMONS_LEDGER_MAX_BODY_BYTES: larger request bodies are refused with 413."""
 
-    rate_limit_per_minute: int = 1200
-    """COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE: requests per token (or per client address without
-    one) and minute; 0 turns the limit off."""
+    rate_limit_per_s: int = 200
+    """COMMONS_LEDGER_RATE_LIMIT_PER_S: requests per second one credential (or one client address
+    without one) may send sustained, refilling a bucket of ``rate_limit_burst``; 0 turns the
+    limit off (failed authentication stays throttled per address). See docs/security.md."""
+
+    rate_limit_burst: int = 1000
+    """COMMONS_LEDGER_RATE_LIMIT_BURST: requests one credential may send at once before the
+    sustained rate applies."""
+
+    auth_failures_per_minute: int = 30
+    """COMMONS_LEDGER_AUTH_FAILURES_PER_MINUTE: failed authentications (401) one client address
+    may make at once and then per minute; past them it is answered 429 before its token is
+    looked up. 0 turns the throttle off."""
 
     statement_timeout_ms: int = 15_000
     """COMMONS_LEDGER_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer
@@ -107,14 +117,10 @@ class Settings:
             raise SettingsError(
                 "COMMONS_LEDGER_MAX_BODY_BYTES must be a whole number from 1024 to 67108864"
             )
-        rate = env.get("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE", "").strip() or "1200"
-        if not rate.isdigit():
-            raise SettingsError("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE must be a whole number")
         return cls(
             database_url=url,
             admin_token=admin_token,
             max_body_bytes=int(max_body),
-            rate_limit_per_minute=int(rate),
             **_bounds(env),
         )
 
@@ -131,6 +137,9 @@ _BOUNDS = {
         0,
         3_600_000,
     ),
+    "rate_limit_per_s": ("COMMONS_LEDGER_RATE_LIMIT_PER_S", 200, 0, 1_000_000),
+    "rate_limit_burst": ("COMMONS_LEDGER_RATE_LIMIT_BURST", 1000, 1, 1_000_000),
+    "auth_failures_per_minute": ("COMMONS_LEDGER_AUTH_FAILURES_PER_MINUTE", 30, 0, 1_000_000),
     "export_slots": ("COMMONS_LEDGER_EXPORT_SLOTS", 2, 1, 64),
     "export_deadline_s": ("COMMONS_LEDGER_EXPORT_DEADLINE_S", 60, 1, 3600),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),

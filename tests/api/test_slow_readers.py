@@ -86,7 +86,7 @@ async def test_balances_answer_while_slow_readers_hold_exports(
     settings = Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
-        rate_limit_per_minute=0,
+        rate_limit_per_s=0,
         pool_timeout_s=2,
     )
     app = create_app(settings)

@@ -9,6 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.http.common.pagination import encode_cursor
 from tests.api.conftest import Tenant
 from tests.api.test_exchanges import exchange_body
 
@@ -78,3 +79,23 @@ async def test_json_media_types_are_read(client: Client, tenant: Tenant, content
         headers=tenant.ann_token | {"Content-Type": content_type},
     )
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    "position", [[2**63, 0], [0, 2**63], [-(2**63) - 1, 0], [2**64, 2**64], [10**30, 1]]
+)
+async def test_an_events_cursor_past_64_bits_is_a_400(
+    client: Client, tenant: Tenant, position: list[int]
+) -> None:
+    cursor = encode_cursor(position)
+    for parameter in ("cursor", "after"):
+        response = await client.get(
+            f"{tenant.base}/events", params={parameter: cursor}, headers=tenant.treasurer
+        )
+        assert response.status_code == 400, response.text
+    largest = encode_cursor([2**63 - 1, 2**63 - 1])
+    response = await client.get(
+        f"{tenant.base}/events", params={"cursor": largest}, headers=tenant.treasurer
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []

@@ -186,10 +186,24 @@ def check_description(description: str) -> None:
         )
 
 
-def check_effective_date(effective_date: date | None) -> None:
+EFFECTIVE_DATE_MIN = date(1900, 1, 1)
+EFFECTIVE_DATE_MAX = date(2999, 12, 31)
+"""The days an entry may be dated, on every write path and import. Far from the calendar's ends:
+the exports read the day before a range and Beancount asserts balances on the day after, and
+9999-12-31 once broke the Beancount export for good (issue 18, L2)."""
+
+
+def check_effective_date(effective_date: date | None, field: str = "effective_date") -> None:
+    if effective_date is None:
+        return
     # A datetime is a date too, but would silently drop its time: refuse it.
-    if effective_date is not None and type(effective_date) is not date:
-        raise errors.InvalidInput("effective_date must be a date without a time")
+    if type(effective_date) is not date:
+        raise errors.InvalidInput(f"{field} must be a date without a time")
+    if not EFFECTIVE_DATE_MIN <= effective_date <= EFFECTIVE_DATE_MAX:
+        raise errors.InvalidInput(
+            f"{field} must lie between {EFFECTIVE_DATE_MIN} and {EFFECTIVE_DATE_MAX}, "
+            f"got {effective_date}"
+        )
 
 
 def check_accounts(

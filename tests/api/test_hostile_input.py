@@ -99,3 +99,33 @@ async def test_an_events_cursor_past_64_bits_is_a_400(
     )
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "3000-01-01", "1899-12-31"])
+async def test_effective_dates_far_from_now_are_refused_on_every_write(
+    client: Client, tenant: Tenant, day: str
+) -> None:
+    transfer = {
+        "debit_account_id": tenant.bob["hours_account_id"],
+        "credit_account_id": tenant.ann["hours_account_id"],
+        "amount": 5,
+        "description": "Far",
+        "effective_date": day,
+    }
+    entry = {
+        "description": "Far",
+        "effective_date": day,
+        "postings": [
+            {"account_id": tenant.bob["hours_account_id"], "amount": 5},
+            {"account_id": tenant.ann["hours_account_id"], "amount": -5},
+        ],
+    }
+    for path, body, headers in (
+        ("transfers", transfer, tenant.treasurer),
+        ("entries", entry, tenant.treasurer),
+    ):
+        response = await client.post(f"{tenant.base}/{path}", json=body, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+        assert "effective_date" in response.json()["detail"]
+    export = await client.get(f"{tenant.base}/exports/journal.beancount", headers=tenant.treasurer)
+    assert export.status_code == 200

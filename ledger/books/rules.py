@@ -20,6 +20,7 @@ from datetime import date
 from typing import Final
 
 from ledger.kernel import errors
+from ledger.kernel.inputs import metadata_problem, text_problem
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COUNTER_MAX,
@@ -82,8 +83,8 @@ def _fields_well_formed(entry: NewEntry) -> None:
     check_description(entry.description)
     if not isinstance(entry.kind, str) or not 0 < len(entry.kind) <= KIND_MAX_CHARS:
         raise errors.InvalidInput(f"kind must be text of 1 to {KIND_MAX_CHARS} characters")
-    if not isinstance(entry.metadata, dict) or not all(isinstance(k, str) for k in entry.metadata):
-        raise errors.InvalidInput("metadata must be an object with text keys")
+    if problem := text_problem("kind", entry.kind) or metadata_problem(entry.metadata):
+        raise errors.InvalidInput(problem)
     check_effective_date(entry.effective_date)
 
 
@@ -184,6 +185,8 @@ def check_description(description: str) -> None:
         raise errors.InvalidInput(
             f"description must be text of at most {DESCRIPTION_MAX_CHARS} characters"
         )
+    if problem := text_problem("description", description):
+        raise errors.InvalidInput(problem)
 
 
 EFFECTIVE_DATE_MIN = date(1900, 1, 1)

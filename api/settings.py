@@ -79,6 +79,11 @@ class Settings:
     lets requests in flight finish for up to this long before it cancels them and closes the
     pool."""
 
+    forwarded_allow_ips: str | None = None
+    """FORWARDED_ALLOW_IPS (uvicorn's own name): the addresses of the reverse proxies whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (comma separated, ``*`` for any).
+    Unset, none are: the client address is the TCP peer's and the scheme the connection's."""
+
     workers: int = 1
     """COMMONS_LEDGER_WORKERS: server processes ``commons-ledger serve`` starts on one port
     (``--workers`` overrides it). One serves writes best; see docs/performance.md, "Workers"."""
@@ -118,6 +123,7 @@ class Settings:
                 "COMMONS_LEDGER_MAX_BODY_BYTES must be a whole number from 1024 to 67108864"
             )
         return cls(
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or None,
             database_url=url,
             admin_token=admin_token,
             max_body_bytes=int(max_body),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import replace
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -18,8 +20,9 @@ from tests.api.conftest import ADMIN_TOKEN, make_tenant
 Client = AsyncTestClient[Litestar]
 
 
-def _app(database_url: str, **limits: int) -> Litestar:
-    return create_app(Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **limits))
+def _app(database_url: str, **limits: Any) -> Litestar:
+    settings = replace(Settings(database_url=database_url, admin_token=ADMIN_TOKEN), **limits)
+    return create_app(settings)
 
 
 async def test_spelling_the_header_differently_gives_no_fresh_bucket(database_url: str) -> None:

@@ -24,6 +24,7 @@ single credential can hold the service for long.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import re
@@ -137,19 +138,38 @@ def _limited(scope: Scope) -> bool:
 
 
 class FailedAuthThrottle:
-    """Before authentication: 429 for an address out of failed-authentication tokens."""
+    """Before authentication: 429 for an address out of failed-authentication tokens — unless
+    the request's token authenticated in this process before, so that a guesser behind the same
+    address (a NAT, a proxy not named in ``FORWARDED_ALLOW_IPS``) cannot lock out the clients
+    already at work there. Such tokens are remembered by their SHA-256, at most
+    :data:`MAX_BUCKETS` of them."""
 
     def __init__(self, app: ASGIApp, buckets: TokenBuckets) -> None:
         self.app, self.buckets = app, buckets
+        self._known: OrderedDict[bytes, None] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _limited(scope):
             await self.app(scope, receive, send)
             return
         key = address_key(scope)
-        if wait_s := self.buckets.wait_s(key):
+        digest = _token_digest(scope)
+        if (wait_s := self.buckets.wait_s(key)) and (digest is None or digest not in self._known):
             await _too_many(scope, receive, send, wait_s)
             return
+        try:
+            await self._counting(scope, receive, send, key)
+        finally:
+            if digest is not None and isinstance(scope.get("user"), Principal):
+                self._remember(digest)
+
+    def _remember(self, digest: bytes) -> None:
+        self._known[digest] = None
+        self._known.move_to_end(digest)
+        while len(self._known) > MAX_BUCKETS:
+            self._known.popitem(last=False)
+
+    async def _counting(self, scope: Scope, receive: Receive, send: Send, key: str) -> None:
 
         async def counting(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
@@ -181,6 +201,17 @@ class CredentialLimit:
         if scope["path"].startswith("/api/"):
             send = _with_headers(send, self.buckets.headers(key))
         await self.app(scope, receive, send)
+
+
+def _token_digest(scope: Scope) -> bytes | None:
+    """SHA-256 of the bearer token as the authentication middleware reads it, or None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, token = value.partition(b" ")
+            token = token.strip()
+            if scheme.lower() == b"bearer" and token:
+                return hashlib.sha256(token).digest()
+    return None
 
 
 def _credential_key(scope: Scope) -> str:

@@ -32,15 +32,20 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
     if field is None:
         return
     raw = await request.body()
-    if not raw and field.is_optional:
-        return
+    if not raw:
+        if field.is_optional:
+            return
+        # Nothing was sent, so nothing was sent as the wrong type: a malformed request (400).
+        raise ValidationException("the request needs a JSON body")
     _require_json_media_type(request.headers.get("content-type"))
     try:
-        # First as plain JSON, so that a NUL or a deep nesting anywhere gets its own reason
-        # rather than a pattern's.
-        problem = json_problem(msgspec.json.decode(raw))
-        if problem is not None:
+        # JSON forbids raw control characters in strings, so a NUL arrives escaped: only then is
+        # the body walked as plain JSON, for the NUL to get its own reason rather than a
+        # pattern's (the walk is 100 ms for a 1 MB batch; the search 3 ms).
+        if b"\\u0000" in raw and (problem := json_problem(msgspec.json.decode(raw))):
             raise ValidationException(f"the request body is refused: {problem}")
+        # The request types nest a few levels and hold no ``Any``: a deeper body fails at the
+        # first level that does not fit, without descending into the sender's nesting.
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
         raise ValidationException(f"the request body does not fit: {exc}") from None

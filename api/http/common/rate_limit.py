@@ -6,10 +6,11 @@
 Requests that carry no credential (the member page) are counted per client address.
 
 **Per address, failed authentication** (:class:`FailedAuthThrottle`, before authentication):
-every 401 takes a token from its client address's bucket (``…_AUTH_FAILURES_PER_MINUTE`` at
-once, refilled at that rate); an address whose bucket is empty is answered 429 before its token is
-looked up, so guessing tokens costs the guesser time and the database nothing. IPv6 addresses
-count per /64, the block one subscriber usually holds.
+every 401 of a request that carried a bearer token takes a token from its client address's bucket
+(``…_AUTH_FAILURES_PER_MINUTE`` at once, refilled at that rate); an address whose bucket is empty
+is answered 429 for a token this process has not seen authenticate, before it is looked up, so
+guessing tokens costs the guesser time and the database nothing. IPv6 addresses count per /64,
+the block one subscriber usually holds.
 
 Memory is bounded: at most :data:`MAX_BUCKETS` buckets each, the least recently used dropped
 first (a dropped bucket was refilling anyway: it comes back full). ``/health``, ``/ready``,
@@ -144,23 +145,26 @@ class FailedAuthThrottle:
     already at work there. Such tokens are remembered by their SHA-256, at most
     :data:`MAX_BUCKETS` of them."""
 
-    def __init__(self, app: ASGIApp, buckets: TokenBuckets) -> None:
-        self.app, self.buckets = app, buckets
-        self._known: OrderedDict[bytes, None] = OrderedDict()
+    def __init__(
+        self, app: ASGIApp, buckets: TokenBuckets, known: OrderedDict[bytes, None]
+    ) -> None:
+        # Litestar builds a middleware stack per route: the state is shared, handed in.
+        self.app, self.buckets, self._known = app, buckets, known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _limited(scope):
+        digest = _token_digest(scope) if _limited(scope) else None
+        if digest is None:
+            # No token, nothing to look up: its 401 costs nothing and guesses nothing.
             await self.app(scope, receive, send)
             return
         key = address_key(scope)
-        digest = _token_digest(scope)
-        if (wait_s := self.buckets.wait_s(key)) and (digest is None or digest not in self._known):
+        if (wait_s := self.buckets.wait_s(key)) and digest not in self._known:
             await _too_many(scope, receive, send, wait_s)
             return
         try:
             await self._counting(scope, receive, send, key)
         finally:
-            if digest is not None and isinstance(scope.get("user"), Principal):
+            if isinstance(scope.get("user"), Principal):
                 self._remember(digest)
 
     def _remember(self, digest: bytes) -> None:
@@ -239,7 +243,13 @@ def rate_limit_middleware(
     """The middleware to place before authentication, and that to place after it."""
     failures = settings.auth_failures_per_minute
     before = (
-        [DefineMiddleware(FailedAuthThrottle, buckets=TokenBuckets(failures / 60, failures))]
+        [
+            DefineMiddleware(
+                FailedAuthThrottle,
+                buckets=TokenBuckets(failures / 60, failures),
+                known=OrderedDict(),
+            )
+        ]
         if failures
         else []
     )

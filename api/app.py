@@ -100,6 +100,7 @@ def create_app(
     web = web_app_config(web_settings)
     configure_logging()
     services = bootstrap(settings, webhook_settings, peer_settings=peer_settings)
+    before_auth, after_auth = rate_limit_middleware(settings)
     app = Litestar(
         route_handlers=[
             system.health,
@@ -112,11 +113,12 @@ def create_app(
         middleware=[
             RequestLogMiddleware,  # also stamps the start the metrics measure from
             LocationMiddleware,
-            *rate_limit_middleware(settings),
+            *before_auth,  # failed authentication, per client address
             DefineMiddleware(
                 BearerAuthentication,
                 exclude=["^/schema", "^/health", "^/ready", "^/metrics", *WEB_PATHS],
             ),
+            *after_auth,  # per credential
             AuditContextMiddleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -58,6 +58,7 @@ from ledger.store.scoped import connection_of
 from ledger.store.statistics import refresh_statistics
 from ledger.store.webhooks import SqlWebhookStore
 from reports.exports.journal import JournalExports
+from reports.read_slots import ReadSlots
 from reports.service import Reports
 
 
@@ -81,8 +82,9 @@ def bootstrap(
     engine = create_engine(settings.database_url, timeouts=timeouts)
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
+    slots = _read_slots(settings) if bounded else ReadSlots.unbounded()
     ledger = Ledger(uow, events=metrics)
-    reports = Reports(uow, connection_of)
+    reports = Reports(uow, connection_of, slots=slots)
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)
     batches = EntryBatches(uow, events=metrics)
@@ -92,7 +94,7 @@ def bootstrap(
         engine=engine,
         ledger=ledger,
         access=Access(uow, roles_of=governance.roles.current_role_names),
-        exports=JournalExports(uow, connection_of),
+        exports=JournalExports(uow, connection_of, slots),
         reports=reports,
         metrics=metrics,
         audit=AuditTrail(uow),
@@ -193,4 +195,12 @@ def _timeouts(settings: Settings) -> DatabaseTimeouts:
         lock_ms=settings.lock_timeout_ms,
         connect_s=settings.connect_timeout_s,
         pool_s=settings.pool_timeout_s,
+        idle_in_transaction_ms=settings.idle_in_transaction_timeout_ms,
+    )
+
+
+def _read_slots(settings: Settings) -> ReadSlots:
+    """Exports and reports: a few connections at most, for a bounded time (issue 18, H2)."""
+    return ReadSlots(
+        settings.export_slots, wait_s=settings.pool_timeout_s, deadline_s=settings.export_deadline_s
     )

@@ -30,9 +30,19 @@ class Settings:
     max_body_bytes: int = 1_048_576
     """COMMONS_LEDGER_MAX_BODY_BYTES: larger request bodies are refused with 413."""
 
-    rate_limit_per_minute: int = 1200
-    """COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE: requests per token (or per client address without
-    one) and minute; 0 turns the limit off."""
+    rate_limit_per_s: int = 200
+    """COMMONS_LEDGER_RATE_LIMIT_PER_S: requests per second one credential (or one client address
+    without one) may send sustained, refilling a bucket of ``rate_limit_burst``; 0 turns the
+    limit off (failed authentication stays throttled per address). See docs/security.md."""
+
+    rate_limit_burst: int = 1000
+    """COMMONS_LEDGER_RATE_LIMIT_BURST: requests one credential may send at once before the
+    sustained rate applies."""
+
+    auth_failures_per_minute: int = 30
+    """COMMONS_LEDGER_AUTH_FAILURES_PER_MINUTE: failed authentications (401) one client address
+    may make at once and then per minute; past them it is answered 429 before its token is
+    looked up. 0 turns the throttle off."""
 
     statement_timeout_ms: int = 15_000
     """COMMONS_LEDGER_STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer
@@ -49,10 +59,30 @@ class Settings:
     """COMMONS_LEDGER_POOL_TIMEOUT_S: how long a request waits for a free pooled connection
     before it answers 503 ``database_unavailable``."""
 
+    idle_in_transaction_timeout_ms: int = 60_000
+    """COMMONS_LEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS: PostgreSQL ends a session whose transaction
+    sat idle longer (``idle_in_transaction_session_timeout``); 0 turns the bound off."""
+
+    export_slots: int = 2
+    """COMMONS_LEDGER_EXPORT_SLOTS: journal exports and sustainability reports reading the
+    database at once (each takes one pooled connection while it reads); more wait for a slot
+    up to the pool timeout, then answer 503. The rest of the pool stays free for writes and
+    balance reads however many exports are asked for."""
+
+    export_deadline_s: int = 60
+    """COMMONS_LEDGER_EXPORT_DEADLINE_S: how long one export or report may read the database in
+    all before it is cut short (503). An export is read whole into a spool file first and only
+    then sent, so a slow client never holds a connection."""
+
     shutdown_timeout_s: int = 30
     """COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S: on SIGTERM the server stops accepting connections and
     lets requests in flight finish for up to this long before it cancels them and closes the
     pool."""
+
+    forwarded_allow_ips: str | None = None
+    """FORWARDED_ALLOW_IPS (uvicorn's own name): the addresses of the reverse proxies whose
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed (comma separated, ``*`` for any).
+    Unset, none are: the client address is the TCP peer's and the scheme the connection's."""
 
     workers: int = 1
     """COMMONS_LEDGER_WORKERS: server processes ``commons-ledger serve`` starts on one port
@@ -92,14 +122,11 @@ class Settings:
             raise SettingsError(
                 "COMMONS_LEDGER_MAX_BODY_BYTES must be a whole number from 1024 to 67108864"
             )
-        rate = env.get("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE", "").strip() or "1200"
-        if not rate.isdigit():
-            raise SettingsError("COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE must be a whole number")
         return cls(
+            forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or None,
             database_url=url,
             admin_token=admin_token,
             max_body_bytes=int(max_body),
-            rate_limit_per_minute=int(rate),
             **_bounds(env),
         )
 
@@ -110,6 +137,17 @@ _BOUNDS = {
     "lock_timeout_ms": ("COMMONS_LEDGER_LOCK_TIMEOUT_MS", 3_000, 0, 3_600_000),
     "connect_timeout_s": ("COMMONS_LEDGER_CONNECT_TIMEOUT_S", 5, 1, 300),
     "pool_timeout_s": ("COMMONS_LEDGER_POOL_TIMEOUT_S", 5, 1, 300),
+    "idle_in_transaction_timeout_ms": (
+        "COMMONS_LEDGER_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        60_000,
+        0,
+        3_600_000,
+    ),
+    "rate_limit_per_s": ("COMMONS_LEDGER_RATE_LIMIT_PER_S", 200, 0, 1_000_000),
+    "rate_limit_burst": ("COMMONS_LEDGER_RATE_LIMIT_BURST", 1000, 1, 1_000_000),
+    "auth_failures_per_minute": ("COMMONS_LEDGER_AUTH_FAILURES_PER_MINUTE", 30, 0, 1_000_000),
+    "export_slots": ("COMMONS_LEDGER_EXPORT_SLOTS", 2, 1, 64),
+    "export_deadline_s": ("COMMONS_LEDGER_EXPORT_DEADLINE_S", 60, 1, 3600),
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
     "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
     "group_commit_max": ("COMMONS_LEDGER_GROUP_COMMIT_MAX", 200, 1, 1000),

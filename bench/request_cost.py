@@ -124,7 +124,7 @@ async def main() -> None:
         settings = replace(
             Settings.from_env({"COMMONS_LEDGER_DATABASE_URL": url}),
             jobs_interval_s=0,
-            rate_limit_per_minute=1200 if args.rate_limit else 0,
+            rate_limit_per_s=200 if args.rate_limit else 0,
         )
         app = create_app(settings)
 

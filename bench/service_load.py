@@ -110,7 +110,7 @@ def serving(
         **os.environ,
         "COMMONS_LEDGER_DATABASE_URL": database_url,
         "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+        "COMMONS_LEDGER_RATE_LIMIT_PER_S": "0",
         **(extra_env or {}),
     }
     with log.open("wb") as output:

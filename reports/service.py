@@ -21,6 +21,7 @@ from reports.queries import ConnectionOf
 from reports.queries import snapshots as stored
 from reports.queries.journal import DateRange, first_date
 from reports.queries.snapshots import SnapshotRow
+from reports.read_slots import ReadSlots
 from reports.snapshots import REPORT, closed_periods
 from reports.sustainability import ReportRequest, sustainability_report
 from reports.timebank import Thresholds
@@ -43,18 +44,23 @@ class Reports:
         units: BooksUnitOfWorkFactory,
         connection_of: ConnectionOf,
         clock: Clock = utc_now,
+        slots: ReadSlots | None = None,
     ) -> None:
         self._units = units
         self._connection_of = connection_of
         self._clock = clock
         self._envelope = WriteEnvelope(units, clock)
+        self._slots = slots or ReadSlots.unbounded()
 
     async def sustainability(
         self, community: Community, period: Period, thresholds: Thresholds | None = None
     ) -> SustainabilityReport:
         """The period's sustainability report, read in one snapshot of the ledger."""
         request = ReportRequest(community, period, thresholds or Thresholds())
-        return await sustainability_report(self._units, self._connection_of, request, self._clock)
+        async with self._slots.held():  # one of a few heavy reads at once, each bounded
+            return await sustainability_report(
+                self._units, self._connection_of, request, self._clock
+            )
 
     async def take_snapshot(
         self, community: Community, period: Period, key: IdempotencyKey | None = None

@@ -121,6 +121,17 @@ def port_taken(host: str, port: int) -> str | None:
     return None
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn reads ``X-Forwarded-For``/``-Proto`` only from the proxies ``FORWARDED_ALLOW_IPS``
+    names. Its own default trusts 127.0.0.1 — any local process, or a request the service was
+    tricked into making, could then pick its client address (the rate limits' and sign-in
+    throttle's key) and its scheme (the session cookie's ``Secure`` flag) — so without the
+    variable no proxy header is read at all."""
+    if settings.forwarded_allow_ips is None:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
 def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namespace) -> None:
     """Runs the service until it is stopped (outside any event loop: uvicorn starts its own)."""
     choice = server_choice()
@@ -139,6 +150,7 @@ def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namesp
         "access_log": False,
         # SIGTERM: stop accepting, finish what is in flight (bounded), then close the pool.
         "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        **proxy_options(settings),
     }
     if workers == 1:
         uvicorn.run(create_app(settings, web), **options)

@@ -79,7 +79,7 @@ def _responses(export_format: ExportFormat) -> dict[int, ResponseSpec]:
     return {200: success, **problems(*COMMUNITY, 403)}
 
 
-def _stream(
+async def _stream(
     exports: JournalExports,
     community: Community,
     export_format: ExportFormat,
@@ -87,7 +87,7 @@ def _stream(
 ) -> Stream:
     if problem := range_problem(dates):
         raise ClientException(problem)
-    chunks = exports.stream(community.id, export_format, dates)
+    chunks = await exports.spooled(community.id, export_format, dates)
     filename = f"{community.slug}-journal.{export_format.suffix}"
     return Stream(
         chunks,
@@ -112,7 +112,7 @@ async def beancount_journal(
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(exports, community, ExportFormat.BEANCOUNT, DateRange(start, end))
+    return await _stream(exports, community, ExportFormat.BEANCOUNT, DateRange(start, end))
 
 
 @get(
@@ -128,7 +128,7 @@ async def hledger_journal(
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(exports, community, ExportFormat.HLEDGER, DateRange(start, end))
+    return await _stream(exports, community, ExportFormat.HLEDGER, DateRange(start, end))
 
 
 @get(
@@ -144,7 +144,7 @@ async def csv_journal(
     start: From = None,
     end: To = None,
 ) -> Stream:
-    return _stream(exports, community, ExportFormat.CSV, DateRange(start, end))
+    return await _stream(exports, community, ExportFormat.CSV, DateRange(start, end))
 
 
 COMMUNITY_HANDLERS = [beancount_journal, hledger_journal, csv_journal]

@@ -22,6 +22,7 @@ import msgspec
 
 from ledger.audit.chain import AuditRecord
 from ledger.jobs.runner import JobRun, RunStatus
+from ledger.kernel import inputs
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COMMODITY_CODE_PATTERN,
@@ -55,9 +56,9 @@ CommodityCode = Annotated[str, msgspec.Meta(pattern=COMMODITY_CODE_PATTERN, exam
 AccountCode = Annotated[
     str, msgspec.Meta(min_length=1, max_length=120, pattern=NO_NUL, examples=["assets:cash"])
 ]
-METADATA_KEYS_MAX = 50
-METADATA_KEY_LENGTH_MAX = 64
-METADATA_TEXT_LENGTH_MAX = 1000
+METADATA_KEYS_MAX = inputs.METADATA_KEYS_MAX
+METADATA_KEY_LENGTH_MAX = inputs.METADATA_KEY_CHARS_MAX
+METADATA_TEXT_LENGTH_MAX = inputs.METADATA_TEXT_CHARS_MAX
 MetadataKey = Annotated[
     str, msgspec.Meta(min_length=1, max_length=METADATA_KEY_LENGTH_MAX, pattern=NO_NUL)
 ]

@@ -121,7 +121,9 @@ async def sign_in(
         return page(request, "sign_in.html", {"token": "", "error": message}, 401)
     secret = await start_session(request, access, principal, settings.session_ttl)
     redirect = Redirect("/", status_code=303)
-    redirect.cookies.append(session_cookie(request, secret, settings.session_ttl))
+    redirect.cookies.append(
+        session_cookie(request, secret, settings.session_ttl, force_secure=settings.secure_cookies)
+    )
     return redirect
 
 

@@ -101,7 +101,9 @@ async def provide_viewer(
     return viewer
 
 
-def session_cookie(request: Request[Any, Any, Any], secret: str, ttl: timedelta) -> Cookie:
+def session_cookie(
+    request: Request[Any, Any, Any], secret: str, ttl: timedelta, *, force_secure: bool = False
+) -> Cookie:
     return Cookie(
         key=SESSION_COOKIE,
         value=secret,
@@ -109,7 +111,7 @@ def session_cookie(request: Request[Any, Any, Any], secret: str, ttl: timedelta)
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=force_secure or request.url.scheme == "https",
     )
 
 

@@ -23,6 +23,11 @@ class WebSettings:
     """COMMONS_LEDGER_WEB_SECRET: the key that signs CSRF tokens (at least 32 characters). Set
     it when several processes serve the page; unset, each process draws a random one."""
 
+    secure_cookies: bool = False
+    """COMMONS_LEDGER_WEB_SECURE_COOKIES: ``true`` marks the session cookie ``Secure`` whatever
+    the request's scheme — for a service behind a TLS-terminating proxy (otherwise the flag
+    follows the scheme, which only ``FORWARDED_ALLOW_IPS`` lets a proxy state)."""
+
     @property
     def session_ttl(self) -> timedelta:
         return timedelta(hours=self.session_hours)
@@ -43,4 +48,7 @@ class WebSettings:
         secret = env.get("COMMONS_LEDGER_WEB_SECRET", "").strip() or None
         if secret is not None and len(secret) < 32:
             raise SettingsError("COMMONS_LEDGER_WEB_SECRET must be at least 32 characters long")
-        return cls(int(hours), int(per_minute), secret)
+        secure = env.get("COMMONS_LEDGER_WEB_SECURE_COOKIES", "").strip().lower() or "false"
+        if secure not in ("true", "false"):
+            raise SettingsError("COMMONS_LEDGER_WEB_SECURE_COOKIES must be true or false")
+        return cls(int(hours), int(per_minute), secret, secure == "true")

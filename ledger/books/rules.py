@@ -20,6 +20,7 @@ from datetime import date
 from typing import Final
 
 from ledger.kernel import errors
+from ledger.kernel.inputs import metadata_problem, text_problem
 from ledger.kernel.model import (
     AMOUNT_ABS_MAX,
     COUNTER_MAX,
@@ -84,8 +85,8 @@ def _fields_well_formed(entry: NewEntry) -> None:
     check_description(entry.description)
     if not isinstance(entry.kind, str) or not 0 < len(entry.kind) <= KIND_MAX_CHARS:
         raise errors.InvalidInput(f"kind must be text of 1 to {KIND_MAX_CHARS} characters")
-    if not isinstance(entry.metadata, dict) or not all(isinstance(k, str) for k in entry.metadata):
-        raise errors.InvalidInput("metadata must be an object with text keys")
+    if problem := text_problem("kind", entry.kind) or metadata_problem(entry.metadata):
+        raise errors.InvalidInput(problem)
     check_effective_date(entry.effective_date)
 
 
@@ -234,12 +235,28 @@ def check_description(description: str) -> None:
         raise errors.InvalidInput(
             f"description must be text of at most {DESCRIPTION_MAX_CHARS} characters"
         )
+    if problem := text_problem("description", description):
+        raise errors.InvalidInput(problem)
 
 
-def check_effective_date(effective_date: date | None) -> None:
+EFFECTIVE_DATE_MIN = date(1900, 1, 1)
+EFFECTIVE_DATE_MAX = date(2999, 12, 31)
+"""The days an entry may be dated, on every write path and import. Far from the calendar's ends:
+the exports read the day before a range and Beancount asserts balances on the day after, and
+9999-12-31 once broke the Beancount export for good (issue 18, L2)."""
+
+
+def check_effective_date(effective_date: date | None, field: str = "effective_date") -> None:
+    if effective_date is None:
+        return
     # A datetime is a date too, but would silently drop its time: refuse it.
-    if effective_date is not None and type(effective_date) is not date:
-        raise errors.InvalidInput("effective_date must be a date without a time")
+    if type(effective_date) is not date:
+        raise errors.InvalidInput(f"{field} must be a date without a time")
+    if not EFFECTIVE_DATE_MIN <= effective_date <= EFFECTIVE_DATE_MAX:
+        raise errors.InvalidInput(
+            f"{field} must lie between {EFFECTIVE_DATE_MIN} and {EFFECTIVE_DATE_MAX}, "
+            f"got {effective_date}"
+        )
 
 
 def check_accounts(entry: NewEntry, accounts: Mapping[uuid.UUID, Account]) -> tuple[Posting, ...]:

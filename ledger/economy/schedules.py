@@ -312,8 +312,8 @@ def _check_new(spec: NewSchedule, today: date) -> None:
         raise errors.InvalidInput(
             f"frequency must be one of {[f.value for f in Frequency]}"
         ) from None
-    rules.check_effective_date(spec.start_date)
-    rules.check_effective_date(spec.end_date)
+    rules.check_effective_date(spec.start_date, "start_date")
+    rules.check_effective_date(spec.end_date, "end_date")
     if spec.start_date < today - BACKDATE_MAX:
         raise errors.InvalidInput("a schedule may start at most five years back")
     if spec.end_date is not None and spec.end_date < spec.start_date:

@@ -248,6 +248,12 @@ class Deliverer:
         except (UrlNotAllowed, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
             return _Outcome(False, None, error, _ms_since(started))
+        except Exception as exc:
+            # Anything else the client raised on this subscription's URL is still its failed
+            # attempt only: the pass goes on to the next subscription (issue 18, M4).
+            log.exception("webhook attempt crashed", webhook_id=str(state.id))
+            error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
+            return _Outcome(False, None, error, _ms_since(started))
         delivered = 200 <= status_code < 300
         refused = None if delivered else f"HTTP {status_code}"
         return _Outcome(delivered, status_code, refused, _ms_since(started))

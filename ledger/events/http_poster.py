@@ -24,12 +24,14 @@ class HttpPoster:
         self._client = client
 
     async def post(self, target: Target, body: bytes, headers: dict[str, str]) -> int:
-        url, extensions = pinned(target, headers)
         try:
+            url, extensions = pinned(target, headers)
             response = await self._client.post(
                 url, content=body, headers=headers, extensions=extensions
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # InvalidURL is no HTTPError: a URL the guard let through but httpx refuses is this
+            # subscription's failed attempt, not the end of the delivery pass.
             raise PostFailed(f"{type(exc).__name__}: {exc}") from exc
         return response.status_code
 

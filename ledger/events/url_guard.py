@@ -24,6 +24,12 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 SCHEMES: Final = ("http", "https")
+URL_MAX_CHARS: Final = 2048
+"""Longer URLs are refused (browsers and proxies commonly stop near 2 KB)."""
+_URL_CHARS: Final = frozenset(chr(c) for c in range(0x21, 0x7F))
+"""Printable ASCII without space: anything else (CR, LF, tab, NUL, DEL, non-ASCII) must be
+percent-encoded, and a host name must be in its ``xn--`` form. ``urllib.parse`` silently drops
+CR, LF and tab, so the URL it checked was not the URL an HTTP client later refused."""
 
 
 class UrlNotAllowed(errors.InvalidInput):
@@ -70,8 +76,11 @@ def _is_host_name(text: str) -> bool:
 
 
 def is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address carried inside an IPv6 one (mapped, 6to4) reaches that IPv4 host.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return is_public(embedded)
     return address.is_global and not (
         address.is_multicast
         or address.is_private
@@ -101,6 +110,13 @@ class Target:
 
 def split(url: str) -> tuple[str, str, int]:
     """Scheme, host and port of an http(s) URL; ``UrlNotAllowed`` otherwise."""
+    if len(url) > URL_MAX_CHARS:
+        raise UrlNotAllowed(f"a webhook URL must be at most {URL_MAX_CHARS} characters")
+    if not _URL_CHARS.issuperset(url):
+        raise UrlNotAllowed(
+            "a webhook URL must be printable ASCII without spaces or control characters "
+            "(percent-encode the rest; write host names in their xn-- form)"
+        )
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
@@ -113,7 +129,19 @@ def split(url: str) -> tuple[str, str, int]:
     if parts.username or parts.password:
         raise UrlNotAllowed("a webhook URL must not carry credentials; sign with the secret")
     host = parts.hostname.lower().rstrip(".")
+    if port == 0:
+        raise UrlNotAllowed("a webhook URL's port must be from 1 to 65535")
+    if not _is_address(host) and not _is_host_name(host):
+        raise UrlNotAllowed(f"{host!r} is not a host name (letters, digits, hyphens, dots)")
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 async def check(url: str, allow: AllowList, resolve: Resolver = system_resolver) -> Target:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
@@ -39,6 +40,7 @@ from typing import Any, Final
 import msgspec
 
 from ledger.imports.spreadsheet import RowError
+from ledger.kernel.inputs import JSON_DEPTH_MAX, json_problem
 
 DEFAULT_KIND: Final = "import"
 REQUIRED_COLUMNS: Final = ("entry_id", "date", "description", "account_code", "amount")
@@ -83,6 +85,13 @@ def parse(source: str, data: bytes) -> ParsedJournal:
     except UnicodeDecodeError as exc:
         parsed.problems.append(RowError(source, 1, f"not UTF-8 text ({exc.reason})"))
         return parsed
+    nul_lines = [n for n, line in enumerate(text.splitlines(), start=1) if "\x00" in line]
+    if nul_lines:
+        # PostgreSQL stores no NUL; refused before any cell is read, as the API refuses it.
+        parsed.problems += [
+            RowError(source, n, "text must not contain NUL characters") for n in nul_lines
+        ]
+        return parsed
     if source.lower().endswith((".jsonl", ".ndjson")):
         _parse_json_lines(text, parsed)
     else:
@@ -109,9 +118,13 @@ def _metadata(text: str) -> dict[str, Any]:
     try:
         value = msgspec.json.decode(text)
     except msgspec.DecodeError:
-        raise ValueError(f"metadata {text!r} is not JSON") from None
+        raise ValueError(f"metadata {text[:80]!r} is not JSON") from None
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
     if not isinstance(value, dict):
         raise ValueError("metadata must be a JSON object")
+    if problem := json_problem(value):
+        raise ValueError(f"metadata: {problem}")
     return value
 
 
@@ -155,7 +168,7 @@ def _parse_csv(text: str, parsed: ParsedJournal) -> None:
     width = len(header)
     group: list[tuple[int, list[str]]] = []
     label: str | None = None
-    for read in reader:
+    for read in _rows(reader, parsed):
         if not any(read):
             continue
         if len(read) != width:
@@ -173,6 +186,17 @@ def _parse_csv(text: str, parsed: ParsedJournal) -> None:
         group.append((reader.line_num, read))
     if group:
         _csv_entry(group, columns, parsed)
+
+
+def _rows(reader: Any, parsed: ParsedJournal) -> Iterator[list[str]]:
+    """The reader's rows; a row it cannot read (a cell past the csv module's 131,072 characters)
+    ends the file with a problem of its line — the reader cannot resync after it."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        parsed.problems.append(
+            RowError(parsed.source, reader.line_num, f"unreadable CSV (a cell too long?): {exc}")
+        )
 
 
 def _csv_entry(
@@ -233,12 +257,25 @@ class _JsonEntry(msgspec.Struct, forbid_unknown_fields=True):
 _json_entry = msgspec.json.Decoder(_JsonEntry)
 
 
+_TOO_DEEP = f"JSON must not be nested more than {JSON_DEPTH_MAX} levels deep"
+
+
+def _decode_line(line: str) -> _JsonEntry:
+    try:
+        found = _json_entry.decode(line)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+    if problem := json_problem(found.metadata):
+        raise ValueError(f"metadata: {problem}")
+    return found
+
+
 def _parse_json_lines(text: str, parsed: ParsedJournal) -> None:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            found = _json_entry.decode(line)
+            found = _decode_line(line)
             entry = FileEntry(
                 line=number,
                 effective_date=_date(found.date),

@@ -44,7 +44,11 @@ class DatabaseTimeouts:
     connect_s: int = 5
     """Opening a connection, the TCP and start-up handshake included."""
     pool_s: int = 5
-    """Waiting for a free connection of the pool."""
+    """Waiting for a free connection of the pool (both engines)."""
+    idle_in_transaction_ms: int = 60_000
+    """The server ends a session whose transaction sat idle this long (SQLSTATE 25P03): a
+    request that stalls between statements with a transaction open cannot keep its locks and
+    its connection for ever."""
 
     def postgres_options(self) -> dict[str, Any]:
         # Session settings travel in the start-up packet: no extra round trip per transaction,
@@ -53,6 +57,7 @@ class DatabaseTimeouts:
         server_settings = {
             "statement_timeout": str(self.statement_ms),
             "lock_timeout": str(self.lock_ms),
+            "idle_in_transaction_session_timeout": str(self.idle_in_transaction_ms),
         }
         connect_args: dict[str, Any] = {
             "timeout": self.connect_s,
@@ -74,6 +79,10 @@ def create_engine(
     if backend == "sqlite":
         # SQLite's only bound is on waiting for another process's write lock.
         busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
+        if timeouts is not None and make_url(url).database not in (None, "", ":memory:"):
+            # The pool's own default is 30 s: without this a request found no connection only
+            # after 30 s, whatever the service was configured to wait.
+            kwargs.setdefault("pool_timeout", timeouts.pool_s)
         return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
         kwargs.setdefault("pool_size", 10)

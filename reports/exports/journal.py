@@ -3,11 +3,18 @@
 Memory stays constant in the journal's length: entries arrive one at a time from a server-side
 cursor and leave as text in chunks of about :data:`CHUNK_CHARS`; only the chart of accounts and
 the commodities are held whole.
+
+Over HTTP the export is read whole into a spool file (memory up to :data:`SPOOL_MEMORY_BYTES`,
+then disk) under one of the :class:`~reports.read_slots.ReadSlots` before the first byte is
+sent: the client's reading speed then decides how long a file stays open, never how long a
+database connection does (issue 18, H2), and a failure while reading is a whole error response
+rather than a body cut short.
 """
 
 from __future__ import annotations
 
 import enum
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -22,9 +29,14 @@ from reports.exports.naming import account_names
 from reports.queries import ConnectionOf
 from reports.queries import journal as queries
 from reports.queries.journal import DateRange, JournalEntry
+from reports.read_slots import ReadSlots
 
 CHUNK_CHARS = 64 * 1024
 """Text gathered before a chunk is handed on (to the HTTP response or a file)."""
+SPOOL_MEMORY_BYTES = 1024 * 1024
+"""A spooled export larger than this moves from memory to a temporary file."""
+SEND_CHUNK_BYTES = 64 * 1024
+"""Bytes read back from the spool per chunk sent."""
 _DAY = timedelta(days=1)
 EARLIEST = date(1, 1, 2)
 LATEST = date(9999, 12, 30)
@@ -89,9 +101,32 @@ class JournalExports:
     connection ``connection_of`` gives of a read unit of work from ``units`` (why a function:
     ``reports.queries``)."""
 
-    def __init__(self, units: UnitOfWorkFactory[object], connection_of: ConnectionOf) -> None:
+    def __init__(
+        self,
+        units: UnitOfWorkFactory[object],
+        connection_of: ConnectionOf,
+        slots: ReadSlots | None = None,
+    ) -> None:
         self._units = units
         self._connection_of = connection_of
+        self._slots = slots or ReadSlots.unbounded()
+
+    async def spooled(
+        self, community_id: uuid.UUID, export_format: ExportFormat, dates: DateRange
+    ) -> AsyncIterator[bytes]:
+        """The export read whole (within a read slot and its deadline) into a spool, then its
+        UTF-8 bytes in chunks, the database long released. Callers refuse what
+        :func:`range_problem` names first."""
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115
+        try:
+            async with self._slots.held():
+                async for chunk in self.stream(community_id, export_format, dates):
+                    spool.write(chunk.encode())
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        return _read_back(spool)
 
     async def stream(
         self, community_id: uuid.UUID, export_format: ExportFormat, dates: DateRange
@@ -118,6 +153,12 @@ class JournalExports:
         as_of = dates.end or last_day
         pending.extend(writer.footer(ExportClose(as_of, balances)))
         yield "".join(pending)
+
+
+async def _read_back(spool: tempfile.SpooledTemporaryFile[bytes]) -> AsyncIterator[bytes]:
+    with spool:
+        while chunk := spool.read(SEND_CHUNK_BYTES):
+            yield chunk
 
 
 async def _head(conn: AsyncConnection, community_id: uuid.UUID, dates: DateRange) -> ExportHead:

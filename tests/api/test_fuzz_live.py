@@ -353,7 +353,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Com
         asyncio.run(migrate(database_url))
         log = folder / "service.log"
         # The rate limit on, so that its headers are checked, but far above the fuzzer's pace.
-        limit = {"COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "1000000"}
+        limit = {
+            "COMMONS_LEDGER_RATE_LIMIT_PER_S": "1000000",
+            "COMMONS_LEDGER_AUTH_FAILURES_PER_MINUTE": "0",
+        }
         # Webhooks to loopback may be registered, and no delivery loop reaches out anywhere.
         hooks = {"COMMONS_LEDGER_WEBHOOK_ALLOW": "127.0.0.1", "COMMONS_LEDGER_WEBHOOK_POLL_MS": "0"}
         server = start_server(database_url, log, limit | hooks)

@@ -66,7 +66,7 @@ def start_server(
         **os.environ,
         "COMMONS_LEDGER_DATABASE_URL": database_url,
         "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
-        "COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE": "0",
+        "COMMONS_LEDGER_RATE_LIMIT_PER_S": "0",
         **(extra_env or {}),
     }
     command = [executable(), *SERVE_COMMAND[1:], "--host", "127.0.0.1", "--port", str(port)]

@@ -67,7 +67,7 @@ async def test_a_lock_wait_past_its_bound_answers_409(database_url: str) -> None
     settings = Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
-        rate_limit_per_minute=0,
+        rate_limit_per_s=0,
         lock_timeout_ms=BOUND_MS,
     )
     async with AsyncTestClient(create_app(settings)) as client:
@@ -82,14 +82,14 @@ async def test_a_statement_past_its_bound_answers_503(postgresql_database_url: s
     settings = Settings(
         database_url=postgresql_database_url,
         admin_token=ADMIN_TOKEN,
-        rate_limit_per_minute=0,
+        rate_limit_per_s=0,
         lock_timeout_ms=0,
         statement_timeout_ms=BOUND_MS,
     )
     # The community is set up without the bound: on a loaded machine its inserts alone may
     # take longer than 300 ms.
     unbounded = Settings(
-        database_url=postgresql_database_url, admin_token=ADMIN_TOKEN, rate_limit_per_minute=0
+        database_url=postgresql_database_url, admin_token=ADMIN_TOKEN, rate_limit_per_s=0
     )
     async with AsyncTestClient(create_app(unbounded)) as setup:
         tenant = await make_tenant(setup)

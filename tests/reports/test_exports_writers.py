@@ -302,3 +302,15 @@ def test_csv_cells_with_line_breaks_commas_and_quotes_read_back_exactly() -> Non
     assert [len(row) for row in rows] == [14, 14, 14]
     assert rows[1][3:5] == ["a,b", awkward]
     assert rows[2][13] == '{"k":"v, w"}'
+
+
+def test_a_journal_ending_on_the_calendars_last_day_still_exports() -> None:
+    # Entries written before effective dates were bounded (issue 18, L2) may sit on 9999-12-31.
+    writer = beancount_writer.BeancountWriter(small_head())
+    last = JournalEntry(
+        **{**{f: getattr(ONE_ENTRY, f) for f in ONE_ENTRY.__slots__}, "effective_date": date.max}
+    )
+    whole = "".join(
+        [*writer.header(), writer.entry(last), *writer.footer(ExportClose(date.max, {BANK: 1}))]
+    )
+    assert "9999-12-31 *" in whole and " balance Assets" not in whole

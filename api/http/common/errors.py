@@ -120,6 +120,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request body too large",
+    415: "Unsupported media type",
     422: "Unprocessable request",
     429: "Too many requests",
     500: "Internal server error",
@@ -194,6 +195,7 @@ _CODES_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     413: "request_too_large",
+    415: "unsupported_media_type",
     429: "too_many_requests",
     503: "unavailable",
 }

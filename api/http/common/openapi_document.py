@@ -41,7 +41,7 @@ RESPONSE_HEADERS: dict[str, OpenAPIHeader] = {
 }
 """Headers the middleware adds to responses, which Litestar's response specs cannot declare.
 The ``RateLimit-*`` headers come with every response under ``/api/v1`` when a rate limit is
-configured (``COMMONS_LEDGER_RATE_LIMIT_PER_MINUTE``, not 0)."""
+configured (``COMMONS_LEDGER_RATE_LIMIT_PER_S``, not 0)."""
 
 _RATE_LIMIT = ("RateLimit-Policy", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 

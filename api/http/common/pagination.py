@@ -45,9 +45,28 @@ def decode_cursor(cursor: str | None, position_type: type[T]) -> T | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if not _fits_the_database(msgspec.json.decode(raw)):
+            raise ValueError("a number past the database's 64-bit integers")
         return msgspec.json.decode(raw, type=position_type)
-    except (ValueError, msgspec.DecodeError):
+    except (ValueError, msgspec.DecodeError, RecursionError):
         raise ClientException("cursor is not one this service gave out") from None
+
+
+_BIGINT = range(-(2**63), 2**63)
+"""What a BIGINT column holds on both engines: a larger position is no position of ours."""
+
+
+def _fits_the_database(value: object) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and item not in _BIGINT:
+            return False
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+    return True
 
 
 def page_of(

@@ -3,8 +3,10 @@
 Litestar converts request data in msgspec's lax mode, which turns the string ``"15"`` into the
 integer 15. A ledger must not guess: an amount sent as a string or a float is a client bug. This
 hook decodes the raw body once more in strict mode against the handler's declared body type and
-answers 400 with the reason when it does not fit. Text holding a NUL character is refused too:
-PostgreSQL cannot store it, and SQLite would store what PostgreSQL refuses.
+answers 400 with the reason when it does not fit. Text holding a NUL character is refused too
+(PostgreSQL cannot store it, and SQLite would store what PostgreSQL refuses), and so is JSON
+nested deeper than ``ledger.kernel.inputs.JSON_DEPTH_MAX`` — the same rules the imports apply. A
+body not declared JSON is 415.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
+
+from ledger.kernel.inputs import JSON_DEPTH_MAX, json_problem
 
 
 @functools.cache
@@ -27,20 +32,34 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
     if field is None:
         return
     raw = await request.body()
-    if not raw and field.is_optional:
-        return
+    if not raw:
+        if field.is_optional:
+            return
+        # Nothing was sent, so nothing was sent as the wrong type: a malformed request (400).
+        raise ValidationException("the request needs a JSON body")
+    _require_json_media_type(request.headers.get("content-type"))
     try:
-        # First as plain JSON, so that a NUL anywhere gets its own reason rather than a pattern's.
-        if _has_nul(msgspec.json.decode(raw)):
-            # PostgreSQL stores no NUL character in text or JSONB.
-            message = "text in the request body must not contain NUL characters"
-            raise ValidationException(message, extra=[{"message": message, "source": "body"}])
+        # JSON forbids raw control characters in strings, so a NUL arrives escaped: only then is
+        # the body walked as plain JSON, for the NUL to get its own reason rather than a
+        # pattern's (the walk is 100 ms for a 1 MB batch; the search 3 ms).
+        if b"\\u0000" in raw and (problem := json_problem(msgspec.json.decode(raw))):
+            message = f"the request body is refused: {problem}"
+            raise ValidationException(message, extra=[{"message": problem, "source": "body"}])
+        # The request types nest a few levels and hold no ``Any``: a deeper body fails at the
+        # first level that does not fit, without descending into the sender's nesting.
         _decoder(field.annotation).decode(raw)
     except msgspec.DecodeError as exc:
         # The hint goes to the detail, for people; the item keeps msgspec's words and its path.
         raise ValidationException(
             f"the request body does not fit: {exc}{_hint(exc)}",
             extra=[{"message": str(exc), "source": "body"}],
+        ) from None
+    except RecursionError:
+        # msgspec's decoder stops at the interpreter's recursion limit, before any of ours.
+        message = f"JSON must not be nested more than {JSON_DEPTH_MAX} levels deep"
+        raise ValidationException(
+            f"the request body is refused: {message}",
+            extra=[{"message": message, "source": "body"}],
         ) from None
 
 
@@ -57,11 +76,14 @@ def _hint(exc: msgspec.DecodeError) -> str:
     return FRACTION_HINT if str(exc).startswith(_FRACTION) else ""
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
+def _require_json_media_type(content_type: str | None) -> None:
+    """415 unless the body is declared JSON (``application/json`` or a ``+json`` type): a form
+    or plain text read as JSON would be a guess, and a cross-site form post looks like one."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail="the request body must be JSON, sent as Content-Type: application/json",
+        )

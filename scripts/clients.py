@@ -43,8 +43,8 @@ TYPESCRIPT_OUT = CLIENTS / "typescript" / "generated"
 START_TIMEOUT_S = 60
 TOKENS = {
     "TREASURER": re.compile(r"^Treasurer key[^:]*: (\S+)$"),
-    "ANN": re.compile(r"^Member token of Ann Weaver: (\S+)$"),
-    "BOB": re.compile(r"^Member token of Bob Gardener: (\S+)$"),
+    "ANN": re.compile(r"^Member token of Ann Weaver\b.*: (cl_\S+)$"),
+    "BOB": re.compile(r"^Member token of Bob Gardener\b.*: (cl_\S+)$"),
 }
 
 

@@ -33,7 +33,7 @@ class NodeKeyView(msgspec.Struct, frozen=True):
     """RFC 7638 thumbprint of the key."""
     jwk: dict[str, str]
     """The public Ed25519 key as a JWK (RFC 8037)."""
-    retires_at: str | None
+    retires_at: str | None = None
     """None for the signing key; for a rotated-out key the end of its grace period."""
 
 

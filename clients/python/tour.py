@@ -78,7 +78,9 @@ def main() -> None:
         create_transfer.sync(SLUG, client=treasurer, body=takings, idempotency_key="takings-1")
     )
     assert again.id == entry.id
-    other = TransferCreate(debit_account_id=bank, credit_account_id=farm, amount=999)
+    other = TransferCreate(
+        debit_account_id=bank, credit_account_id=farm, amount=999, description="Egg stall"
+    )
     conflict = create_transfer.sync(SLUG, client=treasurer, body=other, idempotency_key="takings-1")
     assert isinstance(conflict, Problem) and conflict.code is ProblemCode.IDEMPOTENCY_CONFLICT
     print(f"retry: {again.id}; other body: {conflict.status} {conflict.type_}")

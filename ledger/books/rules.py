@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from ledger.books import refusals
 from ledger.kernel import errors
 from ledger.kernel.inputs import metadata_problem, text_problem
 from ledger.kernel.model import (
@@ -32,7 +33,6 @@ from ledger.kernel.model import (
     Posting,
     PostingSpec,
 )
-from ledger.kernel.quantity import Units, show, unit_for
 
 
 class Transition(enum.Enum):
@@ -163,28 +163,7 @@ def _each_commodity_balances(entry: NewEntry, accounts: Mapping[uuid.UUID, Accou
     off = {commodity: total for commodity, total in sorted(sums.items()) if total != 0}
     if not off:
         return
-    names: dict[str, list[str]] = defaultdict(list)
-    for spec in entry.postings:
-        account = accounts[spec.account_id]
-        if account.name not in names[account.commodity]:
-            names[account.commodity].append(account.name)
-
-    def words(units: Units | None) -> str:
-        if len(off) > 1:
-            held = "; ".join(
-                f"{', '.join(names[code])} in {unit_for(code, units).name}" for code in off
-            )
-            return (
-                f"the accounts hold different commodities ({held}): an entry moves each "
-                "commodity on its own, so what leaves one account of a commodity must enter "
-                "another account of the same commodity"
-            )
-        ((code, total),) = off.items()
-        unit = unit_for(code, units)
-        side = "debits exceed credits" if total > 0 else "credits exceed debits"
-        return f"the postings in {unit.name} do not sum to zero: {side} by {show(abs(total), unit)}"
-
-    raise errors.Unbalanced(words, members={"imbalance": off}, imbalance=off)
+    raise refusals.unbalanced(entry, accounts, off)
 
 
 def _counters_fit(
@@ -332,30 +311,9 @@ def check_balance_within(
     account: Account, balance: Balance, balance_min: int | None, balance_max: int | None
 ) -> None:
     if balance_min is not None and balance.available < balance_min:
-        raise _beyond(account, "min", balance.available, balance_min)
+        raise refusals.beyond(account, "min", balance.available, balance_min)
     if balance_max is not None and balance.ceiling > balance_max:
-        raise _beyond(account, "max", balance.ceiling, balance_max)
-
-
-def _beyond(account: Account, side: str, after: int, limit: int) -> errors.LimitExceeded:
-    """``limit_exceeded`` for ``account``, whose balance would reach ``after`` past its ``side``
-    limit (both in the smallest unit), counting pending entries."""
-    verb, where = ("fall to", "below") if side == "min" else ("rise to", "above")
-
-    def words(units: Units | None) -> str:
-        unit = unit_for(account.commodity, units)
-        return (
-            f"{account.name} would {verb} {show(after, unit)}, counting pending entries, "
-            f"{where} its limit of {show(limit, unit)}"
-        )
-
-    members = {
-        "account_id": str(account.id),
-        "commodity": account.commodity,
-        "balance_after": after,
-        f"balance_{side}": limit,
-    }
-    return errors.LimitExceeded(words, members=members, account_id=account.id, limit=side)
+        raise refusals.beyond(account, "max", balance.ceiling, balance_max)
 
 
 def apply_entry(

@@ -44,6 +44,8 @@ from ledger.store.tables import (
     disbursements,
     entries,
     events,
+    federation_directory,
+    federation_exchanges,
     federation_journal,
     federation_link_terms,
     federation_link_versions,
@@ -108,6 +110,8 @@ TABLES: Final = (
     federation_peer_keys,
     federation_peer_inbox,
     federation_peer_outbox,
+    federation_exchanges,
+    federation_directory,
 )
 """Every table of a community, parents before children (entries by id: a reversal after the
 entry it reverses, since ids are UUIDv7)."""

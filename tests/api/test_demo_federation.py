@@ -44,5 +44,5 @@ async def test_the_demo_printout_names_the_link(
     assert await _demo(arguments, settings) == 0
     out = capsys.readouterr().out
     assert "Linked community 'Hilltop Commons (demo)' (slug 'demo-hilltop') seeded with 4" in out
-    assert "(active): HOURS at 1:1, we may owe 20 h 00 min, they may owe 20 h 00 min" in out
+    assert "(active): HOURS at 1:1, we may owe 20 h, they may owe 20 h" in out
     assert "A payer here:  Ann Weaver " in out and "A payee there: Mira Potter " in out

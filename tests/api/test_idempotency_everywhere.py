@@ -71,11 +71,16 @@ def _distinct(item: Any, n: int) -> Any:
     return str(uuid.UUID(int=uuid.UUID(item).int + n)) if isinstance(item, str) else item
 
 
-def _other(document: Doc, schema: Doc, body: Any) -> Any:
+def _other(document: Doc, schema: Doc, body: Any, keep: frozenset[str] = frozenset()) -> Any:
     """Another request: the body with a free text field set (``description``, ``name``…), or
-    else a field's second example, or else another value of an enum or number."""
+    else a field's second example, or else another value of an enum or number. The fields in
+    ``keep`` (those an example cannot give: :data:`OVERRIDES`) stay as they are."""
     assert isinstance(body, dict), body
-    properties = _resolve(document, schema).get("properties", {})
+    properties = {
+        name: field
+        for name, field in _resolve(document, schema).get("properties", {}).items()
+        if name not in keep
+    }
     for name, declared in properties.items():
         field = _resolve(document, declared)
         free = not ({"format", "enum", "$ref", "oneOf"} & set(field))
@@ -227,7 +232,7 @@ async def _honoured(
         fresh = await caller.fresh(other_ids[-1])
         url = path.format(**{**ids, other_ids[-1]: fresh, "slug": slug})
     else:
-        body = _other(document, schema, body)
+        body = _other(document, schema, body, frozenset(OVERRIDES.get(name, {})))
     other = await caller.send(method, url, body, key)
     if other.status_code != 409 or other.json()["code"] != "idempotency_conflict":
         return [f"{name}: another request under the key answered {other.status_code} {other.text}"]

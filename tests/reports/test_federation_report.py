@@ -82,7 +82,7 @@ async def test_the_pages_name_the_partner_and_the_commodities(engine: AsyncEngin
     made = await report(world, world.a)
     page = render_html(made)
     section = page[page.index('<section id="federation">') : page.index('<section id="glossary">')]
-    assert "Hilltop" in section and "Euro" in section and "1:30 h" in section
+    assert "Hilltop" in section and "Euro" in section and "1 h 30 min" in section
     assert world.b.community.slug not in section and "link:" not in section
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(made))).pages)
     for expected in ("Federation", "Hilltop", "We may owe", "Crossing by category"):

@@ -86,22 +86,20 @@ class Links:
                 raise errors.PartnerNotFound(f"no other community {partner_slug!r} here")
             link_id = new_id()
             first = TermsVersion(1, terms, hold_window_s, proposed_here=True, proposed_at=now)
-            link = await sides.open_side(
-                tx,
-                community_id,
-                link_id=link_id,
-                partner=Partner(there.slug, there.name, community_id=there.id),
-                first=first,
-                now=now,
-            )
-            partner = await sides.open_side(
-                tx,
-                there.id,
-                link_id=link_id,
-                partner=Partner(here.slug, here.name, community_id=here.id),
-                first=mirrored(first),
-                now=now,
-            )
+            views = {
+                community_id: (Partner(there.slug, there.name, community_id=there.id), first),
+                there.id: (Partner(here.slug, here.name, community_id=here.id), mirrored(first)),
+            }
+            # Both sides' rows in community id order, whoever proposes: two opposite proposals
+            # then meet at the same first row (its open-link index makes the later one wait,
+            # then refuses it as link_exists) instead of each holding the row the other needs.
+            opened = {
+                side: await sides.open_side(
+                    tx, side, link_id=link_id, partner=views[side][0], first=views[side][1], now=now
+                )
+                for side in sorted(views)
+            }
+            link, partner = opened[community_id], opened[there.id]
             await audit_partner(tx, partner, "receive_link")
             return Done(link, "propose_link")
 

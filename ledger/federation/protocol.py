@@ -87,9 +87,13 @@ async def prepare(
     clearing = await steps.locked_clearing(tx, community_id, terms)
     owed = clearing.balance.ceiling + request.amount
     if owed > terms.terms.limit_we_owe:
-        raise errors.LinkLimitExceeded(
-            f"this community would owe {link.partner.slug} {owed} {request.commodity}, over the "
-            f"link's limit of {terms.terms.limit_we_owe}"
+        raise await steps.over_limit(
+            tx,
+            community_id,
+            request.commodity,
+            f"this community would owe {link.partner.name}",
+            owed=owed,
+            limit=terms.terms.limit_we_owe,
         )
     spec = NewEntry(
         postings=(
@@ -177,9 +181,13 @@ async def _accept(tx: FedTx, community_id: uuid.UUID, offer: Offer, now: datetim
     clearing = await steps.locked_clearing(tx, community_id, terms)
     owed_to_us = received - clearing.balance.available
     if owed_to_us > terms.terms.limit_they_owe:
-        raise errors.LinkLimitExceeded(
-            f"{link.partner.slug} would owe this community {owed_to_us} "
-            f"{terms.terms.commodity}, over the link's limit of {terms.terms.limit_they_owe}"
+        raise await steps.over_limit(
+            tx,
+            community_id,
+            terms.terms.commodity,
+            f"{link.partner.name} would owe this community",
+            owed=owed_to_us,
+            limit=terms.terms.limit_they_owe,
         )
     spec = NewEntry(
         postings=(

@@ -13,6 +13,7 @@ from ledger.federation.ports import FedTx
 from ledger.federation.terms import InForce
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.model import AMOUNT_ABS_MAX, Account, PostingSpec
+from ledger.kernel.quantity import show, unit_for, units_of
 
 
 async def link_of(tx: FedTx, community_id: uuid.UUID, link_id: uuid.UUID) -> Link:
@@ -110,3 +111,15 @@ async def journal(
     )
     await tx.store.append_movement(community_id, movement, now)
     return movement
+
+
+async def over_limit(
+    tx: FedTx, community_id: uuid.UUID, commodity: str, debtor: str, *, owed: int, limit: int
+) -> errors.LinkLimitExceeded:
+    """``link_limit_exceeded`` in people's words: ``debtor`` ("Riverside would owe Hilltop")
+    and the amounts in the commodity's own unit, the raw integers as extension members."""
+    unit = unit_for(commodity, units_of(await tx.repo.list_commodities(community_id)))
+    return errors.LinkLimitExceeded(
+        f"{debtor} {show(owed, unit)}, over the link's limit of {show(limit, unit)}",
+        members={"commodity": commodity, "owed": owed, "limit": limit},
+    )

@@ -167,6 +167,11 @@ async def test_every_refusal_is_a_problem_and_writes_nothing(client: Client) -> 
     ]
     for body, status, code in cases:
         await _problem(await client.post(post, json=body, headers=a.treasurer), status, code)
+    over = await client.post(post, json=_pay(a, b, link_id, 101), headers=a.treasurer)
+    # In people's words: the partner's name and hours as hours; the integers for programs.
+    assert " would owe " in over.json()["detail"]
+    assert "1 h 41 min, over the link's limit of 1 h 40 min" in over.json()["detail"]
+    assert (over.json()["owed"], over.json()["limit"]) == (101, 100)
     await _ok(await client.post(f"{b.base}/{LINKS}/{link_id}/suspend", headers=b.treasurer))
     await _problem(
         await client.post(post, json=_pay(a, b, link_id, 10), headers=a.treasurer),

@@ -187,6 +187,6 @@ def _lifespan(
                 loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
-            await services.engine.dispose()
+            await services.dispose()
 
     return lifespan

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from api.federation_settings import FederationSettings
 from api.http.common.database_errors import classify
 from api.jobs import service_jobs
@@ -54,6 +56,7 @@ from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
 from ledger.store.migrate import upgrade
 from ledger.store.monitors import SqlMonitorStore
+from ledger.store.replica import ReplicaUnitOfWorkFactory
 from ledger.store.scoped import connection_of
 from ledger.store.statistics import refresh_statistics
 from ledger.store.webhooks import SqlWebhookStore
@@ -82,9 +85,12 @@ def bootstrap(
     engine = create_engine(settings.database_url, timeouts=timeouts)
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
+    replica_reads = _replica_reads(settings, engine, timeouts, metrics)
+    # Reports and exports: long reads that need not run on the primary (ledger.store.replica).
+    long_reads = replica_reads or uow
     slots = _read_slots(settings) if bounded else ReadSlots.unbounded()
     ledger = Ledger(uow, events=metrics)
-    reports = Reports(uow, connection_of, slots=slots)
+    reports = Reports(long_reads, connection_of, slots=slots)
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)
     batches = EntryBatches(uow, events=metrics)
@@ -94,7 +100,7 @@ def bootstrap(
         engine=engine,
         ledger=ledger,
         access=Access(uow, roles_of=governance.roles.current_role_names),
-        exports=JournalExports(uow, connection_of, slots),
+        exports=JournalExports(long_reads, connection_of, slots),
         reports=reports,
         metrics=metrics,
         audit=AuditTrail(uow),
@@ -123,6 +129,7 @@ def bootstrap(
         journal_import=JournalImport(uow, SqlJournalWriter.of, utc_now),
         federation=federation,
         **_between_nodes(ledger, federation, peer_settings, metrics),
+        replica_engine=replica_reads.replica if replica_reads else None,
     )
 
 
@@ -141,7 +148,7 @@ async def migrated(settings: Settings) -> AsyncIterator[Services]:
         # connections plan on them.
         await refresh_statistics(services.engine)
     finally:
-        await services.engine.dispose()
+        await services.dispose()
 
 
 def governance_of(ledger: Ledger, events: LedgerEvents | None = None) -> Governance:
@@ -187,6 +194,15 @@ def _between_nodes(
         "invitations": Invitations(federation.transactions),
         "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),
     }
+
+
+def _replica_reads(
+    settings: Settings, engine: AsyncEngine, timeouts: DatabaseTimeouts | None, metrics: Metrics
+) -> ReplicaUnitOfWorkFactory | None:
+    if settings.replica_url is None:
+        return None
+    replica = create_engine(settings.replica_url, timeouts=timeouts)
+    return ReplicaUnitOfWorkFactory(engine, replica, observe=metrics.read_served)
 
 
 def _timeouts(settings: Settings) -> DatabaseTimeouts:

@@ -129,6 +129,13 @@ class Metrics:
             ["code"],
             registry=self.registry,
         )
+        self.replica_reads = Counter(
+            "commons_ledger_replica_reads",
+            "Read units of work of reports and exports with a replica configured, by where they"
+            " ran (replica, or primary when the replica was behind, away or no standby)",
+            ["served_by"],
+            registry=self.registry,
+        )
         self._pool = _PoolCollector(engine)
         self.registry.register(self._pool)
 
@@ -144,6 +151,9 @@ class Metrics:
 
     def grouped(self, size: int) -> None:
         self.write_groups.observe(size)
+
+    def read_served(self, by: str) -> None:
+        self.replica_reads.labels(by).inc()
 
     # HTTP -----------------------------------------------------------------------------------
 

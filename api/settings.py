@@ -23,6 +23,12 @@ class Settings:
     """COMMONS_LEDGER_DATABASE_URL: ``sqlite+aiosqlite:///path`` (the embedded default) or
     ``postgresql+asyncpg://user@host:port/db``."""
 
+    replica_url: str | None = None
+    """COMMONS_LEDGER_REPLICA_URL: a PostgreSQL streaming replica (hot standby) of the database,
+    ``postgresql+asyncpg://…``. Reports and exports then read from it, never staler than the
+    request (``ledger.store.replica``); unset, everything reads from the database. See
+    docs/operations.md, "A read replica"."""
+
     admin_token: str | None = None
     """COMMONS_LEDGER_ADMIN_TOKEN: when set, a bearer token with the ``admin`` scope in every
     community, for bootstrapping. At least 24 characters."""
@@ -114,6 +120,7 @@ class Settings:
                 f"COMMONS_LEDGER_DATABASE_URL uses {driver!r}; "
                 f"use one of {', '.join(_SUPPORTED_DRIVERS)}"
             )
+        replica_url = _replica_url(env, driver)
         admin_token = env.get("COMMONS_LEDGER_ADMIN_TOKEN", "").strip() or None
         if admin_token is not None and len(admin_token) < 24:
             raise SettingsError("COMMONS_LEDGER_ADMIN_TOKEN must be at least 24 characters long")
@@ -125,10 +132,27 @@ class Settings:
         return cls(
             forwarded_allow_ips=env.get("FORWARDED_ALLOW_IPS", "").strip() or None,
             database_url=url,
+            replica_url=replica_url,
             admin_token=admin_token,
             max_body_bytes=int(max_body),
             **_bounds(env),
         )
+
+
+def _replica_url(env: Mapping[str, str], driver: str) -> str | None:
+    url = env.get("COMMONS_LEDGER_REPLICA_URL", "").strip() or None
+    if url is None:
+        return None
+    try:
+        replica_driver = make_url(url).drivername
+    except ArgumentError:
+        raise SettingsError(f"COMMONS_LEDGER_REPLICA_URL is not a database URL: {url!r}") from None
+    if driver != "postgresql+asyncpg" or replica_driver != driver:
+        raise SettingsError(
+            "COMMONS_LEDGER_REPLICA_URL needs PostgreSQL: both it and COMMONS_LEDGER_DATABASE_URL"
+            " must be postgresql+asyncpg:// URLs (a replica is a PostgreSQL hot standby)"
+        )
+    return url
 
 
 _BOUNDS = {

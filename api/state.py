@@ -78,9 +78,19 @@ class Services:
     """Links to communities on other nodes, by invitation and acceptance."""
     peer_reconciliation: RemoteReconciliation
     """A link's journal here against the partner node's."""
+    replica_engine: AsyncEngine | None = None
+    """The streaming replica reports and exports read from, when one is configured."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""
+
+    async def dispose(self) -> None:
+        """Closes the database connections (the replica's too): at shutdown, after a command."""
+        try:
+            if self.replica_engine is not None:
+                await self.replica_engine.dispose()
+        finally:
+            await self.engine.dispose()
 
     @staticmethod
     def of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

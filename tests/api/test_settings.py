@@ -41,3 +41,15 @@ def test_database_bounds_are_read_from_the_environment() -> None:
 def test_a_bad_bound_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_a_replica_url_is_read_and_needs_postgresql_on_both_sides() -> None:
+    primary = "postgresql+asyncpg://ledger@db:5432/ledger"
+    standby = "postgresql+asyncpg://ledger@standby:5432/ledger"
+    env = {"COMMONS_LEDGER_DATABASE_URL": primary, "COMMONS_LEDGER_REPLICA_URL": standby}
+    assert Settings.from_env(env).replica_url == standby
+    assert Settings.from_env({"COMMONS_LEDGER_DATABASE_URL": primary}).replica_url is None
+    with pytest.raises(SettingsError, match="COMMONS_LEDGER_REPLICA_URL needs PostgreSQL"):
+        Settings.from_env({"COMMONS_LEDGER_REPLICA_URL": standby})  # the SQLite default
+    with pytest.raises(SettingsError, match="COMMONS_LEDGER_REPLICA_URL is not a database URL"):
+        Settings.from_env({**env, "COMMONS_LEDGER_REPLICA_URL": "standby:5432"})

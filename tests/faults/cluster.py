@@ -90,17 +90,45 @@ def _runner() -> Sequence[str]:
 
 
 @contextmanager
+def _directory(as_postgres: Sequence[str]) -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="cl-cluster-"))
+    try:
+        if as_postgres:
+            postgres = pwd.getpwnam("postgres")
+            os.chown(directory, postgres.pw_uid, postgres.pw_gid)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def standby_of(primary: Cluster) -> Iterator[Cluster]:
+    """A hot standby streaming from ``primary``: ``pg_basebackup -R`` (a base backup that
+    writes the standby's connection to the primary) into a directory of its own, started on
+    another loopback port; removed afterwards. initdb's defaults allow it: ``wal_level =
+    replica``, ten WAL senders, and trust for replication connections from loopback."""
+    with _directory(primary._as_postgres) as directory:
+        standby = Cluster(directory, free_port(), primary._as_postgres)
+        standby._run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast", "--no-sync",
+        )  # fmt: skip
+        standby.start()
+        try:
+            yield standby
+        finally:
+            if standby.running():
+                standby.stop_immediately()
+
+
+@contextmanager
 def throwaway_cluster() -> Iterator[Cluster]:
     """A new, running cluster (trust authentication, user ``postgres``), removed afterwards."""
     require((PG_BIN / "initdb").exists(), f"no PostgreSQL binaries in {PG_BIN}")
     as_postgres = list(_runner())
     if as_postgres:
         require(shutil.which("runuser") is not None, "running as root needs runuser")
-    directory = Path(tempfile.mkdtemp(prefix="cl-cluster-"))
-    try:
-        if as_postgres:
-            postgres = pwd.getpwnam("postgres")
-            os.chown(directory, postgres.pw_uid, postgres.pw_gid)
+    with _directory(as_postgres) as directory:
         cluster = Cluster(directory, free_port(), as_postgres)
         cluster._run(
             "initdb",
@@ -119,5 +147,3 @@ def throwaway_cluster() -> Iterator[Cluster]:
         finally:
             if cluster.running():
                 cluster.stop_immediately()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)

@@ -309,3 +309,25 @@ async def test_link_messages_repeated_reordered_and_delayed_take_effect_once(pai
     with pytest.raises(PeerForbidden):
         await receive(sign(proposal, await pair.b.key()))
     assert (await _views(pair, link.id))[1].status is LinkStatus.ACTIVE
+
+
+async def test_a_proposal_the_partner_cannot_take_is_refused_once_and_stays_on_its_side(
+    pair: Pair,
+) -> None:
+    link, a_steward, _ = await _world(pair)
+    await pair.a.ledger.add_commodity(pair.a.cid, "EUR", "Euro", 2)  # B has no euros
+    terms = [*_hours(300, 300), CommodityTerms("EUR", "EUR", Rate(1, 1), 1000, 1000)]
+    await pair.a.federation.links.propose_version(pair.a.cid, link.id, terms, 300)
+    await pair.a.federation.links.consent(pair.a.cid, link.id, 3, a_steward.id)
+    await _deliver(pair, pair.a)  # both answered for good: nothing is sent again
+
+    ours, theirs = await _views(pair, link.id)
+    assert [v.version for v in ours.versions] == [1, 3]
+    assert [v.version for v in theirs.versions] == [1]
+    assert in_force(ours, HOURS).terms.limit_we_owe == 300  # the stricter holds where it is
+    async with pair.b.units(write=False) as unit:
+        codes = [a.code for a in await unit.repo.list_accounts(pair.b.cid)]
+    assert not any(code.endswith(":EUR") for code in codes)
+    async with pair.a.units(write=False) as unit:
+        trail = await unit.repo.list_audit(pair.a.cid, after_seq=0, limit=500)
+    assert "partner_refused_link_version" in [record.operation for record in trail]

@@ -13,6 +13,7 @@ the sender asks again after its proposal.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -62,8 +63,8 @@ def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
         raise kernel_errors.InvalidInput(f"malformed link message: {exc}") from None
 
 
-async def _audit(tx: FedTx, link: Link, operation: str) -> None:
-    event = audit.event(operation, None, link, link.updated_at)
+async def _audit(tx: FedTx, link: Link, operation: str, now: datetime) -> None:
+    event = audit.event(operation, None, link, now)
     await tx.repo.append_audit(link.community_id, event)
 
 
@@ -119,7 +120,7 @@ class LinkSteps:
             return {"version": body.version, "refused": refused.code, "detail": refused.detail}
         now = self._transactions.clock()
         link = await sides.add_version(tx, link.community_id, link, ours, now)
-        await _audit(tx, link, "partner_proposed_link_version")
+        await _audit(tx, link, "partner_proposed_link_version", now)
         return {"version": body.version, "recorded": True}
 
     async def _adopted(
@@ -142,8 +143,9 @@ class LinkSteps:
                 )
             return {"version": body.version, "refused": "link_version_not_found"}
         if version.adopted_there_at is None:
-            link = await sides.partner_adopted(tx, link, body.version, self._transactions.clock())
-            await _audit(tx, link, "partner_adopted_link_version")
+            now = self._transactions.clock()
+            link = await sides.partner_adopted(tx, link, body.version, now)
+            await _audit(tx, link, "partner_adopted_link_version", now)
         return {"version": body.version, "adopted": True}
 
     async def _status(
@@ -170,14 +172,15 @@ class LinkSteps:
             new = effective(
                 link, suspended_here=link.suspended_here, partner_suspended=partner_suspended
             )
+        now = self._transactions.clock()
         if new is not link.status:
-            now = self._transactions.clock()
             here = link.suspended_here and new is not LinkStatus.CLOSED
             await tx.store.set_link_status(
                 link.community_id, link.id, new, suspended_here=here, at=now
             )
-            changed = await sides.reread(tx, link)
-            await _audit(tx, changed, _STANCE_OPERATION[body.stance])
+        # The partner's act is audited here even when this side's own suspension keeps the
+        # link suspended (the record shows the link as it now is).
+        await _audit(tx, await sides.reread(tx, link), _STANCE_OPERATION[body.stance], now)
         return {"status": str(new), "applied": True}
 
     async def _answered(self, uow: UnitOfWork, sent: Outbound, answer: PeerMessage) -> bool:
@@ -193,5 +196,6 @@ class LinkSteps:
             tx = self._transactions.tx(uow)
             link = await tx.store.get_link(sent.community_id, sent.link_id)
             if link is not None:
-                await _audit(tx, link, "partner_refused_" + sent.step.replace(".", "_"))
+                operation = "partner_refused_" + sent.step.replace(".", "_")
+                await _audit(tx, link, operation, self._transactions.clock())
         return True

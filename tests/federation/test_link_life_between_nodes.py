@@ -124,6 +124,12 @@ async def test_new_terms_reach_the_partner_hold_stricter_at_once_and_need_both_a
     assert in_force(ours, HOURS).terms.limit_we_owe == 600
     assert "federation.link.version_proposed" in await pair.b.event_types()
     assert (await pair.a.event_types()).count("federation.link.version_adopted") == 2
+    # Every link message delivered again, newest first: answered from the inboxes, no effect.
+    events = (await pair.a.event_types(), await pair.b.event_types())
+    for base, token in reversed(pair.wire.sent):
+        assert (await pair.wire.deliver(base, token))[0] == 200
+    assert (await pair.a.event_types(), await pair.b.event_types()) == events
+    assert await _views(pair, link.id) == (ours, theirs)
     # Within the new terms a transfer B → A passes both nodes:
     created = await pair.b.remote.create(pair.b.cid, request(pair.b, pair.a, link, 90), None)
     await _deliver(pair, pair.b)

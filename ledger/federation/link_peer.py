@@ -186,8 +186,7 @@ class LinkMessages:
         elif status is LinkStatus.SUSPENDED:
             if link.suspended_here:
                 return None
-            here, word = True, SUSPENDED
-            new = effective(link, suspended_here=True, partner_suspended=True)
+            new, here, word = LinkStatus.SUSPENDED, True, SUSPENDED
         else:
             if link.status is LinkStatus.ACTIVE:
                 return None

@@ -8,6 +8,7 @@ the sender is not party to are refused."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import replace
 
@@ -337,3 +338,37 @@ async def test_a_proposal_the_partner_cannot_take_is_refused_once_and_stays_on_i
     async with pair.a.units(write=False) as unit:
         trail = await unit.repo.list_audit(pair.a.cid, after_seq=0, limit=500)
     assert "partner_refused_link_version" in [record.operation for record in trail]
+
+
+@pytest.mark.parametrize("seed", [4, 6, 9])  # each undone by a stale message without seq
+async def test_random_suspensions_from_both_sides_delivered_in_any_order_end_alike(
+    pair: Pair, seed: int
+) -> None:
+    """Both sides suspend and resume at random while their messages are held, then the messages
+    arrive shuffled and duplicated: both nodes end as the model of the two stances says."""
+    link, _, _ = await _world(pair)
+    rng = random.Random(seed)
+    stances = {pair.a.url: False, pair.b.url: False}  # whether each side suspends
+    pair.wire.capture_only = True
+    for _ in range(8):
+        node = rng.choice((pair.a, pair.b))
+        suspend = rng.random() < 0.5
+        if suspend or stances[node.url]:  # a side lifts only its own suspension
+            status = LinkStatus.SUSPENDED if suspend else LinkStatus.ACTIVE
+            await node.federation.links.set_status(node.cid, link.id, status)
+            stances[node.url] = suspend
+        await node.courier.deliver_due()
+    held = list(pair.wire.sent) * 2
+    rng.shuffle(held)
+    for base, token in held:
+        assert (await pair.wire.deliver(base, token))[0] == 200
+    pair.wire.capture_only = False
+    await _deliver(pair, pair.a, pair.b)
+
+    ours, theirs = await _views(pair, link.id)
+    expected = LinkStatus.SUSPENDED if any(stances.values()) else LinkStatus.ACTIVE
+    assert ours.status is theirs.status is expected
+    assert (ours.suspended_here, theirs.suspended_here) == (
+        stances[pair.a.url],
+        stances[pair.b.url],
+    )

@@ -34,6 +34,8 @@ from ledger.events.webhooks import Webhooks
 from ledger.federation.courier import Courier
 from ledger.federation.http_transport import http_transport
 from ledger.federation.invitation import Invitations
+from ledger.federation.link_peer import LinkMessages
+from ledger.federation.link_peer_steps import LinkSteps
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
@@ -51,6 +53,7 @@ from ledger.store.economy import SqlEconomyStore
 from ledger.store.events import SqlEventStore
 from ledger.store.federation import SqlFederationStore
 from ledger.store.federation_peer import SqlPeerStore
+from ledger.store.federation_stances import SqlLinkStances
 from ledger.store.governance import SqlGovernanceStore
 from ledger.store.jobs import SqlJobClaims
 from ledger.store.journal_import import SqlJournalWriter
@@ -164,7 +167,7 @@ def federation_of(ledger: Ledger, events: LedgerEvents | None = None) -> Federat
     transactions = FederationTransactions(
         ledger.units, SqlFederationStore.of, SqlGovernanceStore.of, utc_now, events
     )
-    return Federation.over(transactions)
+    return Federation.over(transactions, LinkMessages(SqlPeerStore.of, SqlLinkStances.of))
 
 
 def _between_nodes(
@@ -174,16 +177,17 @@ def _between_nodes(
     uow = ledger.units
     remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
     rotation = KeyRotation(uow, SqlPeerStore.of, utc_now)
+    links = LinkSteps(federation.transactions, SqlPeerStore.of, SqlLinkStances.of)
     courier = Courier(
         uow,
         SqlPeerStore.of,
         utc_now,
         settings.node_url,
         transport=http_transport,
-        answers={**remote.answers(), KEY_STEP: rotation.answered},
+        answers={**remote.answers(), **links.answers(), KEY_STEP: rotation.answered},
         config=settings.courier(),
     )
-    steps = {**remote.steps(), KEY_STEP: rotation.step()}
+    steps = {**remote.steps(), **links.steps(), KEY_STEP: rotation.step()}
     return {
         "peer_settings": settings,
         "remote_transfers": remote,

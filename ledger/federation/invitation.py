@@ -14,8 +14,8 @@ signed by its node's key (``ledger.federation.messages``) that the stewards carr
 
 Each node thus learns the other's key from its own steward's paste, never from the network: the
 paste is the trust. Running the command is the steward's adoption of version 1 on that side;
-adopting later versions between installs through each community's governance is not built yet
-(docs/federation.md, "Between installs: what is left").
+later versions are proposed and adopted through each community's governance and told to the
+partner by message (``ledger.federation.link_peer``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
 
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done
@@ -61,9 +63,34 @@ async def audit_partner(tx: FedTx, partner: Link | None, operation: str) -> None
         await tx.repo.append_audit(partner.community_id, event)
 
 
+class PartnerNode(Protocol):
+    """The partner's side of a link when it lives on another node: told of each change by a
+    signed message in the change's own transaction (``ledger.federation.link_peer``)."""
+
+    def next_version(self, link: Link) -> int: ...
+    async def version_proposed(
+        self, tx: FedTx, link: Link, version: TermsVersion, now: datetime
+    ) -> None: ...
+    async def version_adopted(self, tx: FedTx, link: Link, version: int, now: datetime) -> None: ...
+    async def change_status(
+        self, tx: FedTx, link: Link, status: LinkStatus, now: datetime
+    ) -> Link | None: ...
+
+
 class Links:
-    def __init__(self, transactions: FederationTransactions) -> None:
+    def __init__(
+        self, transactions: FederationTransactions, partner_node: PartnerNode | None = None
+    ) -> None:
         self._transactions = transactions
+        self._partner_node = partner_node
+
+    def _node_of(self, link: Link) -> PartnerNode | None:
+        """The partner node to tell of a change, for a link between installs."""
+        if link.partner.node_url is None:
+            return None
+        if self._partner_node is None:
+            raise errors.PartnerNotFound(f"this install does not reach link {link.id}'s partner")
+        return self._partner_node
 
     async def propose(
         self,
@@ -152,6 +179,8 @@ class Links:
                 if partner is not None:
                     partner = await sides.partner_adopted(tx, partner, version, now)
                     await audit_partner(tx, partner, "partner_adopted_link_version")
+                elif node := self._node_of(link):
+                    await node.version_adopted(tx, link, version, now)
             if was is not link.status:
                 also = (*also, "activate_link")
                 await audit_partner(tx, partner, "activate_link")
@@ -196,7 +225,8 @@ class Links:
                 raise errors.LinkStatusConflict(
                     f"link {link_id} is {link.status}: new terms follow an accepted link"
                 )
-            number = max(v.version for v in link.versions) + 1
+            node = self._node_of(link)
+            number = node.next_version(link) if node else max(v.version for v in link.versions) + 1
             version = TermsVersion(
                 number, terms, hold_window_s, proposed_here=True, proposed_at=now
             )
@@ -206,6 +236,8 @@ class Links:
                     tx, partner.community_id, partner, mirrored(version), now
                 )
                 await audit_partner(tx, partner, "partner_proposed_link_version")
+            elif node is not None:
+                await node.version_proposed(tx, link, version, now)
             return Done(link, "propose_link_version")
 
         request = [str(link_id), list(terms), hold_window_s]
@@ -231,6 +263,9 @@ class Links:
 
         async def work(tx: FedTx) -> Done[Link]:
             link, partner = await both_sides(tx, community_id, link_id)
+            if node := self._node_of(link):
+                changed = await node.change_status(tx, link, status, now)
+                return Done(link, None) if changed is None else Done(changed, operation)
             if link.status is status:
                 return Done(link, None)
             link = await sides.change_status(tx, link, status, by_here=True, now=now)

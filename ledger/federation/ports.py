@@ -162,6 +162,9 @@ class FedTx:
     repo: Repository
     store: FederationStore
     governance: GovernanceStore
+    unit: UnitOfWork | None = None
+    """The unit of work itself, for a change that also writes to the peer outbox (a link
+    between installs tells the partner node in the change's transaction)."""
 
 
 Work = Callable[[FedTx], Awaitable[Done[T]]]
@@ -187,7 +190,7 @@ class FederationTransactions:
         self._envelope = WriteEnvelope(units, clock, events)
 
     def tx(self, uow: UnitOfWork) -> FedTx:
-        return FedTx(uow.repo, self._store_of(uow), self._governance_of(uow))
+        return FedTx(uow.repo, self._store_of(uow), self._governance_of(uow), uow)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[FedTx]:

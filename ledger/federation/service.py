@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.federation.exchanges import CrossExchanges
-from ledger.federation.links import Links
+from ledger.federation.links import Links, PartnerNode
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.transfers import Transfers
 
@@ -19,7 +19,14 @@ class Federation:
     exchanges: CrossExchanges
 
     @staticmethod
-    def over(transactions: FederationTransactions) -> Federation:
+    def over(
+        transactions: FederationTransactions, partner_node: PartnerNode | None = None
+    ) -> Federation:
+        """``partner_node`` tells partners on other nodes of link changes (without it, only
+        links on this install change)."""
         return Federation(
-            Links(transactions), Transfers(transactions), transactions, CrossExchanges(transactions)
+            Links(transactions, partner_node),
+            Transfers(transactions),
+            transactions,
+            CrossExchanges(transactions),
         )

@@ -25,6 +25,8 @@ from ledger.federation.courier import MESSAGES_PATH, Courier, CourierConfig, Pee
 from ledger.federation.courier import SendFailed as Cut
 from ledger.federation.identity import NodeKey
 from ledger.federation.invitation import Invitations, invitation
+from ledger.federation.link_peer import LinkMessages
+from ledger.federation.link_peer_steps import LinkSteps
 from ledger.federation.model import CommodityTerms, Link, Rate, Transfer, TransferRequest
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
@@ -38,6 +40,7 @@ from ledger.store import SqlUnitOfWorkFactory
 from ledger.store.events import SqlEventStore
 from ledger.store.federation import SqlFederationStore
 from ledger.store.federation_peer import SqlPeerStore
+from ledger.store.federation_stances import SqlLinkStances
 from ledger.store.governance import SqlGovernanceStore
 
 HOLD_WINDOW_S = 120
@@ -149,10 +152,11 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     transactions = FederationTransactions(
         units, SqlFederationStore.of, SqlGovernanceStore.of, clock
     )
-    federation = Federation.over(transactions)
+    federation = Federation.over(transactions, LinkMessages(SqlPeerStore.of, SqlLinkStances.of))
     remote = RemoteTransfers(units, transactions, SqlPeerStore.of, clock)
     rotation = KeyRotation(units, SqlPeerStore.of, clock)
-    steps = {**remote.steps(), KEY_STEP: rotation.step()}
+    links = LinkSteps(transactions, SqlPeerStore.of, SqlLinkStances.of)
+    steps = {**remote.steps(), **links.steps(), KEY_STEP: rotation.step()}
     receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     config = CourierConfig(
         timeout_s=1,
@@ -165,7 +169,7 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         clock,
         url,
         transport=wire.open,
-        answers={**remote.answers(), KEY_STEP: rotation.answered},
+        answers={**remote.answers(), **links.answers(), KEY_STEP: rotation.answered},
         config=config,
     )
     wire.receivers[url] = receiver

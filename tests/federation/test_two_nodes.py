@@ -111,3 +111,41 @@ def test_the_payee_node_killed_mid_stream_ends_with_both_sides_alike(
     start_both(b)
     wait_settled(a, transfers)
     _agree(a, b, link_id, transfers)
+
+
+def _link_status(node: ProcessNode, link_id: str, status: str) -> None:
+    """Waits until the node's side of the link has ``status`` (its app's courier delivers)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = node.api("GET", f"/federation/links/{link_id}")
+        assert found.status_code == 200, found.text
+        if found.json()["status"] == status:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{node.name}'s side of the link is not {status} in 30 s")
+
+
+def test_a_suspension_over_the_api_reaches_the_partner_node_and_its_resumption_too(
+    nodes: tuple[ProcessNode, ProcessNode, str],
+) -> None:
+    """The app's own wiring (``api.bootstrap``) of the link messages, over real HTTP."""
+    a, b, link_id = nodes
+    for action, status in (("suspend", "suspended"), ("resume", "active")):
+        changed = a.api("POST", f"/federation/links/{link_id}/{action}")
+        assert changed.status_code == 200, changed.text
+        _link_status(b, link_id, status)
+        if status == "suspended":
+            refused = b.api(
+                "POST",
+                "/federation/transfers",
+                json={
+                    "link_id": link_id,
+                    "payer_member_id": b.member["id"],
+                    "payee_member_id": a.member["id"],
+                    "commodity": "HOURS",
+                    "amount": 5,
+                },
+            )
+            assert refused.status_code == 409 and refused.json()["code"] == "link_not_active"
+    transfer_id = pay(a, b, link_id, 15)
+    assert wait_settled(a, [transfer_id]) == {transfer_id: "committed"}

@@ -64,6 +64,7 @@ from ledger.store.tables.federation_peer import (
     federation_peer_keys,
     federation_peer_outbox,
 )
+from ledger.store.tables.federation_stances import federation_link_stances
 from ledger.store.tables.governance import (
     budget_consents,
     budget_lines,
@@ -108,6 +109,7 @@ __all__ = [
     "federation_directory",
     "federation_exchanges",
     "federation_journal",
+    "federation_link_stances",
     "federation_link_terms",
     "federation_link_versions",
     "federation_links",

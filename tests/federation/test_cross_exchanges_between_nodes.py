@@ -11,6 +11,9 @@ import uuid
 import msgspec
 import pytest
 
+from api.web import cross
+from api.web.session import Viewer
+from ledger.access.principals import CredentialKind, Principal
 from ledger.federation import errors as federation_errors
 from ledger.federation.exchange_messages import DIRECTORY_STEP
 from ledger.federation.exchange_model import CrossExchange, CrossRecord, CrossStatus, ExchangeRole
@@ -257,3 +260,24 @@ async def test_the_directory_is_refused_to_a_node_not_party_to_the_link(pair: Pa
     elsewhere = msgspec.structs.replace(query, link_id=uuid.uuid4())
     with pytest.raises(PeerForbidden):
         await pair.b.receiver.receive(sign(elsewhere, await pair.a.key()))
+
+
+async def test_the_member_page_names_the_other_member_with_their_community(pair: Pair) -> None:
+    link = await _linked(pair)
+    recorded = await pair.a.federation.exchanges.record(
+        pair.a.cid, _record(pair, link, 50, PROVIDER)
+    )
+    await _quiet(pair)
+    assert pair.b.community is not None and pair.b.member is not None
+    viewer = Viewer(
+        Principal(CredentialKind.MEMBER, str(uuid.uuid4()), pair.b.cid, frozenset()),
+        pair.b.community,
+        pair.b.member,
+    )
+
+    seen = await cross.view(pair.b.ledger, pair.b.federation, viewer)
+
+    assert [(x.exchange.id, x.other_name) for x in seen.to_answer] == [
+        (recorded.id, "Member of Riverside, Riverside")
+    ]
+    assert seen.linked and seen.listed

@@ -23,7 +23,7 @@ from ledger.federation.remote_directory import FRESH, STALE
 from ledger.kernel import errors
 from ledger.kernel.model import Member
 from tests.federation.conftest import Pair
-from tests.federation.nodes import Node, linked
+from tests.federation.nodes import HOLD_WINDOW_S, Node, linked
 
 PROVIDER, RECEIVER = ExchangeRole.PROVIDER, ExchangeRole.RECEIVER
 
@@ -281,3 +281,26 @@ async def test_the_member_page_names_the_other_member_with_their_community(pair:
         (recorded.id, "Member of Riverside, Riverside")
     ]
     assert seen.linked and seen.listed
+
+
+async def test_the_recorder_node_down_past_the_hold_window_refuses_it_on_both_sides(
+    pair: Pair,
+) -> None:
+    link = await _linked(pair)
+    recorded = await pair.a.federation.exchanges.record(
+        pair.a.cid, _record(pair, link, 40, PROVIDER)
+    )
+    await _quiet(pair)
+    pair.wire.down.add(pair.a.url)
+    await _confirm(pair, recorded.id)  # B pays: reserved at B, the prepare cannot leave
+    assert await pair.b.hours() == (0, -40)
+    pair.clock.advance(HOLD_WINDOW_S + 60)
+    await pair.b.courier.deliver_due()
+    pair.wire.down.clear()
+    pair.clock.advance(10)
+    await _quiet(pair)  # B asks for the state; A records the tombstone
+
+    for side in (pair.a, pair.b):
+        row = await _row(side, recorded.id)
+        assert (row.status, row.reason) == (CrossStatus.REFUSED, "quote_expired")
+        assert await side.hours() == (0, 0)

@@ -28,7 +28,6 @@ CONFIRM_STEP: Final = "exchange_confirm"
 DECLINE_STEP: Final = "exchange_decline"
 DIRECTORY_STEP: Final = "directory"
 REFUSED: Final = str(CrossStatus.REFUSED)
-Body = dict[str, Any]
 
 
 class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

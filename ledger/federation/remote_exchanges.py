@@ -49,6 +49,7 @@ from ledger.federation.exchange_messages import (
     check_record,
     convert,
     end,
+    not_found,
     payment,
     recorded_row,
     refused_answer,
@@ -276,9 +277,7 @@ class RemoteExchanges:
         now = self._clock()
         row = await recorded_row(tx, peer.community_id, message)
         if row is None or row.role is not ExchangeRole.RECEIVER:
-            return refused_answer(
-                errors.ExchangeNotFound(f"exchange {message.transfer_id} not found")
-            )
+            return not_found(message)
         if row.status is not CrossStatus.PENDING:
             return {"status": str(row.status)}
         try:
@@ -301,9 +300,7 @@ class RemoteExchanges:
         now = self._clock()
         row = await recorded_row(tx, peer.community_id, message)
         if row is None:
-            return refused_answer(
-                errors.ExchangeNotFound(f"exchange {message.transfer_id} not found")
-            )
+            return not_found(message)
         if row.status is CrossStatus.PENDING:
             declined = {"status": CrossStatus.DECLINED, "completed_at": now}
             await end(tx, row, "partner_declined_cross_exchange", now, **declined)

@@ -4,6 +4,7 @@ has the rules): their steps, bodies and answers, and the checks the receiving no
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -12,9 +13,9 @@ import msgspec
 
 from ledger.audit import chain as audit
 from ledger.federation import errors
-from ledger.federation.exchange_model import CrossExchange, CrossStatus, ExchangeRole
+from ledger.federation.exchange_model import CrossExchange, CrossStatus, ExchangeRole, Listing
 from ledger.federation.messages import PeerMessage
-from ledger.federation.model import TransferRequest
+from ledger.federation.model import Link, TransferRequest
 from ledger.federation.ports import FedTx
 from ledger.federation.steps import link_of
 from ledger.federation.terms import in_force
@@ -123,3 +124,16 @@ async def recorded_row(
     if row is None or row.link_id != message.link_id or not row.recorded_here:
         return None
     return row
+
+
+def listed_name(link: Link, listed: Sequence[Listing] | None, member_id: uuid.UUID) -> str | None:
+    """The partner member's name in the partner node's directory (``member_not_found`` when it
+    answered without them); None when it could not tell."""
+    if listed is None:
+        return None
+    found = next((x for x in listed if x.member_id == member_id), None)
+    if found is None:
+        raise kernel_errors.MemberNotFound(
+            f"member {member_id} is not listed in {link.partner.name}'s directory"
+        )
+    return found.name

@@ -101,9 +101,13 @@ class BetweenNodes(Protocol):
         self,
         community_id: uuid.UUID,
         record: CrossRecord,
-        partner_name: str | None,
+        listed: Sequence[Listing] | None,
         key: IdempotencyKey | None = None,
-    ) -> CrossExchange: ...
+    ) -> CrossExchange:
+        """``listed``: the partner node's directory when it answered (the member must be in
+        it: ``member_not_found``, decided under the request's idempotency key)."""
+        ...
+
     async def complete(
         self,
         community_id: uuid.UUID,
@@ -135,23 +139,15 @@ class CrossExchanges:
         self._remote = remote
         self._partners = directory
 
-    async def _listed_name(
-        self, community_id: uuid.UUID, link: Link, member_id: uuid.UUID
-    ) -> str | None:
-        """The name of a member the partner node lists (``member_not_found`` if it answers
-        without them); None when the link is not active or the partner node cannot tell now —
-        it checks the listing again when the record arrives."""
+    async def _partner_listing(
+        self, community_id: uuid.UUID, link: Link
+    ) -> Sequence[Listing] | None:
+        """The partner node's directory, read before the write (never inside a transaction);
+        None when the link is not active or the partner node cannot tell now — it checks the
+        listing again when the record arrives."""
         if self._partners is None or link.status is not LinkStatus.ACTIVE:
             return None
-        listed = await self._partners.listings(community_id, link)
-        if listed is None:
-            return None
-        found = next((x for x in listed if x.member_id == member_id), None)
-        if found is None:
-            raise kernel_errors.MemberNotFound(
-                f"member {member_id} is not listed in {link.partner.name}'s directory"
-            )
-        return found.name
+        return await self._partners.listings(community_id, link)
 
     async def record(
         self, community_id: uuid.UUID, record: CrossRecord, key: IdempotencyKey | None = None
@@ -169,8 +165,8 @@ class CrossExchanges:
         if self._remote is not None:
             link = await self._remote.remote_link(community_id, record.link_id)
             if link is not None:
-                name = await self._listed_name(community_id, link, record.partner_member_id)
-                return await self._remote.record(community_id, record, name, key)
+                listed = await self._partner_listing(community_id, link)
+                return await self._remote.record(community_id, record, listed, key)
         now = self._transactions.clock()
 
         async def work(tx: FedTx) -> Done[CrossExchange]:

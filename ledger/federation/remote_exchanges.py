@@ -26,6 +26,7 @@ reorderings have no second effect (``peering``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -49,12 +50,19 @@ from ledger.federation.exchange_messages import (
     check_record,
     convert,
     end,
+    listed_name,
     not_found,
     payment,
     recorded_row,
     refused_answer,
 )
-from ledger.federation.exchange_model import CrossExchange, CrossRecord, CrossStatus, ExchangeRole
+from ledger.federation.exchange_model import (
+    CrossExchange,
+    CrossRecord,
+    CrossStatus,
+    ExchangeRole,
+    Listing,
+)
 from ledger.federation.exchanges import answerable
 from ledger.federation.messages import LinkPeer, PeerMessage
 from ledger.federation.model import Link, LinkStatus
@@ -122,11 +130,13 @@ class RemoteExchanges:
         self,
         community_id: uuid.UUID,
         record: CrossRecord,
-        partner_name: str | None,
+        listed: Sequence[Listing] | None,
         key: IdempotencyKey | None = None,
     ) -> CrossExchange:
         """R's row, pending, and the record on its way to the partner node (it waits in the
-        outbox while that node is down)."""
+        outbox while that node is down). ``listed``: the partner's directory if it answered —
+        a member not in it is refused here, under the request's key; None: the partner node
+        checks when the record arrives."""
         check_exchange(
             record.member_id,
             record.partner_member_id,
@@ -143,6 +153,7 @@ class RemoteExchanges:
             member = await tx.repo.get_member(community_id, record.member_id)
             if member is None:
                 raise kernel_errors.MemberNotFound(f"member {record.member_id} does not exist")
+            partner_name = listed_name(link, listed, record.partner_member_id)
             here = CrossExchange(
                 community_id=community_id,
                 id=new_id(),

@@ -21,7 +21,7 @@ from ledger.federation.messages import PeerForbidden, PeerMessage, sign, verify_
 from ledger.federation.model import Link, TransferState
 from ledger.federation.remote_directory import FRESH, STALE
 from ledger.kernel import errors
-from ledger.kernel.model import Member
+from ledger.kernel.model import IdempotencyKey, Member
 from tests.federation.conftest import Pair
 from tests.federation.nodes import HOLD_WINDOW_S, Node, linked
 
@@ -304,3 +304,20 @@ async def test_the_recorder_node_down_past_the_hold_window_refuses_it_on_both_si
         row = await _row(side, recorded.id)
         assert (row.status, row.reason) == (CrossStatus.REFUSED, "quote_expired")
         assert await side.hours() == (0, 0)
+
+
+async def test_a_retried_record_answers_the_first_answer_whatever_the_directory_says_now(
+    pair: Pair,
+) -> None:
+    link = await _linked(pair)
+    key = IdempotencyKey("member", str(uuid.uuid4()))
+    record = _record(pair, link, 25, PROVIDER)
+    first = await pair.a.federation.exchanges.record(pair.a.cid, record, key)
+    assert pair.b.member is not None
+    await pair.b.federation.exchanges.set_listed(pair.b.cid, pair.b.member.id, False)
+    pair.clock.advance(FRESH.total_seconds())  # A reads B's directory again: without them
+
+    assert await pair.a.federation.exchanges.record(pair.a.cid, record, key) == first
+    with pytest.raises(errors.MemberNotFound):
+        await pair.a.federation.exchanges.record(pair.a.cid, record)
+    assert len(await pair.a.federation.exchanges.list_exchanges(pair.a.cid)) == 1

@@ -18,7 +18,7 @@ from ledger.federation import errors as federation_errors
 from ledger.federation.exchange_messages import DIRECTORY_STEP
 from ledger.federation.exchange_model import CrossExchange, CrossRecord, CrossStatus, ExchangeRole
 from ledger.federation.messages import PeerForbidden, PeerMessage, sign, verify_with
-from ledger.federation.model import Link, TransferState
+from ledger.federation.model import Link, LinkStatus, TransferState
 from ledger.federation.remote_directory import FRESH, STALE
 from ledger.kernel import errors
 from ledger.kernel.model import IdempotencyKey, Member
@@ -321,3 +321,21 @@ async def test_a_retried_record_answers_the_first_answer_whatever_the_directory_
     with pytest.raises(errors.MemberNotFound):
         await pair.a.federation.exchanges.record(pair.a.cid, record)
     assert len(await pair.a.federation.exchanges.list_exchanges(pair.a.cid)) == 1
+
+
+async def test_a_link_suspended_on_the_partner_side_shares_no_directory_and_takes_no_record(
+    pair: Pair,
+) -> None:
+    link = await _linked(pair)
+    assert len(await pair.a.federation.exchanges.directory(pair.a.cid)) == 1
+    await pair.b.federation.links.set_status(pair.b.cid, link.id, LinkStatus.SUSPENDED)
+    pair.clock.advance(FRESH.total_seconds() + STALE.total_seconds())
+
+    assert await pair.a.federation.exchanges.directory(pair.a.cid) == []
+    recorded = await pair.a.federation.exchanges.record(  # A cannot tell: B decides
+        pair.a.cid, _record(pair, link, 15, PROVIDER)
+    )
+    await _quiet(pair)
+    row = await _row(pair.a, recorded.id)
+    assert (row.status, row.reason) == (CrossStatus.REFUSED, "link_not_active")
+    assert await pair.b.federation.exchanges.list_exchanges(pair.b.cid) == []

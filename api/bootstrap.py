@@ -39,6 +39,8 @@ from ledger.federation.link_peer_steps import LinkSteps
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_directory import RemoteDirectory
+from ledger.federation.remote_exchanges import RemoteExchanges
 from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.rotation import KEY_STEP, KeyRotation
 from ledger.federation.service import Federation
@@ -176,6 +178,7 @@ def _between_nodes(
     """The services of federation between installs: identity, transfers, receiver, courier."""
     uow = ledger.units
     remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
+    exchanges = RemoteExchanges(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
     rotation = KeyRotation(uow, SqlPeerStore.of, utc_now)
     links = LinkSteps(federation.transactions, SqlPeerStore.of, SqlLinkStances.of)
     courier = Courier(
@@ -184,10 +187,16 @@ def _between_nodes(
         utc_now,
         settings.node_url,
         transport=http_transport,
-        answers={**remote.answers(), **links.answers(), KEY_STEP: rotation.answered},
+        answers={
+            **remote.answers(),
+            **links.answers(),
+            **exchanges.answers(),
+            KEY_STEP: rotation.answered,
+        },
         config=settings.courier(),
     )
-    steps = {**remote.steps(), **links.steps(), KEY_STEP: rotation.step()}
+    federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, utc_now))
+    steps = {**remote.steps(), **links.steps(), **exchanges.steps(), KEY_STEP: rotation.step()}
     return {
         "peer_settings": settings,
         "remote_transfers": remote,

@@ -26,7 +26,6 @@ from ledger.books.service import Ledger
 from ledger.federation.exchange_model import (
     CrossExchange,
     CrossRecord,
-    CrossStatus,
     ExchangeRole,
     Listing,
 )
@@ -59,7 +58,7 @@ class CrossView:
 
 async def _name(ledger: Ledger, federation: Federation, x: CrossExchange) -> str:
     link = await federation.links.get(x.community_id, x.link_id)
-    name = "?"
+    name = x.partner_name or "?"  # a member on another node: the name their node told
     if link.partner.community_id is not None:
         with contextlib.suppress(errors.MemberNotFound):
             name = (await ledger.get_member(link.partner.community_id, x.partner_member_id)).name
@@ -122,8 +121,8 @@ async def _complete(
     done = await federation.exchanges.complete(
         viewer.community.id, exchange_id, viewer.member.id, confirm=confirm
     )
-    word = "confirmed" if done.status is CrossStatus.CONFIRMED else "declined"
-    return Redirect(f"/exchanges?done={word}", status_code=303)
+    # Between installs a confirmation is ``confirming`` until the hours have crossed.
+    return Redirect(f"/exchanges?done={done.status}", status_code=303)
 
 
 @post("/exchanges/cross/{exchange_id:uuid}/confirm", include_in_schema=False, status_code=303)

@@ -28,7 +28,15 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker
     return message
 
 
-EXCHANGE_STATUSES: Final = (N_("pending"), N_("confirmed"), N_("declined"))
+EXCHANGE_STATUSES: Final = (
+    N_("pending"),
+    N_("confirmed"),
+    N_("declined"),
+    # Cross exchanges between installs: confirmed, the hours on their way; refused by the
+    # other community's node.
+    N_("confirming"),
+    N_("refused"),
+)
 """Exchange statuses as shown on the page (their values are the message ids)."""
 
 

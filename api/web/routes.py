@@ -50,6 +50,7 @@ LIMIT_MESSAGE: Final = N_(
 DONE_MESSAGES: Final = {
     "recorded": N_("Thank you! Your help is recorded and waits for the other member to confirm."),
     "confirmed": N_("Confirmed. The hours have moved."),
+    "confirming": N_("Confirmed. The hours are on their way to the other community."),
     "declined": N_("Declined. Nothing has moved."),
     "listed": N_("Members of linked communities can now find you in their directory."),
     "unlisted": N_("You are no longer listed for linked communities."),

@@ -259,6 +259,10 @@ EVENTS_OF: Final[Mapping[str, Mapper]] = {
     "partner_confirmed_cross_exchange": federation_exchange,
     "decline_cross_exchange": federation_exchange,
     "partner_declined_cross_exchange": federation_exchange,
+    # Between installs (``ledger.federation.remote_exchanges``, ``exchange_follow``):
+    "partner_refused_cross_exchange": federation_exchange,
+    "cross_exchange_crossed": federation_exchange,
+    "cross_exchange_refused": federation_exchange,
 }
 
 
@@ -300,6 +304,8 @@ EVENT_TYPES: Final = (
     "federation.exchange.requested",
     "federation.exchange.confirmed",
     "federation.exchange.declined",
+    "federation.exchange.confirming",
+    "federation.exchange.refused",
 )
 """Every type this service emits (subscriptions and filters name only these); a feature adds
 its types here with its line in :data:`EVENTS_OF`."""

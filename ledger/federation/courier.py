@@ -149,11 +149,17 @@ class Courier:
         return 1
 
     async def ask(
-        self, link_id: uuid.UUID, step: str, body: dict[str, Any], transfer_id: uuid.UUID
+        self,
+        link_id: uuid.UUID,
+        step: str,
+        body: dict[str, Any],
+        transfer_id: uuid.UUID,
+        timeout_s: float | None = None,
     ) -> PeerMessage:
         """One query to the link's partner node now, outside the outbox (a query changes
-        nothing; the caller asks again if it fails): its verified answer."""
-        async with self._transport(self._config.timeout_s) as transport:
+        nothing; the caller asks again if it fails): its verified answer. ``timeout_s``: a
+        shorter wait than the outbox's, for a query a page waits on."""
+        async with self._transport(timeout_s or self._config.timeout_s) as transport:
             return await self._send(transport, link_id, step, body, transfer_id)
 
     async def _exchange(self, transport: PeerTransport, message: Outbound) -> PeerMessage:

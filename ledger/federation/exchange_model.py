@@ -20,8 +20,13 @@ class ExchangeRole(enum.StrEnum):
 
 class CrossStatus(enum.StrEnum):
     PENDING = "pending"
+    CONFIRMING = "confirming"
+    """Between installs: its member confirmed, the hours are on their way across the link."""
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+    REFUSED = "refused"
+    """Between installs: the partner node refused the record, or the hours could not cross
+    (``reason`` says why); nothing moved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,10 @@ class CrossExchange:
     status: CrossStatus
     created_at: datetime
     completed_at: datetime | None = None
+    partner_name: str | None = None
+    """The partner member's name when they live on another node (their node tells it)."""
+    reason: str | None = None
+    """Why it was ``refused`` (a problem code)."""
 
     def awaits(self, member_id: uuid.UUID | None) -> bool:
         """Whether ``member_id`` is the one to confirm or decline it (the recorder's

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done
@@ -38,7 +38,7 @@ from ledger.federation.exchange_model import (
     ExchangeRole,
     Listing,
 )
-from ledger.federation.model import LinkStatus, TransferRequest
+from ledger.federation.model import Link, LinkStatus, TransferRequest
 from ledger.federation.ports import FederationTransactions, FedTx
 from ledger.federation.terms import in_force
 from ledger.kernel import errors as kernel_errors
@@ -74,9 +74,80 @@ async def _audit(tx: FedTx, operation: str, row: CrossExchange, now: datetime) -
     await tx.repo.append_audit(row.community_id, audit.event(operation, None, row, now))
 
 
+async def answerable(
+    tx: FedTx, community_id: uuid.UUID, exchange_id: uuid.UUID, member_id: uuid.UUID | None
+) -> CrossExchange:
+    """This side's row, locked, if ``member_id`` (None: an API key of the community) may
+    confirm or decline it now: the recorder's counterparty, while it is pending."""
+    row = await tx.store.get_exchange(community_id, exchange_id, lock=True)
+    if row is None or member_id not in (None, row.member_id):
+        raise errors.ExchangeNotFound(f"exchange {exchange_id} does not exist")
+    if row.recorded_here:
+        raise errors.RecorderCannotConfirm(
+            "the member who recorded an exchange cannot confirm or decline it: "
+            "the other member does, in their own community"
+        )
+    if row.status is not CrossStatus.PENDING:
+        raise kernel_errors.EntryNotPending(f"exchange {exchange_id} is {row.status}")
+    return row
+
+
+class BetweenNodes(Protocol):
+    """Cross exchanges over links to other nodes (``ledger.federation.remote_exchanges``)."""
+
+    async def remote_link(self, community_id: uuid.UUID, link_id: uuid.UUID) -> Link | None: ...
+    async def is_remote(self, community_id: uuid.UUID, exchange_id: uuid.UUID) -> bool: ...
+    async def record(
+        self,
+        community_id: uuid.UUID,
+        record: CrossRecord,
+        listed: Sequence[Listing] | None,
+        key: IdempotencyKey | None = None,
+    ) -> CrossExchange:
+        """``listed``: the partner node's directory when it answered (the member must be in
+        it: ``member_not_found``, decided under the request's idempotency key)."""
+        ...
+
+    async def complete(
+        self,
+        community_id: uuid.UUID,
+        exchange_id: uuid.UUID,
+        member_id: uuid.UUID | None,
+        *,
+        confirm: bool,
+        key: IdempotencyKey | None = None,
+    ) -> CrossExchange: ...
+
+
+class PartnerDirectory(Protocol):
+    """The directory of a partner on another node (``ledger.federation.remote_directory``)."""
+
+    async def listings(self, community_id: uuid.UUID, link: Link) -> Sequence[Listing] | None:
+        """None when the partner node cannot tell now."""
+        ...
+
+
 class CrossExchanges:
     def __init__(self, transactions: FederationTransactions) -> None:
         self._transactions = transactions
+        self._remote: BetweenNodes | None = None
+        self._partners: PartnerDirectory | None = None
+
+    def reach_other_nodes(self, remote: BetweenNodes, directory: PartnerDirectory) -> None:
+        """Exchanges over links to other nodes go by signed messages, their directories are
+        read from those nodes (wired where the peer part is: ``api.bootstrap``)."""
+        self._remote = remote
+        self._partners = directory
+
+    async def _partner_listing(
+        self, community_id: uuid.UUID, link: Link
+    ) -> Sequence[Listing] | None:
+        """The partner node's directory, read before the write (never inside a transaction);
+        None when the link is not active or the partner node cannot tell now — it checks the
+        listing again when the record arrives."""
+        if self._partners is None or link.status is not LinkStatus.ACTIVE:
+            return None
+        return await self._partners.listings(community_id, link)
 
     async def record(
         self, community_id: uuid.UUID, record: CrossRecord, key: IdempotencyKey | None = None
@@ -91,6 +162,11 @@ class CrossExchanges:
             record.description,
             record.category,
         )
+        if self._remote is not None:
+            link = await self._remote.remote_link(community_id, record.link_id)
+            if link is not None:
+                listed = await self._partner_listing(community_id, link)
+                return await self._remote.record(community_id, record, listed, key)
         now = self._transactions.clock()
 
         async def work(tx: FedTx) -> Done[CrossExchange]:
@@ -137,17 +213,13 @@ class CrossExchanges:
         now = self._transactions.clock()
         operation = "confirm_cross_exchange" if confirm else "decline_cross_exchange"
 
+        if self._remote is not None and await self._remote.is_remote(community_id, exchange_id):
+            return await self._remote.complete(
+                community_id, exchange_id, member_id, confirm=confirm, key=key
+            )
+
         async def work(tx: FedTx) -> Done[CrossExchange]:
-            row = await tx.store.get_exchange(community_id, exchange_id, lock=True)
-            if row is None or member_id not in (None, row.member_id):
-                raise errors.ExchangeNotFound(f"exchange {exchange_id} does not exist")
-            if row.recorded_here:
-                raise errors.RecorderCannotConfirm(
-                    "the member who recorded an exchange cannot confirm or decline it: "
-                    "the other member does, in their own community"
-                )
-            if row.status is not CrossStatus.PENDING:
-                raise kernel_errors.EntryNotPending(f"exchange {exchange_id} is {row.status}")
+            row = await answerable(tx, community_id, exchange_id, member_id)
             partner_id = await _partner_of(tx, community_id, row.link_id, active=confirm)
             if confirm:
                 await _move_hours(tx, row, partner_id, now)
@@ -204,20 +276,29 @@ class CrossExchanges:
             return await tx.store.is_listed(community_id, member_id)
 
     async def directory(self, community_id: uuid.UUID) -> Sequence[Listing]:
-        """The listed members of every community this one has an active link with on this
-        install, by community then name. Nobody else: unlisted members, the community's own
+        """The listed members of every community this one has an active link with — on this
+        install, or on another node when it answers (``remote_directory``) — by community then
+        name. Nobody else: unlisted members, the community's own
         members and those of proposed, suspended or closed links are left out."""
         found: list[Listing] = []
+        elsewhere: list[Link] = []
         async with self._transactions.read() as tx:
             links = await tx.store.list_links(community_id, after=None, limit=500)
             for link in links:
                 partner_id = link.partner.community_id
-                if link.status is not LinkStatus.ACTIVE or partner_id is None:
+                if link.status is not LinkStatus.ACTIVE:
+                    continue
+                if partner_id is None:
+                    elsewhere.append(link)
                     continue
                 for member_id, name in await tx.store.listed_members(partner_id):
                     found.append(
                         Listing(link.partner.slug, link.partner.name, link.id, member_id, name)
                     )
+        # Partners on other nodes are asked outside the transaction (``remote_directory``).
+        for link in elsewhere if self._partners is not None else ():
+            assert self._partners is not None
+            found.extend(await self._partners.listings(community_id, link) or ())
         return sorted(found, key=lambda x: (x.community_slug, x.name, x.member_id))
 
 

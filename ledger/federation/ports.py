@@ -128,7 +128,7 @@ class FederationStore(Protocol):
         self, community_id: uuid.UUID, exchange_id: uuid.UUID, *, lock: bool = False
     ) -> CrossExchange | None: ...
     async def complete_exchange(self, exchange: CrossExchange) -> None:
-        """Stores status and completed_at."""
+        """Stores status, completed_at, partner_name and reason."""
         ...
 
     async def list_exchanges(

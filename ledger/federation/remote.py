@@ -26,10 +26,11 @@ from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
 from ledger.federation import errors, protocol
 from ledger.federation.courier import STATE_STEP, AnswerHandler
+from ledger.federation.exchange_follow import follow_transfer
 from ledger.federation.messages import LinkPeer, PeerMessage
 from ledger.federation.model import Offer, Outcome, Quote, Rate, Transfer, TransferRequest
 from ledger.federation.model import TransferState as State
-from ledger.federation.peer_store import Outbound, PeerStoreOf
+from ledger.federation.peer_store import Outbound, PeerStore, PeerStoreOf
 from ledger.federation.peering import Step
 from ledger.federation.ports import FederationTransactions, FedTx
 from ledger.federation.steps import link_of
@@ -175,6 +176,35 @@ def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
         raise kernel_errors.InvalidInput(f"malformed peer message: {exc}") from None
 
 
+async def prepare_and_send(
+    tx: FedTx, peers: PeerStore, community_id: uuid.UUID, request: TransferRequest, now: datetime
+) -> Transfer:
+    """``prepare`` here and the offer into the peer outbox, in the caller's transaction (a
+    confirmed cross exchange pays this way too). A repeat of a transfer id answers it as it is.
+    Every refusal is raised before anything is written."""
+    link = await link_of(tx, community_id, request.link_id)
+    if link.partner.node_url is None:
+        raise errors.PartnerNotFound(f"the partner of link {link.id} is on this install")
+    transfer = await protocol.prepare(tx, community_id, request, now)
+    if transfer.created_at == now:
+        await peers.enqueue(
+            Outbound(
+                community_id=community_id,
+                id=new_id(),
+                link_id=link.id,
+                transfer_id=transfer.id,
+                step=PREPARE_STEP,
+                peer_url=link.partner.node_url,
+                body=offer_body(protocol.offer_of(transfer)),
+                created_at=now,
+                expires_at=transfer.expires_at,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+    return transfer
+
+
 class RemoteTransfers:
     def __init__(
         self,
@@ -210,27 +240,9 @@ class RemoteTransfers:
 
         async def work(uow: UnitOfWork) -> Done[Transfer]:
             tx = self._transactions.tx(uow)
-            link = await link_of(tx, community_id, request.link_id)
-            if link.partner.node_url is None:
-                raise errors.PartnerNotFound(f"the partner of link {link.id} is on this install")
-            transfer = await protocol.prepare(tx, community_id, request, now)
+            transfer = await prepare_and_send(tx, self._peers(uow), community_id, request, now)
             if transfer.created_at != now:
                 return Done(transfer, None)  # a repeat of a transfer id: its current state
-            await self._peers(uow).enqueue(
-                Outbound(
-                    community_id=community_id,
-                    id=new_id(),
-                    link_id=link.id,
-                    transfer_id=transfer.id,
-                    step=PREPARE_STEP,
-                    peer_url=link.partner.node_url,
-                    body=offer_body(protocol.offer_of(transfer)),
-                    created_at=now,
-                    expires_at=transfer.expires_at,
-                    attempts=0,
-                    next_attempt_at=now,
-                )
-            )
             return Done(transfer, "federation_transfer")
 
         return await self._envelope.decide(
@@ -263,6 +275,7 @@ class RemoteTransfers:
         if decided.created_at == now:
             event = audit.event("receive_federation_transfer", None, decided, now)
             await tx.repo.append_audit(peer.community_id, event)
+            await follow_transfer(tx, decided, now)
         return outcome_body(decided, await _seq_of(tx, decided))
 
     async def _state(self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer) -> dict[str, Any]:
@@ -277,6 +290,8 @@ class RemoteTransfers:
             expires_at=query.expires_at,
             now=now,
         )
+        if found is not None and found.created_at == now:  # the tombstone, recorded now
+            await follow_transfer(tx, found, now)
         return outcome_body(found, None if found is None else await _seq_of(tx, found))
 
     async def _journal(
@@ -306,4 +321,5 @@ class RemoteTransfers:
         if settled.updated_at == now:
             event = audit.event("settle_federation_transfer", None, settled, now)
             await tx.repo.append_audit(sent.community_id, event)
+            await follow_transfer(tx, settled, now)
         return True

@@ -32,6 +32,8 @@ def _exchange_of(row: Any) -> CrossExchange:
         status=CrossStatus(row.status),
         created_at=row.created_at,
         completed_at=row.completed_at,
+        partner_name=row.partner_name,
+        reason=row.reason,
     )
 
 
@@ -52,6 +54,8 @@ class SqlFederationExchanges(ScopedStore):
                 status=exchange.status.value,
                 created_at=exchange.created_at,
                 completed_at=exchange.completed_at,
+                partner_name=exchange.partner_name,
+                reason=exchange.reason,
             )
         )
 
@@ -66,7 +70,12 @@ class SqlFederationExchanges(ScopedStore):
         await self._conn.execute(
             _x.update()
             .where(_x.c.community_id == exchange.community_id, _x.c.id == exchange.id)
-            .values(status=exchange.status.value, completed_at=exchange.completed_at)
+            .values(
+                status=exchange.status.value,
+                completed_at=exchange.completed_at,
+                partner_name=exchange.partner_name,
+                reason=exchange.reason,
+            )
         )
 
     async def list_exchanges(

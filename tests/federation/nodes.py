@@ -31,6 +31,8 @@ from ledger.federation.model import CommodityTerms, Link, Rate, Transfer, Transf
 from ledger.federation.peering import NodeIdentity, PeerReceiver
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
+from ledger.federation.remote_directory import RemoteDirectory
+from ledger.federation.remote_exchanges import RemoteExchanges
 from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.rotation import KEY_STEP, KeyRotation
 from ledger.federation.service import Federation
@@ -154,9 +156,10 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     )
     federation = Federation.over(transactions, LinkMessages(SqlPeerStore.of, SqlLinkStances.of))
     remote = RemoteTransfers(units, transactions, SqlPeerStore.of, clock)
+    exchanges = RemoteExchanges(units, transactions, SqlPeerStore.of, clock)
     rotation = KeyRotation(units, SqlPeerStore.of, clock)
     links = LinkSteps(transactions, SqlPeerStore.of, SqlLinkStances.of)
-    steps = {**remote.steps(), **links.steps(), KEY_STEP: rotation.step()}
+    steps = {**remote.steps(), **links.steps(), **exchanges.steps(), KEY_STEP: rotation.step()}
     receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     config = CourierConfig(
         timeout_s=1,
@@ -169,9 +172,15 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         clock,
         url,
         transport=wire.open,
-        answers={**remote.answers(), **links.answers(), KEY_STEP: rotation.answered},
+        answers={
+            **remote.answers(),
+            **links.answers(),
+            **exchanges.answers(),
+            KEY_STEP: rotation.answered,
+        },
         config=config,
     )
+    federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, clock))
     wire.receivers[url] = receiver
     return Node(
         url,

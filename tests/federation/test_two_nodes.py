@@ -6,10 +6,14 @@ the journals agree (``commons-ledger federation reconcile``), and the hours move
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
 
+from tests.api.conftest import ADMIN_TOKEN
 from tests.databases import postgres_database, sqlite_url
 from tests.federation.processes import (
     ProcessNode,
@@ -149,3 +153,93 @@ def test_a_suspension_over_the_api_reaches_the_partner_node_and_its_resumption_t
             assert refused.status_code == 409 and refused.json()["code"] == "link_not_active"
     transfer_id = pay(a, b, link_id, 15)
     assert wait_settled(a, [transfer_id]) == {transfer_id: "committed"}
+
+
+def _member_token(node: ProcessNode, member_id: str, slug: str | None = None) -> dict[str, str]:
+    made = httpx.post(
+        f"{node.url}/api/v1/communities/{slug or node.slug}/members/{member_id}/tokens",
+        json={},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}
+
+
+def _as(
+    node: ProcessNode, token: dict[str, str], method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """``node.api`` with another bearer token than the operator's."""
+    return httpx.request(
+        method,
+        f"{node.url}/api/v1/communities/{node.slug}{path}",
+        headers=token,
+        timeout=10,
+        **kwargs,
+    )
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, f"not in 30 s: {what}"
+        time.sleep(0.05)
+
+
+def test_a_cross_exchange_between_two_real_nodes_over_http(
+    nodes: tuple[ProcessNode, ProcessNode, str],
+) -> None:
+    """Listed on B, found in A's directory, recorded on A, confirmed on B by its member; the
+    hours cross once. Member tokens see only their own member's rows; another community's
+    keys see nothing."""
+    a, b, link_id = nodes
+    ann, bob = _member_token(a, a.member["id"]), _member_token(b, b.member["id"])
+    listed = _as(b, bob, "PUT", "/federation/directory/me", json={"listed": True})
+    assert listed.status_code == 200, listed.text
+    directory = _as(a, ann, "GET", "/federation/directory").json()
+    assert [(x["member_id"], x["community_name"]) for x in directory] == [
+        (b.member["id"], "Hilltop")
+    ]
+    recorded = _as(
+        a,
+        ann,
+        "POST",
+        "/federation/exchanges",
+        json={
+            "link_id": link_id,
+            "member_id": a.member["id"],
+            "role": "provider",
+            "partner_member_id": b.member["id"],
+            "minutes": 75,
+            "description": "Taught the bread recipe",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    path = f"/federation/exchanges/{recorded.json()['id']}"
+    _until(lambda: _as(b, bob, "GET", path).status_code == 200, "the record at B")
+    assert _as(b, bob, "GET", path).json()["partner_name"] == f"Member of {a.slug}"
+
+    other = b.api("POST", "/members", json={"name": "Someone else"}).json()
+    assert _as(b, _member_token(b, other["id"]), "GET", path).status_code == 404
+    elsewhere = httpx.post(
+        f"{b.url}/api/v1/communities",
+        json={"slug": f"elsewhere-{uuid.uuid4().hex[:8]}", "name": "Elsewhere"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10,
+    ).json()
+    stranger = httpx.post(
+        f"{b.url}/api/v1/communities/{elsewhere['slug']}/members",
+        json={"name": "Stranger"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10,
+    ).json()
+    strange = _member_token(b, stranger["id"], elsewhere["slug"])
+    assert _as(b, strange, "GET", path).status_code == 404
+
+    confirmed = _as(b, bob, "POST", f"{path}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "confirming"
+    _until(lambda: b.api("GET", path).json()["status"] == "confirmed", "confirmed at B")
+    assert a.api("GET", path).json()["status"] == "confirmed"
+    assert a.hours() == (75, 0) and b.hours() == (-75, 0)
+    assert a.cli("federation", "reconcile", a.slug, link_id).startswith("agrees up to")

@@ -60,9 +60,15 @@ class CrossExchangeOut(msgspec.Struct, frozen=True):
     """True: this community's member recorded it and the partner member confirms; False: it
     waits for this community's member."""
     status: CrossStatus
-    """``pending``, ``confirmed`` (the hours crossed) or ``declined`` (nothing moved)."""
+    """``pending``, ``confirmed`` (the hours crossed) or ``declined`` (nothing moved); with a
+    partner on another node also ``confirming`` (confirmed, the hours on their way) and
+    ``refused`` (that node refused the record, or the hours could not cross: see ``reason``)."""
     created_at: datetime
     completed_at: datetime | None
+    partner_name: str | None = None
+    """The partner member's name, when they live on another node (their node tells it)."""
+    reason: str | None = None
+    """Why a partner node refused it (a problem code, e.g. ``link_limit_exceeded``)."""
 
     @staticmethod
     def of(x: CrossExchange) -> CrossExchangeOut:
@@ -79,6 +85,8 @@ class CrossExchangeOut(msgspec.Struct, frozen=True):
             status=x.status,
             created_at=x.created_at,
             completed_at=x.completed_at,
+            partner_name=x.partner_name,
+            reason=x.reason,
         )
 
 

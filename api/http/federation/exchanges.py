@@ -15,6 +15,10 @@ Who may do what:
   listed (nobody is listed until they choose to be).
 
 Another community's keys see nothing: every row is read in the community of the path.
+
+With a partner community on another node the same routes act on this side's row; the messages
+to the partner node are ``ledger.federation.remote_exchanges``' (confirming answers
+``confirming`` until the hours have crossed).
 """
 
 from __future__ import annotations
@@ -87,7 +91,10 @@ class CrossExchangesController(Controller):
         description=(
             "Pending until the other member confirms it in their own community; nothing is "
             "reserved meanwhile. Confirmed, the hours cross the link as a cross transfer from "
-            "the receiver to the provider, within both sides' limits."
+            "the receiver to the provider, within both sides' limits. With a partner on "
+            "another node the record travels as a signed message (it waits while that node is "
+            "down), the member must be listed in its directory, and a refusal there makes the "
+            "exchange `refused` with its `reason` (docs/federation.md)."
         ),
         responses=problems(
             *COMMUNITY,

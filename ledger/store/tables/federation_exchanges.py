@@ -23,11 +23,21 @@ federation_exchanges = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Column(
+        "partner_name",
+        sa.String(200),
+        nullable=True,
+        doc="The partner member's name, between installs (their node tells it).",
+    ),
+    sa.Column("reason", sa.String(64), nullable=True, doc="Why the partner node refused."),
     sa.ForeignKeyConstraint(
         ["community_id", "link_id"], ["federation_links.community_id", "federation_links.id"]
     ),
     sa.CheckConstraint("role IN ('provider', 'receiver')", name="role_known"),
-    sa.CheckConstraint("status IN ('pending', 'confirmed', 'declined')", name="status_known"),
+    sa.CheckConstraint(
+        "status IN ('pending', 'confirming', 'confirmed', 'declined', 'refused')",
+        name="status_known",
+    ),
     sa.CheckConstraint("minutes > 0", name="minutes_positive"),
     sa.Index("ix_federation_exchanges_member", "community_id", "member_id", "id"),
 )

@@ -24,10 +24,18 @@ import msgspec
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.federation import errors, protocol
+from ledger.federation import errors, protocol, remote_routing
 from ledger.federation.courier import STATE_STEP, AnswerHandler
 from ledger.federation.messages import LinkPeer, PeerMessage
-from ledger.federation.model import Offer, Outcome, Quote, Rate, Transfer, TransferRequest
+from ledger.federation.model import (
+    Link,
+    Offer,
+    Outcome,
+    Quote,
+    Rate,
+    Transfer,
+    TransferRequest,
+)
 from ledger.federation.model import TransferState as State
 from ledger.federation.peer_store import Outbound, PeerStoreOf
 from ledger.federation.peering import Step
@@ -61,12 +69,16 @@ class _QuoteBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rounding: str
 
 
-class _OfferBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class _OfferBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     payer_member_id: uuid.UUID
     payee_member_id: uuid.UUID
     quote: _QuoteBody
     expires_at: datetime
     description: str
+    destination: str | None = None
+    """A routed transfer's payee community beyond the receiving hub (left out when direct)."""
+    final_min_received: int = 1
+    """A routed transfer's least amount at its payee (``Offer.final_min_received``)."""
 
 
 class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -94,6 +106,8 @@ def offer_body(offer: Offer) -> dict[str, Any]:
             quote=msgspec.convert(offer.quote, _QuoteBody, from_attributes=True),
             expires_at=offer.expires_at,
             description=offer.description,
+            destination=offer.destination,
+            final_min_received=offer.final_min_received,
         )
     )
     return body
@@ -120,6 +134,8 @@ def offer_of(message: PeerMessage) -> Offer:
         ),
         expires_at=body.expires_at,
         description=body.description,
+        destination=body.destination,
+        final_min_received=body.final_min_received,
     )
 
 
@@ -216,21 +232,7 @@ class RemoteTransfers:
             transfer = await protocol.prepare(tx, community_id, request, now)
             if transfer.created_at != now:
                 return Done(transfer, None)  # a repeat of a transfer id: its current state
-            await self._peers(uow).enqueue(
-                Outbound(
-                    community_id=community_id,
-                    id=new_id(),
-                    link_id=link.id,
-                    transfer_id=transfer.id,
-                    step=PREPARE_STEP,
-                    peer_url=link.partner.node_url,
-                    body=offer_body(protocol.offer_of(transfer)),
-                    created_at=now,
-                    expires_at=transfer.expires_at,
-                    attempts=0,
-                    next_attempt_at=now,
-                )
-            )
+            await self._prepare_message(uow)(link, protocol.offer_of(transfer), now)
             return Done(transfer, "federation_transfer")
 
         return await self._envelope.decide(
@@ -245,7 +247,7 @@ class RemoteTransfers:
     def steps(self) -> dict[str, Step]:
         """What this node takes from partner nodes (``PeerReceiver``)."""
         return {
-            PREPARE_STEP: Step(self._decide, recorded=True),
+            PREPARE_STEP: Step(self._decide, recorded=True, again=self._again),
             STATE_STEP: Step(self._state, recorded=False),
             JOURNAL_STEP: Step(self._journal, recorded=False),
         }
@@ -259,11 +261,50 @@ class RemoteTransfers:
     ) -> dict[str, Any]:
         now = self._clock()
         tx = self._transactions.tx(uow)
-        decided = await protocol.decide(tx, peer.community_id, offer_of(message), now)
+        offer = offer_of(message)
+        if offer.destination is not None:  # this node's community is the hub of a route
+            send_down = self._prepare_message(uow)
+            upstream = await remote_routing.forward(tx, peer.community_id, offer, now, send_down)
+            return outcome_body(upstream, await _seq_of(tx, upstream))
+        decided = await protocol.decide(tx, peer.community_id, offer, now)
         if decided.created_at == now:
             event = audit.event("receive_federation_transfer", None, decided, now)
             await tx.repo.append_audit(peer.community_id, event)
         return outcome_body(decided, await _seq_of(tx, decided))
+
+    async def _again(
+        self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer, answered: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A repeated prepare: the first answer if it was an outcome (final); else — a hub
+        that had forwarded the transfer — its record as it is now."""
+        if answered.get("state") != UNKNOWN:
+            return answered
+        tx = self._transactions.tx(uow)
+        found = await tx.store.get_transfer(peer.community_id, message.transfer_id)
+        return outcome_body(found, None if found is None else await _seq_of(tx, found))
+
+    def _prepare_message(self, uow: UnitOfWork) -> remote_routing.SendDown:
+        """Puts a prepare for the link's partner node in the outbox (this unit of work)."""
+
+        async def send(link: Link, offer: Offer, now: datetime) -> None:
+            assert link.partner.node_url is not None
+            await self._peers(uow).enqueue(
+                Outbound(
+                    community_id=link.community_id,
+                    id=new_id(),
+                    link_id=link.id,
+                    transfer_id=offer.transfer_id,
+                    step=PREPARE_STEP,
+                    peer_url=link.partner.node_url,
+                    body=offer_body(offer),
+                    created_at=now,
+                    expires_at=offer.expires_at,
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
+
+        return send
 
     async def _state(self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer) -> dict[str, Any]:
         now = self._clock()
@@ -306,4 +347,5 @@ class RemoteTransfers:
         if settled.updated_at == now:
             event = audit.event("settle_federation_transfer", None, settled, now)
             await tx.repo.append_audit(sent.community_id, event)
+            await remote_routing.conclude(tx, settled, now)  # a hub: the upstream hop too
         return True

@@ -205,13 +205,21 @@ class RemoteTransfers:
         self._clock = clock
         self._envelope = WriteEnvelope(units, clock, events)
 
-    async def is_remote(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
-        """Whether the link's partner lives on another node. An unknown link is not: the local
-        path then refuses it inside its write, so the refusal is kept under the request's
-        idempotency key like any other answer."""
+    async def is_remote(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, destination: str | None = None
+    ) -> bool:
+        """Whether the link's partner — or, for a routed transfer through a hub on this node,
+        the destination — lives on another node. An unknown link is not: the local path then
+        refuses it inside its write, so the refusal is kept under the request's idempotency
+        key like any other answer."""
         async with self._transactions.read() as tx:
             link = await tx.store.get_link(community_id, link_id)
-        return link is not None and link.partner.node_url is not None
+            if link is None or link.partner.node_url is not None:
+                return link is not None
+            hub_id = link.partner.community_id
+            if destination is None or hub_id is None:
+                return False
+            return await remote_routing.leaves_node(tx, hub_id, destination)
 
     async def create(
         self,
@@ -226,13 +234,24 @@ class RemoteTransfers:
 
         async def work(uow: UnitOfWork) -> Done[Transfer]:
             tx = self._transactions.tx(uow)
-            link = await link_of(tx, community_id, request.link_id)
-            if link.partner.node_url is None:
-                raise errors.PartnerNotFound(f"the partner of link {link.id} is on this install")
-            transfer = await protocol.prepare(tx, community_id, request, now)
+            link = await tx.store.get_link(community_id, request.link_id)
+            if link is not None and link.partner.node_url is None and request.destination:
+                # The hub is on this node, the destination on another.
+                send_down = self._prepare_message(uow)
+                transfer = await remote_routing.through_hub_here(
+                    tx, community_id, request, now, send_down
+                )
+            else:
+                link = await link_of(tx, community_id, request.link_id)
+                if link.partner.node_url is None:
+                    raise errors.PartnerNotFound(
+                        f"the partner of link {link.id} is on this install"
+                    )
+                transfer = await protocol.prepare(tx, community_id, request, now)
+                if transfer.created_at == now:
+                    await self._prepare_message(uow)(link, protocol.offer_of(transfer), now)
             if transfer.created_at != now:
                 return Done(transfer, None)  # a repeat of a transfer id: its current state
-            await self._prepare_message(uow)(link, protocol.offer_of(transfer), now)
             return Done(transfer, "federation_transfer")
 
         return await self._envelope.decide(
@@ -341,6 +360,7 @@ class RemoteTransfers:
         outcome, seq = answered
         now = self._clock()
         tx = self._transactions.tx(uow)
+        await remote_routing.lock_upstream(tx, sent.community_id, sent.transfer_id)
         if seq is not None and not await _next_in_journal(tx, sent, seq):
             return False  # an earlier commitment's answer is still on its way: settle in order
         settled = await protocol.settle(tx, sent.community_id, outcome, now)

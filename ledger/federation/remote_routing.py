@@ -25,9 +25,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from ledger.audit import chain as audit
-from ledger.federation import protocol, routing, steps
-from ledger.federation.model import Link, Offer, Outcome, Transfer, TransferState
+from ledger.federation import errors, protocol, routing, steps
+from ledger.federation.model import (
+    Link,
+    Offer,
+    Outcome,
+    Transfer,
+    TransferRequest,
+    TransferState,
+)
 from ledger.federation.ports import FedTx
+from ledger.federation.transfers import lock_rows, refuse
 
 SendDown = Callable[[Link, Offer, datetime], Awaitable[None]]
 """Puts the downstream hop's ``prepare`` (the offer) for the link's partner node in this node's
@@ -62,16 +70,70 @@ async def forward(
     return concluded
 
 
+async def leaves_node(tx: FedTx, hub_id: uuid.UUID, destination: str) -> bool:
+    """Whether the hub's active link to ``destination`` goes to another node."""
+    try:
+        onward = await routing.link_to(tx, hub_id, destination)
+    except errors.PartnerNotFound:
+        return False  # the local path refuses it, under the request's idempotency key
+    return onward.partner.node_url is not None
+
+
+async def through_hub_here(
+    tx: FedTx, payer_id: uuid.UUID, request: TransferRequest, now: datetime, send_down: SendDown
+) -> Transfer:
+    """At the payer's node when the hub is on it too and the destination on another node: the
+    payer's prepare and the hub's forward in one transaction (a refusal by either rolls both
+    back), the hub's hop to C in the outbox. The payer's record, ``prepared``; seen before, its
+    state. The hub settles the payer when C's word arrives (:func:`conclude`)."""
+    assert request.destination is not None
+    first = await tx.store.get_link(payer_id, request.link_id)
+    hub_id = None if first is None else first.partner.community_id
+    if first is None or hub_id is None:
+        raise errors.LinkNotFound(f"link {request.link_id} does not exist on this node")
+    onward = await routing.link_to(tx, hub_id, request.destination)
+    # In (community, link) order, as every writer of link rows on one install locks them.
+    await lock_rows(tx, {(payer_id, first.id), (hub_id, first.id), (hub_id, onward.id)})
+    payer = await protocol.prepare(tx, payer_id, request, now)
+    if payer.created_at != now:
+        return payer
+    refuse(await forward(tx, hub_id, protocol.offer_of(payer), now, send_down))
+    return payer
+
+
 async def conclude(tx: FedTx, hop: Transfer, now: datetime) -> Transfer | None:
     """Once the hub settled ``hop`` on its payee's word: the upstream hop it forwarded, answered
-    with that word (None when ``hop`` was not forwarded). Answered before: its state."""
+    with that word (None when ``hop`` was not forwarded), and a payer on this node settled on
+    it. Answered before: its state."""
     if hop.upstream_id is None or hop.state is TransferState.PREPARED:
         return None
     outcome = Outcome(hop.upstream_id, hop.state, hop.reason, hop.detail)
     upstream = await routing.conclude(tx, hop.community_id, hop.upstream_id, outcome, now)
-    if upstream.updated_at == now:
-        await _audit(tx, "forward_federation_transfer", upstream, now)
+    if upstream.updated_at != now:
+        return upstream
+    await _audit(tx, "forward_federation_transfer", upstream, now)
+    payer_id = (await steps.link_of(tx, hop.community_id, upstream.link_id)).partner.community_id
+    if payer_id is not None:  # the payer is on this node too
+        settled = await protocol.settle(tx, payer_id, outcome, now)
+        await _audit(tx, "settle_federation_transfer", settled, now)
     return upstream
+
+
+async def lock_upstream(tx: FedTx, community_id: uuid.UUID, hop_id: uuid.UUID) -> None:
+    """Before the hub settles a forwarded hop: the upstream hop's link rows (the hub's, and the
+    payer's on this node), which a forward locks before the downstream one, so that settling
+    and forwarding transfers in one direction never wait on each other in a circle."""
+    hop = await tx.store.get_transfer(community_id, hop_id)
+    if hop is None or hop.upstream_id is None:
+        return
+    upstream = await tx.store.get_transfer(community_id, hop.upstream_id)
+    link = None if upstream is None else await tx.store.get_link(community_id, upstream.link_id)
+    if link is None:
+        return
+    rows = {(community_id, link.id)}
+    if link.partner.community_id is not None:
+        rows.add((link.partner.community_id, link.id))
+    await lock_rows(tx, rows)
 
 
 async def _audit(tx: FedTx, operation: str, transfer: Transfer, now: datetime) -> None:

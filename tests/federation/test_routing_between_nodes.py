@@ -94,6 +94,29 @@ async def test_a_route_to_a_payee_on_the_hub_node_is_answered_at_once(
     await _journals_agree(r)
 
 
+@pytest.mark.parametrize(
+    "route_urls", [("sqlite", "postgresql", None)], ids=["A-and-H-sqlite,C-pg"], indirect=True
+)
+async def test_a_route_from_a_hub_on_the_payer_node_to_another_node(
+    route_nodes: RouteNodes,
+) -> None:
+    n = route_nodes
+    r = await route(n.a, n.a, n.h, n.clock, n.wire)
+    assert await n.a.remote.is_remote(r.a.cid, r.ah.id, r.c.community.slug)
+    assert not await n.a.remote.is_remote(r.a.cid, r.ah.id)
+    paid, refused = await r.pay(50), await r.pay(20, payee_member_id=uuid.uuid4())
+    assert paid.state is refused.state is PREPARED
+    assert await r.h.clearing(r.hc) == (0, 70)  # the hub's hold towards C
+
+    await n.a.courier.deliver_due()  # the hub's two hops to C; C's answers settle A too
+
+    assert await _states(r, paid.id) == (COMMITTED,) * 4
+    assert await _states(r, refused.id) == (REJECTED,) * 4
+    assert (await r.a.transfer(refused.id)).reason == "member_not_found"
+    assert await _books(r) == ((-50, 0), (-50, 0), (50, 0), (50, 0))
+    await _journals_agree(r)
+
+
 async def test_a_refusal_at_the_payee_voids_the_hub_and_the_payer(hub_route: Route) -> None:
     r = hub_route
     refused = await r.pay(30, payee_member_id=uuid.uuid4())  # no such member at C

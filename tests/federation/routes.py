@@ -13,6 +13,7 @@ from ledger.governance.model import Role
 from ledger.governance.service import Governance
 from ledger.governance.transactions import GovernanceTransactions
 from ledger.kernel.model import HOURS, Community, Member, new_id
+from ledger.store.events import SqlEventStore
 from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.governance import SqlGovernanceStore
 from tests.federation.nodes import HOLD_WINDOW_S, Clock, Node, Wire
@@ -44,6 +45,14 @@ class Place:
 
     async def transfer(self, transfer_id: uuid.UUID) -> Transfer:
         return await self.node.federation.transfers.get(self.cid, transfer_id)
+
+    async def transfer_events(self) -> list[str]:
+        """The community's ``federation.transfer.*`` events, oldest first."""
+        async with self.node.units(write=False) as unit:
+            found = await SqlEventStore.of(unit).list_events(
+                self.cid, after=(0, 0), types=None, limit=500
+            )
+        return [e.type for e in found if e.type.startswith("federation.transfer.")]
 
     async def transfers(self) -> list[Transfer]:
         return list(await self.node.federation.transfers.list_transfers(self.cid, limit=100))

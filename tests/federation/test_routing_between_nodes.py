@@ -17,6 +17,7 @@ from tests.federation.conftest import RouteNodes
 from tests.federation.nodes import HOLD_WINDOW_S
 from tests.federation.routes import Route, hours, route
 
+PC, PCC = ("prepared", "committed"), ("prepared", "committed", "committed")
 COMMITTED, REJECTED, PREPARED = (
     TransferState.COMMITTED,
     TransferState.REJECTED,
@@ -75,6 +76,11 @@ async def test_a_routed_transfer_posts_on_all_three_books(hub_route: Route) -> N
     # The hub's two clearing accounts move by the same amount: it holds no difference.
     assert await _books(r) == ((-90, 0), (-90, 0), (90, 0), (90, 0))
     await _journals_agree(r)
+    # Each step in the trail of the community it changed: the hub forwarded, settled its hop
+    # to C and concluded A's hop.
+    assert await r.a.transfer_events() == [f"federation.transfer.{s}" for s in PC]
+    assert await r.h.transfer_events() == [f"federation.transfer.{s}" for s in PCC]
+    assert await r.c.transfer_events() == ["federation.transfer.committed"]
 
 
 @pytest.mark.parametrize(

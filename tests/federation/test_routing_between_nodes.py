@@ -6,12 +6,15 @@ journals of both links agree, and the hours moved sum to zero."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
 
-from ledger.federation import routing
+from ledger.federation import protocol, routing
+from ledger.federation.messages import PeerMessage
 from ledger.federation.model import Rate, TransferRole, TransferState
+from ledger.federation.remote import offer_body, offer_of
 from ledger.kernel import errors
 from tests.federation.conftest import RouteNodes
 from tests.federation.nodes import HOLD_WINDOW_S
@@ -81,6 +84,23 @@ async def test_a_routed_transfer_posts_on_all_three_books(hub_route: Route) -> N
     assert await r.a.transfer_events() == [f"federation.transfer.{s}" for s in PC]
     assert await r.h.transfer_events() == [f"federation.transfer.{s}" for s in PCC]
     assert await r.c.transfer_events() == ["federation.transfer.committed"]
+
+
+@pytest.mark.parametrize(
+    "route_urls", [("sqlite", "postgresql", None)], ids=["A-sqlite,H-pg"], indirect=True
+)
+async def test_only_a_routed_offer_carries_the_destination_and_the_payee_minimum(
+    hub_route: Route,
+) -> None:
+    r = hub_route
+    routed = protocol.offer_of(await r.pay(30, min_received=25))
+    direct = dataclasses.replace(routed, destination=None, final_min_received=1)
+    body = offer_body(routed)
+    assert (body["destination"], body["final_min_received"]) == (r.c.community.slug, 25)
+    # A direct offer's body is what it was before routing between installs: same hash.
+    assert not {"destination", "final_min_received"} & offer_body(direct).keys()
+    message = PeerMessage(r.ah.id, routed.transfer_id, "prepare", r.clock(), "a", "h", body)
+    assert offer_of(message) == routed
 
 
 @pytest.mark.parametrize(

@@ -164,9 +164,10 @@ async def test_the_hub_forwards_only_with_a_hop_margin_of_hold_for_the_next_hop(
     world = hub.world
     now = world.clock()
     async with world.federation.transactions.step() as tx:
+        requests = [hub.request(10) for _ in range(2)]
         offers = [
-            protocol.offer_of(await protocol.prepare(tx, world.a.cid, hub.request(10), now))
-            for _ in range(2)
+            protocol.offer_of(await protocol.prepare(tx, world.a.cid, request, now))  # type: ignore[arg-type]
+            for request in requests
         ]
         just = offers[0].expires_at - 2 * routing.HOP_MARGIN
         forwarded = await routing.forward(tx, world.b.cid, offers[0], just)

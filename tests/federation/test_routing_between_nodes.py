@@ -233,3 +233,28 @@ async def test_a_hop_down_past_its_hold_ends_voided_everywhere(hub_route: Route)
     assert (await r.h.transfer(lost.id)).reason == "quote_expired"
     assert len(await r.c.transfers()) == 1
     assert await _books(r) == ((0, 0),) * 4
+
+
+@pytest.mark.parametrize(
+    "route_urls",
+    [("postgresql", "sqlite", "second_sqlite")],
+    ids=["A-pg,H-sqlite,C-sqlite"],
+    indirect=True,
+)
+async def test_a_routed_prepare_delayed_past_its_expiry_never_goes_on(hub_route: Route) -> None:
+    r = hub_route
+    r.wire.capture_only = True
+    late = await r.pay(25)
+    await r.a.node.courier.deliver_due()  # held on the wire
+    (base, token), *_ = r.wire.sent
+    r.wire.capture_only = False
+    r.clock.advance(HOLD_WINDOW_S + 60)
+    await r.deliver_until_quiet()  # A asks for the state: the hub records its tombstone
+    assert (await r.h.transfer(late.id)).reason == "quote_expired"
+
+    assert (await r.wire.deliver(base, token))[0] == 200  # the prepare, at last
+    await r.deliver_until_quiet()
+    assert (await r.a.transfer(late.id)).state is REJECTED
+    assert [t.id for t in await r.h.transfers()] == [late.id]  # nothing forwarded
+    assert await r.c.transfers() == []
+    assert await _books(r) == ((0, 0),) * 4

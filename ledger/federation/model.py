@@ -193,6 +193,9 @@ class Transfer:
     destination: str | None = None
     """At the payer's side of a routed transfer: the payee's community, beyond the link's
     partner (a hub), as the hub names it."""
+    upstream_id: uuid.UUID | None = None
+    """At a hub, on its record of a hop it forwards: the id of the upstream hop, which the hub
+    answers with this hop's outcome (``ledger.federation.routing``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,11 +48,20 @@ Handler = Callable[[UnitOfWork[Any], PeerMessage, LinkPeer], Awaitable[dict[str,
 """Takes one step in the receiving unit of work and answers the answer's body."""
 
 
+Again = Callable[
+    [UnitOfWork[Any], PeerMessage, LinkPeer, dict[str, Any]], Awaitable[dict[str, Any]]
+]
+"""Answers a repeat of a recorded step, given the answer first given."""
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     handle: Handler
     recorded: bool
     """Whether the step changes state (then it goes through the inbox)."""
+    again: Again | None = None
+    """For a recorded step whose first answer may be "not decided yet" (a hub's routed
+    prepare): answers a repeat from the state as it is now; else the first answer is repeated."""
 
 
 errors.ERROR_TYPES.update({c.code: c for c in (PeerReplayConflict, UnknownStep)})
@@ -122,6 +131,8 @@ class PeerReceiver:
                     f"transfer {message.transfer_id} step {message.step} was received before "
                     "with another body"
                 )
+            if step.again is not None:
+                return await step.again(unit, message, peer, found.answer)
             return found.answer
         answer = await step.handle(unit, message, peer)
         await store.remember(key, Received(digest, answer), now)

@@ -24,11 +24,19 @@ import msgspec
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.federation import errors, protocol
+from ledger.federation import errors, protocol, remote_routing
 from ledger.federation.courier import STATE_STEP, AnswerHandler
 from ledger.federation.exchange_follow import follow_transfer
 from ledger.federation.messages import LinkPeer, PeerMessage
-from ledger.federation.model import Offer, Outcome, Quote, Rate, Transfer, TransferRequest
+from ledger.federation.model import (
+    Link,
+    Offer,
+    Outcome,
+    Quote,
+    Rate,
+    Transfer,
+    TransferRequest,
+)
 from ledger.federation.model import TransferState as State
 from ledger.federation.peer_store import Outbound, PeerStore, PeerStoreOf
 from ledger.federation.peering import Step
@@ -62,12 +70,16 @@ class _QuoteBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rounding: str
 
 
-class _OfferBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class _OfferBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     payer_member_id: uuid.UUID
     payee_member_id: uuid.UUID
     quote: _QuoteBody
     expires_at: datetime
     description: str
+    destination: str | None = None
+    """A routed transfer's payee community beyond the receiving hub (left out when direct)."""
+    final_min_received: int = 1
+    """A routed transfer's least amount at its payee (``Offer.final_min_received``)."""
 
 
 class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -95,6 +107,8 @@ def offer_body(offer: Offer) -> dict[str, Any]:
             quote=msgspec.convert(offer.quote, _QuoteBody, from_attributes=True),
             expires_at=offer.expires_at,
             description=offer.description,
+            destination=offer.destination,
+            final_min_received=offer.final_min_received,
         )
     )
     return body
@@ -121,6 +135,8 @@ def offer_of(message: PeerMessage) -> Offer:
         ),
         expires_at=body.expires_at,
         description=body.description,
+        destination=body.destination,
+        final_min_received=body.final_min_received,
     )
 
 
@@ -176,6 +192,27 @@ def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
         raise kernel_errors.InvalidInput(f"malformed peer message: {exc}") from None
 
 
+async def enqueue_prepare(peers: PeerStore, link: Link, offer: Offer, now: datetime) -> None:
+    """The offer of a hop for the link's partner node, into the peer outbox (the caller's
+    transaction)."""
+    assert link.partner.node_url is not None
+    await peers.enqueue(
+        Outbound(
+            community_id=link.community_id,
+            id=new_id(),
+            link_id=link.id,
+            transfer_id=offer.transfer_id,
+            step=PREPARE_STEP,
+            peer_url=link.partner.node_url,
+            body=offer_body(offer),
+            created_at=now,
+            expires_at=offer.expires_at,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
 async def prepare_and_send(
     tx: FedTx, peers: PeerStore, community_id: uuid.UUID, request: TransferRequest, now: datetime
 ) -> Transfer:
@@ -187,21 +224,7 @@ async def prepare_and_send(
         raise errors.PartnerNotFound(f"the partner of link {link.id} is on this install")
     transfer = await protocol.prepare(tx, community_id, request, now)
     if transfer.created_at == now:
-        await peers.enqueue(
-            Outbound(
-                community_id=community_id,
-                id=new_id(),
-                link_id=link.id,
-                transfer_id=transfer.id,
-                step=PREPARE_STEP,
-                peer_url=link.partner.node_url,
-                body=offer_body(protocol.offer_of(transfer)),
-                created_at=now,
-                expires_at=transfer.expires_at,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        await enqueue_prepare(peers, link, protocol.offer_of(transfer), now)
     return transfer
 
 
@@ -219,13 +242,21 @@ class RemoteTransfers:
         self._clock = clock
         self._envelope = WriteEnvelope(units, clock, events)
 
-    async def is_remote(self, community_id: uuid.UUID, link_id: uuid.UUID) -> bool:
-        """Whether the link's partner lives on another node. An unknown link is not: the local
-        path then refuses it inside its write, so the refusal is kept under the request's
-        idempotency key like any other answer."""
+    async def is_remote(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, destination: str | None = None
+    ) -> bool:
+        """Whether the link's partner — or, for a routed transfer through a hub on this node,
+        the destination — lives on another node. An unknown link is not: the local path then
+        refuses it inside its write, so the refusal is kept under the request's idempotency
+        key like any other answer."""
         async with self._transactions.read() as tx:
             link = await tx.store.get_link(community_id, link_id)
-        return link is not None and link.partner.node_url is not None
+            if link is None or link.partner.node_url is not None:
+                return link is not None
+            hub_id = link.partner.community_id
+            if destination is None or hub_id is None:
+                return False
+            return await remote_routing.leaves_node(tx, hub_id, destination)
 
     async def create(
         self,
@@ -240,7 +271,15 @@ class RemoteTransfers:
 
         async def work(uow: UnitOfWork) -> Done[Transfer]:
             tx = self._transactions.tx(uow)
-            transfer = await prepare_and_send(tx, self._peers(uow), community_id, request, now)
+            link = await tx.store.get_link(community_id, request.link_id)
+            if link is not None and link.partner.node_url is None and request.destination:
+                # The hub is on this node, the destination on another.
+                send_down = self._prepare_message(uow)
+                transfer = await remote_routing.through_hub_here(
+                    tx, community_id, request, now, send_down
+                )
+            else:
+                transfer = await prepare_and_send(tx, self._peers(uow), community_id, request, now)
             if transfer.created_at != now:
                 return Done(transfer, None)  # a repeat of a transfer id: its current state
             return Done(transfer, "federation_transfer")
@@ -257,7 +296,7 @@ class RemoteTransfers:
     def steps(self) -> dict[str, Step]:
         """What this node takes from partner nodes (``PeerReceiver``)."""
         return {
-            PREPARE_STEP: Step(self._decide, recorded=True),
+            PREPARE_STEP: Step(self._decide, recorded=True, again=self._again),
             STATE_STEP: Step(self._state, recorded=False),
             JOURNAL_STEP: Step(self._journal, recorded=False),
         }
@@ -271,12 +310,36 @@ class RemoteTransfers:
     ) -> dict[str, Any]:
         now = self._clock()
         tx = self._transactions.tx(uow)
-        decided = await protocol.decide(tx, peer.community_id, offer_of(message), now)
+        offer = offer_of(message)
+        if offer.destination is not None:  # this node's community is the hub of a route
+            send_down = self._prepare_message(uow)
+            upstream = await remote_routing.forward(tx, peer.community_id, offer, now, send_down)
+            return outcome_body(upstream, await _seq_of(tx, upstream))
+        decided = await protocol.decide(tx, peer.community_id, offer, now)
         if decided.created_at == now:
             event = audit.event("receive_federation_transfer", None, decided, now)
             await tx.repo.append_audit(peer.community_id, event)
             await follow_transfer(tx, decided, now)
         return outcome_body(decided, await _seq_of(tx, decided))
+
+    async def _again(
+        self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer, answered: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A repeated prepare: the first answer if it was an outcome (final); else — a hub
+        that had forwarded the transfer — its record as it is now."""
+        if answered.get("state") != UNKNOWN:
+            return answered
+        tx = self._transactions.tx(uow)
+        found = await tx.store.get_transfer(peer.community_id, message.transfer_id)
+        return outcome_body(found, None if found is None else await _seq_of(tx, found))
+
+    def _prepare_message(self, uow: UnitOfWork) -> remote_routing.SendDown:
+        """Puts a prepare for the link's partner node in the outbox (this unit of work)."""
+
+        async def send(link: Link, offer: Offer, now: datetime) -> None:
+            await enqueue_prepare(self._peers(uow), link, offer, now)
+
+        return send
 
     async def _state(self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer) -> dict[str, Any]:
         now = self._clock()
@@ -315,6 +378,7 @@ class RemoteTransfers:
         outcome, seq = answered
         now = self._clock()
         tx = self._transactions.tx(uow)
+        await remote_routing.lock_upstream(tx, sent.community_id, sent.transfer_id)
         if seq is not None and not await _next_in_journal(tx, sent, seq):
             return False  # an earlier commitment's answer is still on its way: settle in order
         settled = await protocol.settle(tx, sent.community_id, outcome, now)
@@ -322,4 +386,5 @@ class RemoteTransfers:
             event = audit.event("settle_federation_transfer", None, settled, now)
             await tx.repo.append_audit(sent.community_id, event)
             await follow_transfer(tx, settled, now)
+            await remote_routing.conclude(tx, settled, now)  # a hub: the upstream hop too
         return True

@@ -10,7 +10,9 @@ settles its downstream hop (``protocol.settle``) and then answers the upstream o
 outcome (:func:`conclude`), so H is never left holding the difference.
 
 The downstream hop has an id of its own, derived from the transfer's (:func:`hop_id`), so each
-community keeps one record per hop it takes part in.
+community keeps one record per hop it takes part in, and the hub's record of it names the
+upstream hop (``upstream_id``) that it answers. Between installs the hops are the direct
+protocol's messages (``ledger.federation.remote_routing``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Final
 
 from ledger.books import rules
 from ledger.books.writes import write_checked_entry
@@ -39,6 +42,18 @@ from ledger.kernel import errors as kernel_errors
 from ledger.kernel.model import NewEntry
 
 _LINKS_PAGE = 1000
+
+HOP_MARGIN: Final = 2 * SKEW_MARGIN
+"""How much sooner a forwarded hop's hold ends than the hop it was paid by (60 s), and the
+least hold a forwarded hop gets. With clocks within ``SKEW_MARGIN`` (ε) of each other: the
+payee of the downstream hop decides only before its deadline T2 less ε by its own clock, so its
+word is final by T2 on the hub's clock at the latest (it decided, or its answer to the hub's
+state query is the tombstone); the hub then needs one round trip (≤ ε: three answer timeouts)
+to learn it and answer upstream, which is before T1 − ε, the moment a direct payee must have
+decided by. So when every node is up, the payer hears the end within its own window, as in the
+direct protocol. Safety does not rest on it: only the last payee decides, the hub answers the
+upstream hop only with that word, and no payer voids on its own clock, so a late word only
+keeps a hold longer (docs/federation.md, "Routing through a hub")."""
 
 
 def hop_id(transfer_id: uuid.UUID, link_id: uuid.UUID) -> uuid.UUID:
@@ -88,9 +103,9 @@ async def _reserve_through(tx: FedTx, hub_id: uuid.UUID, offer: Offer, now: date
     down = in_force(down_link, up.terms.commodity)
     amount = offer.quote.amount_received
     quote = steps.quote(down, amount, offer.final_min_received)
-    # Telescoping: the downstream hold ends a skew margin before the upstream one, at least.
-    expires_at = min(now + _seconds(down.hold_window_s), offer.expires_at - SKEW_MARGIN)
-    if expires_at - now < SKEW_MARGIN:
+    # Telescoping: the downstream hold ends a hop margin before the upstream one, at least.
+    expires_at = min(now + _seconds(down.hold_window_s), offer.expires_at - HOP_MARGIN)
+    if expires_at - now < HOP_MARGIN:
         raise errors.QuoteExpired(f"too little of transfer {offer.transfer_id}'s hold is left")
     from_up = await steps.locked_clearing(tx, hub_id, up)
     to_down = await steps.locked_clearing(tx, hub_id, down)
@@ -127,6 +142,7 @@ async def _reserve_through(tx: FedTx, hub_id: uuid.UUID, offer: Offer, now: date
         description=offer.description,
         created_at=now,
         updated_at=now,
+        upstream_id=offer.transfer_id,
     )
     await tx.store.insert_transfer(downstream)
     return downstream

@@ -237,3 +237,7 @@ def _agree(books: dict[str, int], checkpoint: Checkpoint) -> bool:
 direct = _direct
 """Prepare, decide and settle one direct transfer in the caller's transaction (cross exchanges
 move their hours by it)."""
+lock_rows = _lock_rows
+"""Locks link rows in (community, link) order (routing between installs locks by it too)."""
+refuse = _refuse
+"""Raises a recorded rejection as its error, rolling the caller's transaction back."""

@@ -64,6 +64,7 @@ def _transfer_of(row: Any) -> Transfer:
         created_at=row.created_at,
         updated_at=row.updated_at,
         destination=row.destination,
+        upstream_id=row.upstream_id,
     )
 
 
@@ -99,6 +100,7 @@ class SqlFederationTransfers(ScopedStore):
                 detail=transfer.detail,
                 description=transfer.description,
                 destination=transfer.destination,
+                upstream_id=transfer.upstream_id,
                 created_at=transfer.created_at,
                 updated_at=transfer.updated_at,
                 **_quote_values(transfer.quote),

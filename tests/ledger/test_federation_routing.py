@@ -4,6 +4,8 @@ hub never left holding the difference."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,7 +76,7 @@ async def test_a_routed_transfer_posts_on_all_three_books(hub: Hub) -> None:
     assert upstream.role is TransferRole.PAYEE and upstream.state is TransferState.COMMITTED
     assert downstream.role is TransferRole.PAYER and downstream.state is TransferState.COMMITTED
     assert received.state is TransferState.COMMITTED and received.member_id == hub.c.member.id
-    assert downstream.expires_at <= upstream.expires_at - SKEW_MARGIN
+    assert downstream.expires_at <= upstream.expires_at - routing.HOP_MARGIN
     c_hours = (await world.ledger.get_member(hub.c.cid, hub.c.member.id)).hours_account_id
     assert await world.balance(hub.c, c_hours) == 120
     ba = await world.federation.links.get(world.b.cid, hub.ab.id)
@@ -154,3 +156,25 @@ async def test_the_downstream_hold_ends_first_so_the_hub_answers_upstream(hub: H
         assert await world.balance(side, account) == 0  # type: ignore[arg-type]
     clearing_b = await world.ledger.get_account(world.b.cid, _clearing(hub.bc))  # type: ignore[arg-type]
     assert clearing_b.balance.pending == 0 and clearing_b.balance.ceiling == 0
+
+
+async def test_the_hub_forwards_only_with_a_hop_margin_of_hold_for_the_next_hop(hub: Hub) -> None:
+    """The hop to C ends ``HOP_MARGIN`` before A's and must itself last that long: with less than
+    twice the margin of A's hold left, the hub refuses (and reserves nothing)."""
+    world = hub.world
+    now = world.clock()
+    async with world.federation.transactions.step() as tx:
+        requests = [hub.request(10) for _ in range(2)]
+        offers = [
+            protocol.offer_of(await protocol.prepare(tx, world.a.cid, request, now))  # type: ignore[arg-type]
+            for request in requests
+        ]
+        just = offers[0].expires_at - 2 * routing.HOP_MARGIN
+        forwarded = await routing.forward(tx, world.b.cid, offers[0], just)
+        assert forwarded.state is TransferState.PREPARED
+        hop = await routing.downstream_of(tx, world.b.cid, forwarded)
+        assert hop.expires_at == offers[0].expires_at - routing.HOP_MARGIN
+        too_late = just + timedelta(seconds=1)
+        refused = await routing.forward(tx, world.b.cid, offers[1], too_late)
+        assert refused.state is TransferState.REJECTED and refused.reason == "quote_expired"
+        assert refused.entry_id is None

@@ -103,9 +103,10 @@ class TransfersController(Controller):
         own = _own_member(principal)
         if own is not None and own != data.payer_member_id:
             raise PermissionDeniedException("a member token pays only from its own member")
-        # A partner on another node: prepare here, the rest by signed peer messages (fed-peer).
+        # A partner (or the destination beyond a hub here) on another node: prepare here, the
+        # rest by signed peer messages.
         create = federation.transfers.create
-        if await remote_transfers.is_remote(community.id, data.link_id):
+        if await remote_transfers.is_remote(community.id, data.link_id, data.destination):
             create = remote_transfers.create
         transfer = await create(community.id, data.to_domain(), key_of(principal, idempotency_key))
         return CrossTransferOut.of(transfer)

@@ -138,6 +138,7 @@ federation_transfers = sa.Table(
     sa.Column("detail", sa.String(1000), nullable=True),
     sa.Column("description", sa.String(1000), nullable=False),
     sa.Column("destination", sa.String(64), nullable=True, doc="Beyond a hub; else null."),
+    sa.Column("upstream_id", Id, nullable=True, doc="At a hub, on a forwarded hop: the upstream."),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.ForeignKeyConstraint(

@@ -158,9 +158,7 @@ def _financial(read: _Read) -> Financial:
         pending_entries=read.pending_count,
         pending=financial.pending(accounts, read.moved["pending"]),
         budget=budget_vs_actual.status(read.budget_rows),
-        budget_lines=budget_vs_actual.lines(
-            read.budget_rows, classification.group_names(accounts)
-        ),
+        budget_lines=budget_vs_actual.lines(read.budget_rows, classification.group_names(accounts)),
     )
 
 

@@ -14,7 +14,7 @@ from reports.period import Period
 from reports.queries.figures import AccountRow
 from reports.queries.movements import Movement
 from reports.ratios import gini, ratio, top_share
-from reports.render import fmt
+from reports.render import charts, fmt
 from reports.render.cells import safe_text
 
 
@@ -118,3 +118,12 @@ def test_member_accounts_are_one_line_named_for_their_commodity() -> None:
         ("Members' accounts in eggs", 12),
     ]
     assert [line.name for line in sheets["HOURS"].liabilities] == ["Member time accounts"]
+
+
+def test_chart_labels_fit_their_column() -> None:
+    # Lines are named by their accounts now, and a name may be long: cut, never drawn past
+    # the chart's left edge.
+    name = "Seeds, feed, tools and every other supply of the farm"
+    chart = charts.bar_chart("t", [(name, [("expense", 5)]), ("Food", [("expense", 3)])], str)
+    assert [bar.label for bar in chart.bars] == ["Seeds, feed, tools and every…", "Food"]
+    assert len(chart.bars[0].label) <= charts.LABEL_CHARS

@@ -25,6 +25,7 @@ account's name may hold 200) is cut with "…", whole in the table beside the ch
 def fit(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
 
+
 COLOURS: dict[str, str] = {
     "earned": "#2f6f5e",
     "external": "#d89b2b",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ledger.governance.model import BudgetLine, line_actual
 from reports import classification
@@ -10,7 +10,11 @@ from reports.queries.budgets import BudgetLineFigures
 from reports.values import BudgetLineReport
 
 
-def lines(rows: Sequence[BudgetLineFigures]) -> tuple[BudgetLineReport, ...]:
+def lines(
+    rows: Sequence[BudgetLineFigures], name: Callable[[str], str] = classification.group_of
+) -> tuple[BudgetLineReport, ...]:
+    """Each line with its actuals; ``name`` names its account group as people read it
+    (``classification.group_names``)."""
     found = []
     for row in rows:
         figures = line_actual(
@@ -31,6 +35,7 @@ def lines(rows: Sequence[BudgetLineFigures]) -> tuple[BudgetLineReport, ...]:
                 kind=row.kind,
                 budget_start=row.budget_start,
                 budget_end=row.budget_end,
+                name=name(row.account_group),
             )
         )
     return tuple(found)

@@ -7,8 +7,10 @@ existed (or extended by hand) keep their classification.
 
 - Account codes are ``Root:Group[:…]`` (``Assets:Bank``, ``Income:Farm``, ``Expenses:Food``);
   a group rolls up the accounts under it (``Income:Farm:Eggs`` counts for ``Income:Farm``).
-- A **business line** is the second segment of an income account's code (``Income:Farm`` →
-  ``Farm``); an **expense category** is the second segment of an expense account's code.
+- A **business line** is the group (``Root:Group``) of an income account's code (``Income:Farm``
+  for ``Income:Farm:Eggs``); an **expense category** is the group of an expense account's code.
+  A group is shown by the name of its own account (``Expenses:FarmSupplies`` → "Seeds, feed and
+  farm supplies"), and by its code's second segment only when it has no account of its own.
 - **External support** is income designated so, or (undesignated) under ``Income:Grants``,
   ``Income:Donations`` or ``Income:Crowdfunding``; every other income is **earned income**.
 - **Cash and bank** accounts are asset accounts designated ``cash``, or (undesignated) under
@@ -27,7 +29,7 @@ designation (``Expenses:Food:Bulk`` is essential when ``Expenses:Food`` is; a fu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Final, Protocol, TypeVar
 
@@ -69,12 +71,21 @@ def group_of(code: str) -> str:
     return parts[1] if len(parts) > 1 and parts[1] else code
 
 
-def business_line(income_code: str) -> str:
-    return group_of(income_code)
+def group_code(code: str) -> str:
+    """The ``Root:Group`` a ``Root:Group[:…]`` code rolls up to; the whole code when it has no
+    group."""
+    parts = _segments(code)
+    return ":".join(parts[:2]) if len(parts) > 1 and parts[1] else code
 
 
-def expense_category(expense_code: str) -> str:
-    return group_of(expense_code)
+def group_names(accounts: Iterable[AccountRow]) -> Callable[[str], str]:
+    """Names an account group's code as people read it: by the name of its own account (of the
+    ``Root:Group`` it rolls up to, if it has none), else by the code's second segment (a group
+    whose accounts were all opened below it has no name of its own)."""
+    names: dict[str, str] = {}
+    for account in accounts:
+        names.setdefault(account.code, account.name)
+    return lambda code: names.get(code) or names.get(group_code(code)) or group_of(code)
 
 
 def is_external_support(income_code: str, designation: str | None = None) -> bool:

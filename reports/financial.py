@@ -40,8 +40,20 @@ def commodities_of(accounts: Iterable[AccountRow]) -> list[str]:
     return sorted({account.commodity for account in accounts})
 
 
-def balance_sheets(accounts: list[AccountRow], to_date: Movements) -> tuple[BalanceSheet, ...]:
-    """Per commodity with any balance-sheet account: balances at the end of the period."""
+def members_line(commodity: str, names: Mapping[str, str]) -> str:
+    """The one line of the members' accounts in ``commodity``, by the commodity's name (``Members'
+    accounts in jars of honey``, not ``HONEY``); its code when it has no name."""
+    if commodity == HOURS:
+        return "Member time accounts"
+    name = names.get(commodity, commodity)
+    return f"Members' accounts in {name if name == commodity else name[:1].lower() + name[1:]}"
+
+
+def balance_sheets(
+    accounts: list[AccountRow], to_date: Movements, names: Mapping[str, str] | None = None
+) -> tuple[BalanceSheet, ...]:
+    """Per commodity with any balance-sheet account: balances at the end of the period.
+    ``names``: the commodities' names by code."""
     sheets = []
     for commodity in commodities_of(accounts):
         own = [a for a in accounts if a.commodity == commodity]
@@ -56,7 +68,7 @@ def balance_sheets(accounts: list[AccountRow], to_date: Movements) -> tuple[Bala
                 sides[account.type].append(
                     Line(account.code, account.name, _amount(account, to_date))
                 )
-        label = "Member time accounts" if commodity == HOURS else f"Members' {commodity} accounts"
+        label = members_line(commodity, names or {})
         for side, total in members_total.items():
             sides[side].append(Line(MEMBER_LINE, label, total))
         earnings = sum(_amount(a, to_date) * (1 if a.type == "income" else -1)
@@ -85,20 +97,25 @@ class PeriodMovements:
     year_earlier: Movements
 
 
-def _compare(name: str, accounts: list[AccountRow], moved: PeriodMovements) -> Compared:
+def _compare(
+    name: str, accounts: list[AccountRow], moved: PeriodMovements, code: str = ""
+) -> Compared:
     def total(m: Movements) -> int:
         return sum(_amount(a, m) for a in accounts)
 
-    return Compared(name, total(moved.current), total(moved.previous), total(moved.year_earlier))
+    return Compared(
+        name, total(moved.current), total(moved.previous), total(moved.year_earlier), code
+    )
 
 
 def _grouped(
-    accounts: list[AccountRow], key: Callable[[str], str], moved: PeriodMovements
+    accounts: list[AccountRow], name: Callable[[str], str], moved: PeriodMovements
 ) -> tuple[Compared, ...]:
+    """A line per group (``Income:Farm``), named as people read it, in the order of the codes."""
     groups: dict[str, list[AccountRow]] = defaultdict(list)
     for account in accounts:
-        groups[key(account.code)].append(account)
-    return tuple(_compare(name, groups[name], moved) for name in sorted(groups))
+        groups[classification.group_code(account.code)].append(account)
+    return tuple(_compare(name(code), groups[code], moved, code) for code in sorted(groups))
 
 
 def income_statements(
@@ -107,6 +124,7 @@ def income_statements(
     """Per commodity with income or expense accounts: income by business line and expenses by
     category, for the period and the two it is compared with."""
     statements = []
+    name = classification.group_names(accounts)
     for commodity in commodities_of(accounts):
         income = [a for a in accounts if a.commodity == commodity and a.type == "income"]
         expenses = [a for a in accounts if a.commodity == commodity and a.type == "expense"]
@@ -123,8 +141,8 @@ def income_statements(
         statements.append(
             IncomeStatement(
                 commodity,
-                _grouped(income, classification.business_line, moved),
-                _grouped(expenses, classification.expense_category, moved),
+                _grouped(income, name, moved),
+                _grouped(expenses, name, moved),
                 total_income,
                 total_expenses,
                 net,

@@ -21,10 +21,10 @@ _TERMS = (
      "so assets = liabilities + equity + earnings. Members' time accounts are one line."),
     ("Income statement", "Money earned and spent in the period, next to the previous period of "
      "the same length and the same period a year before, so that seasons compare fairly."),
-    ("Business line", "A source of income, named after the second part of the account's code "
-     "(Income:Farm → Farm)."),
-    ("Expense category", "A kind of spending, named after the second part of the account's "
-     "code (Expenses:Food → Food)."),
+    ("Business line", "A source of income, such as the farm shop or the workshops, shown by "
+     "the name of its account; the money of its sub-accounts (eggs, vegetables) counts in it."),
+    ("Expense category", "A kind of spending, such as food or rent, shown by the name of its "
+     "account; the money of its sub-accounts counts in it."),
     ("Cash flow", "For the cash box and the bank: what was there at the start, what came in, "
      "what went out and what is left at the end."),
     ("Budget vs actual", "Each line of the budget the stewards adopted, set against what was "

@@ -84,7 +84,9 @@ async def sustainability_report(
             await federation_queries.by_category(conn, cid, period.start, period.end),
         )
         history_from = await first_date(conn, cid, DateRange())
-    read = _Read(accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting)
+    read = _Read(
+        accounts, moved, trend, pending_count, fund_rows, budget_rows, fund_setting, known_units
+    )
     return SustainabilityReport(
         community_slug=request.community.slug,
         community_name=request.community.name,
@@ -128,6 +130,7 @@ class _Read:
     fund_rows: list[FundRow]
     budget_rows: list[BudgetLineFigures]
     fund_setting: FundSetting | None
+    units: tuple[Unit, ...]
 
     @property
     def to_date(self) -> Movements:
@@ -147,13 +150,15 @@ def _financial(read: _Read) -> Financial:
     accounts, current = read.accounts, read.current
     compared = PeriodMovements(current, read.moved["previous"], read.moved["year_earlier"])
     return Financial(
-        balance_sheets=financial.balance_sheets(accounts, read.to_date),
+        balance_sheets=financial.balance_sheets(
+            accounts, read.to_date, {unit.code: unit.name for unit in read.units}
+        ),
         income_statements=financial.income_statements(accounts, compared),
         cash_flows=financial.cash_flows(accounts, read.moved["before"], current),
         pending_entries=read.pending_count,
         pending=financial.pending(accounts, read.moved["pending"]),
         budget=budget_vs_actual.status(read.budget_rows),
-        budget_lines=budget_vs_actual.lines(read.budget_rows),
+        budget_lines=budget_vs_actual.lines(read.budget_rows, classification.group_names(accounts)),
     )
 
 

@@ -59,9 +59,14 @@ class Compared:
     """A figure for the period, the previous period and the same period a year earlier."""
 
     name: str
+    """As people read it: a group's account name (``Seeds, feed and farm supplies``), a total's
+    words (``Total income``)."""
     current: int
     previous: int
     year_earlier: int
+    code: str = ""
+    """The group's code (``Expenses:FarmSupplies``), a stable key for programs; ``""`` for a
+    total, and in reports stored before it was kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,9 @@ class BudgetLineReport:
     budget_end: date | None = None
     """The budget's own period; its actuals run from ``budget_start`` to the earlier of
     ``budget_end`` and the report's end."""
+    name: str = ""
+    """The account group as people read it: its account's name (``Tools and repairs`` for
+    ``Expenses:Tools``); ``""`` in reports stored before it was kept."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import errno
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
@@ -20,6 +21,7 @@ from api.server import server_choice
 from api.settings import Settings
 from api.web.settings import WebSettings
 from api.workers import WORKER_APP, several_workers
+from ledger.kernel.model import Account
 from ledger.kernel.quantity import Units, show, unit_for, units_of
 
 
@@ -49,6 +51,23 @@ async def _migrate(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def balance_lines(accounts: Sequence[Account], units: Units) -> list[str]:
+    """Each account's name, balance and pending amount as aligned columns, as wide as the longest
+    name and balance (``Clearing with Hilltop Commons (demo) (HOURS)`` once pushed its balance
+    out of line)."""
+    rows = [
+        (a.name, show(a.balance.posted, unit), show(a.balance.pending, unit))
+        for a in accounts
+        for unit in (unit_for(a.commodity, units),)
+    ]
+    name_width = max((len(name) for name, _, _ in rows), default=0)
+    shown_width = max((len(shown) for _, shown, _ in rows), default=0)
+    return [
+        f"  {name:<{name_width}}  {shown:>{shown_width}}   pending {pending}"
+        for name, shown, pending in rows
+    ]
+
+
 async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
     url = f"http://{arguments.host}:{arguments.port}"
     async with migrated(settings) as services:
@@ -64,10 +83,8 @@ async def _demo(arguments: argparse.Namespace, settings: Settings) -> int:
         units = units_of(await ledger.list_commodities(community.id))
     state = "created" if created else "already present"
     say(f"Demo community {community.name!r} (slug {community.slug!r}) {state}.")
-    for account in accounts:
-        balance, unit = account.balance, unit_for(account.commodity, units)
-        shown, pending = show(balance.posted, unit), show(balance.pending, unit)
-        say(f"  {account.name:<28} {shown:>16}   pending {pending}")
+    for line in balance_lines(accounts, units):
+        say(line)
     say()
     _say_federation(linked, units)
     say()

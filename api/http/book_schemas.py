@@ -77,6 +77,10 @@ class BalanceOut(msgspec.Struct, frozen=True):
 class TrialBalanceLineOut(msgspec.Struct, frozen=True):
     account_id: uuid.UUID
     code: str
+    name: Annotated[str, msgspec.Meta(examples=["Hours of Bob Gardener"])]
+    """The account's name, as people read it."""
+    member_name: Annotated[str, msgspec.Meta(examples=["Bob Gardener"])] | None
+    """The name of the member whose account it is; null for the community's own accounts."""
     type: AccountType
     debit: int
     credit: int
@@ -102,7 +106,13 @@ class TrialBalanceOut(msgspec.Struct, frozen=True):
                     commodity=c.commodity,
                     lines=[
                         TrialBalanceLineOut(
-                            line.account_id, line.code, line.type, line.debit, line.credit
+                            line.account_id,
+                            line.code,
+                            line.name,
+                            line.member_name,
+                            line.type,
+                            line.debit,
+                            line.credit,
                         )
                         for line in c.lines
                     ],

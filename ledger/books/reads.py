@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
 from ledger.books.cases import UseCases, account_found
+from ledger.books.ports import LedgerRepository
 from ledger.kernel.inputs import check_page_size
 from ledger.kernel.model import (
     Account,
@@ -78,14 +79,35 @@ class BalanceReads(UseCases):
             if as_of is not None:
                 by_account = await uow.repo.counters_by_account_as_of(community_id, as_of)
                 accounts = [replace(a, counters=by_account.get(a.id, Counters())) for a in accounts]
-        return _trial_balance(accounts, as_of)
+            members = await _member_names(uow.repo, community_id)
+        return _trial_balance(accounts, members, as_of)
 
 
-def _trial_balance(accounts: Sequence[Account], as_of: date | None) -> TrialBalance:
+async def _member_names(repo: LedgerRepository, community_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Every member's name by id, read a page at a time."""
+    names: dict[uuid.UUID, str] = {}
+    after: uuid.UUID | None = None
+    while page := await repo.list_members(community_id, after=after, limit=_MEMBER_PAGE):
+        names |= {member.id: member.name for member in page}
+        if len(page) < _MEMBER_PAGE:
+            break
+        after = page[-1].id
+    return names
+
+
+_MEMBER_PAGE = 1000
+
+
+def _trial_balance(
+    accounts: Sequence[Account], members: Mapping[uuid.UUID, str], as_of: date | None
+) -> TrialBalance:
     by_commodity: dict[str, list[TrialBalanceLine]] = {}
     for account in sorted(accounts, key=lambda a: (a.commodity, a.code)):
         raw = account.counters.debits_posted - account.counters.credits_posted
-        line = TrialBalanceLine(account.id, account.code, account.type, max(raw, 0), max(-raw, 0))
+        member = None if account.member_id is None else members.get(account.member_id)
+        line = TrialBalanceLine(
+            account.id, account.code, account.name, member, account.type, max(raw, 0), max(-raw, 0)
+        )
         by_commodity.setdefault(account.commodity, []).append(line)
     return TrialBalance(
         as_of=as_of,

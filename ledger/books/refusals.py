@@ -59,6 +59,6 @@ def beyond(account: Account, side: str, after: int, limit: int) -> errors.LimitE
         "account_id": str(account.id),
         "commodity": account.commodity,
         "balance_after": after,
-        f"balance_{side}": limit,
+        ("balance_min" if side == "min" else "balance_max"): limit,
     }
     return errors.LimitExceeded(words, members=members, account_id=account.id, limit=side)

@@ -8,7 +8,9 @@ Guarantees:
   account's, each commodity balancing, no counter overflow — and every account staying within
   its ``balance_min``/``balance_max`` at every step of the history, replayed in date order (file
   order within a date) on the accounts' current counters, locked.
-- Otherwise problems name the file line of each bad entry — all of them, as ``import-csv`` does.
+- Otherwise problems name the file line of each bad entry — all of them, as ``import-csv`` does —
+  with amounts in the commodity's own unit (``EUR 12.50``, ``−2 h``) and the raw integers kept
+  in each problem's ``members``, as the API's problem details keep them.
 - The touched accounts' rows are locked in id order (the order every writer uses) before the
   replay, so concurrent writes wait for the import, or the import for them: balances stay exact.
   Each account's counters are then written once, with the net of the whole file.
@@ -47,6 +49,7 @@ from ledger.kernel.model import (
     Posting,
     PostingSpec,
 )
+from ledger.kernel.quantity import Units, units_of
 
 OPERATION: Final = "import_journal"
 IDEMPOTENCY_SCOPE: Final = "operator:import_journal"
@@ -90,10 +93,16 @@ class JournalPlan:
     """Each touched account's counters after the whole file."""
 
 
+def _refused(source: str, line: int, error: errors.LedgerError, units: Units | None) -> RowError:
+    """``error`` as a problem of the file's ``line``, in people's words with ``units``."""
+    return RowError(source, line, error.in_units(units).detail, dict(error.members))
+
+
 def plan(
-    parsed: ParsedJournal, accounts: Mapping[str, Account]
+    parsed: ParsedJournal, accounts: Mapping[str, Account], units: Units | None = None
 ) -> tuple[JournalPlan, list[RowError]]:
-    """Checks ``parsed`` against ``accounts`` (by code, with the counters they hold now)."""
+    """Checks ``parsed`` against ``accounts`` (by code, with the counters they hold now);
+    ``units``, the community's, word the problems' amounts."""
     problems = list(parsed.problems)
     if not parsed.entries and not problems:
         problems.append(RowError(parsed.source, 1, "the file holds no entry"))
@@ -103,8 +112,8 @@ def plan(
         try:
             resolved.append((found, *_resolve(found, accounts, by_id)))
         except errors.LedgerError as exc:
-            problems.append(RowError(parsed.source, found.line, exc.detail))
-    counters, breaches = replay(resolved, by_id, parsed.source)
+            problems.append(_refused(parsed.source, found.line, exc, units))
+    counters, breaches = replay(resolved, by_id, parsed.source, units)
     problems += breaches
     problems.sort(key=lambda problem: problem.line)
     return JournalPlan(resolved, counters), problems
@@ -138,6 +147,7 @@ def replay(
     resolved: Sequence[tuple[FileEntry, NewEntry, tuple[Posting, ...]]],
     accounts: Mapping[uuid.UUID, Account],
     source: str,
+    units: Units | None = None,
 ) -> tuple[dict[uuid.UUID, Counters], list[RowError]]:
     """Applies the entries in date order (file order within a date) to the accounts' counters,
     checking each touched account's limits after every entry; returns the final counters and the
@@ -163,7 +173,9 @@ def replay(
                 (lowest is None or moved >= lowest) and (highest is None or moved <= highest)
             ):
                 continue
-            breached[account_id] = _breach(accounts[account_id], debits, credits, found, source)
+            breached[account_id] = _breach(
+                accounts[account_id], debits, credits, found, source, units=units
+            )
     final = {}
     for account_id, (debits, credits) in sorted(totals.items()):
         if not (debits or credits):
@@ -190,7 +202,15 @@ def _room(account: Account) -> tuple[int | None, int | None]:
     )
 
 
-def _breach(account: Account, debits: int, credits: int, found: FileEntry, source: str) -> RowError:
+def _breach(
+    account: Account,
+    debits: int,
+    credits: int,
+    found: FileEntry,
+    source: str,
+    *,
+    units: Units | None,
+) -> RowError:
     counters = replace(
         account.counters,
         debits_posted=account.counters.debits_posted + debits,
@@ -199,8 +219,9 @@ def _breach(account: Account, debits: int, credits: int, found: FileEntry, sourc
     try:
         rules.check_limits(account, counters)
     except errors.LimitExceeded as exc:
+        problem = _refused(source, found.line, exc, units)
         where = f"account {account.code!r} on {found.effective_date}"
-        return RowError(source, found.line, f"{exc.detail} ({where})")
+        return replace(problem, reason=f"{problem.reason} ({where})")
     raise AssertionError("a bound was crossed but the limits hold")  # pragma: no cover
 
 
@@ -241,7 +262,8 @@ class JournalImport:
             codes = {p.account_code for entry in parsed.entries for p in entry.postings}
             known = {a.code: a for a in await repo.list_accounts(community_id) if a.code in codes}
             locked = await repo.lock_accounts(community_id, sorted(a.id for a in known.values()))
-            journal, problems = plan(parsed, {a.code: a for a in locked.values()})
+            units = units_of(await repo.list_commodities(community_id))
+            journal, problems = plan(parsed, {a.code: a for a in locked.values()}, units)
             if problems:
                 raise JournalRefused(problems)
             written = [build_entry(community_id, *item[1:], now) for item in journal.entries]

@@ -15,9 +15,10 @@ from __future__ import annotations
 import csv
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ledger.books.service import Ledger, new_member
 from ledger.kernel import errors
@@ -34,6 +35,10 @@ class RowError:
     source: str
     line: int
     reason: str
+    """In people's words: amounts in the commodity's own unit."""
+    members: Mapping[str, Any] = field(default_factory=dict)
+    """The reason's facts for programs (raw integers in the smallest unit, ids), as a problem
+    detail's extension members hold them; empty when the reason names no amount."""
 
     def __str__(self) -> str:
         return f"{self.source} line {self.line}: {self.reason}"

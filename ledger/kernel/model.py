@@ -254,6 +254,10 @@ class StatementPage:
 class TrialBalanceLine:
     account_id: uuid.UUID
     code: str
+    name: str
+    """The account's name, as people read it (``Hours of Bob Gardener``)."""
+    member_name: str | None
+    """The name of the member whose account it is; None for the community's own accounts."""
     type: AccountType
     debit: int
     """The balance when it lies on the debit side, else 0."""

@@ -24,7 +24,7 @@ TOLERANCE = Decimal("0.05")
 @dataclass(frozen=True, slots=True)
 class BudgetLineView:
     name: str
-    """The line's group by name (``Food``), not its code."""
+    """The line's group by its account's name (``Tools and repairs``), not its code."""
     planned: str
     """The plan for the actuals' window (pro-rated when the windows differ)."""
     actual: str
@@ -92,7 +92,7 @@ def view(report: SustainabilityReport, units: Units) -> tuple[BudgetLineView, ..
         unit = unit_for(line.commodity, units)
         found.append(
             BudgetLineView(
-                classification.group_of(line.account_group)
+                (line.name or classification.group_of(line.account_group))
                 + (f" ({line.budget} v{line.version})" if several else ""),
                 show(planned, unit),
                 show(line.actual, unit),

@@ -17,6 +17,14 @@ BAR_HEIGHT = 16
 GAP = 6
 FONT_SIZE = 9
 """Chart text in SVG user units: smaller than the 10 pt tables, at the chart's natural width."""
+LABEL_CHARS = 30
+"""The most characters of a label that fit ``LABEL_WIDTH`` at ``FONT_SIZE``; a longer one (an
+account's name may hold 200) is cut with "…", whole in the table beside the chart."""
+
+
+def fit(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
 
 COLOURS: dict[str, str] = {
     "earned": "#2f6f5e",
@@ -72,7 +80,7 @@ def bar_chart(
     for label, series in rows:
         for index, (kind, value) in enumerate(series):
             width = max(0, value) * span // top
-            bars.append(Bar(label if index == 0 else "", render(value), y, width, kind))
+            bars.append(Bar(fit(label) if index == 0 else "", render(value), y, width, kind))
             y += BAR_HEIGHT + 2
         y += GAP
     return Chart(title, WIDTH, max(y, 2 * GAP), LABEL_WIDTH, tuple(bars), tuple(legend))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import jinja2
 
@@ -37,6 +38,11 @@ class _Formats:
         name = self.names.get(commodity, commodity)
         return name if name.upper() == commodity else f"{name} ({commodity})"
 
+    def label(self, commodity: str) -> str:
+        """How a commodity is named beside its figures: money by its code (``EUR``, as in
+        ``EUR 12.50``), hours and goods by name (``Jars of honey``, not ``HONEY``)."""
+        return commodity if self.scales.get(commodity, 0) else self.name(commodity)
+
     def amount(self, value: int, commodity: str) -> str:
         return fmt.amount(value, commodity, self.scales.get(commodity, 0))
 
@@ -45,6 +51,10 @@ class _Formats:
         history is not a zero)."""
         return "—" if before_history else self.amount(value, commodity)
 
+    def share(self, value: Decimal | None, before_history: bool) -> str:
+        """A ratio of a period, "—" like its figures for a period before the books begin."""
+        return "—" if before_history else fmt.percent(value)
+
     def money(self, commodity: str) -> Callable[[int], str]:
         return lambda value: self.amount(value, commodity)
 
@@ -52,7 +62,7 @@ class _Formats:
 def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object]:
     trends = [
         charts.bar_chart(
-            f"Income and expenses, {s.commodity}",
+            f"Income and expenses, {formats.label(s.commodity)}",
             [
                 (
                     p.period.label,
@@ -76,7 +86,7 @@ def _charts(report: SustainabilityReport, formats: _Formats) -> dict[str, object
     ]
     lines = [
         charts.bar_chart(
-            f"This period by line, {s.commodity}",
+            f"This period by line, {formats.label(s.commodity)}",
             [(c.name, [("earned", c.current)]) for c in s.income]
             + [(c.name, [("expense", c.current)]) for c in s.expenses],
             formats.money(s.commodity),

@@ -58,7 +58,7 @@ def _balance_sheet(r: SustainabilityReport) -> Table:
 
 
 def _compared(commodity: str, kind: str, c: Compared) -> tuple[Cell, ...]:
-    return (commodity, kind, c.name, c.current, c.previous, c.year_earlier)
+    return (commodity, kind, c.code, c.name, c.current, c.previous, c.year_earlier)
 
 
 def _income_statement(r: SustainabilityReport) -> Table:
@@ -68,7 +68,7 @@ def _income_statement(r: SustainabilityReport) -> Table:
         rows += [_compared(s.commodity, "expense", c) for c in s.expenses]
         rows += [_compared(s.commodity, "total", c) for c in (s.total_income, s.total_expenses)]
         rows.append(_compared(s.commodity, "total", s.net))
-    header = ("commodity", "kind", "line", "current", "previous", "year_earlier")
+    header = ("commodity", "kind", "code", "line", "current", "previous", "year_earlier")
     return Table("income-statement", header, tuple(rows))
 
 

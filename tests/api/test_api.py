@@ -85,6 +85,12 @@ async def test_transfer_balance_statement_and_trial_balance(client: Client, tena
     trial = (await client.get(f"{tenant.base}/trial-balance", headers=tenant.treasurer)).json()
     (hours,) = trial["commodities"]
     assert hours["total_debit"] == hours["total_credit"] == 120
+    # Each line names its account and, for a member's account, the member, as people read them
+    # (the code is member:<uuid> for programs).
+    [ann_line] = [line for line in hours["lines"] if line["account_id"] == ann_account]
+    assert ann_line["code"].startswith("member:")
+    assert (ann_line["member_name"], ann_line["name"]) == (tenant.ann["name"], "Hours of Ann")
+    assert all(line["name"] for line in hours["lines"])
 
 
 async def test_two_phase_and_reversal(client: Client, tenant: Tenant) -> None:

@@ -4,8 +4,10 @@ small things linters flag. ``scripts/client_check`` generates the clients themse
 
 from __future__ import annotations
 
+import ast
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +269,54 @@ def test_the_location_of_a_reversal_is_the_new_entry() -> None:
         "/api/v1/communities/garden"
     )
     assert location(template, {}, {"id": str(new)}) is None
+
+
+def _names(key: ast.expr) -> list[str]:
+    """The strings a dict key can be: a constant, or either branch of a conditional."""
+    if isinstance(key, ast.IfExp):
+        return [*_names(key.body), *_names(key.orelse)]
+    return [key.value] if isinstance(key, ast.Constant) and isinstance(key.value, str) else []
+
+
+def _sent_members() -> set[str]:
+    """Every extension member name the ledger gives a refusal: the keys of the dicts it passes
+    as ``members=`` or names ``members``."""
+    found: set[str] = set()
+    for path in Path("ledger").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            given = (
+                [k.value for k in node.keywords if k.arg == "members"]
+                if isinstance(node, ast.Call)
+                else []
+            )
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "members" for t in node.targets
+            ):
+                given.append(node.value)
+            for value in given:
+                if isinstance(value, ast.Dict):
+                    found |= {name for key in value.keys if key for name in _names(key)}
+    return found
+
+
+def test_problem_declares_every_extension_member_a_refusal_carries(document: Doc) -> None:
+    properties = _schemas(document)["Problem"]["properties"]
+    sent = _sent_members()
+    assert {"balance_after", "balance_min", "imbalance", "owed"} <= sent, "the scan found none"
+    assert sent <= set(properties), sorted(sent - set(properties))
+    assert properties["imbalance"]["additionalProperties"] == {"type": "integer"}
+    assert all(properties[name].get("description") for name in sent)
+
+
+def test_every_operation_taking_json_documents_the_415(document: Doc) -> None:
+    taking = [
+        (method, path, operation)
+        for method, path, operation in _operations(document)
+        if any("json" in media for media in operation.get("requestBody", {}).get("content", {}))
+    ]
+    assert len(taking) > 20
+    for method, path, operation in taking:
+        answer = operation["responses"].get("415")
+        assert answer, f"{method} {path} does not document 415"
+        [example] = answer["content"]["application/problem+json"]["examples"].values()
+        assert example["value"]["code"] == "unsupported_media_type"

@@ -48,8 +48,13 @@ async def test_the_json_report(client: Client, engine: AsyncEngine) -> None:
     eur = body["financial"]["income_statements"][0]
     assert eur["commodity"] == "EUR"
     assert eur["net"] == {
-        "name": "Net result", "current": 30_000, "previous": 14_000, "year_earlier": 10_000
+        "name": "Net result", "current": 30_000, "previous": 14_000, "year_earlier": 10_000,
+        "code": "",
     }  # fmt: skip
+    # Lines by the names people read; their codes for programs.
+    lines = [(c["code"], c["name"]) for c in eur["income"] + eur["expenses"]]
+    assert lines == [("Income:Farm", "Farm shop"), ("Income:Grants", "Grants"),
+                     ("Expenses:Food", "Food"), ("Expenses:Rent", "Rent of the hall")]  # fmt: skip
     health = body["time_bank"]
     assert (health["exchanges"], health["minutes_exchanged"]) == (5, 510)
     assert health["gini_given"] == "0.6353"
@@ -122,16 +127,16 @@ async def test_the_workbook(client: Client, engine: AsyncEngine) -> None:
     assert "income-statement" in workbook.sheetnames and "glossary" in workbook.sheetnames
     sheet = workbook["income-statement"]
     assert [[cell.value for cell in row] for row in sheet.iter_rows()] == [
-        ["commodity", "kind", "line", "current", "previous", "year_earlier"],
-        ["EUR", "income", "Farm", 30_000, 20_000, 10_000],
-        ["EUR", "income", "Grants", 12_000, 0, 0],
-        ["EUR", "expense", "Food", 3_000, 6_000, 0],
-        ["EUR", "expense", "Rent", 9_000, 0, 0],
-        ["EUR", "total", "Total income", 42_000, 20_000, 10_000],
-        ["EUR", "total", "Total expenses", 12_000, 6_000, 0],
-        ["EUR", "total", "Net result", 30_000, 14_000, 10_000],
+        ["commodity", "kind", "code", "line", "current", "previous", "year_earlier"],
+        ["EUR", "income", "Income:Farm", "Farm shop", 30_000, 20_000, 10_000],
+        ["EUR", "income", "Income:Grants", "Grants", 12_000, 0, 0],
+        ["EUR", "expense", "Expenses:Food", "Food", 3_000, 6_000, 0],
+        ["EUR", "expense", "Expenses:Rent", "Rent of the hall", 9_000, 0, 0],
+        ["EUR", "total", "", "Total income", 42_000, 20_000, 10_000],
+        ["EUR", "total", "", "Total expenses", 12_000, 6_000, 0],
+        ["EUR", "total", "", "Net result", 30_000, 14_000, 10_000],
     ]
-    assert all(cell.data_type == "n" for row in sheet.iter_rows(min_row=2, min_col=4)
+    assert all(cell.data_type == "n" for row in sheet.iter_rows(min_row=2, min_col=5)
                for cell in row)  # fmt: skip
     given = {row[1]: row[2] for row in workbook["hours-given"].iter_rows(values_only=True)}
     assert given["'" + FORMULA] == 30 and FORMULA not in given

@@ -25,6 +25,8 @@ ACCOUNTS = (
     ("Expenses:Repairs", AccountType.EXPENSE),
     ("Income:Farm", AccountType.INCOME),
 )
+NAMES = {"Expenses:Food": "Food and kitchen"}
+"""Accounts named otherwise than by their code: the report shows a budget line by this name."""
 
 
 @dataclass
@@ -87,7 +89,9 @@ async def make_world(engine: AsyncEngine) -> World:
     ]
     await ledger.add_commodity(community.id, "EUR", "Euro", 2)
     accounts = {
-        code: await ledger.open_account(community.id, NewAccount(code, code, kind, "EUR"))
+        code: await ledger.open_account(
+            community.id, NewAccount(code, NAMES.get(code, code), kind, "EUR")
+        )
         for code, kind in ACCOUNTS
     }
     return World(ledger, governance, clock, community, members, accounts, engine)

@@ -42,6 +42,7 @@ async def world(engine: AsyncEngine, ledger: Ledger, community: Community) -> Wo
         ("cash", AccountType.ASSET, "EUR", None),
         ("dues", AccountType.INCOME, "EUR", None),
         ("old", AccountType.LIABILITY, "HOURS", None),
+        ("till", AccountType.ASSET, "EUR", 0),
     ):
         account = await ledger.open_account(
             community.id, NewAccount(code, code.title(), kind, commodity, balance_min=floor)
@@ -173,6 +174,30 @@ async def test_a_wrong_commodity_and_every_bad_line_are_named(world: World) -> N
     assert "lacks entry_id" in (await _refused(world, "date,amount\n2024-01-01,5\n"))[0]
     jsonl = '{"date": "2024-01-01", "postings": [{"account_code": "ann", "amount": true}]}\n'
     assert "line 1" in (await _refused(world, jsonl, "h.jsonl"))[0]
+
+
+async def test_refusals_word_money_in_its_unit_and_keep_the_integers(world: World) -> None:
+    text = HEADER + (
+        "1,2024-01-01,Lopsided,,cash,1250\n1,,,,dues,-1200\n"
+        "2,2024-01-02,Overdrawn,,till,-1250\n2,,,,dues,1250\n"
+    )
+    data = text.encode()
+    with pytest.raises(JournalRefused) as refused:
+        await world.importer.run(world.community.id, parse("h.csv", data), file_digest(data))
+    lopsided, overdrawn = refused.value.problems
+    # EUR 0.50, not "50 EUR": amounts as people read them, the integers for programs.
+    assert lopsided.reason.endswith("debits exceed credits by EUR 0.50"), lopsided.reason
+    assert lopsided.members == {"imbalance": {"EUR": 50}}
+    assert overdrawn.reason.startswith(
+        "Till would fall to EUR \N{MINUS SIGN}12.50, counting pending entries, below its limit "
+        "of EUR 0.00"
+    ), overdrawn.reason
+    assert overdrawn.members == {
+        "account_id": str(world.accounts["till"]),
+        "commodity": "EUR",
+        "balance_after": -1250,
+        "balance_min": 0,
+    }
 
 
 async def test_a_limit_breached_only_in_the_middle_of_the_history_is_refused(

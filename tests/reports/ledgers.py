@@ -11,14 +11,15 @@ from ledger.store import SqlUnitOfWorkFactory
 from tests.conftest import unique_slug
 
 EUR_ACCOUNTS = (
-    ("Assets:Bank", AccountType.ASSET),
-    ("Assets:Cash", AccountType.ASSET),
-    ("Assets:EmergencyFund", AccountType.ASSET),
-    ("Equity:Opening", AccountType.EQUITY),
-    ("Income:Farm", AccountType.INCOME),
-    ("Income:Grants", AccountType.INCOME),
-    ("Expenses:Food", AccountType.EXPENSE),
-    ("Expenses:Rent", AccountType.EXPENSE),
+    ("Assets:Bank", "Assets:Bank", AccountType.ASSET),
+    ("Assets:Cash", "Assets:Cash", AccountType.ASSET),
+    ("Assets:EmergencyFund", "Assets:EmergencyFund", AccountType.ASSET),
+    ("Equity:Opening", "Equity:Opening", AccountType.EQUITY),
+    # Income and expense lines are named as people read them: the report shows the names.
+    ("Income:Farm", "Farm shop", AccountType.INCOME),
+    ("Income:Grants", "Grants", AccountType.INCOME),
+    ("Expenses:Food", "Food", AccountType.EXPENSE),
+    ("Expenses:Rent", "Rent of the hall", AccountType.EXPENSE),
 )
 
 
@@ -65,9 +66,9 @@ async def fixed_books(units: SqlUnitOfWorkFactory) -> Books:
     community = await ledger.create_community(unique_slug("r"), "Report test")
     await ledger.add_commodity(community.id, "EUR", "Euro", 2)
     ids = {}
-    for code, kind in EUR_ACCOUNTS:
+    for code, name, kind in EUR_ACCOUNTS:
         ids[code] = (
-            await ledger.open_account(community.id, NewAccount(code, code, kind, "EUR"))
+            await ledger.open_account(community.id, NewAccount(code, name, kind, "EUR"))
         ).id
 
     async def move(debit: str, credit: str, cents: int, day: date, *, pending: bool = False):  # type: ignore[no-untyped-def]

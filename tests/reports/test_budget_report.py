@@ -57,9 +57,9 @@ async def test_the_report_lists_each_line_of_the_budgets_in_force(engine: AsyncE
     q4 = (date(2026, 10, 1), date(2026, 12, 31))
     assert november.financial.budget_lines == (
         BudgetLineReport("Kitchen", "2026-Q4", 1, "Expenses:Food", "EUR", 10_000, 4_500, 700,
-                         5_500, Decimal("0.4500"), "expense", *q4),
+                         5_500, Decimal("0.4500"), "expense", *q4, "Food and kitchen"),
         BudgetLineReport("Kitchen", "2026-Q4", 2, "Expenses:Food", "EUR", 12_000, 4_500, 700,
-                         7_500, Decimal("0.3750"), "expense", *q4),
+                         7_500, Decimal("0.3750"), "expense", *q4, "Food and kitchen"),
     )  # fmt: skip
     assert november.financial.budget == "adopted: Kitchen (2026-Q4, v1); Kitchen (2026-Q4, v2)"
     december = await _report(engine, world, Period.parse("2026-12"))
@@ -69,7 +69,8 @@ async def test_the_report_lists_each_line_of_the_budgets_in_force(engine: AsyncE
     assert decoded.financial.budget_lines == november.financial.budget_lines
     page = render_html(november)
     # The Q4 plan pro-rated to the 61 days of actuals (1 October to 30 November) of its 92.
-    assert "Food (Kitchen v2)" in page and "plan pro-rated to 61 of 92 days" in page
+    # Each line by its account's name, not its code.
+    assert "Food and kitchen (Kitchen v2)" in page and "plan pro-rated to 61 of 92 days" in page
     assert "under budget by EUR 21.30 (68 %)" in page  # v1: 4,500 of 6,630
     csv = render_csv(SECTIONS["budget-vs-actual"](november))
     assert csv.splitlines()[0].startswith("commodity,budget,period,version,account_group")

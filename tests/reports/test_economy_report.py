@@ -66,10 +66,13 @@ async def test_the_report_rolls_groups_up_and_uses_the_designations(
         coop, Period.parse("2026-05")
     )
     [statement] = report.financial.income_statements
+    # Each line by its group account's name (the chart's), its code kept for programs.
     income = {line.name: line.current for line in statement.income if line.current}
     assert income == {"Farm": 12_500, "Workshop": 4_000, "Grants": 50_000, "Donations": 1_000}
     expenses = {line.name: line.current for line in statement.expenses if line.current}
-    assert expenses == {"Food": 4_000, "Housing": 6_000, "Tools": 20_000}
+    assert expenses == {"Food": 4_000, "Rent and housing": 6_000, "Tools and repairs": 20_000}
+    codes = {line.code: line.name for line in statement.expenses if line.current}
+    assert codes["Expenses:Tools"] == "Tools and repairs"
     assert (statement.total_income.current, statement.total_expenses.current) == (67_500, 30_000)
 
     [point] = [p for s in report.self_sufficiency for p in s.trend if p.period.label == "2026-05"]

@@ -14,7 +14,7 @@ from reports.period import Period
 from reports.queries.figures import AccountRow
 from reports.queries.movements import Movement
 from reports.ratios import gini, ratio, top_share
-from reports.render import fmt
+from reports.render import charts, fmt
 from reports.render.cells import safe_text
 
 
@@ -74,13 +74,28 @@ def test_formula_text_is_escaped(text: str) -> None:
 
 
 def test_classification_convention() -> None:
-    assert classification.business_line("Income:Farm:Eggs") == "Farm"
+    assert classification.group_code("Income:Farm:Eggs") == "Income:Farm"
+    assert classification.group_of("Income:Farm:Eggs") == "Farm"
     assert classification.is_external_support("Income:Donations")
     assert not classification.is_external_support("Income:Farm")
     assert classification.is_cash_or_bank("asset", "Assets:Bank:Savings")
     assert not classification.is_cash_or_bank("expense", "Assets:Bank")
     assert classification.is_emergency_fund("asset", "Assets:EmergencyFund")
     assert not classification.is_emergency_fund("asset", "Assets:Bank")
+
+
+def test_groups_are_named_by_their_own_accounts() -> None:
+    def account(code: str, name: str) -> AccountRow:
+        return AccountRow(uuid.uuid4(), code, name, "expense", "EUR", None, None)
+
+    name = classification.group_names(
+        [account("Expenses:FarmSupplies", "Seeds, feed and farm supplies"),
+         account("Expenses:FarmSupplies:Feed", "Feed"), account("Expenses:Rent:Hall", "Hall")]
+    )  # fmt: skip
+    assert name("Expenses:FarmSupplies") == "Seeds, feed and farm supplies"
+    assert name("Expenses:FarmSupplies:Feed") == "Feed"
+    # A group without an account of its own: its code's second segment.
+    assert name("Expenses:Rent") == "Rent"
 
 
 def test_member_accounts_are_one_line_named_for_their_commodity() -> None:
@@ -95,9 +110,20 @@ def test_member_accounts_are_one_line_named_for_their_commodity() -> None:
         account("Liabilities:Owed", "EGGS", False),
     ]
     moved = {a.id: Movement(0, 6) for a in accounts}
-    sheets = {s.commodity: s for s in financial.balance_sheets(accounts, moved)}
+    names = {"EGGS": "Eggs", "HOURS": "Hours"}
+    sheets = {s.commodity: s for s in financial.balance_sheets(accounts, moved, names)}
+    # The commodity by its name, as people read it, not its code.
     assert [(line.name, line.amount) for line in sheets["EGGS"].liabilities] == [
         ("Liabilities:Owed", 6),
-        ("Members' EGGS accounts", 12),
+        ("Members' accounts in eggs", 12),
     ]
     assert [line.name for line in sheets["HOURS"].liabilities] == ["Member time accounts"]
+
+
+def test_chart_labels_fit_their_column() -> None:
+    # Lines are named by their accounts now, and a name may be long: cut, never drawn past
+    # the chart's left edge.
+    name = "Seeds, feed, tools and every other supply of the farm"
+    chart = charts.bar_chart("t", [(name, [("expense", 5)]), ("Food", [("expense", 3)])], str)
+    assert [bar.label for bar in chart.bars] == ["Seeds, feed, tools and every…", "Food"]
+    assert len(chart.bars[0].label) <= charts.LABEL_CHARS

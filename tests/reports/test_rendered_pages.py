@@ -5,7 +5,7 @@ phone's width."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pypdfium2
@@ -84,3 +84,21 @@ async def test_the_html_report_reads_at_390_px(engine: AsyncEngine) -> None:
         width = await page.evaluate("document.documentElement.scrollWidth")
         await browser.close()
     assert width <= 390, "the page scrolls sideways on a phone"
+
+
+async def test_no_pdf_page_prints_into_its_right_margin(engine: AsyncEngine) -> None:
+    # Months that are no quarter carry long labels ("2026-06 – 2026-08"): the self-sufficiency
+    # table, a column per period, once ran 15 mm past the A4 page's right margin.
+    books = await fixed_books(SqlUnitOfWorkFactory(engine))
+    months = Period.of(date(2026, 6, 1), date(2026, 8, 31))
+    request = ReportRequest(books.community, months, Thresholds())
+    report = await sustainability_report(
+        SqlUnitOfWorkFactory(engine), connection_of, request, lambda: NOW
+    )
+    assert report.period.label == "2026-06 – 2026-08"
+    for number, page in enumerate(_pages(render_pdf(report)), start=1):
+        # A4 at 1 px a point: 595 × 842. The margins are 14 mm (40 pt) each side and 16 mm
+        # (45 pt) top and bottom, where the page number prints.
+        width, height = page.size
+        margin = page.crop((width - 38, 46, width, height - 46))
+        assert margin.getextrema() == ((255, 255),) * 3, f"page {number} prints into the margin"

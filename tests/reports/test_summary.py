@@ -97,3 +97,8 @@ async def test_periods_before_the_books_begin_show_a_dash_not_zero(engine: Async
     assert rows and rows[0].rstrip().endswith('<td class="n">—</td></tr>')
     trend_chart = page[page.index("Income and expenses, EUR") :].split("</figure>")[0]
     assert "2025-Q2" not in trend_chart and "2025-Q3" in trend_chart, "no empty period drawn"
+    # The shares of the two periods without books are no history (—), like their figures, not
+    # the undefined ratio (–) of a period with books but no expenses.
+    trend = page[page.index("<h2>Self-sufficiency</h2>") :].split("</table>")[0]
+    share = next(row for row in trend.split("<tr") if "Earned share of expenses" in row)
+    assert share.count(">—</td>") == 2 and share.count(">–</td>") == 2, share

@@ -50,12 +50,16 @@ async def test_financial_figures(engine: AsyncEngine) -> None:
     assert report.year_earlier_period.label == "2025-Q3"
     assert report.generated_at == NOW
     eur = {s.commodity: s for s in report.financial.income_statements}["EUR"]
+    # Each line by its account's name, as people read it; its code for programs.
     assert eur.income == (
-        Compared("Farm", 30_000, 20_000, 10_000),
-        Compared("Grants", 12_000, 0, 0),
+        Compared("Farm shop", 30_000, 20_000, 10_000, "Income:Farm"),
+        Compared("Grants", 12_000, 0, 0, "Income:Grants"),
     )
     # Food: 3,000 spent, 4,000 spent and reversed.
-    assert eur.expenses == (Compared("Food", 3_000, 6_000, 0), Compared("Rent", 9_000, 0, 0))
+    assert eur.expenses == (
+        Compared("Food", 3_000, 6_000, 0, "Expenses:Food"),
+        Compared("Rent of the hall", 9_000, 0, 0, "Expenses:Rent"),
+    )
     assert eur.total_income == Compared("Total income", 42_000, 20_000, 10_000)
     assert eur.total_expenses == Compared("Total expenses", 12_000, 6_000, 0)
     assert eur.net == Compared("Net result", 30_000, 14_000, 10_000)

@@ -329,4 +329,16 @@ def test_touch_targets_are_44_px_and_sign_out_shares_a_row_at_390_px(
         # "Sign out" sits on the first row, beside the name, never alone on a row of its own.
         assert sign_out < nav and abs(sign_out - who) < 24, (path, rows)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        if path == "/":
+            # The big balance reads as one figure, even a long one: "−135 h 45 min", never
+            # "−135 h 45" over "min" (Esther's "−3 h 30 min" once broke so in the demo).
+            lines = page.evaluate(
+                """text => { const big = document.querySelector('[data-testid=hours-balance]');
+                    big.textContent = text;
+                    const range = document.createRange();
+                    range.selectNodeContents(big);
+                    return range.getClientRects().length; }""",
+                minutes_text(-(135 * 60 + 45)),
+            )
+            assert lines == 1, f"the balance breaks over {lines} lines at 390 px"
     page.close()

@@ -140,6 +140,36 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     """With ``invalid_request``: each field of the request that does not fit."""
 
 
+_SMALLEST = "in the commodity's smallest unit (minutes for HOURS, cents for EUR)"
+
+EXTENSION_MEMBERS: dict[str, tuple[str, str]] = {
+    "account_id": ("uuid", "The account the refusal is about"),
+    "account_ids": ("uuids", "The accounts the entry names"),
+    "commodity": ("string", "The code of the commodity the amounts are in"),
+    "balance_after": (
+        "integer",
+        f"The balance the write would leave, pending entries counted, {_SMALLEST}",
+    ),
+    "balance_min": ("integer", f"The account's lowest allowed balance, {_SMALLEST}"),
+    "balance_max": ("integer", f"The account's highest allowed balance, {_SMALLEST}"),
+    "imbalance": (
+        "by_commodity",
+        f"Per commodity whose postings do not sum to zero, their sum (debits positive), "
+        f"{_SMALLEST}",
+    ),
+    "available": (
+        "integer",
+        f"What the emergency fund holds available, pending requests counted, {_SMALLEST}",
+    ),
+    "requested": ("integer", f"The amount requested, {_SMALLEST}"),
+    "owed": ("integer", f"What one community would owe the other over the link, {_SMALLEST}"),
+    "limit": ("integer", f"The link's limit on what may be owed that way, {_SMALLEST}"),
+}
+"""The RFC 9457 extension members a refusal may carry beside ``detail`` (the same facts for
+programs, ``LedgerError.members``), by name: (kind, description). The OpenAPI document declares
+each on ``Problem``; a test checks that the ledger sends no other."""
+
+
 def problem_type(code: str) -> str:
     return f"/problems/{code.replace('_', '-')}"
 

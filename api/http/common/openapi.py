@@ -181,8 +181,8 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "the other member does, in their own community",
     "not_party_to_link": "this community is not party to link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f",
     "commodity_not_carried": "link 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f does not carry EUR",
-    "link_limit_exceeded": "this community would owe hilltop 660 HOURS, over the link's limit "
-    "of 600",
+    "link_limit_exceeded": "this community would owe Hilltop Commons 11 h, over the link's "
+    "limit of 10 h",
     "amount_converts_to_zero": "1 EUR converts to 0 CHF",
     "below_minimum_received": "90 converts to 90, less than the least accepted, 100",
     "quote_expired": "transfer 0190f1c2-7a3b-7c4d-8e5f-6a7b8c9d0e1f expired at "

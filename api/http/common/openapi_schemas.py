@@ -11,6 +11,9 @@ written by hand (issue 19). The composition root applies :func:`finish_schemas` 
 - A ``oneOf`` of one schema (an optional field of a PATCH body) is that schema.
 - The operations outside ``/api/v1`` (``/health``, ``/ready``, ``/metrics``) need no token
   (``security: []``) and document the ``4XX`` answers any route can give.
+- ``Problem`` declares the extension members a refusal may carry (``balance_after``,
+  ``imbalance``… :data:`api.http.common.errors.EXTENSION_MEMBERS`), and every operation that
+  takes a JSON body documents the 415 answered to a body not declared JSON.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
+import msgspec
 from litestar.openapi.spec import (
     Components,
+    Example,
     OpenAPI,
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -32,7 +37,13 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from api.http.common.errors import PROBLEM_CODES, PROBLEM_JSON
+from api.http.common.errors import (
+    EXTENSION_MEMBERS,
+    PROBLEM_CODES,
+    PROBLEM_JSON,
+    problem_response,
+)
+from api.http.common.strict_body import NOT_JSON
 
 _PAGE = re.compile(r"Page_(?:[\w.]+\.)?(?P<item>\w+?)(?:Out)?_")
 _BINARY = ("application/pdf", "application/vnd.openxmlformats-officedocument")
@@ -125,6 +136,50 @@ def _public(document: OpenAPI, problem: Reference) -> None:
         operation.responses = responses
 
 
+def _member_schema(kind: str, description: str) -> Schema:
+    uuid = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID)
+    found = {
+        "uuid": uuid,
+        "uuids": Schema(type=OpenAPIType.ARRAY, items=uuid),
+        "string": Schema(type=OpenAPIType.STRING),
+        "integer": Schema(type=OpenAPIType.INTEGER),
+        "by_commodity": Schema(
+            type=OpenAPIType.OBJECT, additional_properties=Schema(type=OpenAPIType.INTEGER)
+        ),
+    }[kind]
+    found.description = description
+    return found
+
+
+def _extension_members(problem: Schema) -> None:
+    assert problem.properties is not None
+    for name, (kind, description) in EXTENSION_MEMBERS.items():
+        problem.properties[name] = _member_schema(kind, description)
+
+
+def _unsupported_media_type(document: OpenAPI, problem: Reference) -> None:
+    body = problem_response(415, "unsupported_media_type", NOT_JSON).content
+    example = Example(summary="unsupported_media_type", value=msgspec.to_builtins(body))
+    for _, operation in _operations(document):
+        request = operation.request_body
+        content = getattr(request, "content", None) or {}
+        if not any("json" in media_type for media_type in content):
+            continue
+        responses = operation.responses if operation.responses is not None else {}
+        responses.setdefault(
+            "415",
+            OpenAPIResponse(
+                description="The body is not declared JSON: send `Content-Type: application/json`",
+                content={
+                    PROBLEM_JSON: OpenAPIMediaType(
+                        schema=problem, examples={"unsupported_media_type": example}
+                    )
+                },
+            ),
+        )
+        operation.responses = dict(sorted(responses.items()))
+
+
 METADATA_REF = Reference(ref=_REF + "Metadata")
 
 
@@ -146,6 +201,7 @@ def finish_schemas(document: OpenAPI, metadata: Schema) -> None:
         problem = schemas[name]
         assert problem.properties is not None
         problem.properties["code"] = Reference(ref=_REF + "ProblemCode")
+    _extension_members(schemas["Problem"])
     schemas["Metadata"] = metadata
     for schema in schemas.values():
         if isinstance(schema, Schema) and schema.properties and "metadata" in schema.properties:
@@ -153,3 +209,4 @@ def finish_schemas(document: OpenAPI, metadata: Schema) -> None:
     _walk(document, _collapse_single_one_of)
     _downloads(document)
     _public(document, Reference(ref=_REF + "Problem"))
+    _unsupported_media_type(document, Reference(ref=_REF + "Problem"))

@@ -63,6 +63,9 @@ async def reject_lax_json(request: Request[Any, Any, Any]) -> None:
         ) from None
 
 
+NOT_JSON = "the request body must be JSON, sent as Content-Type: application/json"
+"""The detail of the 415 answered to a body not declared JSON."""
+
 _FRACTION = "Expected `int`, got `float`"
 FRACTION_HINT = (
     ": amounts are whole numbers in the commodity's smallest unit "
@@ -83,7 +86,4 @@ def _require_json_media_type(content_type: str | None) -> None:
     if media_type != "application/json" and not (
         media_type.startswith("application/") and media_type.endswith("+json")
     ):
-        raise HTTPException(
-            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            detail="the request body must be JSON, sent as Content-Type: application/json",
-        )
+        raise HTTPException(status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=NOT_JSON)

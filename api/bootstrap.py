@@ -176,7 +176,15 @@ def _between_nodes(
         answers={**remote.answers(), KEY_STEP: rotation.answered},
         config=settings.courier(),
     )
-    steps = {**remote.steps(), KEY_STEP: rotation.step()}
+    reconciliation = RemoteReconciliation(
+        uow,
+        federation.transactions,
+        courier,
+        SqlPeerStore.of,
+        clock=utc_now,
+        node_url=settings.node_url,
+    )
+    steps = {**remote.steps(), **reconciliation.steps(), KEY_STEP: rotation.step()}
     return {
         "peer_settings": settings,
         "remote_transfers": remote,
@@ -185,7 +193,7 @@ def _between_nodes(
         "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, settings.node_url, steps),
         "courier": courier,
         "invitations": Invitations(federation.transactions),
-        "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),
+        "peer_reconciliation": reconciliation,
     }
 
 

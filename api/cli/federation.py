@@ -147,10 +147,19 @@ async def _reconcile(arguments: argparse.Namespace, settings: Settings) -> int:
     async with migrated(settings) as services:
         community = await services.ledger.get_community_by_slug(arguments.slug)
         result = await services.peer_reconciliation.reconcile(community.id, arguments.link_id)
-    if result.agrees:
-        say(f"agrees up to {result.agrees_up_to}")
+    journal, checkpoint = result.journal, result.checkpoint
+    if checkpoint is not None:
+        mirror = "is" if checkpoint.mirror else "is NOT"
+        say(f"checkpoint at {checkpoint.seq}: each side's balance {mirror} minus the other's")
+    if not result.books_agree:
+        say("this side's clearing accounts differ from its journal")
+    if result.agrees and result.books_agree:
+        say(f"agrees up to {journal.agrees_up_to}")
         return 0
-    say(f"differs at {result.first_difference}: {result.reason}")
+    if journal.first_difference is not None:
+        say(f"differs at {journal.first_difference}: {journal.reason}")
+    if checkpoint is not None and checkpoint.problem is not None:
+        say(f"checkpoint at {checkpoint.seq}: {checkpoint.problem}")
     return 1
 
 

@@ -152,8 +152,6 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     federation = Federation.over(transactions)
     remote = RemoteTransfers(units, transactions, SqlPeerStore.of, clock)
     rotation = KeyRotation(units, SqlPeerStore.of, clock)
-    steps = {**remote.steps(), KEY_STEP: rotation.step()}
-    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     config = CourierConfig(
         timeout_s=1,
         retry=RetryPolicy(retry_base_s=1, retry_cap_s=4),
@@ -168,6 +166,11 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         answers={**remote.answers(), KEY_STEP: rotation.answered},
         config=config,
     )
+    reconciliation = RemoteReconciliation(
+        units, transactions, courier, SqlPeerStore.of, clock=clock, node_url=url
+    )
+    steps = {**remote.steps(), **reconciliation.steps(), KEY_STEP: rotation.step()}
+    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     wire.receivers[url] = receiver
     return Node(
         url,
@@ -178,7 +181,7 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         receiver,
         courier,
         Invitations(transactions),
-        RemoteReconciliation(transactions, courier),
+        reconciliation,
         rotation,
         units,
     )

@@ -148,19 +148,19 @@ async def _reconcile(arguments: argparse.Namespace, settings: Settings) -> int:
         community = await services.ledger.get_community_by_slug(arguments.slug)
         result = await services.peer_reconciliation.reconcile(community.id, arguments.link_id)
     journal, checkpoint = result.journal, result.checkpoint
+    agrees = result.agrees and result.books_agree
+    if agrees:
+        say(f"agrees up to {journal.agrees_up_to}")
+    elif journal.first_difference is not None:
+        say(f"differs at {journal.first_difference}: {journal.reason}")
     if checkpoint is not None:
         mirror = "is" if checkpoint.mirror else "is NOT"
         say(f"checkpoint at {checkpoint.seq}: each side's balance {mirror} minus the other's")
+        if checkpoint.problem is not None:
+            say(f"checkpoint at {checkpoint.seq}: {checkpoint.problem}")
     if not result.books_agree:
         say("this side's clearing accounts differ from its journal")
-    if result.agrees and result.books_agree:
-        say(f"agrees up to {journal.agrees_up_to}")
-        return 0
-    if journal.first_difference is not None:
-        say(f"differs at {journal.first_difference}: {journal.reason}")
-    if checkpoint is not None and checkpoint.problem is not None:
-        say(f"checkpoint at {checkpoint.seq}: {checkpoint.problem}")
-    return 1
+    return 0 if agrees else 1
 
 
 def _node_url(url: str | None) -> str:

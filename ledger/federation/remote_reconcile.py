@@ -122,18 +122,16 @@ class RemoteReconciliation:
         if link.partner.node_url is None:
             return await Transfers(self._transactions).reconcile(community_id, link_id)
         exchange = await self.exchange(community_id, link_id)
-        if exchange.check.problem is None and exchange.mine.head == exchange.their_head:
-            seq = exchange.theirs.seq
+        seq = exchange.theirs.seq
+        if exchange.check.problem is None and exchange.mine.head == exchange.their_head == seq:
             journal = Reconciliation(seq, None, None, exchange.mine.checkpoint, exchange.theirs)
         else:
             journal = await self._compare_after_agreed(community_id, link, exchange)
         async with self._transactions.read() as tx:
             books = await clearing_balances(tx, link)
             held = await _held_balances(tx, community_id, link)
-        owed = {
-            code: journal.ours.balances.get(code, 0) + held.get(code, 0)
-            for code in {*journal.ours.balances, *held}
-        }
+            whole = (await own_checkpoint(tx, community_id, link)).checkpoint.balances
+        owed = {code: whole.get(code, 0) + held.get(code, 0) for code in {*whole, *held}}
         return LinkReconciliation(link.id, journal, books, books_agree(books, owed), exchange.check)
 
     async def exchange(self, community_id: uuid.UUID, link_id: uuid.UUID) -> Exchange:
@@ -158,6 +156,8 @@ class RemoteReconciliation:
             theirs = open_checkpoint(answer.body.get("signed"), peer)
             link = await link_of(tx, community_id, link_id)
             mine = await own_checkpoint(tx, community_id, link, theirs.seq)
+            if mine.broken is None and own.broken is not None:
+                mine = Own(mine.checkpoint, mine.head, own.broken)  # named, and not kept
             check = await _keep(
                 tx, community_id, mine, theirs, signed=answer.body["signed"], now=now
             )

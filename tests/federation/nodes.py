@@ -187,11 +187,16 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     )
 
 
-def hours_terms(limit: int = 600) -> tuple[CommodityTerms, ...]:
-    return (CommodityTerms(HOURS, HOURS, Rate(1, 1), limit, limit),)
+ONE_TO_ONE = Rate(1, 1)
 
 
-async def linked(a: Node, b: Node, clock: Clock, *, limit: int = 600) -> Link:
+def hours_terms(limit: int = 600, rate: Rate = ONE_TO_ONE) -> tuple[CommodityTerms, ...]:
+    return (CommodityTerms(HOURS, HOURS, rate, limit, limit),)
+
+
+async def linked(
+    a: Node, b: Node, clock: Clock, *, limit: int = 600, rate: Rate = ONE_TO_ONE
+) -> Link:
     """A community with a member on each node, linked by invitation and acceptance; A's view."""
     for side, name in ((a, "Riverside"), (b, "Hilltop")):
         side.community = await side.ledger.create_community(
@@ -205,7 +210,7 @@ async def linked(a: Node, b: Node, clock: Clock, *, limit: int = 600) -> Link:
         await a.key(),
         a.url,
         (a.community.slug, a.community.name),
-        hours_terms(limit),
+        hours_terms(limit, rate),
         HOLD_WINDOW_S,
         now=clock(),
     )

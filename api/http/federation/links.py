@@ -26,6 +26,7 @@ from api.http.governance.guards import (
 )
 from api.http.schemas import Page
 from ledger.federation.model import LinkStatus
+from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.service import Federation
 from ledger.kernel.model import Community
 
@@ -116,10 +117,13 @@ class LinksController(Controller):
         self,
         *,
         community: NamedDependency[Community],
-        federation: NamedDependency[Federation],
+        peer_reconciliation: NamedDependency[RemoteReconciliation],
         link_id: FromPath[uuid.UUID],
     ) -> ReconciliationOut:
-        return ReconciliationOut.of(await federation.transfers.reconcile(community.id, link_id))
+        # The one way to reconcile, as `commons-ledger federation reconcile` does: on this
+        # install both journals; with a partner node, signed checkpoints and the movements
+        # after the latest agreed one.
+        return ReconciliationOut.of(await peer_reconciliation.reconcile(community.id, link_id))
 
     @post(
         "/{link_id:uuid}/accept",

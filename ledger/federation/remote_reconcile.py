@@ -28,7 +28,7 @@ import structlog
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
 from ledger.federation import errors
 from ledger.federation.checkpoints import Own, open_checkpoint, own_checkpoint, sign_checkpoint
-from ledger.federation.courier import Courier
+from ledger.federation.courier import Courier, SendFailed
 from ledger.federation.identity import current
 from ledger.federation.journal import (
     Checkpoint,
@@ -38,7 +38,7 @@ from ledger.federation.journal import (
     Reconciliation,
     reconcile,
 )
-from ledger.federation.messages import LinkPeer, PeerForbidden, PeerMessage
+from ledger.federation.messages import LinkPeer, PeerForbidden, PeerMessage, PeerUnauthenticated
 from ledger.federation.model import Link
 from ledger.federation.peer_store import PeerStoreOf
 from ledger.federation.peering import Step
@@ -59,12 +59,22 @@ log = structlog.get_logger("commons_ledger.federation")
 CHECKPOINT_STEP: Final = "checkpoint"
 
 
+class PartnerUnreachable(kernel_errors.LedgerError):
+    """The partner node did not answer a reconciliation's query (HTTP 503: ask again later)."""
+
+    code = "partner_node_unreachable"
+
+
+kernel_errors.ERROR_TYPES[PartnerUnreachable.code] = PartnerUnreachable
+
+
 @dataclass(frozen=True, slots=True)
 class Exchange:
     """One exchange of checkpoints: this side's and the partner's at the same seq, compared."""
 
     mine: Own
-    theirs: Checkpoint
+    theirs: Checkpoint | None
+    """None when the partner's signed checkpoint did not verify (``check`` names it)."""
     their_head: int
     check: CheckpointCheck
 
@@ -122,9 +132,11 @@ class RemoteReconciliation:
         if link.partner.node_url is None:
             return await Transfers(self._transactions).reconcile(community_id, link_id)
         exchange = await self.exchange(community_id, link_id)
-        seq = exchange.theirs.seq
-        if exchange.check.problem is None and exchange.mine.head == exchange.their_head == seq:
-            journal = Reconciliation(seq, None, None, exchange.mine.checkpoint, exchange.theirs)
+        seq = exchange.check.seq
+        theirs = exchange.theirs
+        agreed = exchange.check.problem is None and theirs is not None
+        if agreed and theirs is not None and exchange.mine.head == exchange.their_head == seq:
+            journal = Reconciliation(seq, None, None, exchange.mine.checkpoint, theirs)
         else:
             journal = await self._compare_after_agreed(community_id, link, exchange)
         async with self._transactions.read() as tx:
@@ -147,13 +159,18 @@ class RemoteReconciliation:
             token = sign_checkpoint(
                 own.checkpoint, key, sender=self._node_url, recipient=link.partner.node_url, now=now
             )
-        answer = await self._courier.ask(link_id, CHECKPOINT_STEP, {"signed": token}, new_id())
+        answer = await self._ask(link_id, CHECKPOINT_STEP, {"signed": token})
         async with self._units(write=True) as uow:
             tx = self._transactions.tx(uow)
             peer = await self._peers(uow).peer(link_id, self._clock())
             if peer is None:
                 raise PeerForbidden("the link has no partner node any more")
-            theirs = open_checkpoint(answer.body.get("signed"), peer)
+            try:
+                theirs = open_checkpoint(answer.body.get("signed"), peer)
+            except PeerUnauthenticated as exc:
+                # Signed answer, changed checkpoint inside: named, nothing kept.
+                check = CheckpointCheck(own.checkpoint.seq, False, False, exc.detail)
+                return Exchange(own, None, own.head, check)
             link = await link_of(tx, community_id, link_id)
             mine = await own_checkpoint(tx, community_id, link, theirs.seq)
             if mine.broken is None and own.broken is not None:
@@ -185,13 +202,19 @@ class RemoteReconciliation:
         )
         return {"signed": signed, "head": mine.head}
 
+    async def _ask(self, link_id: uuid.UUID, step: str, body: dict[str, Any]) -> PeerMessage:
+        try:
+            return await self._courier.ask(link_id, step, body, new_id())
+        except (SendFailed, OSError) as exc:
+            raise PartnerUnreachable(f"the partner node did not answer: {exc}") from None
+
     async def _compare_after_agreed(
         self, community_id: uuid.UUID, link: Link, exchange: Exchange
     ) -> Reconciliation:
         """The journals compared from the latest checkpoint both sides agreed on."""
         async with self._transactions.read() as tx:
             agreed = await tx.store.checkpoints(
-                community_id, link.id, upto=exchange.theirs.seq, agreed=True
+                community_id, link.id, upto=exchange.check.seq, agreed=True
             )
             start = agreed[0].ours if agreed else None
             ours = await _movements(tx, community_id, link.id, 0 if start is None else start.seq)
@@ -202,7 +225,7 @@ class RemoteReconciliation:
         found: list[Movement] = []
         while True:
             body = {"after_seq": after + len(found), "limit": JOURNAL_PAGE}
-            answer = await self._courier.ask(link_id, JOURNAL_STEP, body, link_id)
+            answer = await self._ask(link_id, JOURNAL_STEP, body)
             try:
                 page = msgspec.convert(answer.body["movements"], list[Movement])
             except (KeyError, msgspec.ValidationError) as exc:

@@ -16,12 +16,13 @@ from typing import Any
 import msgspec
 import pytest
 
+from api.http.common.errors import STATUS_BY_CODE
 from ledger.federation.checkpoints import open_checkpoint
 from ledger.federation.journal import Exchanged
-from ledger.federation.messages import PeerMessage, PeerUnauthenticated, sign
+from ledger.federation.messages import PeerMessage, PeerUnauthenticated, sign, verify_with
 from ledger.federation.model import Link, Rate
 from ledger.federation.remote import JOURNAL_STEP
-from ledger.federation.remote_reconcile import CHECKPOINT_STEP
+from ledger.federation.remote_reconcile import CHECKPOINT_STEP, PartnerUnreachable
 from ledger.store.federation import SqlFederationStore
 from ledger.store.federation_peer import SqlPeerStore
 from ledger.store.scoped import connection_of
@@ -252,3 +253,43 @@ async def test_a_checkpoint_whose_balances_are_not_the_mirror_is_named(pair: Pai
         "the partner's signed checkpoint at seq 6 gives balances that are not this side's "
         "mirror, although the chains are the same"
     )
+
+
+async def test_a_partner_answering_a_changed_checkpoint_is_named_and_nothing_is_kept(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    link = await linked(pair.a, pair.b, pair.clock)
+    await _traffic(pair, link, rounds=1)
+    b_key = await pair.b.key()
+    deliver = pair.wire.deliver
+
+    async def changing(base: str, token: str) -> tuple[int, str]:
+        """B's answer, its inner signed checkpoint changed, the answer signed again by B."""
+        status, body = await deliver(base, token)
+        answer = verify_with(body, b_key.public)
+        if status != 200 or answer.step != CHECKPOINT_STEP + ".answer":
+            return status, body
+        header, payload, signature = answer.body["signed"].split(".")
+        inner = msgspec.json.decode(_b64(payload))
+        inner["body"]["balances"] = {"HOURS": 0}
+        changed = ".".join((header, _b64text(msgspec.json.encode(inner)), signature))
+        return status, sign(
+            msgspec.structs.replace(answer, body={**answer.body, "signed": changed}), b_key
+        )
+
+    monkeypatch.setattr(pair.wire, "deliver", changing)
+
+    result = await pair.a.reconciliation.reconcile(pair.a.cid, link.id)
+
+    assert not result.agrees and result.journal.agrees  # the movements still agree
+    assert result.checkpoint is not None and result.checkpoint.problem is not None
+    assert "the partner's checkpoint does not verify" in result.checkpoint.problem
+    assert await _kept(pair.a, link) == []
+
+
+async def test_a_partner_node_that_does_not_answer_is_a_503_problem(pair: Pair) -> None:
+    link = await linked(pair.a, pair.b, pair.clock)
+    pair.wire.down.add(pair.b.url)
+    with pytest.raises(PartnerUnreachable, match="did not answer"):
+        await pair.a.reconciliation.reconcile(pair.a.cid, link.id)
+    assert STATUS_BY_CODE[PartnerUnreachable.code] == 503

@@ -111,7 +111,13 @@ class LinksController(Controller):
     @get(
         "/{link_id:uuid}/reconciliation",
         summary="Compare the link's two journals and this side's clearing accounts",
-        responses=problems(*COMMUNITY, codes=["link_not_found", "partner_not_found"]),
+        description=(
+            "On one install both journals are read; with a partner on another node, by signed "
+            "checkpoints exchanged now and the movements after the latest agreed one."
+        ),
+        responses=problems(
+            *COMMUNITY, codes=["link_not_found", "partner_not_found", "partner_node_unreachable"]
+        ),
     )
     async def reconcile_link(
         self,

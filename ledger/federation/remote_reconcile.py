@@ -246,9 +246,9 @@ class RemoteReconciliation:
             tx = self._transactions.tx(uow)
             for community_id, link_id, _ in await self._peers(uow).remote_links():
                 link = await tx.store.get_link(community_id, link_id)
-                head = await tx.store.journal_head(community_id, link_id)
-                kept = await tx.store.checkpoints(community_id, link_id, upto=2**62)
-                moved = head is not None and (not kept or kept[0].ours.seq < head[0])
+                head = (await tx.store.journal_head(community_id, link_id) or (0, ""))[0]
+                kept = await tx.store.checkpoints(community_id, link_id, upto=head)
+                moved = head > 0 and (not kept or kept[0].ours.seq < head)
                 recent = bool(kept) and kept[0].recorded_at + every > now
                 if link is not None and link.proposed_here and moved and not recent:
                     due.append((community_id, link_id))

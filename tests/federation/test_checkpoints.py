@@ -16,7 +16,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from api.federation_settings import FederationSettings
 from api.http.common.errors import STATUS_BY_CODE
+from api.settings import SettingsError
 from ledger.federation.checkpoints import open_checkpoint
 from ledger.federation.journal import Exchanged
 from ledger.federation.messages import PeerMessage, PeerUnauthenticated, sign, verify_with
@@ -293,3 +295,12 @@ async def test_a_partner_node_that_does_not_answer_is_a_503_problem(pair: Pair) 
     with pytest.raises(PartnerUnreachable, match="did not answer"):
         await pair.a.reconciliation.reconcile(pair.a.cid, link.id)
     assert STATUS_BY_CODE[PartnerUnreachable.code] == 503
+
+
+def test_the_checkpoint_interval_is_a_setting_an_hour_by_default() -> None:
+    assert FederationSettings.from_env({}).checkpoint_s == 3600
+    off = FederationSettings.from_env({"COMMONS_LEDGER_CHECKPOINT_S": "0"})
+    assert off.checkpoint_s == 0  # only on demand
+    for wrong in ("-1", "soon", str(8 * 24 * 3600)):
+        with pytest.raises(SettingsError, match="COMMONS_LEDGER_CHECKPOINT_S"):
+            FederationSettings.from_env({"COMMONS_LEDGER_CHECKPOINT_S": wrong})

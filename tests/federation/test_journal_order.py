@@ -7,7 +7,10 @@ process, see ``nodes.py``; SQLite and PostgreSQL each way round)."""
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
+
+import pytest
 
 from ledger.federation.model import Link, TransferState
 from ledger.federation.remote import SEQUENCE_STEP
@@ -115,3 +118,47 @@ async def test_sequence_messages_reordered_and_duplicated_take_their_place_once(
     pair.clock.advance(5)
     await _quiet(pair)  # A's own retries are answered from B's inbox: no second effect
     await _alike(pair, link, 60)
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+async def test_random_interleavings_both_ways_with_messages_reordered_and_repeated(
+    pair: Pair, seed: int
+) -> None:
+    """Transfers both ways, every message held on the wire and delivered by the test in a
+    random order, some twice, while both couriers retry: one chain on both sides at the end."""
+    rnd = random.Random(seed)
+    link = await linked(pair.a, pair.b, pair.clock)
+    pair.wire.capture_only = True
+    made: list[tuple[Node, Node, uuid.UUID, int]] = []
+    delivered: list[tuple[str, str]] = []
+    for _ in range(40):
+        action = rnd.choice(("pay a", "pay b", "pass", "deliver", "deliver", "repeat"))
+        if action.startswith("pay"):
+            payer, payee = (pair.a, pair.b) if action == "pay a" else (pair.b, pair.a)
+            amount = rnd.randint(1, 9)
+            created = await payer.remote.create(
+                payer.cid, request(payer, payee, link, amount), None
+            )
+            made.append((payer, payee, created.id, amount))
+        elif action == "pass":
+            await asyncio.gather(pair.a.courier.deliver_due(), pair.b.courier.deliver_due())
+            pair.clock.advance(1)
+        elif action == "deliver" and pair.wire.sent:
+            base, token = pair.wire.sent.pop(rnd.randrange(len(pair.wire.sent)))
+            assert (await pair.wire.deliver(base, token))[0] == 200
+            delivered.append((base, token))
+        elif action == "repeat" and delivered:
+            base, token = rnd.choice(delivered)
+            # A repeat signed long ago may be refused as stale; it never takes a second effect.
+            assert (await pair.wire.deliver(base, token))[0] in (200, 401)
+    pair.wire.capture_only = False
+    pair.clock.advance(5)
+    await _quiet(pair)
+
+    moved = 0
+    for payer, payee, transfer_id, amount in made:
+        state = (await payer.transfer(transfer_id)).state
+        assert state is (await payee.transfer(transfer_id)).state is not TransferState.PREPARED
+        if state is TransferState.COMMITTED:
+            moved += amount if payer is pair.a else -amount
+    await _alike(pair, link, moved)

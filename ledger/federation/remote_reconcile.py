@@ -289,7 +289,8 @@ async def _keep(
     """Compares the two checkpoints and keeps them when they are at the same seq and this
     side's journal is whole up to it."""
     check = compare(mine, theirs)
-    if mine.broken is None and mine.checkpoint.seq == theirs.seq:
+    # Seq 0 (an empty journal) vouches for nothing: not kept.
+    if mine.broken is None and mine.checkpoint.seq == theirs.seq > 0:
         exchanged = Exchanged(mine.checkpoint, theirs.hash, signed, check.problem is None, now)
         await tx.store.keep_checkpoint(community_id, exchanged)
     return check

@@ -304,3 +304,18 @@ def test_the_checkpoint_interval_is_a_setting_an_hour_by_default() -> None:
     for wrong in ("-1", "soon", str(8 * 24 * 3600)):
         with pytest.raises(SettingsError, match="COMMONS_LEDGER_CHECKPOINT_S"):
             FederationSettings.from_env({"COMMONS_LEDGER_CHECKPOINT_S": wrong})
+
+
+async def test_an_empty_journal_on_one_side_is_a_movement_the_other_lacks(pair: Pair) -> None:
+    link = await linked(pair.a, pair.b, pair.clock)
+    empty = await pair.a.reconciliation.reconcile(pair.a.cid, link.id)
+    assert empty.agrees and empty.journal.agrees_up_to == 0 and await _kept(pair.a, link) == []
+    await pair.a.remote.create(pair.a.cid, request(pair.a, pair.b, link, 5), None)
+    await pair.a.courier.deliver_due()  # A numbered it; B holds it until `sequence` arrives
+
+    result = await pair.a.reconciliation.reconcile(pair.a.cid, link.id)
+
+    assert (result.journal.agrees_up_to, result.journal.first_difference) == (0, 1)
+    assert result.journal.reason == "this side's journal has movements the partner lacks"
+    await _quiet(pair)
+    assert (await pair.a.reconciliation.reconcile(pair.a.cid, link.id)).agrees

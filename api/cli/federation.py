@@ -158,6 +158,8 @@ async def _reconcile(arguments: argparse.Namespace, settings: Settings) -> int:
         say(f"checkpoint at {checkpoint.seq}: each side's balance {mirror} minus the other's")
         if checkpoint.problem is not None:
             say(f"checkpoint at {checkpoint.seq}: {checkpoint.problem}")
+    if result.held:
+        say(f"{result.held} movement(s) posted here wait for their place in the journal order")
     if not result.books_agree:
         say("this side's clearing accounts differ from its journal")
     return 0 if agrees else 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -34,6 +34,7 @@ from ledger.federation.journal import (
     Checkpoint,
     CheckpointCheck,
     Exchanged,
+    Held,
     Movement,
     Reconciliation,
     reconcile,
@@ -141,10 +142,12 @@ class RemoteReconciliation:
             journal = await self._compare_after_agreed(community_id, link, exchange)
         async with self._transactions.read() as tx:
             books = await clearing_balances(tx, link)
-            held = await _held_balances(tx, community_id, link)
+            waiting = await tx.store.held_movements(community_id, link.id)
+            held = _held_balances(waiting, link)
             whole = (await own_checkpoint(tx, community_id, link)).checkpoint.balances
         owed = {code: whole.get(code, 0) + held.get(code, 0) for code in {*whole, *held}}
-        return LinkReconciliation(link.id, journal, books, books_agree(books, owed), exchange.check)
+        agree = books_agree(books, owed)
+        return LinkReconciliation(link.id, journal, books, agree, exchange.check, len(waiting))
 
     async def exchange(self, community_id: uuid.UUID, link_id: uuid.UUID) -> Exchange:
         """Exchanges signed checkpoints with the partner node now; both sides keep them."""
@@ -309,10 +312,10 @@ async def _movements(
             return found
 
 
-async def _held_balances(tx: FedTx, community_id: uuid.UUID, link: Link) -> dict[str, int]:
+def _held_balances(waiting: Sequence[Held], link: Link) -> dict[str, int]:
     """What the movements held for their place in the journal change of what this side owes."""
     owed: dict[str, int] = {}
-    for held in await tx.store.held_movements(community_id, link.id):
+    for held in waiting:
         code, amount = held.after(None).signed(link.proposed_here)
         owed[code] = owed.get(code, 0) + amount
     return owed

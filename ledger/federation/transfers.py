@@ -51,6 +51,9 @@ class LinkReconciliation:
     books_agree: bool
     checkpoint: CheckpointCheck | None = None
     """Between installs: the two sides' signed checkpoints compared at their latest common seq."""
+    held: int = 0
+    """Between installs: movements posted on this side that wait for their place in the link's
+    journal order (``ledger.federation.sequencing``)."""
 
     @property
     def agrees(self) -> bool:

@@ -122,6 +122,7 @@ async def test_reconciliation_fetches_only_the_movements_after_the_latest_checkp
     behind = await pair.b.reconciliation.reconcile(pair.b.cid, link.id)
 
     assert behind.journal.first_difference == 5 and behind.books_agree  # held, not lost
+    assert behind.held == 1
     assert behind.journal.reason == "the partner's journal has movements this side lacks"
     asked = [body for step, body in _steps(pair, since) if step == JOURNAL_STEP]
     assert asked and asked[0]["after_seq"] == 4

@@ -307,6 +307,9 @@ class ReconciliationOut(msgspec.Struct, frozen=True):
     books_agree: bool
     """Whether each clearing account's balance is what the journal says (with the movements
     held for their place in the journal order, between installs)."""
+    held: int = 0
+    """Movements posted on this side that wait for their place in the link's journal order
+    (between installs: the partner node, which keeps the order, has not told their seq yet)."""
     checkpoint: CheckpointCheckOut | None = None
     """With a partner on another node: the latest signed checkpoints compared (null on one
     install, where both journals are read directly)."""
@@ -324,5 +327,6 @@ class ReconciliationOut(msgspec.Struct, frozen=True):
             theirs=CheckpointOut.of(j.theirs),
             books=r.books,
             books_agree=r.books_agree,
+            held=r.held,
             checkpoint=None if r.checkpoint is None else CheckpointCheckOut.of(r.checkpoint),
         )

@@ -120,7 +120,7 @@ async def test_sequence_messages_reordered_and_duplicated_take_their_place_once(
     await _alike(pair, link, 60)
 
 
-@pytest.mark.parametrize("seed", [7, 11])
+@pytest.mark.parametrize("seed", [7])
 async def test_random_interleavings_both_ways_with_messages_reordered_and_repeated(
     pair: Pair, seed: int
 ) -> None:

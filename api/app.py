@@ -177,6 +177,13 @@ def _lifespan(
                     services.courier.run(stop, peer_poll_ms / 1000), name="peer-delivery"
                 )
             )
+        checkpoint_s = services.peer_settings.checkpoint_s
+        if checkpoint_s and services.peer_settings.node_url:
+            loops.append(
+                asyncio.create_task(
+                    services.peer_reconciliation.run(stop, checkpoint_s), name="peer-checkpoints"
+                )
+            )
         try:
             async with running_in_background(services.jobs, services.settings.jobs_interval_s):
                 yield

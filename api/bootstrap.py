@@ -196,7 +196,21 @@ def _between_nodes(
         config=settings.courier(),
     )
     federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, utc_now))
-    steps = {**remote.steps(), **links.steps(), **exchanges.steps(), KEY_STEP: rotation.step()}
+    reconciliation = RemoteReconciliation(
+        uow,
+        federation.transactions,
+        courier,
+        SqlPeerStore.of,
+        clock=utc_now,
+        node_url=settings.node_url,
+    )
+    steps = {
+        **remote.steps(),
+        **links.steps(),
+        **exchanges.steps(),
+        **reconciliation.steps(),
+        KEY_STEP: rotation.step(),
+    }
     return {
         "peer_settings": settings,
         "remote_transfers": remote,
@@ -205,7 +219,7 @@ def _between_nodes(
         "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, settings.node_url, steps),
         "courier": courier,
         "invitations": Invitations(federation.transactions),
-        "peer_reconciliation": RemoteReconciliation(federation.transactions, courier),
+        "peer_reconciliation": reconciliation,
     }
 
 

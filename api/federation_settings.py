@@ -40,6 +40,11 @@ class FederationSettings:
     retry_cap_ms: int = 60_000
     """COMMONS_LEDGER_PEER_RETRY_CAP_MS: the longest wait between two attempts."""
 
+    checkpoint_s: int = 3600
+    """COMMONS_LEDGER_CHECKPOINT_S: how often the service exchanges signed checkpoints of each
+    link it proposed with the partner node, when the link's journal moved since the last one
+    (an hour; 0: only on demand, ``federation reconcile`` and the API's reconciliation read)."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FederationSettings:
         env = os.environ if environ is None else environ
@@ -77,4 +82,5 @@ _BOUNDS = {
     "timeout_s": ("COMMONS_LEDGER_PEER_TIMEOUT_S", 10, 1, 120),
     "retry_base_ms": ("COMMONS_LEDGER_PEER_RETRY_BASE_MS", 1000, 1, 3_600_000),
     "retry_cap_ms": ("COMMONS_LEDGER_PEER_RETRY_CAP_MS", 60_000, 1, 3_600_000),
+    "checkpoint_s": ("COMMONS_LEDGER_CHECKPOINT_S", 3600, 0, 7 * 24 * 3600),
 }

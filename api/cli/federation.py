@@ -147,11 +147,22 @@ async def _reconcile(arguments: argparse.Namespace, settings: Settings) -> int:
     async with migrated(settings) as services:
         community = await services.ledger.get_community_by_slug(arguments.slug)
         result = await services.peer_reconciliation.reconcile(community.id, arguments.link_id)
-    if result.agrees:
-        say(f"agrees up to {result.agrees_up_to}")
-        return 0
-    say(f"differs at {result.first_difference}: {result.reason}")
-    return 1
+    journal, checkpoint = result.journal, result.checkpoint
+    agrees = result.agrees and result.books_agree
+    if agrees:
+        say(f"agrees up to {journal.agrees_up_to}")
+    elif journal.first_difference is not None:
+        say(f"differs at {journal.first_difference}: {journal.reason}")
+    if checkpoint is not None:
+        mirror = "is" if checkpoint.mirror else "is NOT"
+        say(f"checkpoint at {checkpoint.seq}: each side's balance {mirror} minus the other's")
+        if checkpoint.problem is not None:
+            say(f"checkpoint at {checkpoint.seq}: {checkpoint.problem}")
+    if result.held:
+        say(f"{result.held} movement(s) posted here wait for their place in the journal order")
+    if not result.books_agree:
+        say("this side's clearing accounts differ from its journal")
+    return 0 if agrees else 1
 
 
 def _node_url(url: str | None) -> str:

@@ -46,6 +46,7 @@ SERVICE_NAMES = (
     "entry_writes",
     "federation",
     "remote_transfers",
+    "peer_reconciliation",
 )
 """The fields of :class:`api.state.Services` a handler may take, each under its own name."""
 

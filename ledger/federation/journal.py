@@ -17,6 +17,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import msgspec
 
@@ -99,6 +100,30 @@ def chain_movement(
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """A movement posted on this side that waits for its place in the link's journal order
+    (``ledger.federation.sequencing``): ``seq`` None until the side that keeps the order gives
+    it, or a seq whose predecessor has not arrived yet."""
+
+    link_id: uuid.UUID
+    transfer_id: uuid.UUID
+    seq: int | None
+    from_proposer: bool
+    sent: tuple[str, int]
+    received: tuple[str, int]
+
+    def after(self, head: tuple[int, str] | None) -> Movement:
+        return chain_movement(
+            head,
+            link_id=self.link_id,
+            transfer_id=self.transfer_id,
+            from_proposer=self.from_proposer,
+            sent=self.sent,
+            received=self.received,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     link_id: uuid.UUID
     seq: int
@@ -108,6 +133,33 @@ class Checkpoint:
     partner_balances: Mapping[str, int]
     """What the partner owes this community, per partner commodity in the partner's units, as
     this side's journal tells it: this side's balance converted is minus these."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchanged:
+    """A checkpoint exchanged with the partner node and kept: this side's, the partner's chain
+    hash and signed checkpoint (a JWS that can be verified again with the partner's key), and
+    whether the two agreed."""
+
+    ours: Checkpoint
+    partner_hash: str
+    partner_signed: str
+    agrees: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointCheck:
+    """The latest checkpoints of both sides compared at one seq."""
+
+    seq: int
+    same_chain: bool
+    """Both sides' chain hashes at ``seq`` are the same."""
+    mirror: bool
+    """This side's balance is minus the partner's, in the partner's units, and the reverse:
+    what each side's journal says the other owes is what the other says it owes."""
+    problem: str | None
+    """Which checkpoint does not match, and how (None: they agree)."""
 
 
 class CheckpointBuilder:
@@ -121,6 +173,15 @@ class CheckpointBuilder:
         self.balances: dict[str, int] = {}
         self.partner_balances: dict[str, int] = {}
         self.broken: str | None = None
+
+    @classmethod
+    def starting_at(cls, checkpoint: Checkpoint, proposed_here: bool) -> CheckpointBuilder:
+        """A builder that goes on from ``checkpoint`` (this side's, or the partner's mirror)."""
+        builder = cls(checkpoint.link_id, proposed_here)
+        builder.seq, builder.hash = checkpoint.seq, checkpoint.hash
+        builder.balances = dict(checkpoint.balances)
+        builder.partner_balances = dict(checkpoint.partner_balances)
+        return builder
 
     def feed(self, movement: Movement) -> bool:
         """Adds ``movement``; False (and ``broken`` says why) when it does not follow."""
@@ -155,6 +216,13 @@ def checkpoint_of(
         if not builder.feed(movement):
             raise errors.InvalidInput(f"the journal of link {link_id} is broken: {builder.broken}")
     return builder.checkpoint()
+
+
+def mirrored(checkpoint: Checkpoint) -> Checkpoint:
+    """The partner's checkpoint as this side's journal tells it (balances swapped)."""
+    return replace(
+        checkpoint, balances=checkpoint.partner_balances, partner_balances=checkpoint.balances
+    )
 
 
 def checkpoints_agree(ours: Checkpoint, theirs: Checkpoint) -> bool:
@@ -195,14 +263,19 @@ def reconcile(
     proposed_here: bool,
     ours: Iterable[Movement],
     theirs: Iterable[Movement],
+    start: Checkpoint | None = None,
 ) -> Reconciliation:
     """Compares this side's journal with the partner's, both in seq order: each must be an
-    unbroken chain, and the two must hold the same movements."""
+    unbroken chain, and the two must hold the same movements. From ``start`` (a checkpoint both
+    sides agreed, this side's view) on, only the movements after it are given and compared."""
     mine = CheckpointBuilder(link_id, proposed_here)
     partner = CheckpointBuilder(link_id, not proposed_here)
+    if start is not None:
+        mine = CheckpointBuilder.starting_at(start, proposed_here)
+        partner = CheckpointBuilder.starting_at(mirrored(start), not proposed_here)
     ours_left, theirs_left = iter(ours), iter(theirs)
     reason: str | None = None
-    agreed = 0
+    agreed = mine.seq
     while reason is None:
         a, b = next(ours_left, None), next(theirs_left, None)
         if a is None and b is None:

@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
 from ledger.federation.exchange_model import CrossExchange, CrossStatus
-from ledger.federation.journal import Movement
+from ledger.federation.journal import Exchanged, Held, Movement
 from ledger.federation.model import Link, LinkStatus, TermsVersion, Transfer
 from ledger.governance.ports import GovernanceStore
 from ledger.governance.ports import StoreOf as GovernanceStoreOf
@@ -121,6 +121,49 @@ class FederationStore(Protocol):
     async def movements(
         self, community_id: uuid.UUID, link_id: uuid.UUID, *, after_seq: int, limit: int
     ) -> Sequence[Movement]: ...
+
+    async def journal_seq(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, transfer_id: uuid.UUID
+    ) -> int | None:
+        """The seq of the transfer's movement in this side's journal (None: not in it)."""
+        ...
+
+    # The journal's order between installs (``ledger.federation.sequencing``) and checkpoints.
+    async def hold(self, community_id: uuid.UUID, held: Held, at: datetime) -> None: ...
+    async def held(
+        self,
+        community_id: uuid.UUID,
+        link_id: uuid.UUID,
+        *,
+        transfer_id: uuid.UUID | None = None,
+        seq: int | None = None,
+    ) -> Held | None:
+        """The held movement of the transfer, or the one held at ``seq``."""
+        ...
+
+    async def held_movements(self, community_id: uuid.UUID, link_id: uuid.UUID) -> Sequence[Held]:
+        """Every movement of the link waiting for its place, by seq (those without one last)."""
+        ...
+
+    async def give_seq(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, transfer_id: uuid.UUID, seq: int
+    ) -> None: ...
+    async def release(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, transfer_id: uuid.UUID
+    ) -> None:
+        """Removes the held movement (it entered the journal)."""
+        ...
+
+    async def keep_checkpoint(self, community_id: uuid.UUID, exchanged: Exchanged) -> None:
+        """Stores the checkpoint exchanged at its seq (a later exchange at that seq replaces it)."""
+        ...
+
+    async def checkpoints(
+        self, community_id: uuid.UUID, link_id: uuid.UUID, *, upto: int, agreed: bool = False
+    ) -> Sequence[Exchanged]:
+        """The kept checkpoints of the link at seq ``upto`` or before, latest first (only those
+        that agreed when ``agreed``), at most ten."""
+        ...
 
     # Cross exchanges (``ledger.federation.exchanges``): one row per side, and the directory.
     async def insert_exchange(self, exchange: CrossExchange) -> None: ...

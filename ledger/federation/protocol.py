@@ -291,9 +291,12 @@ async def payee_state(
     return tombstone
 
 
-async def settle(tx: FedTx, community_id: uuid.UUID, outcome: Outcome, now: datetime) -> Transfer:
+async def settle(
+    tx: FedTx, community_id: uuid.UUID, outcome: Outcome, now: datetime, *, seq: int | None = None
+) -> Transfer:
     """Step 3 at the payer's community: posts (committed) or voids (rejected) P's pending entry
-    once; a settled transfer answers its state."""
+    once; a settled transfer answers its state. ``seq``: the movement's place in the journal
+    order the link's proposer gave, when the payee side is the proposer on another node."""
     if outcome.state is TransferState.PREPARED:
         raise kernel_errors.InvalidInput("an outcome is committed or rejected")
     transfer = await tx.store.get_transfer(community_id, outcome.transfer_id, lock=True)
@@ -314,6 +317,7 @@ async def settle(tx: FedTx, community_id: uuid.UUID, outcome: Outcome, now: date
             the_quote=transfer.quote,
             now=now,
             payer_here=True,
+            seq=seq,
         )
     else:
         await complete_pending(tx.repo, community_id, transfer.entry_id, EntryStatus.VOIDED, clock)

@@ -24,7 +24,7 @@ import msgspec
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done, WriteEnvelope
 from ledger.books.ports import UnitOfWork, UnitOfWorkFactory
-from ledger.federation import errors, protocol, remote_routing
+from ledger.federation import errors, protocol, remote_routing, sequencing
 from ledger.federation.courier import STATE_STEP, AnswerHandler
 from ledger.federation.exchange_follow import follow_transfer
 from ledger.federation.messages import LinkPeer, PeerMessage
@@ -50,6 +50,7 @@ from ledger.kernel.observer import LedgerEvents
 _T = TypeVar("_T")
 PREPARE_STEP: Final = "prepare"
 JOURNAL_STEP: Final = "journal"
+SEQUENCE_STEP: Final = "sequence"
 JOURNAL_PAGE: Final = 500
 UNKNOWN: Final = "unknown"
 
@@ -93,6 +94,10 @@ class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class _JournalQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     after_seq: int
     limit: int
+
+
+class _SequenceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    seq: int
 
 
 class _StateQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -160,29 +165,16 @@ def outcome_of(message: PeerMessage) -> tuple[Outcome, int | None] | None:
 
 
 async def _seq_of(tx: FedTx, transfer: Transfer) -> int | None:
-    """The journal seq of a committed transfer's movement on this side (None otherwise)."""
+    """The journal seq of a committed transfer's movement on this side (None otherwise, or
+    while it is held for its place in the order)."""
     if transfer.state is not State.COMMITTED:
         return None
-    after = 0
-    while True:
-        page = await tx.store.movements(
-            transfer.community_id, transfer.link_id, after_seq=after, limit=JOURNAL_PAGE
-        )
-        for movement in reversed(page):
-            if movement.transfer_id == transfer.id:
-                return movement.seq
-        if len(page) < JOURNAL_PAGE:
-            return None
-        after = page[-1].seq
+    return await tx.store.journal_seq(transfer.community_id, transfer.link_id, transfer.id)
 
 
-async def _next_in_journal(tx: FedTx, sent: Outbound, seq: int) -> bool:
-    """Whether a commitment the payee side journaled at ``seq`` comes next in this side's
-    journal of the link (the link's row locked): the two chains then hold the movements in the
-    same order. A journal already past it (transfers both ways at once) takes it as it comes."""
-    await link_of(tx, sent.community_id, sent.link_id)
-    head = await tx.store.journal_head(sent.community_id, sent.link_id)
-    return (0 if head is None else head[0]) >= seq - 1
+async def _placed(_: UnitOfWork, __: Outbound, answer: PeerMessage) -> bool:
+    """The partner node placed the movement (its signed answer): the message is done."""
+    return "seq" in answer.body
 
 
 def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
@@ -299,11 +291,12 @@ class RemoteTransfers:
             PREPARE_STEP: Step(self._decide, recorded=True, again=self._again),
             STATE_STEP: Step(self._state, recorded=False),
             JOURNAL_STEP: Step(self._journal, recorded=False),
+            SEQUENCE_STEP: Step(self._sequence, recorded=True),
         }
 
     def answers(self) -> dict[str, AnswerHandler]:
         """How this node records partner nodes' answers (``Courier``)."""
-        return {PREPARE_STEP: self._settle}
+        return {PREPARE_STEP: self._settle, SEQUENCE_STEP: _placed}
 
     async def _decide(
         self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer
@@ -379,12 +372,51 @@ class RemoteTransfers:
         now = self._clock()
         tx = self._transactions.tx(uow)
         await remote_routing.lock_upstream(tx, sent.community_id, sent.transfer_id)
-        if seq is not None and not await _next_in_journal(tx, sent, seq):
-            return False  # an earlier commitment's answer is still on its way: settle in order
-        settled = await protocol.settle(tx, sent.community_id, outcome, now)
+        settled = await protocol.settle(tx, sent.community_id, outcome, now, seq=seq)
         if settled.updated_at == now:
             event = audit.event("settle_federation_transfer", None, settled, now)
             await tx.repo.append_audit(sent.community_id, event)
+            await self.announce_seq(uow, settled, now)
             await follow_transfer(tx, settled, now)
             await remote_routing.conclude(tx, settled, now)  # a hub: the upstream hop too
         return True
+
+    async def announce_seq(self, uow: UnitOfWork, transfer: Transfer, now: datetime) -> None:
+        """Where this side keeps the link's journal order (the proposer) and has just put a
+        commitment it paid in its journal, tells the partner node the movement's seq, through
+        the outbox in the same transaction (``ledger.federation.sequencing``)."""
+        tx = self._transactions.tx(uow)
+        link = await link_of(tx, transfer.community_id, transfer.link_id)
+        seq = await _seq_of(tx, transfer)
+        if seq is None or link.partner.node_url is None or not link.proposed_here:
+            return
+        await self._peers(uow).enqueue(
+            Outbound(
+                community_id=transfer.community_id,
+                id=new_id(),
+                link_id=link.id,
+                transfer_id=transfer.id,
+                step=SEQUENCE_STEP,
+                peer_url=link.partner.node_url,
+                body={"seq": seq},
+                created_at=now,
+                expires_at=None,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+
+    async def _sequence(
+        self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer
+    ) -> dict[str, Any]:
+        """The seq the link's proposer gave a movement this side was paid: the movement takes
+        its place in this side's journal (held until its predecessor is in)."""
+        seq = _convert(message.body, _SequenceBody).seq
+        tx = self._transactions.tx(uow)
+        link = await link_of(tx, peer.community_id, message.link_id)
+        if link.proposed_here:
+            raise kernel_errors.InvalidInput("this side keeps the link's journal order itself")
+        await sequencing.place(
+            tx, peer.community_id, link, message.transfer_id, seq=seq, now=self._clock()
+        )
+        return {"seq": seq}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ledger.federation import errors
-from ledger.federation.journal import Movement, chain_movement
+from ledger.federation import errors, sequencing
+from ledger.federation.journal import Movement
 from ledger.federation.model import Link, Quote, TransferRole
 from ledger.federation.ports import FedTx
 from ledger.federation.terms import InForce
@@ -99,18 +99,22 @@ async def journal(
     the_quote: Quote,
     now: datetime,
     payer_here: bool,
-) -> Movement:
-    """Appends the transfer's movement to this side's journal of the link (its row locked)."""
-    movement = chain_movement(
-        await tx.store.journal_head(community_id, link.id),
-        link_id=link.id,
+    seq: int | None = None,
+) -> Movement | None:
+    """Puts the transfer's movement in this side's journal of the link (its row locked), in
+    the order the link's proposer keeps (``ledger.federation.sequencing``): ``seq`` is the
+    one the proposer gave, when this side does not keep the order. None while it is held."""
+    return await sequencing.record(
+        tx,
+        community_id,
+        link,
         transfer_id=transfer_id,
         from_proposer=payer_here == link.proposed_here,
         sent=(the_quote.commodity_sent, the_quote.amount_sent),
         received=(the_quote.commodity_received, the_quote.amount_received),
+        now=now,
+        seq=seq,
     )
-    await tx.store.append_movement(community_id, movement, now)
-    return movement
 
 
 async def over_limit(

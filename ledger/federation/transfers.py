@@ -11,14 +11,19 @@ Audit operations: ``federation_transfer`` (payer's side), ``receive_federation_t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger.audit import chain as audit
 from ledger.books.envelope import Done
 from ledger.federation import errors, protocol, routing
-from ledger.federation.journal import Checkpoint, Movement, Reconciliation, reconcile
+from ledger.federation.journal import (
+    CheckpointCheck,
+    Movement,
+    Reconciliation,
+    reconcile,
+)
 from ledger.federation.model import (
     Link,
     Outcome,
@@ -44,6 +49,15 @@ class LinkReconciliation:
     journal: Reconciliation
     books: dict[str, int]
     books_agree: bool
+    checkpoint: CheckpointCheck | None = None
+    """Between installs: the two sides' signed checkpoints compared at their latest common seq."""
+    held: int = 0
+    """Between installs: movements posted on this side that wait for their place in the link's
+    journal order (``ledger.federation.sequencing``)."""
+
+    @property
+    def agrees(self) -> bool:
+        return self.journal.agrees and (self.checkpoint is None or self.checkpoint.problem is None)
 
 
 class Transfers:
@@ -115,7 +129,7 @@ class Transfers:
             theirs = await journal_of(tx, link.partner.community_id, link_id)
             books = await clearing_balances(tx, link)
         result = reconcile(link.id, link.proposed_here, ours, theirs)
-        return LinkReconciliation(link.id, result, books, _agree(books, result.ours))
+        return LinkReconciliation(link.id, result, books, books_agree(books, result.ours.balances))
 
 
 def _refuse(transfer: Transfer) -> None:
@@ -230,8 +244,10 @@ async def clearing_balances(tx: FedTx, link: Link) -> dict[str, int]:
     return balances
 
 
-def _agree(books: dict[str, int], checkpoint: Checkpoint) -> bool:
-    return all(checkpoint.balances.get(code, 0) == amount for code, amount in books.items())
+def books_agree(books: dict[str, int], balances: Mapping[str, int]) -> bool:
+    """Each clearing account's posted balance is what the journal (with the movements held for
+    their place in it) says this community owes."""
+    return all(balances.get(code, 0) == amount for code, amount in books.items())
 
 
 direct = _direct

@@ -25,6 +25,7 @@ from ledger.federation.model import (
     VersionConsent,
 )
 from ledger.store.federation_exchanges import SqlFederationExchanges
+from ledger.store.federation_order import SqlFederationOrder
 from ledger.store.federation_transfers import SqlFederationTransfers
 from ledger.store.scoped import ScopedStore
 from ledger.store.tables import (
@@ -241,5 +242,7 @@ def _link_of(row: Any, versions: tuple[TermsVersion, ...]) -> Link:
     )
 
 
-class SqlFederationStore(SqlFederationLinks, SqlFederationTransfers, SqlFederationExchanges):
+class SqlFederationStore(
+    SqlFederationLinks, SqlFederationTransfers, SqlFederationExchanges, SqlFederationOrder
+):
     """Every method of ``FederationStore`` (``SqlFederationStore.of(uow)``)."""

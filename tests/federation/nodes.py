@@ -159,8 +159,6 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
     exchanges = RemoteExchanges(units, transactions, SqlPeerStore.of, clock)
     rotation = KeyRotation(units, SqlPeerStore.of, clock)
     links = LinkSteps(transactions, SqlPeerStore.of, SqlLinkStances.of)
-    steps = {**remote.steps(), **links.steps(), **exchanges.steps(), KEY_STEP: rotation.step()}
-    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     config = CourierConfig(
         timeout_s=1,
         retry=RetryPolicy(retry_base_s=1, retry_cap_s=4),
@@ -181,6 +179,17 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         config=config,
     )
     federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, clock))
+    reconciliation = RemoteReconciliation(
+        units, transactions, courier, SqlPeerStore.of, clock=clock, node_url=url
+    )
+    steps = {
+        **remote.steps(),
+        **links.steps(),
+        **exchanges.steps(),
+        **reconciliation.steps(),
+        KEY_STEP: rotation.step(),
+    }
+    receiver = PeerReceiver(units, SqlPeerStore.of, clock, url, steps)
     wire.receivers[url] = receiver
     return Node(
         url,
@@ -191,17 +200,22 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         receiver,
         courier,
         Invitations(transactions),
-        RemoteReconciliation(transactions, courier),
+        reconciliation,
         rotation,
         units,
     )
 
 
-def hours_terms(limit: int = 600) -> tuple[CommodityTerms, ...]:
-    return (CommodityTerms(HOURS, HOURS, Rate(1, 1), limit, limit),)
+ONE_TO_ONE = Rate(1, 1)
 
 
-async def linked(a: Node, b: Node, clock: Clock, *, limit: int = 600) -> Link:
+def hours_terms(limit: int = 600, rate: Rate = ONE_TO_ONE) -> tuple[CommodityTerms, ...]:
+    return (CommodityTerms(HOURS, HOURS, rate, limit, limit),)
+
+
+async def linked(
+    a: Node, b: Node, clock: Clock, *, limit: int = 600, rate: Rate = ONE_TO_ONE
+) -> Link:
     """A community with a member on each node, linked by invitation and acceptance; A's view."""
     for side, name in ((a, "Riverside"), (b, "Hilltop")):
         side.community = await side.ledger.create_community(
@@ -215,7 +229,7 @@ async def linked(a: Node, b: Node, clock: Clock, *, limit: int = 600) -> Link:
         await a.key(),
         a.url,
         (a.community.slug, a.community.name),
-        hours_terms(limit),
+        hours_terms(limit, rate),
         HOLD_WINDOW_S,
         now=clock(),
     )

@@ -29,13 +29,16 @@ async def _deliver_until_quiet(pair: Pair, node: Node | None = None) -> None:
 
 
 async def _settled_alike(pair: Pair, link_id: object, moved: int) -> None:
-    """Both sides' books and journals agree, and ``moved`` minutes went from A's member to B's."""
+    """Both sides' books and journals agree, and ``moved`` minutes went from A's member to B's
+    (once A, the link's proposer, has told B the seq of each movement: ``sequence``)."""
+    await _deliver_until_quiet(pair)
     a_posted, a_pending = await pair.a.hours()
     b_posted, b_pending = await pair.b.hours()
     assert (a_posted, a_pending, b_posted, b_pending) == (-moved, 0, moved, 0)
     assert await pair.a.waiting() == 0
     result = await pair.a.reconciliation.reconcile(pair.a.cid, link_id)  # type: ignore[arg-type]
-    assert result.agrees, result.reason
+    assert result.agrees, (result.journal.reason, result.checkpoint)
+    assert result.books_agree
 
 
 async def test_a_transfer_posts_on_both_nodes_and_the_journals_agree(pair: Pair) -> None:

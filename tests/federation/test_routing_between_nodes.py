@@ -56,7 +56,7 @@ async def _journals_agree(r: Route) -> None:
             assert local.journal.agrees and local.books_agree, local.journal.reason
             continue
         result = await place.node.reconciliation.reconcile(place.cid, link.id)
-        assert result.agrees, result.reason
+        assert result.agrees and result.books_agree, (result.journal.reason, result.checkpoint)
 
 
 async def test_a_routed_transfer_posts_on_all_three_books(hub_route: Route) -> None:

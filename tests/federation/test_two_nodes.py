@@ -78,6 +78,18 @@ def _agree(a: ProcessNode, b: ProcessNode, link_id: str, transfer_ids: list[str]
             moved += payer["quote"]["amount_sent"]
     assert a.hours() == (-moved, 0)
     assert b.hours() == (moved, 0)
+    # B's journal takes the movements A paid once A's `sequence` messages arrive (A proposed
+    # the link and keeps its order): the API's read on B, by signed checkpoints, agrees then.
+    deadline = time.monotonic() + 30
+    while True:
+        read = b.api("GET", f"/federation/links/{link_id}/reconciliation")
+        assert read.status_code == 200, read.text
+        if read.json()["agrees"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    result = read.json()
+    assert result["agrees"] and result["books_agree"], result
+    assert result["checkpoint"]["mirror"] and result["checkpoint"]["problem"] is None
     assert a.cli("federation", "reconcile", a.slug, link_id).startswith("agrees up to")
 
 

@@ -109,6 +109,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "peer_unknown_step": HTTP_422_UNPROCESSABLE_ENTITY,
     "node_key_missing": HTTP_503_SERVICE_UNAVAILABLE,
     "node_url_missing": HTTP_503_SERVICE_UNAVAILABLE,
+    "partner_node_unreachable": HTTP_503_SERVICE_UNAVAILABLE,
 }
 """Status of every ledger error code; a test checks that no code is missing."""
 

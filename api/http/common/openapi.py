@@ -195,6 +195,7 @@ EXAMPLE_DETAILS: dict[str, str] = {
     "peer_unknown_step": "this node takes no step 'refund'",
     "node_key_missing": "this node has no signing key; run commons-ledger federation node",
     "node_url_missing": "this install has no COMMONS_LEDGER_NODE_URL: no other node can reach it",
+    "partner_node_unreachable": "the partner node did not answer: connection refused",
 }
 """An example detail for every ledger error code (a test checks none is missing)."""
 

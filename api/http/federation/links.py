@@ -26,6 +26,7 @@ from api.http.governance.guards import (
 )
 from api.http.schemas import Page
 from ledger.federation.model import LinkStatus
+from ledger.federation.remote_reconcile import RemoteReconciliation
 from ledger.federation.service import Federation
 from ledger.kernel.model import Community
 
@@ -110,16 +111,25 @@ class LinksController(Controller):
     @get(
         "/{link_id:uuid}/reconciliation",
         summary="Compare the link's two journals and this side's clearing accounts",
-        responses=problems(*COMMUNITY, codes=["link_not_found", "partner_not_found"]),
+        description=(
+            "On one install both journals are read; with a partner on another node, by signed "
+            "checkpoints exchanged now and the movements after the latest agreed one."
+        ),
+        responses=problems(
+            *COMMUNITY, codes=["link_not_found", "partner_not_found", "partner_node_unreachable"]
+        ),
     )
     async def reconcile_link(
         self,
         *,
         community: NamedDependency[Community],
-        federation: NamedDependency[Federation],
+        peer_reconciliation: NamedDependency[RemoteReconciliation],
         link_id: FromPath[uuid.UUID],
     ) -> ReconciliationOut:
-        return ReconciliationOut.of(await federation.transfers.reconcile(community.id, link_id))
+        # The one way to reconcile, as `commons-ledger federation reconcile` does: on this
+        # install both journals; with a partner node, signed checkpoints and the movements
+        # after the latest agreed one.
+        return ReconciliationOut.of(await peer_reconciliation.reconcile(community.id, link_id))
 
     @post(
         "/{link_id:uuid}/accept",

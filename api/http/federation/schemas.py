@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from api.http.schemas import CommodityCode, Description, Request, Slug
-from ledger.federation.journal import Checkpoint
+from ledger.federation.journal import Checkpoint, CheckpointCheck
 from ledger.federation.model import (
     DEFAULT_HOLD_WINDOW_S,
     HOLD_WINDOW_MAX_S,
@@ -277,6 +277,22 @@ class CheckpointOut(msgspec.Struct, frozen=True):
         return CheckpointOut(c.seq, c.hash, dict(c.balances))
 
 
+class CheckpointCheckOut(msgspec.Struct, frozen=True):
+    """Between installs: both sides' latest signed checkpoints, compared at one seq."""
+
+    seq: int
+    same_chain: bool
+    """Both sides' chain hashes at ``seq`` are the same."""
+    mirror: bool
+    """This side's balance is minus the partner's, in the partner's units (and the reverse)."""
+    problem: str | None
+    """Which checkpoint does not match, and how."""
+
+    @staticmethod
+    def of(c: CheckpointCheck) -> CheckpointCheckOut:
+        return CheckpointCheckOut(c.seq, c.same_chain, c.mirror, c.problem)
+
+
 class ReconciliationOut(msgspec.Struct, frozen=True):
     link_id: uuid.UUID
     agrees: bool
@@ -289,14 +305,21 @@ class ReconciliationOut(msgspec.Struct, frozen=True):
     books: dict[str, int]
     """This community's clearing accounts' posted balances, per commodity."""
     books_agree: bool
-    """Whether each clearing account's balance is what the journal says."""
+    """Whether each clearing account's balance is what the journal says (with the movements
+    held for their place in the journal order, between installs)."""
+    held: int = 0
+    """Movements posted on this side that wait for their place in the link's journal order
+    (between installs: the partner node, which keeps the order, has not told their seq yet)."""
+    checkpoint: CheckpointCheckOut | None = None
+    """With a partner on another node: the latest signed checkpoints compared (null on one
+    install, where both journals are read directly)."""
 
     @staticmethod
     def of(r: LinkReconciliation) -> ReconciliationOut:
         j = r.journal
         return ReconciliationOut(
             link_id=r.link_id,
-            agrees=j.agrees,
+            agrees=r.agrees,
             agrees_up_to=j.agrees_up_to,
             first_difference=j.first_difference,
             reason=j.reason,
@@ -304,4 +327,6 @@ class ReconciliationOut(msgspec.Struct, frozen=True):
             theirs=CheckpointOut.of(j.theirs),
             books=r.books,
             books_agree=r.books_agree,
+            held=r.held,
+            checkpoint=None if r.checkpoint is None else CheckpointCheckOut.of(r.checkpoint),
         )

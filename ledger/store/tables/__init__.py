@@ -58,6 +58,7 @@ from ledger.store.tables.federation import (
     federation_version_consents,
 )
 from ledger.store.tables.federation_exchanges import federation_directory, federation_exchanges
+from ledger.store.tables.federation_order import federation_checkpoints, federation_journal_held
 from ledger.store.tables.federation_peer import (
     federation_node_keys,
     federation_peer_inbox,
@@ -106,9 +107,11 @@ __all__ = [
     "disbursements",
     "entries",
     "events",
+    "federation_checkpoints",
     "federation_directory",
     "federation_exchanges",
     "federation_journal",
+    "federation_journal_held",
     "federation_link_stances",
     "federation_link_terms",
     "federation_link_versions",

@@ -3,9 +3,10 @@
 pass without waiting for it. Inert in production: each is wired only when its variable is set
 (``api.federation_settings``), and nothing else reads them.
 
-- ``COMMONS_LEDGER_TEST_KILL_FILE``: a file that may name a point; a process reaching the named
-  point empties the file (so that it fires once, and not again after the restart) and sends
-  itself SIGKILL — no shutdown code runs, as in a power cut:
+- ``COMMONS_LEDGER_TEST_KILL_FILE``: a file that may name a point, and optionally a link id
+  after it (``payee-after-decide 01a2…``: only a message of that link fires); a process reaching
+  the named point empties the file (so that it fires once, and not again after the restart) and
+  sends itself SIGKILL — no shutdown code runs, as in a power cut:
 
   - ``payee-after-decide``: the payee's node has committed its decision on a ``prepare`` (the
     decision and its inbox entry, one transaction) and the signed answer has not left;
@@ -25,6 +26,7 @@ import contextlib
 import os
 import signal
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,13 +51,14 @@ POINTS: Final = (PAYEE_AFTER_DECIDE, PAYER_BEFORE_SETTLE)
 _CLOCK_REREAD_S: Final = 0.1
 
 
-def kill_here_if_armed(kill_file: Path, point: str) -> None:
-    """SIGKILL this process if ``kill_file`` names ``point`` (emptied first: it fires once)."""
+def kill_here_if_armed(kill_file: Path, point: str, link_id: uuid.UUID) -> None:
+    """SIGKILL this process if ``kill_file`` names ``point`` (and this link, if it names one);
+    the file is emptied first: it fires once."""
     try:
-        armed = kill_file.read_text().strip()
+        armed = kill_file.read_text().split()
     except OSError:
         return
-    if armed == point:
+    if armed in ([point], [point, str(link_id)]):
         kill_file.write_text("")
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -90,8 +93,9 @@ class KillingReceiver(PeerReceiver):
 
     async def receive(self, token: str) -> str:
         answer = await super().receive(token)
-        if _step_of(answer) == PREPARE_STEP + ANSWER_SUFFIX:
-            kill_here_if_armed(self._kill_file, PAYEE_AFTER_DECIDE)
+        message = _unverified(answer)
+        if message is not None and message.step == PREPARE_STEP + ANSWER_SUFFIX:
+            kill_here_if_armed(self._kill_file, PAYEE_AFTER_DECIDE, message.link_id)
         return answer
 
 
@@ -111,16 +115,16 @@ def armed_answers(
     settle, path = answers[PREPARE_STEP], Path(kill_file)
 
     async def killing(uow: UnitOfWork[Any], sent: Outbound, answer: PeerMessage) -> bool:
-        kill_here_if_armed(path, PAYER_BEFORE_SETTLE)
+        kill_here_if_armed(path, PAYER_BEFORE_SETTLE, sent.link_id)
         return await settle(uow, sent, answer)
 
     return {**answers, PREPARE_STEP: killing}
 
 
-def _step_of(token: str) -> str | None:
-    """The step a signed message names (read without verifying: this node signed it)."""
+def _unverified(token: str) -> PeerMessage | None:
+    """A signed message, read without verifying (this node signed it)."""
     try:
         payload = jws.extract_compact(token.encode()).payload
-        return msgspec.json.decode(payload, type=PeerMessage).step
+        return msgspec.json.decode(payload, type=PeerMessage)
     except (JoseError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
         return None

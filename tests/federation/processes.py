@@ -87,9 +87,9 @@ class ProcessNode:
         assert self.server is not None
         self.server.kill()
 
-    def arm(self, point: str) -> None:
-        """The node kills itself when it reaches ``point`` (once)."""
-        self.kill_file.write_text(point)
+    def arm(self, point: str, link_id: str) -> None:
+        """The node kills itself when it reaches ``point`` with a message of the link (once)."""
+        self.kill_file.write_text(f"{point} {link_id}")
 
     def wait_killed(self) -> None:
         """Waits until the armed node has killed itself."""
@@ -113,11 +113,13 @@ class ProcessNode:
         if self.server is not None:
             self.server.stop()
 
-    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def api(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         return httpx.request(
             method,
             f"{self.url}/api/v1/communities/{self.slug}{path}",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", **(headers or {})},
             timeout=10,
             **kwargs,
         )
@@ -142,15 +144,21 @@ def set_up(a: ProcessNode, b: ProcessNode) -> str:
     return link_id
 
 
-def link(a: ProcessNode, b: ProcessNode, terms: str) -> tuple[str, ProcessNode, ProcessNode]:
+def link(
+    a: ProcessNode, b: ProcessNode, terms: str, *, b_seen_at: str | None = None
+) -> tuple[str, ProcessNode, ProcessNode]:
     """A new community on each node, linked by invitation with ``terms`` (A's view, as
     ``federation invite --terms`` takes them): the link's id and the two nodes seen through
-    the new communities (start and kill the nodes through the originals)."""
+    the new communities (start and kill the nodes through the originals). ``b_seen_at``: the
+    URL B's acceptance gives A instead of B's own (where nothing answers: a partner gone)."""
     a, b = a.in_new_community("Riverside"), b.in_new_community("Hilltop")
     invitation = a.cli(
         "federation", "invite", a.slug, "--terms", terms, "--hold-window", str(HOLD_WINDOW_S)
     ).strip()
-    accepted = b.cli("federation", "accept-invite", b.slug, invitation).splitlines()
+    seen_at = {"COMMONS_LEDGER_NODE_URL": b_seen_at} if b_seen_at else {}
+    done = b.run_cli("federation", "accept-invite", b.slug, invitation, **seen_at)
+    assert done.returncode == 0, done.stderr
+    accepted = done.stdout.splitlines()
     completed = a.cli("federation", "accept-invite", a.slug, accepted[-1].strip())
     return completed.split()[1], a, b
 
@@ -187,8 +195,11 @@ def pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> str:
     return transfer_id
 
 
-def try_pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> httpx.Response:
-    """A's member pays B's member over the link: the API's answer."""
+def try_pay(
+    a: ProcessNode, b: ProcessNode, link_id: str, minutes: int, key: str | None = None
+) -> httpx.Response:
+    """A's member pays B's member over the link (under the Idempotency-Key ``key``, if given):
+    the API's answer."""
     return a.api(
         "POST",
         "/federation/transfers",
@@ -199,6 +210,7 @@ def try_pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> httpx
             "commodity": "HOURS",
             "amount": minutes,
         },
+        headers={"Idempotency-Key": key} if key else None,
     )
 
 

@@ -16,6 +16,7 @@ posted and the other voided (docs/federation.md, "Recovery").
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -233,10 +234,13 @@ class RemoteTransfers:
             )
             return Done(transfer, "federation_transfer")
 
+        # As on one install (``transfers.create``), the fingerprint leaves the transfer id out:
+        # the API gives every request a new one, and a client retrying under its key must get
+        # its first transfer back, not a conflict.
         return await self._envelope.decide(
             community_id,
             "federation_transfer",
-            request,
+            replace(request, transfer_id=uuid.UUID(int=0)),
             idempotency_key,
             work=work,
             result_type=Transfer,

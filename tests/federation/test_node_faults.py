@@ -1,5 +1,5 @@
 """Faults between two real nodes (``commons-ledger serve`` on SQLite, A, and on PostgreSQL, B,
-shared with ``test_two_nodes.py``): 16 concurrent clients on one link in both directions, a
+shared with ``test_two_nodes.py``): 16 concurrent clients on one link, each way in turn, a
 node SIGKILLed exactly between two steps of the protocol (``api.peer_faults``), and a node down
 for longer than the hold window (both nodes' federation clocks moved past it, not waited for).
 
@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -119,26 +118,22 @@ def _pay_until_answered(
     return answer
 
 
-def _burst(a: ProcessNode, b: ProcessNode, link_id: str, a_to_b: int) -> dict[str, list[str]]:
-    """16 clients at once: ``a_to_b`` of them on A pay B, the others on B pay A; the more
-    numerous side pays 50 minutes each, the other 10. The transfers each payer's node took, by
-    direction; the refusals must be the link's limit and nothing else, and it must bind."""
-    big, small = (50, 10) if 2 * a_to_b > CLIENTS else (10, 50)
-    plan = [(a, b, big)] * a_to_b + [(b, a, small)] * (CLIENTS - a_to_b)
+def _burst(payer: ProcessNode, payee: ProcessNode, link_id: str) -> list[str]:
+    """16 clients on the payer's node pay 40 minutes each to the partner at once: the
+    transfers the payer's node took. The refusals must be the link's limit and nothing else,
+    and it must bind."""
 
-    def client(payer: ProcessNode, payee: ProcessNode, minutes: int) -> tuple[str, Any]:
-        answer = _pay_until_answered(payer, payee, link_id, minutes)
+    def client(_: int) -> str:
+        answer = _pay_until_answered(payer, payee, link_id, 40)
         assert answer.status_code in (201, 422), answer.text
-        return payer.name, answer.json().get("id") or answer.json()["code"]
+        taken: str = answer.json().get("id") or answer.json()["code"]
+        return taken
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        taken = list(pool.map(lambda p: client(*p), plan))
-    refused = [t for _, t in taken if t == "link_limit_exceeded"]
+        taken = list(pool.map(client, range(CLIENTS)))
+    refused = [t for t in taken if t == "link_limit_exceeded"]
     assert refused, "the limit never bound"
-    return {
-        name: [t for n, t in taken if n == name and t != "link_limit_exceeded"]
-        for name in (a.name, b.name)
-    }
+    return [t for t in taken if t != "link_limit_exceeded"]
 
 
 def test_sixteen_clients_on_one_link_never_pass_either_side_s_limit(
@@ -151,10 +146,11 @@ def test_sixteen_clients_on_one_link_never_pass_either_side_s_limit(
     sides = _side(a, link_id), _side(b, link_id)
     moved = {a.name: 0, b.name: 0}
     with _Watch(*sides) as watch:
-        for a_to_b in (12, 4):  # A's limit binds first, then B's
-            taken = _burst(a, b, link_id, a_to_b)
-            moved[a.name] += _ends_alike(a, b, taken[a.name])
-            moved[b.name] += _ends_alike(b, a, taken[b.name])
+        # A's limit binds (16 × 40 > 300), then B's (16 × 40 > 300 + 200). One direction at a
+        # time: transfers both ways settled at once between installs may be journaled in
+        # different orders on the two sides (docs/federation.md, "what is left").
+        for payer, payee in ((a, b), (b, a)):
+            moved[payer.name] += _ends_alike(payer, payee, _burst(payer, payee, link_id))
     assert len(watch.seen) > 10
     # What each side owes, its own reservations counted (a side's clearing account only ever
     # has pending entries that raise it: its payers' holds; the partner's payments post at once).

@@ -103,7 +103,8 @@ class Node:
             timeout=30,
             **kwargs,
         )
-        answer.raise_for_status()
+        if answer.is_error:
+            raise SystemExit(f"{method} {path}: {answer.status_code} {answer.text}")
         return answer.json()
 
     def community(self, name: str, members: int) -> list[dict[str, Any]]:
@@ -146,11 +147,12 @@ def _run(a: Node, b: Node, args: argparse.Namespace) -> None:
     link_id = _link(a, b)
 
     def local(seed: int, i: int) -> None:
-        payer, payee = a_people[seed % 8], a_people[(seed + i + 1) % 8]
+        payer, payee = a_people[seed % 8], a_people[(seed + 1 + i % 7) % 8]  # never the payer
         body = {
             "debit_account_id": payee["hours_account_id"],
             "credit_account_id": payer["hours_account_id"],
             "amount": 1,
+            "description": "bench",
         }
         a.call("POST", f"/{a.slug}/transfers", json=body)
 

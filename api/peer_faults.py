@@ -17,7 +17,8 @@ pass without waiting for it. Inert in production: each is wired only when its va
   federation between installs (the courier, the receiver, the remote transfers), re-read at
   most every 0.1 s. Tests move it forward on both nodes at once to let a hold window pass —
   the protocol's margins and the shortest hold window stay what production uses
-  (docs/federation.md, "Recovery").
+  (docs/federation.md, "How the fault tests reach an exact step, and a hold window, in
+  seconds").
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from ledger.kernel.uow import UnitOfWork
 
 PAYEE_AFTER_DECIDE: Final = "payee-after-decide"
 PAYER_BEFORE_SETTLE: Final = "payer-before-settle"
-POINTS: Final = (PAYEE_AFTER_DECIDE, PAYER_BEFORE_SETTLE)
 _CLOCK_REREAD_S: Final = 0.1
 
 

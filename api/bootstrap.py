@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api import peer_faults
 from api.federation_settings import FederationSettings
 from api.http.common.database_errors import classify
 from api.jobs import service_jobs
@@ -31,12 +32,13 @@ from ledger.events.feed import EventFeed
 from ledger.events.http_poster import http_poster
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.abandon import PeerAbandonment
 from ledger.federation.courier import Courier
 from ledger.federation.http_transport import http_transport
 from ledger.federation.invitation import Invitations
 from ledger.federation.link_peer import LinkMessages
 from ledger.federation.link_peer_steps import LinkSteps
-from ledger.federation.peering import NodeIdentity, PeerReceiver
+from ledger.federation.peering import NodeIdentity
 from ledger.federation.ports import FederationTransactions
 from ledger.federation.remote import RemoteTransfers
 from ledger.federation.remote_directory import RemoteDirectory
@@ -177,31 +179,35 @@ def _between_nodes(
 ) -> dict[str, Any]:
     """The services of federation between installs: identity, transfers, receiver, courier."""
     uow = ledger.units
-    remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
-    exchanges = RemoteExchanges(uow, federation.transactions, SqlPeerStore.of, utc_now, events)
-    rotation = KeyRotation(uow, SqlPeerStore.of, utc_now)
+    clock = peer_faults.clock_of(settings.test_clock_file)
+    remote = RemoteTransfers(uow, federation.transactions, SqlPeerStore.of, clock, events)
+    exchanges = RemoteExchanges(uow, federation.transactions, SqlPeerStore.of, clock, events)
+    rotation = KeyRotation(uow, SqlPeerStore.of, clock)
     links = LinkSteps(federation.transactions, SqlPeerStore.of, SqlLinkStances.of)
     courier = Courier(
         uow,
         SqlPeerStore.of,
-        utc_now,
+        clock,
         settings.node_url,
         transport=http_transport,
-        answers={
-            **remote.answers(),
-            **links.answers(),
-            **exchanges.answers(),
-            KEY_STEP: rotation.answered,
-        },
+        answers=peer_faults.armed_answers(
+            {
+                **remote.answers(),
+                **links.answers(),
+                **exchanges.answers(),
+                KEY_STEP: rotation.answered,
+            },
+            settings.test_kill_file,
+        ),
         config=settings.courier(),
     )
-    federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, utc_now))
+    federation.exchanges.reach_other_nodes(exchanges, RemoteDirectory(courier.ask, clock))
     reconciliation = RemoteReconciliation(
         uow,
         federation.transactions,
         courier,
         SqlPeerStore.of,
-        clock=utc_now,
+        clock=clock,
         node_url=settings.node_url,
     )
     steps = {
@@ -211,15 +217,19 @@ def _between_nodes(
         **reconciliation.steps(),
         KEY_STEP: rotation.step(),
     }
+    receiver = peer_faults.receiver_of(
+        settings.test_kill_file, uow, SqlPeerStore.of, clock, settings.node_url, steps
+    )
     return {
         "peer_settings": settings,
         "remote_transfers": remote,
-        "node": NodeIdentity(uow, SqlPeerStore.of, utc_now),
+        "node": NodeIdentity(uow, SqlPeerStore.of, clock),
         "key_rotation": rotation,
-        "peer_receiver": PeerReceiver(uow, SqlPeerStore.of, utc_now, settings.node_url, steps),
+        "peer_receiver": receiver,
         "courier": courier,
         "invitations": Invitations(federation.transactions),
         "peer_reconciliation": reconciliation,
+        "peer_abandonment": PeerAbandonment(uow, federation.transactions, SqlPeerStore.of, clock),
     }
 
 

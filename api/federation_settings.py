@@ -45,6 +45,14 @@ class FederationSettings:
     link it proposed with the partner node, when the link's journal moved since the last one
     (an hour; 0: only on demand, ``federation reconcile`` and the API's reconciliation read)."""
 
+    test_kill_file: str | None = None
+    """COMMONS_LEDGER_TEST_KILL_FILE: tests only (``api.peer_faults``): a file naming a step of
+    the protocol at which this process kills itself. Unset in production: nothing is wired."""
+
+    test_clock_file: str | None = None
+    """COMMONS_LEDGER_TEST_CLOCK_FILE: tests only (``api.peer_faults``): a file of seconds added
+    to the clock of federation between installs. Unset in production: the clock is the host's."""
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FederationSettings:
         env = os.environ if environ is None else environ
@@ -65,7 +73,13 @@ class FederationSettings:
                     f"{variable} must be a whole number from {smallest} to {largest}"
                 )
             values[name] = int(raw)
-        return cls(node_url=url, peer_allow=allow, **values)
+        return cls(
+            node_url=url,
+            peer_allow=allow,
+            test_kill_file=env.get("COMMONS_LEDGER_TEST_KILL_FILE") or None,
+            test_clock_file=env.get("COMMONS_LEDGER_TEST_CLOCK_FILE") or None,
+            **values,
+        )
 
     def courier(self) -> CourierConfig:
         return CourierConfig(

@@ -22,6 +22,7 @@ from ledger.events.delivery import Deliverer
 from ledger.events.feed import EventFeed
 from ledger.events.monitors import Monitors
 from ledger.events.webhooks import Webhooks
+from ledger.federation.abandon import PeerAbandonment
 from ledger.federation.courier import Courier
 from ledger.federation.invitation import Invitations
 from ledger.federation.peering import NodeIdentity, PeerReceiver
@@ -78,6 +79,9 @@ class Services:
     """Links to communities on other nodes, by invitation and acceptance."""
     peer_reconciliation: RemoteReconciliation
     """A link's journal here against the partner node's."""
+    peer_abandonment: PeerAbandonment
+    """A partner node gone for good: its transfers in flight settled on the stewards' word
+    (``federation abandon-peer``)."""
     replica_engine: AsyncEngine | None = None
     """The streaming replica reports and exports read from, when one is configured."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)

@@ -18,6 +18,8 @@ from api.bootstrap import migrated
 from api.cli import Subcommands
 from api.cli.console import say
 from api.settings import Settings
+from ledger.events.url_guard import check
+from ledger.federation.courier import PEER_ALLOW_SETTING
 from ledger.federation.identity import NodeUrlMissing, key_text
 from ledger.federation.invitation import ACCEPT_STEP, invitation
 from ledger.federation.messages import PeerMessage, PeerUnauthenticated
@@ -65,6 +67,27 @@ def add_parsers(commands: Subcommands) -> None:
     reconcile.add_argument("slug")
     reconcile.add_argument("link_id", type=uuid.UUID)
     reconcile.set_defaults(run=_reconcile)
+    abandon = sub.add_parser(
+        "abandon-peer",
+        help="a partner node gone for good: list the transfers waiting for it; with --confirm, "
+        "settle them on its stewards' word and close the link here (docs/federation.md)",
+    )
+    abandon.add_argument("slug")
+    abandon.add_argument("link_id", type=uuid.UUID)
+    abandon.add_argument(
+        "--confirm",
+        metavar="TEXT",
+        help="what the partner's stewards confirmed (recorded); without it nothing changes",
+    )
+    abandon.add_argument(
+        "--posted-by-partner",
+        metavar="TRANSFER_ID",
+        type=uuid.UUID,
+        action="append",
+        default=[],
+        help="a transfer the partner's node posted (posted here too); the others are voided",
+    )
+    abandon.set_defaults(run=_abandon)
 
 
 def terms_of(texts: list[str]) -> tuple[CommodityTerms, ...]:
@@ -110,11 +133,19 @@ async def _invite(arguments: argparse.Namespace, settings: Settings) -> int:
 
 async def _accept(arguments: argparse.Namespace, settings: Settings) -> int:
     token = arguments.token.strip()
+    pasted = _unverified(token)
     async with migrated(settings) as services:
         url = _node_url(services.peer_settings.node_url)
+        # The partner's URL passes the outgoing-URL guard before anything is written: a peer
+        # the courier would refuse to reach is refused here, in the steward's words.
+        await check(
+            pasted.sender,
+            services.peer_settings.peer_allow,
+            allow_setting=PEER_ALLOW_SETTING,
+        )
         community = await services.ledger.get_community_by_slug(arguments.slug)
         key = await services.node.ensure_key()
-        if _step_of(token) == ACCEPT_STEP:
+        if pasted.step == ACCEPT_STEP:
             keys = await services.node.keys()
             link = await services.invitations.complete(community.id, token, keys, url)
             say(f"Link {link.id} with {link.partner.slug} at {link.partner.node_url} is active.")
@@ -165,17 +196,55 @@ async def _reconcile(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0 if agrees else 1
 
 
+async def _abandon(arguments: argparse.Namespace, settings: Settings) -> int:
+    posted = frozenset(arguments.posted_by_partner)
+    async with migrated(settings) as services:
+        community = await services.ledger.get_community_by_slug(arguments.slug)
+        abandonment = services.peer_abandonment
+        if arguments.confirm is None:
+            done = await abandonment.plan(community.id, arguments.link_id)
+        else:
+            done = await abandonment.abandon(
+                community.id,
+                arguments.link_id,
+                confirmation=arguments.confirm,
+                posted_by_partner=posted,
+            )
+        now = utc_now()
+    say(f"Link {done.link_id} with {done.partner}: {len(done.in_flight)} transfer(s) in flight.")
+    for transfer in done.in_flight:
+        assert transfer.quote is not None
+        amount = f"{transfer.quote.amount_sent} {transfer.quote.commodity_sent}"
+        if done.confirmation is not None:
+            outcome = {"committed": "posted", "rejected": "voided"}[str(transfer.state)]
+        elif transfer.expires_at > now:
+            outcome = "held: the partner may still decide it until it expires"
+        else:
+            outcome = "would be posted" if transfer.id in posted else "would be voided"
+        say(f"  {transfer.id}  {amount}, expires {transfer.expires_at.isoformat()}: {outcome}")
+    if done.confirmation is None:
+        say(
+            "Nothing changed. Once the partner's stewards confirm which of these their node "
+            'posted, run again with --confirm "what they confirmed" and --posted-by-partner '
+            "for each one posted: the others are voided and the link closed here."
+        )
+        return 0
+    say(f"Link closed here; {done.messages_ended} unanswered peer message(s) ended.")
+    return 0
+
+
 def _node_url(url: str | None) -> str:
     if url is None:
         raise NodeUrlMissing("set COMMONS_LEDGER_NODE_URL to this node's public base URL first")
     return url
 
 
-def _step_of(token: str) -> str:
-    """The step a pasted message names (read unverified, only to pick the command's branch)."""
+def _unverified(token: str) -> PeerMessage:
+    """A pasted message, read unverified: only to pick the command's branch and to refuse a
+    partner URL early (accepting it verifies the signature)."""
     try:
         payload = token.split(".")[1]
         decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        return msgspec.json.decode(decoded, type=PeerMessage).step
+        return msgspec.json.decode(decoded, type=PeerMessage)
     except (IndexError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
         raise PeerUnauthenticated("that is neither an invitation nor an acceptance") from None

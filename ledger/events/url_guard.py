@@ -144,8 +144,15 @@ def _is_address(host: str) -> bool:
     return True
 
 
-async def check(url: str, allow: AllowList, resolve: Resolver = system_resolver) -> Target:
-    """The target of ``url`` if every address of its host is allowed; ``UrlNotAllowed`` else."""
+async def check(
+    url: str,
+    allow: AllowList,
+    resolve: Resolver = system_resolver,
+    *,
+    allow_setting: str = "COMMONS_LEDGER_WEBHOOK_ALLOW",
+) -> Target:
+    """The target of ``url`` if every address of its host is allowed; ``UrlNotAllowed`` else,
+    naming ``allow_setting``, the operator's allow-list for this kind of URL."""
     _, host, port = split(url)
     try:
         literal: IpAddress | None = ipaddress.ip_address(host.strip("[]"))
@@ -164,6 +171,6 @@ async def check(url: str, allow: AllowList, resolve: Resolver = system_resolver)
         if not is_public(address) and not allow.permits(host, address):
             raise UrlNotAllowed(
                 f"the host {host!r} resolves to {address}, which is not a public address; "
-                "the operator may permit it with COMMONS_LEDGER_WEBHOOK_ALLOW"
+                f"the operator may permit it with {allow_setting}"
             )
     return Target(url, host, port, addresses[0])

@@ -39,6 +39,8 @@ from ledger.kernel.uow import UnitOfWork, UnitOfWorkFactory
 log = structlog.get_logger("commons_ledger.federation")
 MESSAGES_PATH: Final = "/federation/v1/peer/messages"
 STATE_STEP: Final = "state"
+PEER_ALLOW_SETTING: Final = "COMMONS_LEDGER_PEER_ALLOW"
+"""The operator's allow-list of non-public partner node addresses (``api.federation_settings``)."""
 _ERROR_MAX_CHARS: Final = 300
 
 
@@ -191,7 +193,10 @@ class Courier:
             raise SendFailed("the link has no partner node (closed or removed?)")
         message = PeerMessage(link_id, transfer_id, step, now, self._node_url, peer.peer_url, body)
         target = await check(
-            peer.peer_url.rstrip("/") + MESSAGES_PATH, self._config.allow, self._resolve
+            peer.peer_url.rstrip("/") + MESSAGES_PATH,
+            self._config.allow,
+            self._resolve,
+            allow_setting=PEER_ALLOW_SETTING,
         )
         status, answer_text = await transport.send(target, sign(message, key))
         if status != 200:

@@ -93,6 +93,11 @@ class PeerStore(NodeKeyStore, Protocol):
         """Marks the message answered if ``token`` still holds its lease."""
         ...
 
+    async def end_messages(self, community_id: uuid.UUID, link_id: uuid.UUID, now: datetime) -> int:
+        """Ends the link's unanswered messages without an answer (its partner node abandoned,
+        ``ledger.federation.abandon``); how many."""
+        ...
+
     async def waiting(self, community_id: uuid.UUID | None = None) -> Sequence[Outbound]:
         """Messages not yet answered (for operators and tests)."""
         ...

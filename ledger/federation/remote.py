@@ -16,8 +16,9 @@ posted and the other voided (docs/federation.md, "Recovery").
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import msgspec
 
@@ -31,9 +32,6 @@ from ledger.federation.messages import LinkPeer, PeerMessage
 from ledger.federation.model import (
     Link,
     Offer,
-    Outcome,
-    Quote,
-    Rate,
     Transfer,
     TransferRequest,
 )
@@ -42,126 +40,26 @@ from ledger.federation.peer_store import Outbound, PeerStore, PeerStoreOf
 from ledger.federation.peering import Step
 from ledger.federation.ports import FederationTransactions, FedTx
 from ledger.federation.steps import link_of
+from ledger.federation.transfer_bodies import (
+    UNKNOWN,
+    JournalQuery,
+    SequenceBody,
+    StateQuery,
+    convert,
+    offer_body,
+    offer_of,
+    outcome_body,
+    outcome_of,
+)
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey, new_id
 from ledger.kernel.observer import LedgerEvents
 
-_T = TypeVar("_T")
 PREPARE_STEP: Final = "prepare"
 JOURNAL_STEP: Final = "journal"
 SEQUENCE_STEP: Final = "sequence"
 JOURNAL_PAGE: Final = 500
-UNKNOWN: Final = "unknown"
-
-
-class _RateBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    numerator: int
-    denominator: int
-
-
-class _QuoteBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    rate_version: int
-    rate: _RateBody
-    commodity_sent: str
-    amount_sent: int
-    commodity_received: str
-    amount_received: int
-    min_received: int
-    rounding: str
-
-
-class _OfferBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
-    payer_member_id: uuid.UUID
-    payee_member_id: uuid.UUID
-    quote: _QuoteBody
-    expires_at: datetime
-    description: str
-    destination: str | None = None
-    """A routed transfer's payee community beyond the receiving hub (left out when direct)."""
-    final_min_received: int = 1
-    """A routed transfer's least amount at its payee (``Offer.final_min_received``)."""
-
-
-class _OutcomeBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    state: str
-    reason: str | None = None
-    detail: str | None = None
-    seq: int | None = None
-    """A commitment's place in the payee side's journal of the link."""
-
-
-class _JournalQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    after_seq: int
-    limit: int
-
-
-class _SequenceBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    seq: int
-
-
-class _StateQuery(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    expires_at: datetime
-
-
-def offer_body(offer: Offer) -> dict[str, Any]:
-    body: dict[str, Any] = msgspec.to_builtins(
-        _OfferBody(
-            payer_member_id=offer.payer_member_id,
-            payee_member_id=offer.payee_member_id,
-            quote=msgspec.convert(offer.quote, _QuoteBody, from_attributes=True),
-            expires_at=offer.expires_at,
-            description=offer.description,
-            destination=offer.destination,
-            final_min_received=offer.final_min_received,
-        )
-    )
-    return body
-
-
-def offer_of(message: PeerMessage) -> Offer:
-    """The offer a ``prepare`` message carries (``invalid_input`` if malformed)."""
-    body = _convert(message.body, _OfferBody)
-    quote = body.quote
-    return Offer(
-        transfer_id=message.transfer_id,
-        link_id=message.link_id,
-        payer_member_id=body.payer_member_id,
-        payee_member_id=body.payee_member_id,
-        quote=Quote(
-            rate_version=quote.rate_version,
-            rate=Rate(quote.rate.numerator, quote.rate.denominator),
-            commodity_sent=quote.commodity_sent,
-            amount_sent=quote.amount_sent,
-            commodity_received=quote.commodity_received,
-            amount_received=quote.amount_received,
-            min_received=quote.min_received,
-            rounding=quote.rounding,
-        ),
-        expires_at=body.expires_at,
-        description=body.description,
-        destination=body.destination,
-        final_min_received=body.final_min_received,
-    )
-
-
-def outcome_body(transfer: Transfer | None, seq: int | None = None) -> dict[str, Any]:
-    """The payee side's answer: its recorded outcome (with the commitment's journal seq), or
-    ``unknown`` (not decided yet)."""
-    if transfer is None or transfer.state is State.PREPARED:
-        return {"state": UNKNOWN}
-    body = {"state": str(transfer.state), "reason": transfer.reason, "detail": transfer.detail}
-    return body | ({"seq": seq} if seq is not None else {})
-
-
-def outcome_of(message: PeerMessage) -> tuple[Outcome, int | None] | None:
-    """The outcome an answer carries and the payee side's journal seq of a commitment."""
-    body = _convert(message.body, _OutcomeBody)
-    if body.state == UNKNOWN:
-        return None
-    if body.state not in (State.COMMITTED, State.REJECTED):
-        raise kernel_errors.InvalidInput(f"an outcome is committed or rejected, not {body.state}")
-    return Outcome(message.transfer_id, State(body.state), body.reason, body.detail), body.seq
 
 
 async def _seq_of(tx: FedTx, transfer: Transfer) -> int | None:
@@ -175,13 +73,6 @@ async def _seq_of(tx: FedTx, transfer: Transfer) -> int | None:
 async def _placed(_: UnitOfWork, __: Outbound, answer: PeerMessage) -> bool:
     """The partner node placed the movement (its signed answer): the message is done."""
     return "seq" in answer.body
-
-
-def _convert(body: dict[str, Any], kind: type[_T]) -> _T:
-    try:
-        return msgspec.convert(body, kind)
-    except msgspec.ValidationError as exc:
-        raise kernel_errors.InvalidInput(f"malformed peer message: {exc}") from None
 
 
 async def enqueue_prepare(peers: PeerStore, link: Link, offer: Offer, now: datetime) -> None:
@@ -276,10 +167,13 @@ class RemoteTransfers:
                 return Done(transfer, None)  # a repeat of a transfer id: its current state
             return Done(transfer, "federation_transfer")
 
+        # As on one install (``transfers.create``), the fingerprint leaves the transfer id out:
+        # the API gives every request a new one, and a client retrying under its key must get
+        # its first transfer back, not a conflict.
         return await self._envelope.decide(
             community_id,
             "federation_transfer",
-            request,
+            replace(request, transfer_id=uuid.UUID(int=0)),
             idempotency_key,
             work=work,
             result_type=Transfer,
@@ -336,7 +230,7 @@ class RemoteTransfers:
 
     async def _state(self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer) -> dict[str, Any]:
         now = self._clock()
-        query = _convert(message.body, _StateQuery)
+        query = convert(message.body, StateQuery)
         tx = self._transactions.tx(uow)
         found = await protocol.payee_state(
             tx,
@@ -354,7 +248,7 @@ class RemoteTransfers:
         self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer
     ) -> dict[str, Any]:
         """A page of this side's journal of the link, for the partner's reconciliation."""
-        query = _convert(message.body, _JournalQuery)
+        query = convert(message.body, JournalQuery)
         tx = self._transactions.tx(uow)
         page = await tx.store.movements(
             peer.community_id,
@@ -411,7 +305,7 @@ class RemoteTransfers:
     ) -> dict[str, Any]:
         """The seq the link's proposer gave a movement this side was paid: the movement takes
         its place in this side's journal (held until its predecessor is in)."""
-        seq = _convert(message.body, _SequenceBody).seq
+        seq = convert(message.body, SequenceBody).seq
         tx = self._transactions.tx(uow)
         link = await link_of(tx, peer.community_id, message.link_id)
         if link.proposed_here:

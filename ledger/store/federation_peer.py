@@ -242,6 +242,14 @@ class SqlPeerStore(ScopedStore):
         )
         return moved.rowcount == 1
 
+    async def end_messages(self, community_id: uuid.UUID, link_id: uuid.UUID, now: datetime) -> int:
+        ended = await self._conn.execute(
+            _outbox.update()
+            .where(_OPEN, _outbox.c.community_id == community_id, _outbox.c.link_id == link_id)
+            .values(done_at=now, last_error="partner abandoned", lease_token=None, lease_until=None)
+        )
+        return int(ended.rowcount)
+
     async def waiting(self, community_id: uuid.UUID | None = None) -> Sequence[Outbound]:
         query = sa.select(_outbox).where(_OPEN)
         if community_id is not None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from ledger.store import create_engine
-from tests.databases import migrate, sqlite_url
+from tests.databases import migrate, postgres_database, sqlite_url
 from tests.federation.nodes import Clock, Node, Wire, node
+from tests.federation.processes import ProcessNode, set_up
 from tests.federation.routes import Route, route
 
 _PORTS = itertools.count(7001, 2)
@@ -116,3 +117,22 @@ async def hub_route(route_nodes: RouteNodes) -> Route:
     """Riverside on the first node, linked to the hub on the second, linked to Valley."""
     n = route_nodes
     return await route(n.a, n.h, n.c, n.clock, n.wire)
+
+
+@pytest.fixture(scope="session")
+def linked_nodes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ProcessNode, ProcessNode, str]]:
+    """Two real nodes — ``commons-ledger serve`` on SQLite (A, the payer's) and on PostgreSQL
+    (B) — and a link between them, once per test process: starting them is most of the cost,
+    so every module with real processes shares them (tests that kill a node restart it)."""
+    tmp_path = tmp_path_factory.mktemp("two-nodes")
+    with postgres_database("cl_fed") as b_url:
+        a = ProcessNode("A", sqlite_url(tmp_path / "a.db"), tmp_path / "a.log")
+        b = ProcessNode("B", b_url, tmp_path / "b.log")
+        try:
+            link_id = set_up(a, b)
+            yield a, b, link_id
+        finally:
+            a.stop()
+            b.stop()

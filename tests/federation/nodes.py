@@ -21,6 +21,7 @@ from api.http.common.errors import STATUS_BY_CODE
 from ledger.books.service import Ledger
 from ledger.events.url_guard import AllowList, Target
 from ledger.events.webhooks import RetryPolicy
+from ledger.federation.abandon import PeerAbandonment
 from ledger.federation.courier import MESSAGES_PATH, Courier, CourierConfig, PeerTransport
 from ledger.federation.courier import SendFailed as Cut
 from ledger.federation.identity import NodeKey
@@ -110,6 +111,7 @@ class Node:
     reconciliation: RemoteReconciliation
     rotation: KeyRotation
     units: SqlUnitOfWorkFactory
+    abandonment: PeerAbandonment
     community: Community | None = None
     member: Member | None = None
 
@@ -203,6 +205,7 @@ def node(engine: AsyncEngine, url: str, clock: Clock, wire: Wire) -> Node:
         reconciliation,
         rotation,
         units,
+        PeerAbandonment(units, transactions, SqlPeerStore.of, clock),
     )
 
 

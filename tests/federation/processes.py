@@ -5,11 +5,12 @@ would, and driven through the HTTP API (``tests/faults/server.py`` starts each).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,20 @@ class ProcessNode:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def kill_file(self) -> Path:
+        """Names the step at which the node kills itself (``api.peer_faults``)."""
+        return self.log.with_suffix(".kill")
+
+    @property
+    def clock_file(self) -> Path:
+        """Seconds added to the node's federation clock (``api.peer_faults``)."""
+        return self.log.with_suffix(".clock")
+
     def env(self) -> dict[str, str]:
         return {
+            "COMMONS_LEDGER_TEST_KILL_FILE": str(self.kill_file),
+            "COMMONS_LEDGER_TEST_CLOCK_FILE": str(self.clock_file),
             "COMMONS_LEDGER_DATABASE_URL": self.database_url,
             "COMMONS_LEDGER_ADMIN_TOKEN": ADMIN_TOKEN,
             "COMMONS_LEDGER_NODE_URL": self.url,
@@ -52,16 +65,20 @@ class ProcessNode:
 
     def cli(self, *arguments: str) -> str:
         """Runs ``commons-ledger …`` on this node's database; its standard output."""
-        done = subprocess.run(
+        done = self.run_cli(*arguments)
+        assert done.returncode == 0, done.stderr + done.stdout
+        return done.stdout
+
+    def run_cli(self, *arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Runs ``commons-ledger …`` on this node's database, ``env`` over the node's."""
+        return subprocess.run(
             [executable(), *arguments],
-            env={**os.environ, **self.env()},
+            env={**os.environ, **self.env(), **env},
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-        assert done.returncode == 0, done.stderr + done.stdout
-        return done.stdout
 
     def start(self) -> None:
         self.server = start_server(self.database_url, self.log, self.env(), port=self.port)
@@ -70,15 +87,39 @@ class ProcessNode:
         assert self.server is not None
         self.server.kill()
 
+    def arm(self, point: str, link_id: str) -> None:
+        """The node kills itself when it reaches ``point`` with a message of the link (once)."""
+        self.kill_file.write_text(f"{point} {link_id}")
+
+    def wait_killed(self) -> None:
+        """Waits until the armed node has killed itself."""
+        assert self.server is not None
+        assert self.server.process.wait(timeout=SETTLE_TIMEOUT_S) == -signal.SIGKILL
+        assert self.kill_file.read_text() == ""
+
+    def in_new_community(self, name: str) -> ProcessNode:
+        """The same running node, seen through a new community of its own."""
+        slug = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
+        made = httpx.post(
+            f"{self.url}/api/v1/communities",
+            json={"slug": slug, "name": name},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            timeout=10,
+        )
+        assert made.status_code == 201, made.text
+        return replace(self, slug=slug, member={})
+
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
 
-    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def api(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         return httpx.request(
             method,
             f"{self.url}/api/v1/communities/{self.slug}{path}",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", **(headers or {})},
             timeout=10,
             **kwargs,
         )
@@ -98,28 +139,35 @@ class ProcessNode:
 def set_up(a: ProcessNode, b: ProcessNode) -> str:
     """Both nodes started, a community on each, linked by invitation; the link's id."""
     start_both(a, b)
-    for node, name in ((a, "Riverside"), (b, "Hilltop")):
-        node.slug = f"{name.lower()}-{uuid.uuid4().hex[:8]}"
-        made = httpx.post(
-            f"{node.url}/api/v1/communities",
-            json={"slug": node.slug, "name": name},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            timeout=10,
-        )
-        assert made.status_code == 201, made.text
-    invitation = a.cli(
-        "federation",
-        "invite",
-        a.slug,
-        "--terms",
-        "HOURS:HOURS:1/1:6000:6000",
-        "--hold-window",
-        str(HOLD_WINDOW_S),
-    ).strip()
-    accepted = b.cli("federation", "accept-invite", b.slug, invitation).splitlines()
-    completed = a.cli("federation", "accept-invite", a.slug, accepted[-1].strip())
-    link_id: str = completed.split()[1]
+    link_id, a_side, b_side = link(a, b, "HOURS:HOURS:1/1:6000:6000")
+    a.slug, b.slug = a_side.slug, b_side.slug
     return link_id
+
+
+def link(
+    a: ProcessNode, b: ProcessNode, terms: str, *, b_seen_at: str | None = None
+) -> tuple[str, ProcessNode, ProcessNode]:
+    """A new community on each node, linked by invitation with ``terms`` (A's view, as
+    ``federation invite --terms`` takes them): the link's id and the two nodes seen through
+    the new communities (start and kill the nodes through the originals). ``b_seen_at``: the
+    URL B's acceptance gives A instead of B's own (where nothing answers: a partner gone)."""
+    a, b = a.in_new_community("Riverside"), b.in_new_community("Hilltop")
+    invitation = a.cli(
+        "federation", "invite", a.slug, "--terms", terms, "--hold-window", str(HOLD_WINDOW_S)
+    ).strip()
+    seen_at = {"COMMONS_LEDGER_NODE_URL": b_seen_at} if b_seen_at else {}
+    done = b.run_cli("federation", "accept-invite", b.slug, invitation, **seen_at)
+    assert done.returncode == 0, done.stderr
+    accepted = done.stdout.splitlines()
+    completed = a.cli("federation", "accept-invite", a.slug, accepted[-1].strip())
+    return completed.split()[1], a, b
+
+
+def advance_clocks(seconds: float, *nodes: ProcessNode) -> None:
+    """Moves the federation clocks of ``nodes`` forward together, running or not."""
+    for node in nodes:
+        before = float(node.clock_file.read_text() or 0) if node.clock_file.exists() else 0.0
+        node.clock_file.write_text(str(before + seconds))
 
 
 def start_both(*nodes: ProcessNode) -> None:
@@ -141,7 +189,18 @@ def new_members(*nodes: ProcessNode) -> None:
 
 
 def pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> str:
-    made = a.api(
+    made = try_pay(a, b, link_id, minutes)
+    assert made.status_code == 201, made.text
+    transfer_id: str = made.json()["id"]
+    return transfer_id
+
+
+def try_pay(
+    a: ProcessNode, b: ProcessNode, link_id: str, minutes: int, key: str | None = None
+) -> httpx.Response:
+    """A's member pays B's member over the link (under the Idempotency-Key ``key``, if given):
+    the API's answer."""
+    return a.api(
         "POST",
         "/federation/transfers",
         json={
@@ -151,10 +210,8 @@ def pay(a: ProcessNode, b: ProcessNode, link_id: str, minutes: int) -> str:
             "commodity": "HOURS",
             "amount": minutes,
         },
+        headers={"Idempotency-Key": key} if key else None,
     )
-    assert made.status_code == 201, made.text
-    transfer_id: str = made.json()["id"]
-    return transfer_id
 
 
 def wait_settled(a: ProcessNode, transfer_ids: list[str]) -> dict[str, str]:

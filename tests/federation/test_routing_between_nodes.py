@@ -14,7 +14,7 @@ import pytest
 from ledger.federation import protocol, routing
 from ledger.federation.messages import PeerMessage
 from ledger.federation.model import Rate, TransferRole, TransferState
-from ledger.federation.remote import offer_body, offer_of
+from ledger.federation.transfer_bodies import offer_body, offer_of
 from ledger.kernel import errors
 from tests.federation.conftest import RouteNodes
 from tests.federation.nodes import HOLD_WINDOW_S

@@ -7,39 +7,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.api.conftest import ADMIN_TOKEN
-from tests.databases import postgres_database, sqlite_url
-from tests.federation.processes import (
-    ProcessNode,
-    new_members,
-    pay,
-    set_up,
-    start_both,
-    wait_settled,
-)
-
-
-@pytest.fixture(scope="module")
-def linked_nodes(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ProcessNode, ProcessNode, str]]:
-    """Both nodes and their link, once for the module (starting them is most of the cost)."""
-    tmp_path = tmp_path_factory.mktemp("two-nodes")
-    with postgres_database("cl_fed") as b_url:
-        a = ProcessNode("A", sqlite_url(tmp_path / "a.db"), tmp_path / "a.log")
-        b = ProcessNode("B", b_url, tmp_path / "b.log")
-        try:
-            link_id = set_up(a, b)
-            yield a, b, link_id
-        finally:
-            a.stop()
-            b.stop()
+from tests.federation.processes import ProcessNode, new_members, pay, start_both, wait_settled
 
 
 @pytest.fixture

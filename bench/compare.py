@@ -86,9 +86,11 @@ async def _seeded(source: Path | None, accounts: int, python: Path) -> AsyncIter
     """A fresh database migrated and seeded by the code under ``source`` (None: this tree)."""
     async with fresh_database("cl_bench_compare") as url:
         with _source(source):
+            # From the version's folder: ``python -c`` puts the working directory first on the path.
             process = await asyncio.create_subprocess_exec(
-                str(python), "-c", _SEED, url, str(accounts), stdout=asyncio.subprocess.PIPE
-            )
+                str(python), "-c", _SEED, url, str(accounts),
+                stdout=asyncio.subprocess.PIPE, cwd=source or ROOT,
+            )  # fmt: skip
         output, _ = await process.communicate()
         if process.returncode:
             raise RuntimeError(f"seeding {source or 'this tree'} failed")

@@ -6,9 +6,12 @@
 Creates fresh PostgreSQL databases (``COMMONS_LEDGER_BENCH_DATABASE_URL``, default the local
 server), measures the raw-SQL baselines with pgbench (``bench/baseline/``), then the service
 over HTTP with wrk (``bench/wrk/``), and prints each figure beside its baseline as a ratio, with
-the goal it is held to. Writes everything as JSON (default ``bench/results/latest.json``).
-Timings are noisy on shared machines: compare ratios, and medians of several runs; the load
-average before and after the run is recorded with the figures.
+the goal it is held to. Every scenario is measured twice (``bench.suite_runs``): ``[fresh]``, alone
+on its own copy of the just-seeded database with a server just started, and ``[steady]``, on one
+copy after a warm-up, every scenario in turn; with PostgreSQL's CPU per transfer for the service
+and each transfer baseline of the same state. Writes everything as JSON (default
+``bench/results/latest.json``). Timings are noisy on shared machines: compare ratios, and medians
+of several runs; the load average before and after the run is recorded with the figures.
 """
 
 from __future__ import annotations

@@ -68,6 +68,15 @@ async def _begin(connection: AsyncConnection) -> None:
     await connection.execution_options(**{WRITE_OPTION: True})
 
 
+async def _write(engine: AsyncEngine, *steps: tuple[sa.TextClause, dict[str, object]]) -> None:
+    """The statements in one transaction, committed."""
+    async with engine.connect() as connection:
+        await _begin(connection)
+        async with connection.begin():
+            for statement, params in steps:
+                await connection.execute(statement, params)
+
+
 def _entry(
     books: tuple[Community, uuid.UUID], *amounts: int, dated: date | None = None
 ) -> dict[str, object]:
@@ -99,10 +108,7 @@ async def test_one_statement_entry_is_checked(
 ) -> None:
     # Every posting here is skipped: only the entry's own check can refuse it.
     with pytest.raises(DBAPIError, match=refusal):
-        async with pg_engine.connect() as connection:
-            await _begin(connection)
-            async with connection.begin():
-                await connection.execute(_WITH_POSTINGS, _entry(books, *amounts, dated=dated))
+        await _write(pg_engine, (_WITH_POSTINGS, _entry(books, *amounts, dated=dated)))
 
 
 async def test_a_posting_after_the_entrys_check_is_checked(
@@ -111,14 +117,14 @@ async def test_a_posting_after_the_entrys_check_is_checked(
     # The entry's check runs (SET CONSTRAINTS … IMMEDIATE) and passes; a posting written later
     # by another statement unbalances the entry and must be refused by its own check.
     params = _entry(books, 5, -5)
+    steps: tuple[tuple[sa.TextClause, dict[str, object]], ...] = (
+        (_WITH_POSTINGS, params),
+        (sa.text("SET CONSTRAINTS ALL IMMEDIATE"), {}),
+        (sa.text("SET CONSTRAINTS ALL DEFERRED"), {}),
+        (_POSTING, {**params, "line": 2, "amount": 3}),
+    )
     with pytest.raises(DBAPIError, match="unbalanced"):
-        async with pg_engine.connect() as connection:
-            await _begin(connection)
-            async with connection.begin():
-                await connection.execute(_WITH_POSTINGS, params)
-                await connection.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
-                await connection.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
-                await connection.execute(_POSTING, {**params, "line": 2, "amount": 3})
+        await _write(pg_engine, *steps)
 
 
 async def test_one_check_per_entry_written_with_its_postings(

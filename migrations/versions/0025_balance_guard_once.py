@@ -20,6 +20,11 @@ Why that is safe, whatever the statements and ``SET CONSTRAINTS``:
 - Both rows of one command belong to one (sub)transaction: a rolled-back savepoint takes both
   the skipped posting and the entry's event with it.
 
+One residue: ``cmin`` reads the raw command id, and an entry row whose own update was rolled back
+to a savepoint carries a combo id that could, in a long contrived transaction, equal a later
+command's id; that posting would be skipped, and caught only if its entry's check had not yet
+run. No code of ours updates an entry in the transaction that wrote it (docs/performance.md).
+
 Only the skip decision is new (one query of two primary-key probes instead of the check's two
 queries); the check, its three refusals and their messages are unchanged
 (``tests/store/test_database_guards.py``). SQLite has no deferred triggers and is unchanged.

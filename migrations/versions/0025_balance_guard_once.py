@@ -23,7 +23,8 @@ Why that is safe, whatever the statements and ``SET CONSTRAINTS``:
 One residue: ``cmin`` reads the raw command id, and an entry row whose own update was rolled back
 to a savepoint carries a combo id that could, in a long contrived transaction, equal a later
 command's id; that posting would be skipped, and caught only if its entry's check had not yet
-run. No code of ours updates an entry in the transaction that wrote it (docs/performance.md).
+run. No code of ours adds postings to an entry it has already written, nor sets constraints
+immediate (docs/performance.md).
 
 Only the skip decision is new (one query of two primary-key probes instead of the check's two
 queries); the check, its three refusals and their messages are unchanged

@@ -1,12 +1,14 @@
-"""What PostgreSQL's deferred balance guard costs a commit: rounds with it and without it,
-alternating.
+"""What PostgreSQL's deferred balance guard costs a commit: rounds with it, with it as it was
+before migration 0025, and without it, alternating.
 
     .venv/bin/python -m bench.balance_guard [--entries 100] [--rounds 10]
 
-Each round writes ``--entries`` two-posting entries in one transaction and commits. The guard
+Each round writes ``--entries`` two-posting entries and their postings in one statement, as the
+write path does (``ledger.store.entries.INSERT_WITH_POSTINGS``), and commits. The guard
 (``ledger_assert_entry_balanced``, run at commit by the constraint triggers ``entries_balanced``
-and ``postings_balanced``: once for every new entry and once for every new posting) is on in one
-round and its triggers off in the next (the floor). Prints the median commit and
+and ``postings_balanced``) checks each entry once since migration 0025 (a posting written by its
+entry's command is skipped); "before 0025" puts back the posting trigger that checked the entry
+again for every posting; "triggers off" is the floor. Prints the median commit and
 whole-transaction time of each.
 """
 
@@ -28,6 +30,23 @@ from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 
 _TRIGGERS = (("entries", "entries_balanced"), ("postings", "postings_balanced"))
+_POSTING_TRIGGER = "SELECT pg_get_functiondef(CAST('ledger_posting_balanced' AS regproc))"
+_BEFORE_0025 = """
+CREATE OR REPLACE FUNCTION ledger_posting_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_assert_entry_balanced(NEW.community_id, NEW.entry_id);
+    RETURN NULL;
+END $$;
+"""
+_WRITE = """
+WITH new_entries AS (
+    INSERT INTO entries (community_id, id, status, effective_date, description, kind, metadata,
+                         created_at, completed_at)
+    SELECT $1, id, 'posted', $2, '', 'transfer', '{}', $3, $3 FROM unnest($4::uuid[]) AS id)
+INSERT INTO postings (community_id, entry_id, line, account_id, commodity, amount, effective_date)
+SELECT $1, e, l, a, 'HOURS', m, $2
+FROM unnest($5::uuid[], $6::smallint[], $7::uuid[], $8::bigint[]) AS t(e, l, a, m)
+"""
 
 
 async def _switch(connection: asyncpg.Connection, how: str) -> None:
@@ -61,26 +80,16 @@ async def _round(
     today, now = date.today(), datetime.now(UTC)
     ids = [uuid.uuid4() for _ in range(count)]
     started = time.perf_counter()
-    transaction = connection.transaction()
-    await transaction.start()
-    await connection.executemany(
-        "INSERT INTO entries (community_id, id, status, effective_date, description, kind,"
-        " metadata, created_at, completed_at) VALUES ($1, $2, 'posted', $3, '', 'transfer',"
-        " '{}', $4, $4)",
-        [(community, entry, today, now) for entry in ids],
-    )
-    rows = []
+    columns: tuple[list[object], ...] = ([], [], [], [])
     for n, entry in enumerate(ids):
         debit, credit = accounts[n % 200], accounts[(n * 7 + 1) % 200]
-        rows += [
-            (community, entry, 0, debit, "HOURS", 5, today),
-            (community, entry, 1, credit, "HOURS", -5, today),
-        ]
-    await connection.executemany(
-        "INSERT INTO postings (community_id, entry_id, line, account_id, commodity, amount,"
-        " effective_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        rows,
-    )
+        for column, values in zip(
+            columns, ((entry, entry), (0, 1), (debit, credit), (5, -5)), strict=True
+        ):
+            column.extend(values)
+    transaction = connection.transaction()
+    await transaction.start()
+    await connection.execute(_WRITE, community, today, now, ids, *columns)
     committing = time.perf_counter()
     await transaction.commit()
     done = time.perf_counter()
@@ -92,9 +101,17 @@ async def main(entries: int, rounds: int) -> None:
         community, accounts = await _seed(url)
         connection = await asyncpg.connect(dsn(url))
         try:
-            timings: dict[str, list[tuple[float, float]]] = {"guard on": [], "triggers off": []}
+            now_guard = await connection.fetchval(_POSTING_TRIGGER)
+            timings: dict[str, list[tuple[float, float]]] = {
+                "guard on": [], "before 0025": [], "triggers off": []
+            }  # fmt: skip
             for _ in range(rounds):
                 timings["guard on"].append(await _round(connection, community, accounts, entries))
+                await connection.execute(_BEFORE_0025)
+                timings["before 0025"].append(
+                    await _round(connection, community, accounts, entries)
+                )
+                await connection.execute(now_guard)
                 await _switch(connection, "DISABLE")
                 timings["triggers off"].append(
                     await _round(connection, community, accounts, entries)

@@ -7,10 +7,13 @@ against an earlier commit, so that a change is judged on one machine at one time
 
 ``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into a
 temporary folder (no checkout) and its server runs from there on this virtualenv (the base's on
-``--base-python``'s, to compare installs, e.g. one without uvloop); both versions serve the same
-freshly seeded database in turn (the schema must not differ). Prints each round and the medians of
-requests per second, p99 latency and the server's CPU per request. ``reads`` is the suite's balance
-reads while eight clients post transfers (its CPU per request then counts the writes' CPU too).
+``--base-python``'s, to compare installs, e.g. one without uvloop). Each version serves a database
+of its own, created and seeded alike by that version's own code (its migrations: a change of
+schema, a trigger or an index is compared too), the two in alternating rounds. Prints each round
+and the medians of requests per second, p99 latency, the server's CPU per request and
+PostgreSQL's (its backends' CPU while the round runs, ``bench.pg_cpu``). ``reads`` is the suite's
+balance reads while eight clients post transfers (its CPU per request then counts the writes' CPU
+too).
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import service_load
 from bench.databases import fresh_database
+from bench.pg_cpu import BackendCpu
 from bench.service_load import Books, Load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +67,38 @@ def _source(path: Path | None) -> Iterator[None]:
             os.environ["PYTHONPATH"] = before
 
 
-def _round(
-    url: str, books: Books, ids: Path, args: argparse.Namespace, log: Path, *, command: Path
-) -> Load:
+@dataclass(frozen=True)
+class Round:
+    load: Load
+    pg_cpu_ms_per_request: float
+
+
+_SEED = (
+    "import asyncio, dataclasses, json, sys\n"
+    "from bench.service_load import seed\n"
+    "books = asyncio.run(seed(sys.argv[1], int(sys.argv[2])))\n"
+    "print(json.dumps(dataclasses.asdict(books)))\n"
+)
+
+
+@contextlib.asynccontextmanager
+async def _seeded(source: Path | None, accounts: int, python: Path) -> AsyncIterator[Books]:
+    """A fresh database migrated and seeded by the code under ``source`` (None: this tree)."""
+    async with fresh_database("cl_bench_compare") as url:
+        with _source(source):
+            # From the version's folder: ``python -c`` puts the working directory first on the path.
+            process = await asyncio.create_subprocess_exec(
+                str(python), "-c", _SEED, url, str(accounts),
+                stdout=asyncio.subprocess.PIPE, cwd=source or ROOT,
+            )  # fmt: skip
+        output, _ = await process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"seeding {source or 'this tree'} failed")
+        yield Books(**json.loads(output.decode().strip().splitlines()[-1]))
+
+
+def _round(books: Books, ids: Path, args: argparse.Namespace, log: Path, *, command: Path) -> Round:
+    url = books.url
     script, path, extra = {
         "transfers": ("transfers.lua", f"{books.base}/transfers", []),
         "hot": ("transfers.lua", f"{books.base}/transfers", [books.hot_account_id]),
@@ -75,14 +110,16 @@ def _round(
         writers = None
         if args.scenario == "reads":
             writers = service_load.writers(server, books, ids, seconds=args.seconds)
-        process = service_load.wrk(
-            server, script, path, [str(ids), books.token, *extra],
-            clients=args.clients, seconds=args.seconds,
-        )  # fmt: skip
-        load = service_load.measured(server, process, cpu, children)
-        if writers is not None:
-            writers.communicate()
-        return load
+        with BackendCpu(url) as pg_cpu:
+            process = service_load.wrk(
+                server, script, path, [str(ids), books.token, *extra],
+                clients=args.clients, seconds=args.seconds,
+            )  # fmt: skip
+            load = service_load.measured(server, process, cpu, children)
+            if writers is not None:
+                writers.communicate()
+        requests = max(load.rate.per_s * args.seconds, 1)
+        return Round(load, pg_cpu.seconds * 1000 / requests)
 
 
 async def main() -> None:
@@ -99,6 +136,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--json", type=Path, help="also write every round's figures here")
     args = parser.parse_args()
     head_label = args.head or "working tree"
     base_command = (
@@ -106,35 +144,45 @@ async def main() -> None:
         if args.base_python is None
         else args.base_python.with_name(service_load.COMMAND.name)
     )
-    results: dict[str, list[Load]] = {args.base: [], head_label: []}
+    results: dict[str, list[Round]] = {args.base: [], head_label: []}
+    base_python = args.base_python or Path(sys.executable)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         base = _export(args.base, folder / "base")
         head = _export(args.head, folder / "head") if args.head else None
-        async with fresh_database("cl_bench_compare") as url:
-            books = await service_load.seed(url, args.accounts)
-            ids = folder / "accounts.txt"
-            ids.write_text("\n".join(books.account_ids) + "\n")
+        async with (
+            _seeded(base, args.accounts, base_python) as base_books,
+            _seeded(head, args.accounts, Path(sys.executable)) as head_books,
+        ):
             for number in range(args.rounds):
-                for label, source, command in (
-                    (args.base, base, base_command),
-                    (head_label, head, service_load.COMMAND),
+                for label, source, command, books in (
+                    (args.base, base, base_command, base_books),
+                    (head_label, head, service_load.COMMAND, head_books),
                 ):
+                    ids = folder / f"{label.replace('/', '_')}-accounts.txt"
+                    ids.write_text("\n".join(books.account_ids) + "\n")
                     with _source(source):
                         log = folder / f"{number}.log"
-                        load = _round(url, books, ids, args, log, command=command)
-                    results[label].append(load)
-                    sys.stdout.write(f"round {number + 1} {label:>14}: {_line([load])}\n")
-    for label, loads in results.items():
-        sys.stdout.write(f"median {label:>15}: {_line(loads)}\n")
+                        found = _round(books, ids, args, log, command=command)
+                    results[label].append(found)
+                    sys.stdout.write(f"round {number + 1} {label:>14}: {_line([found])}\n")
+    for label, rounds in results.items():
+        sys.stdout.write(f"median {label:>15}: {_line(rounds)}\n")
+    if args.json:
+        found_json = {label: [asdict(r) for r in rounds] for label, rounds in results.items()}
+        args.json.write_text(json.dumps(found_json, indent=2) + "\n")
 
 
-def _line(loads: list[Load]) -> str:
-    rate = statistics.median(load.rate.per_s for load in loads)
-    p99 = statistics.median(load.rate.p99_ms or 0 for load in loads)
-    cpu = statistics.median(load.server_cpu_ms_per_request for load in loads)
-    failures = sum(load.failures for load in loads)
-    return f"{rate:7.0f}/s  p99 {p99:7.1f} ms  server CPU {cpu:5.2f} ms/request  failed {failures}"
+def _line(rounds: list[Round]) -> str:
+    rate = statistics.median(r.load.rate.per_s for r in rounds)
+    p99 = statistics.median(r.load.rate.p99_ms or 0 for r in rounds)
+    cpu = statistics.median(r.load.server_cpu_ms_per_request for r in rounds)
+    pg = statistics.median(r.pg_cpu_ms_per_request for r in rounds)
+    failures = sum(r.load.failures for r in rounds)
+    return (
+        f"{rate:7.0f}/s  p99 {p99:7.1f} ms  server CPU {cpu:5.2f} ms/request"
+        f"  PostgreSQL CPU {pg:5.3f} ms/request  failed {failures}"
+    )
 
 
 if __name__ == "__main__":

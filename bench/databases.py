@@ -39,3 +39,16 @@ async def fresh_database(prefix: str) -> AsyncIterator[str]:
         yield make_url(server_url()).set(database=name).render_as_string(hide_password=False)
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def copy_of(template_url: str, prefix: str) -> AsyncIterator[str]:
+    """A new database copied from the one at ``template_url`` (``CREATE DATABASE … TEMPLATE``:
+    a file copy, nothing replayed; the template must have no connections); dropped after."""
+    template = make_url(template_url).database
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,35 +6,36 @@
 Creates fresh PostgreSQL databases (``COMMONS_LEDGER_BENCH_DATABASE_URL``, default the local
 server), measures the raw-SQL baselines with pgbench (``bench/baseline/``), then the service
 over HTTP with wrk (``bench/wrk/``), and prints each figure beside its baseline as a ratio, with
-the goal it is held to. Writes everything as JSON (default ``bench/results/latest.json``).
-Timings are noisy on shared machines: compare ratios, and medians of several runs; the load
-average before and after the run is recorded with the figures.
+the goal it is held to. Every scenario is measured twice (``bench.suite_runs``): ``[fresh]``, alone
+on its own copy of the just-seeded database with a server just started, and ``[steady]``, on one
+copy after a warm-up, every scenario in turn; with PostgreSQL's CPU per transfer for the service
+and each transfer baseline of the same state. Writes everything as JSON (default
+``bench/results/latest.json``). Timings are noisy on shared machines: compare ratios, and medians
+of several runs; the load average before and after the run is recorded with the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import baseline, service_load
+from bench import baseline, service_load, suite_runs
 from bench.baseline import Rate
 from bench.databases import fresh_database
-from bench.pg_cpu import BackendCpu
-from bench.service_load import Books, Load, Server
+from bench.service_load import Load
+from bench.suite_runs import BATCH, STATES, Results
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
-BATCH = 100
-"""Transfers per request of the batch scenario, as in the baseline's batches."""
 
 
 @dataclass(frozen=True)
@@ -52,125 +53,25 @@ def _fmt(rate: Rate, unit: str = "/s") -> str:
     return text + (f" (p99 {rate.p99_ms:.1f} ms)" if rate.p99_ms is not None else "")
 
 
-PG_CPU_SCENARIOS = {"transfer_statements_32", "transfer_function_32", "transfers_random_32"}
-"""Where PostgreSQL's own CPU per transfer is recorded (``bench.pg_cpu``): the service's random
-transfers and the two single-transfer baselines, one statement per trip and the function call."""
-
-
-def _pg_cpu_ms(url: str, measure: Callable[[], float], seconds: int) -> tuple[float, float]:
-    """``measure()`` (returning transfers/s) run while the database's backends are watched:
-    the rate, and PostgreSQL's CPU milliseconds per transfer."""
-    with BackendCpu(url) as cpu:
-        per_s = measure()
-    return per_s, cpu.seconds * 1000 / max(per_s * seconds, 1)
-
-
-def _baselines(url: str, args: argparse.Namespace, pg_cpu: dict[str, float]) -> dict[str, Rate]:
-    def run(script: str, clients: int) -> Rate:
-        name = f"{script.removesuffix('.sql')}_{clients}"
-        rates: list[Rate] = []
-
-        def measure() -> float:
-            rates.append(
-                baseline.pgbench(
-                    url, script, clients=clients, seconds=args.seconds, accounts=args.accounts
-                )
-            )
-            return rates[0].per_s
-
-        if name not in PG_CPU_SCENARIOS:
-            measure()
-        else:
-            _, pg_cpu[name] = _pg_cpu_ms(url, measure, args.seconds)
-        return rates[0]
-
-    batch = run("transfer_batch.sql", 8)
-    found = {"transfer_batch_100_8": Rate(batch.per_s * BATCH, batch.p50_ms, batch.p99_ms)}
-    if args.part == "batch":
-        return found
-    return found | {
-        "transfer_statements_32": run("transfer_statements.sql", 32),
-        "transfer_function_32": run("transfer_function.sql", 32),
-        "transfer_hot_32": run("transfer_hot.sql", 32),
-        "balance_read_32": run("balance_read.sql", 32),
-    }
-
-
-def _load(
-    server: Server, books: Books, args: argparse.Namespace, ids: Path, pg_cpu: dict[str, float]
-) -> dict[str, Load]:
-    transfers = f"{books.base}/transfers"
-
-    def post(clients: int, *extra: str) -> Load:
-        loads: list[Load] = []
-
-        def measure() -> float:
-            cpu, children = server.cpu_s(), service_load.children_cpu_s()
-            process = service_load.wrk(
-                server, "transfers.lua", transfers, [str(ids), books.token, *extra],
-                clients=clients, seconds=args.seconds,
-            )  # fmt: skip
-            loads.append(service_load.measured(server, process, cpu, children))
-            return loads[0].rate.per_s
-
-        name = f"transfers_{'hot' if extra else 'random'}_{clients}"
-        if name not in PG_CPU_SCENARIOS:
-            measure()
-        else:
-            _, pg_cpu[name] = _pg_cpu_ms(books.url, measure, args.seconds)
-        return loads[0]
-
-    results: dict[str, Load] = {}
-    if args.part in {"all", "batch"}:
-        cpu, children = server.cpu_s(), service_load.children_cpu_s()
-        process = service_load.wrk(
-            server, "batch.lua", f"{transfers}:batch", [str(ids), books.token, str(BATCH)],
-            clients=8, seconds=args.seconds,
-        )  # fmt: skip
-        results["transfers_batch_100_8"] = service_load.measured(server, process, cpu, children)
-    if args.part == "batch":
-        return results
-    results |= {
-        "transfers_random_32": post(32),
-        "transfers_hot_8": post(8, books.hot_account_id),
-        "transfers_hot_32": post(32, books.hot_account_id),
-    }
-    # Balance reads while eight clients keep posting transfers.
-    cpu, children = server.cpu_s(), service_load.children_cpu_s()
-    writers = service_load.wrk(
-        server, "transfers.lua", transfers, [str(ids), books.token], clients=8,
-        seconds=args.seconds,
-    )  # fmt: skip
-    readers = service_load.wrk(
-        server, "balances.lua", f"{books.base}/accounts", [str(ids), books.token], clients=32,
-        seconds=args.seconds,
-    )  # fmt: skip
-    results["balance_reads_32_under_writes"] = service_load.measured(server, readers, cpu, children)
-    writers.communicate()
-    return results
-
-
 async def _service(
-    url: str, args: argparse.Namespace, folder: Path, name: str, pg_cpu: dict[str, float]
-) -> dict[str, Load]:
-    books = await service_load.seed(url, args.accounts)
+    template: str, args: argparse.Namespace, folder: Path, name: str
+) -> Results[Load]:
+    """The service's scenarios on ``template`` once seeded, in both states."""
+    sqlite = name == "sqlite"
+    scenarios = suite_runs.service(args, sqlite=sqlite)
+    if not scenarios:
+        return {state: {} for state in STATES}
+    books = await service_load.seed(template, args.accounts)
     ids = folder / f"{name}-accounts.txt"
     ids.write_text("\n".join(books.account_ids) + "\n")
-    with service_load.serving(url, folder / f"{name}.log") as server:
-        if name == "sqlite" and args.part != "batch":
-            cpu, children = server.cpu_s(), service_load.children_cpu_s()
-            process = service_load.wrk(
-                server, "transfers.lua", f"{books.base}/transfers", [str(ids), books.token],
-                clients=8, seconds=args.seconds,
-            )  # fmt: skip
-            results = {"transfers_random_8": service_load.measured(server, process, cpu, children)}
-        elif name == "sqlite":
-            results = {}
-        else:
-            results = _load(server, books, args, ids, pg_cpu)
-        results_peak = server.peak_rss_mb()
-    sys.stderr.write(f"{name}: server peak RSS {results_peak:.0f} MB\n")
-    return results
+    return await suite_runs.in_states(
+        template, f"cl_bench_{name}", scenarios, suite_runs.serving(books, ids, folder / name),
+        suite_runs.service_warm_up(args, 8 if sqlite else 32),
+    )  # fmt: skip
+
+
+def _json(found: Results[Rate] | Results[Load]) -> dict[str, dict[str, object]]:
+    return {state: {n: asdict(f.result) for n, f in by.items()} for state, by in found.items()}
 
 
 def _ratio(value: float, reference: float) -> float:
@@ -221,19 +122,51 @@ def _rows(base: dict[str, Rate], pg: dict[str, Load], lite: dict[str, Load]) -> 
     return rows
 
 
-def _pg_cpu_rows(pg_cpu: dict[str, float]) -> list[Row]:
+PG_CPU_PAIRS = (
+    ("transfers_random_32", "transfer_statements_32", "32 clients, random", "≤ 1.5×"),
+    ("transfers_hot_32", "transfer_hot_32", "32 clients, hot account", "—"),
+    ("transfers_batch_100_8", "transfer_batch_100_8", f"batches of {BATCH}, 8 clients", "—"),
+)
+"""PostgreSQL's CPU per transfer: each service scenario beside its baseline (issue 20's goal
+holds the random one to the one-statement-per-trip baseline's)."""
+
+
+def _pg_cpu_rows(service: dict[str, float], base: dict[str, float]) -> list[Row]:
     """PostgreSQL's CPU per transfer, the service's beside the baselines' of the same run."""
-    if "transfers_random_32" not in pg_cpu:
-        return []
-    service, statements = pg_cpu["transfers_random_32"], pg_cpu["transfer_statements_32"]
-    ratio = _ratio(service, statements)
-    function = pg_cpu.get("transfer_function_32")
-    beside = f"; ×{_ratio(service, function):.2f} the function call's" if function else ""
-    return [
-        Row("PostgreSQL CPU per transfer, 32 clients, random", f"{service:.3f} ms",
-            f"{statements:.3f} ms (one statement per trip)", f"×{ratio:.2f}{beside}",
-            "≤ 1.5×", ratio <= 1.5)
-    ]  # fmt: skip
+    rows: list[Row] = []
+    for name, base_name, what, goal in PG_CPU_PAIRS:
+        if name not in service or base_name not in base:
+            continue
+        ratio = _ratio(service[name], base[base_name])
+        function = base.get("transfer_function_32") if name == "transfers_random_32" else None
+        beside = f"; ×{_ratio(service[name], function):.2f} the function call's" if function else ""
+        rows.append(
+            Row(f"PostgreSQL CPU per transfer, {what}", f"{service[name]:.3f} ms",
+                f"{base[base_name]:.3f} ms", f"×{ratio:.2f}{beside}", goal,
+                ratio <= 1.5 if goal != "—" else None)
+        )  # fmt: skip
+    return rows
+
+
+def _state_rows(base: Results[Rate], pg: Results[Load], lite: Results[Load]) -> list[Row]:
+    """Every row once per state, named with it."""
+    rows: list[Row] = []
+    for state in STATES:
+
+        def plain(found: Results[Rate] | Results[Load]) -> dict[str, object]:
+            return {name: f.result for name, f in found.get(state, {}).items()}  # noqa: B023
+
+        def cpu(found: Results[Rate] | Results[Load]) -> dict[str, float]:
+            return {
+                name: f.pg_cpu_ms
+                for name, f in found.get(state, {}).items()  # noqa: B023
+                if f.pg_cpu_ms is not None
+            }
+
+        found = _rows(plain(base), plain(pg), plain(lite))  # type: ignore[arg-type]
+        found += _pg_cpu_rows(cpu(pg), cpu(base))
+        rows += [replace(row, scenario=f"[{state}] {row.scenario}") for row in found]
+    return rows
 
 
 def _print(rows: list[Row], extra: dict[str, str]) -> None:
@@ -281,43 +214,46 @@ async def main() -> None:
         args.seconds, args.accounts, args.copy_rows = 3, 2_000, 200_000
     load_before = os.getloadavg()
     extra: dict[str, str] = {}
-    pg_cpu: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        async with fresh_database("cl_bench_base") as url:
-            await baseline.prepare(url, args.accounts)
-            base = _baselines(url, args, pg_cpu)
+        async with fresh_database("cl_bench_base") as template:
+            await baseline.prepare(template, args.accounts)
+            base = await suite_runs.in_states(
+                template, "cl_bench_base", suite_runs.baselines(args), contextlib.nullcontext,
+                suite_runs.baseline_warm_up(args),
+            )  # fmt: skip
             if args.part == "all":
-                copy = await baseline.copy_postings(url, args.copy_rows, args.accounts)
-                trial_ms = await baseline.trial_balance_ms(url)
+                copy = await baseline.copy_postings(template, args.copy_rows, args.accounts)
+                trial_ms = await baseline.trial_balance_ms(template)
                 extra |= {
                     "baseline binary COPY": f"{copy.per_s:,.0f} postings/s",
                     f"baseline trial balance over {args.copy_rows:,} postings":
                         f"{trial_ms:.0f} ms",
                 }  # fmt: skip
-        async with fresh_database("cl_bench_service") as url:
-            pg = await _service(url, args, folder, "postgresql", pg_cpu)
-        lite = await _service(
-            f"sqlite+aiosqlite:///{folder / 'bench.db'}", args, folder, "sqlite", pg_cpu
-        )
-    rows = _rows(base, pg, lite) + _pg_cpu_rows(pg_cpu)
-    if "transfer_function_32" in base:
-        extra["baseline function-call transfer, 32 clients"] = _fmt(base["transfer_function_32"])
-    if "transfers_random_32" in pg:
-        random32 = pg["transfers_random_32"]
-        extra |= {
-            "server CPU per transfer (32 clients)":
-                f"{random32.server_cpu_ms_per_request:.2f} ms",
-            "load generator CPU (32-client transfers run)":
-                f"{random32.load_generator_cpu_s:.1f} s in {args.seconds} s",
-        }  # fmt: skip
-    if "transfers_batch_100_8" in pg:
-        batch = pg["transfers_batch_100_8"]
-        extra["server CPU per transfer in batches of 100"] = (
-            f"{batch.server_cpu_ms_per_request / BATCH:.3f} ms"
-        )
+        async with fresh_database("cl_bench_service") as template:
+            pg = await _service(template, args, folder, "postgresql")
+        lite = await _service(f"sqlite+aiosqlite:///{folder / 'bench.db'}", args, folder, "sqlite")
+    rows = _state_rows(base, pg, lite)
+    for state in STATES:
+        if "transfer_function_32" in base[state]:
+            extra[f"[{state}] baseline function-call transfer, 32 clients"] = _fmt(
+                base[state]["transfer_function_32"].result
+            )
+        if "transfers_random_32" in pg[state]:
+            random32 = pg[state]["transfers_random_32"].result
+            extra |= {
+                f"[{state}] server CPU per transfer (32 clients)":
+                    f"{random32.server_cpu_ms_per_request:.2f} ms",
+                f"[{state}] load generator CPU (32-client transfers run)":
+                    f"{random32.load_generator_cpu_s:.1f} s in {args.seconds} s",
+            }  # fmt: skip
+        if "transfers_batch_100_8" in pg[state]:
+            batch = pg[state]["transfers_batch_100_8"].result
+            extra[f"[{state}] server CPU per transfer in batches of 100"] = (
+                f"{batch.server_cpu_ms_per_request / BATCH:.3f} ms"
+            )
     extra["failed requests (all runs)"] = str(
-        sum(load.failures for load in (*pg.values(), *lite.values()))
+        sum(f.result.failures for found in (pg, lite) for by in found.values() for f in by.values())
     )
     load_after = os.getloadavg()
     extra["load average (1, 5, 15 min) before → after"] = (
@@ -331,10 +267,23 @@ async def main() -> None:
         "settings": {"seconds": args.seconds, "accounts": args.accounts, "part": args.part},
         "load_average": {"before": load_before, "after": load_after},
         "rows": [asdict(row) for row in rows],
-        "baseline": {name: asdict(rate) for name, rate in base.items()},
-        "postgresql": {name: asdict(load) for name, load in pg.items()},
-        "sqlite": {name: asdict(load) for name, load in lite.items()},
-        "postgresql_cpu_ms_per_transfer": pg_cpu,
+        "states": {
+            "fresh": "each scenario alone on its own copy of the just-seeded database, its"
+            " server just started",
+            "steady": "one copy, warmed up by random transfers, every scenario in turn",
+        },
+        "baseline": _json(base),
+        "postgresql": _json(pg),
+        "sqlite": _json(lite),
+        "postgresql_cpu_ms_per_transfer": {
+            state: {
+                name: f.pg_cpu_ms
+                for found in (base, pg)
+                for name, f in found[state].items()
+                if f.pg_cpu_ms is not None
+            }
+            for state in STATES
+        },
         "notes": extra,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ledger.books.ports import IN_FLIGHT, Claim, StoredOutcome
 from ledger.kernel import errors
 from ledger.kernel.model import Entry, IdempotencyKey
-from ledger.store import unnest
-from ledger.store.entries import entry_row, posting_rows
+from ledger.store.entries import (
+    INSERT_WITH_POSTINGS,
+    entry_row,
+    posting_rows,
+    with_postings_params,
+)
 from ledger.store.idempotency import SqlIdempotency, in_flight_lock_id
 from ledger.store.tables import entries, idempotency_keys, postings
 
@@ -34,11 +38,11 @@ _STORE_RESULT = (
     )
     .values(result=sa.bindparam("b_result"))
 )
-# PostgreSQL: a batch's entries and postings in one statement and one execution (an executemany
-# runs its statement once per row on the server, while the batch's accounts stay locked). The
-# outcomes stay an executemany: an UPDATE … FROM unnest(…) was planned as a scan of every key of
-# the scope, filtered (measured: 5× slower, and growing with the keys).
-_INSERT_ALL = unnest.insert(postings, "p_").add_cte(unnest.insert(entries, "e_").cte("new_entries"))
+# PostgreSQL: a batch's entries and postings in one statement and one execution
+# (``entries.INSERT_WITH_POSTINGS``: an executemany runs its statement once per row on the
+# server, while the batch's accounts stay locked). The outcomes stay an executemany: an
+# UPDATE … FROM unnest(…) was planned as a scan of every key of the scope, filtered (measured:
+# 5× slower, and growing with the keys).
 _RECORDED = sa.select(
     idempotency_keys.c.scope,
     idempotency_keys.c.key,
@@ -144,15 +148,13 @@ class SqlBatchStore:
     async def insert_entries(self, written: Sequence[Entry]) -> None:
         if not written:
             return
-        entry_rows = [entry_row(entry) for entry in written]
-        rows = [row for entry in written for row in posting_rows(entry)]
         if self._dialect == "postgresql":
-            params = unnest.columns(entries, "e_", entry_rows)
-            params |= unnest.columns(postings, "p_", rows)
-            await self._conn.execute(_INSERT_ALL, params)
+            await self._conn.execute(INSERT_WITH_POSTINGS, with_postings_params(written))
             return
-        await self._conn.execute(_INSERT_ENTRIES, entry_rows)
-        await self._conn.execute(_INSERT_POSTINGS, rows)
+        await self._conn.execute(_INSERT_ENTRIES, [entry_row(entry) for entry in written])
+        await self._conn.execute(
+            _INSERT_POSTINGS, [row for entry in written for row in posting_rows(entry)]
+        )
 
     async def store_results(
         self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]

@@ -11,11 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.kernel.model import Entry, EntryStatus, Posting
+from ledger.store import unnest
 from ledger.store.tables import entries, postings
 
 # Built once: a statement object keeps its cache key (see ``ledger.store.accounts``).
 _INSERT_ENTRY = entries.insert()
 _INSERT_POSTINGS = postings.insert()
+# PostgreSQL: entries and their postings in one statement, compiled once for any count. One
+# statement is also what lets the deferred balance guard check each entry once rather than once
+# more for every posting (migration 0025: a posting written by its entry's command is skipped).
+INSERT_WITH_POSTINGS = unnest.insert(postings, "p_").add_cte(
+    unnest.insert(entries, "e_").cte("new_entries")
+)
 
 
 class SqlEntries:
@@ -25,6 +32,9 @@ class SqlEntries:
         self._conn = connection
 
     async def insert_entry(self, entry: Entry) -> None:
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(INSERT_WITH_POSTINGS, with_postings_params([entry]))
+            return
         await self._conn.execute(_INSERT_ENTRY, entry_row(entry))
         await self._conn.execute(_INSERT_POSTINGS, posting_rows(entry))
 
@@ -127,6 +137,13 @@ def entry_row(entry: Entry) -> dict[str, Any]:
         "completed_at": entry.completed_at,
         "reverses": entry.reverses,
     }
+
+
+def with_postings_params(written: Sequence[Entry]) -> dict[str, list[Any]]:
+    """The parameters of :data:`INSERT_WITH_POSTINGS` for ``written``."""
+    params = unnest.columns(entries, "e_", [entry_row(entry) for entry in written])
+    rows = [row for entry in written for row in posting_rows(entry)]
+    return params | unnest.columns(postings, "p_", rows)
 
 
 def posting_rows(entry: Entry) -> list[dict[str, Any]]:

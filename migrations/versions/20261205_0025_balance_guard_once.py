@@ -31,7 +31,7 @@ queries); the check, its three refusals and their messages are unchanged
 (``tests/store/test_database_guards.py``). SQLite has no deferred triggers and is unchanged.
 
 Revision ID: 0025
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-05
 """
 
@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0018"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -43,6 +43,7 @@ from ledger.federation.model import (
 )
 from ledger.federation.peer_store import PeerStoreOf
 from ledger.federation.ports import FederationTransactions, FedTx
+from ledger.federation.remote import announce_seq
 from ledger.kernel import errors as kernel_errors
 from ledger.kernel.clock import Clock
 
@@ -130,7 +131,13 @@ class PeerAbandonment:
                 settled.append(done)
             if link.status is not LinkStatus.CLOSED:
                 await sides.change_status(tx, link, LinkStatus.CLOSED, by_here=True, now=now)
-            ended = await self._peers(uow).end_messages(community_id, link_id, now)
+            peers = self._peers(uow)
+            ended = await peers.end_messages(community_id, link_id, now)
+            for done in settled:
+                # After the old messages ended: should the partner come back after all, it
+                # learns where this side's journal placed what both posted (the proposer's
+                # order, ledger.federation.sequencing) and its journal agrees again.
+                await announce_seq(tx, peers, done, now)
             result = Abandonment(link_id, link.partner.slug, tuple(settled), confirmation, ended)
             return Done(result, "abandon_peer")
 

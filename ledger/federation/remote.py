@@ -75,6 +75,31 @@ async def _placed(_: UnitOfWork, __: Outbound, answer: PeerMessage) -> bool:
     return "seq" in answer.body
 
 
+async def announce_seq(tx: FedTx, peers: PeerStore, transfer: Transfer, now: datetime) -> None:
+    """Where this side keeps the link's journal order (the proposer) and has just put a
+    commitment it paid in its journal, tells the partner node the movement's seq, through the
+    outbox in the same transaction (``ledger.federation.sequencing``)."""
+    link = await link_of(tx, transfer.community_id, transfer.link_id)
+    seq = await _seq_of(tx, transfer)
+    if seq is None or link.partner.node_url is None or not link.proposed_here:
+        return
+    await peers.enqueue(
+        Outbound(
+            community_id=transfer.community_id,
+            id=new_id(),
+            link_id=link.id,
+            transfer_id=transfer.id,
+            step=SEQUENCE_STEP,
+            peer_url=link.partner.node_url,
+            body={"seq": seq},
+            created_at=now,
+            expires_at=None,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )
+
+
 async def enqueue_prepare(peers: PeerStore, link: Link, offer: Offer, now: datetime) -> None:
     """The offer of a hop for the link's partner node, into the peer outbox (the caller's
     transaction)."""
@@ -276,29 +301,8 @@ class RemoteTransfers:
         return True
 
     async def announce_seq(self, uow: UnitOfWork, transfer: Transfer, now: datetime) -> None:
-        """Where this side keeps the link's journal order (the proposer) and has just put a
-        commitment it paid in its journal, tells the partner node the movement's seq, through
-        the outbox in the same transaction (``ledger.federation.sequencing``)."""
-        tx = self._transactions.tx(uow)
-        link = await link_of(tx, transfer.community_id, transfer.link_id)
-        seq = await _seq_of(tx, transfer)
-        if seq is None or link.partner.node_url is None or not link.proposed_here:
-            return
-        await self._peers(uow).enqueue(
-            Outbound(
-                community_id=transfer.community_id,
-                id=new_id(),
-                link_id=link.id,
-                transfer_id=transfer.id,
-                step=SEQUENCE_STEP,
-                peer_url=link.partner.node_url,
-                body={"seq": seq},
-                created_at=now,
-                expires_at=None,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
+        """See :func:`announce_seq` (this unit of work's peer outbox)."""
+        await announce_seq(self._transactions.tx(uow), self._peers(uow), transfer, now)
 
     async def _sequence(
         self, uow: UnitOfWork, message: PeerMessage, peer: LinkPeer

@@ -116,6 +116,8 @@ async def test_a_route_to_a_payee_on_the_hub_node_is_answered_at_once(
 
     assert await _states(r, paid.id) == (COMMITTED,) * 4
     assert await _books(r) == ((-40, 0), (-40, 0), (40, 0), (40, 0))
+    # Left: the seq of the hub's movement, from whichever side numbers the link's journal.
+    await r.deliver_until_quiet()
     assert await r.waiting() == 0
     await _journals_agree(r)
 
@@ -140,6 +142,7 @@ async def test_a_route_from_a_hub_on_the_payer_node_to_another_node(
     assert await _states(r, refused.id) == (REJECTED,) * 4
     assert (await r.a.transfer(refused.id)).reason == "member_not_found"
     assert await _books(r) == ((-50, 0), (-50, 0), (50, 0), (50, 0))
+    await r.deliver_until_quiet()  # the seq of each movement, from the side that numbers them
     await _journals_agree(r)
 
 

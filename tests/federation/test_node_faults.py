@@ -80,7 +80,14 @@ def _ends_alike(payer: ProcessNode, payee: ProcessNode, transfer_ids: list[str])
 
 
 def _reconciled(a: ProcessNode, link_id: str) -> None:
-    assert a.cli("federation", "reconcile", a.slug, link_id).startswith("agrees up to")
+    """Both journals agree, once the seq messages of the last movements have been delivered
+    (the acceptor holds a movement until the proposer's number for it arrives)."""
+    deadline = time.monotonic() + 30
+    while not (said := a.cli("federation", "reconcile", a.slug, link_id)).startswith(
+        "agrees up to"
+    ):
+        assert time.monotonic() < deadline, said
+        time.sleep(0.5)
 
 
 class _Watch:
@@ -136,6 +143,24 @@ def _burst(payer: ProcessNode, payee: ProcessNode, link_id: str) -> list[str]:
     return [t for t in taken if t != "link_limit_exceeded"]
 
 
+def _both_ways(a: ProcessNode, b: ProcessNode, link_id: str) -> dict[str, list[str]]:
+    """16 clients at once, half paying from each node (10 minutes each): the transfers each
+    payer's node took, by payer."""
+
+    def client(n: int) -> tuple[str, str]:
+        payer, payee = (a, b) if n % 2 else (b, a)
+        answer = _pay_until_answered(payer, payee, link_id, 10)
+        assert answer.status_code in (201, 422), answer.text
+        return payer.name, answer.json().get("id") or answer.json()["code"]
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        taken = list(pool.map(client, range(CLIENTS)))
+    return {
+        name: [t for who, t in taken if who == name and t != "link_limit_exceeded"]
+        for name in (a.name, b.name)
+    }
+
+
 def test_sixteen_clients_on_one_link_never_pass_either_side_s_limit(
     linked_nodes: tuple[ProcessNode, ProcessNode, str],
 ) -> None:
@@ -146,11 +171,14 @@ def test_sixteen_clients_on_one_link_never_pass_either_side_s_limit(
     sides = _side(a, link_id), _side(b, link_id)
     moved = {a.name: 0, b.name: 0}
     with _Watch(*sides) as watch:
-        # A's limit binds (16 × 40 > 300), then B's (16 × 40 > 300 + 200). One direction at a
-        # time: transfers both ways settled at once between installs may be journaled in
-        # different orders on the two sides (docs/federation.md, "what is left").
+        # A's limit binds (16 × 40 > 300), then B's (16 × 40 > 300 + 200).
         for payer, payee in ((a, b), (b, a)):
             moved[payer.name] += _ends_alike(payer, payee, _burst(payer, payee, link_id))
+        # Then both ways at once: one journal order on both sides (the link's proposer numbers
+        # every movement, ledger.federation.sequencing), checked by the reconciliation below.
+        taken = _both_ways(a, b, link_id)
+        for payer, payee in ((a, b), (b, a)):
+            moved[payer.name] += _ends_alike(payer, payee, taken[payer.name])
     assert len(watch.seen) > 10
     # What each side owes, its own reservations counted (a side's clearing account only ever
     # has pending entries that raise it: its payers' holds; the partner's payments post at once).

@@ -3,14 +3,16 @@ against an earlier commit, so that a change is judged on one machine at one time
 
     .venv/bin/python -m bench.compare --base REV [--head REV]
         [--scenario transfers|hot|balances|reads] [--rounds 3] [--seconds 8] [--clients 32]
-        [--accounts 2000] [--base-python OTHER_VENV/bin/python]
+        [--accounts 2000] [--base-python OTHER_VENV/bin/python] [--sqlite]
 
 ``--head`` compares two commits instead. A commit's files are exported with ``git archive`` into a
 temporary folder (no checkout) and its server runs from there on this virtualenv (the base's on
 ``--base-python``'s, to compare installs, e.g. one without uvloop); both versions serve the same
-freshly seeded database in turn (the schema must not differ). Prints each round and the medians of
-requests per second, p99 latency and the server's CPU per request. ``reads`` is the suite's balance
-reads while eight clients post transfers (its CPU per request then counts the writes' CPU too).
+freshly seeded database in turn (the schema must not differ): a PostgreSQL one, or with
+``--sqlite`` a SQLite file, the embedded default (the suite measures it at 8 clients). Prints
+each round and the medians of requests per second, p99 latency and the server's CPU per
+request. ``reads`` is the suite's balance reads while eight clients post transfers (its CPU per
+request then counts the writes' CPU too).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from bench import service_load
@@ -59,6 +61,15 @@ def _source(path: Path | None) -> Iterator[None]:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = before
+
+
+@contextlib.asynccontextmanager
+async def _database(args: argparse.Namespace, folder: Path) -> AsyncIterator[str]:
+    if args.sqlite:
+        yield f"sqlite+aiosqlite:///{folder / 'compare.db'}"
+        return
+    async with fresh_database("cl_bench_compare") as url:
+        yield url
 
 
 def _round(
@@ -99,6 +110,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--sqlite", action="store_true", help="serve a SQLite file instead")
     args = parser.parse_args()
     head_label = args.head or "working tree"
     base_command = (
@@ -111,7 +123,7 @@ async def main() -> None:
         folder = Path(tmp)
         base = _export(args.base, folder / "base")
         head = _export(args.head, folder / "head") if args.head else None
-        async with fresh_database("cl_bench_compare") as url:
+        async with _database(args, folder) as url:
             books = await service_load.seed(url, args.accounts)
             ids = folder / "accounts.txt"
             ids.write_text("\n".join(books.account_ids) + "\n")

@@ -157,6 +157,9 @@ class SqlUnitOfWork:
             await self._transaction.rollback()
 
     async def _close(self, connection: AsyncConnection) -> None:
+        # The transaction is over: the next writer may begin while the pool takes this
+        # connection back (on SQLite a reset that is one more hand-off to its thread).
+        self._unlock()
         try:
             await connection.close()
         finally:
@@ -167,6 +170,9 @@ class SqlUnitOfWork:
             assert self._queue is not None
             self._queued = False
             self._queue.leave()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._holds_lock:
             assert self._write_lock is not None
             self._holds_lock = False

@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.books.ports import UnitOfWork
 from ledger.books.service import Ledger
 from ledger.kernel import errors
 from ledger.kernel.model import Community, IdempotencyKey
 from ledger.kernel.uow import run_write
-from ledger.store import SqlUnitOfWork, SqlUnitOfWorkFactory
+from ledger.store import SqlUnitOfWorkFactory
 from tests.conftest import unique_slug
 from tests.ledger.test_service import members, transfer
 
@@ -33,7 +34,7 @@ ACTOR: contextvars.ContextVar[str] = contextvars.ContextVar("actor", default="no
 def queued_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The calls the event loop queues to aiosqlite's connection threads inside the block."""
     calls: list[str] = []
-    queue = aiosqlite.Connection._execute
+    queue: Any = aiosqlite.Connection._execute
 
     async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         if threading.current_thread() is not self._thread:
@@ -90,7 +91,7 @@ async def test_run_write_commits_once_and_carries_the_callers_context(
     written = _community("written")
     ACTOR.set("treasurer")
 
-    async def work(uow: SqlUnitOfWork) -> str:
+    async def work(uow: UnitOfWork) -> str:
         await uow.repo.insert_community(written)
         await uow.commit()
         return ACTOR.get()
@@ -105,7 +106,7 @@ async def test_run_write_rolls_back_what_was_not_committed(
     units = SqlUnitOfWorkFactory(engine)
     left_out = _community("left-out")
 
-    async def work(uow: SqlUnitOfWork) -> None:
+    async def work(uow: UnitOfWork) -> None:
         await uow.repo.insert_community(left_out)
         raise LookupError("the use case failed")
 
@@ -122,7 +123,7 @@ async def test_a_unit_of_work_that_waits_for_anything_else_is_refused_and_rolled
     units = SqlUnitOfWorkFactory(engine)
     left_out = _community("waiting")
 
-    async def work(uow: SqlUnitOfWork) -> None:
+    async def work(uow: UnitOfWork) -> None:
         await uow.repo.insert_community(left_out)
         await asyncio.sleep(0)  # no event loop on the database's thread
         await uow.commit()

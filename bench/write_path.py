@@ -1,16 +1,18 @@
-"""SQLite transfers without HTTP, two versions in alternating rounds: the write path alone.
+"""Transfers without HTTP, two versions in alternating rounds: the write path alone.
 
-    .venv/bin/python -m bench.sqlite_writes --base REV [--head REV] [--rounds 3]
-        [--transfers 800] [--writers 8] [--busy-ms 0]
+    .venv/bin/python -m bench.write_path --base REV [--head REV] [--rounds 3]
+        [--transfers 800] [--writers 8] [--busy-ms 0] [--postgresql]
 
 Each round runs in a process of its own on the version's files (``bench.compare`` exports a
-commit with ``git archive``; ``--head`` defaults to this working tree): a fresh SQLite file,
-50 accounts, then ``--writers`` tasks posting keyed transfers through group commit and the entry
-batches as the service does (``ledger.books.group_commit``), and prints transfers per second and
-the process's CPU per transfer. ``--busy-ms`` keeps the event loop busy beside the writers, in
+commit with ``git archive``; ``--head`` defaults to this working tree): a fresh SQLite file (or
+with ``--postgresql`` a fresh database on the bench's server, ``bench.databases``), 50 accounts,
+then ``--writers`` tasks posting keyed transfers through group commit and the entry batches as
+the service does (``ledger.books.group_commit``); it prints transfers per second and the
+process's CPU per transfer. ``--busy-ms`` keeps the event loop busy beside the writers, in
 slices of that many milliseconds of Python, as a server's other requests do: a write that needs
-the loop at every statement waits for it each time. Prints each round, the medians, and the ratio
-of the medians (this working tree or ``--head`` over ``--base``).
+the loop at every statement waits for it each time (the CPU per transfer then counts the busy
+loop's too). Prints each round, the medians, and the ratios of the medians (this working tree or
+``--head`` over ``--base``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench.compare import _export
+from bench.databases import fresh_database
 from ledger.books.batches import EntryBatches
 from ledger.books.group_commit import GroupCommit
 from ledger.books.service import Ledger, NewAccount
@@ -45,9 +48,17 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _one(transfers: int, writers: int, busy_ms: float, folder: Path) -> dict[str, float]:
+async def _one(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     """One round in this process, on the code it imports."""
-    engine = create_engine(f"sqlite+aiosqlite:///{folder / 'writes.db'}")
+    if not args.postgresql:
+        return await _on(f"sqlite+aiosqlite:///{folder / 'writes.db'}", args)
+    async with fresh_database("cl_bench_write_path") as url:
+        return await _on(url, args)
+
+
+async def _on(url: str, args: argparse.Namespace) -> dict[str, float]:
+    transfers, writers, busy_ms = args.transfers, args.writers, args.busy_ms
+    engine = create_engine(url)
     await upgrade(engine)
     units = SqlUnitOfWorkFactory(engine)
     ledger = Ledger(units)
@@ -99,6 +110,7 @@ def _round(source: Path | None, args: argparse.Namespace) -> dict[str, float]:
     command = [
         sys.executable, __file__, "--one", "--transfers", str(args.transfers),
         "--writers", str(args.writers), "--busy-ms", str(args.busy_ms),
+        *(["--postgresql"] if args.postgresql else []),
     ]  # fmt: skip
     output = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(output.stdout.splitlines()[-1])
@@ -113,11 +125,12 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=800)
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--busy-ms", type=float, default=0.0)
+    parser.add_argument("--postgresql", action="store_true", help="a PostgreSQL database")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         with tempfile.TemporaryDirectory() as tmp:
-            result = asyncio.run(_one(args.transfers, args.writers, args.busy_ms, Path(tmp)))
+            result = asyncio.run(_one(args, Path(tmp)))
         sys.stdout.write(json.dumps(result) + "\n")
         return
     if args.base is None:

@@ -13,7 +13,8 @@ schema, a trigger or an index is compared too), the two in alternating rounds. P
 and the medians of requests per second, p99 latency, the server's CPU per request and
 PostgreSQL's (its backends' CPU while the round runs, ``bench.pg_cpu``). ``reads`` is the suite's
 balance reads while eight clients post transfers (its CPU per request then counts the writes' CPU
-too).
+too). ``--sqlite`` serves a SQLite file instead, the embedded default (the suite measures it at 8
+clients: ``--clients 8``); PostgreSQL's CPU is then not measured.
 """
 
 from __future__ import annotations
@@ -82,9 +83,21 @@ _SEED = (
 
 
 @contextlib.asynccontextmanager
-async def _seeded(source: Path | None, accounts: int, python: Path) -> AsyncIterator[Books]:
-    """A fresh database migrated and seeded by the code under ``source`` (None: this tree)."""
+async def _database(sqlite: Path | None) -> AsyncIterator[str]:
+    if sqlite is not None:
+        yield f"sqlite+aiosqlite:///{sqlite}"
+        return
     async with fresh_database("cl_bench_compare") as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def _seeded(
+    source: Path | None, accounts: int, python: Path, sqlite: Path | None
+) -> AsyncIterator[Books]:
+    """A fresh database migrated and seeded by the code under ``source`` (None: this tree): a
+    PostgreSQL one, or the SQLite file ``sqlite``."""
+    async with _database(sqlite) as url:
         with _source(source):
             # From the version's folder: ``python -c`` puts the working directory first on the path.
             process = await asyncio.create_subprocess_exec(
@@ -110,7 +123,7 @@ def _round(books: Books, ids: Path, args: argparse.Namespace, log: Path, *, comm
         writers = None
         if args.scenario == "reads":
             writers = service_load.writers(server, books, ids, seconds=args.seconds)
-        with BackendCpu(url) as pg_cpu:
+        with contextlib.nullcontext(None) if args.sqlite else BackendCpu(url) as pg_cpu:
             process = service_load.wrk(
                 server, script, path, [str(ids), books.token, *extra],
                 clients=args.clients, seconds=args.seconds,
@@ -119,7 +132,8 @@ def _round(books: Books, ids: Path, args: argparse.Namespace, log: Path, *, comm
             if writers is not None:
                 writers.communicate()
         requests = max(load.rate.per_s * args.seconds, 1)
-        return Round(load, pg_cpu.seconds * 1000 / requests)
+        pg_ms = pg_cpu.seconds * 1000 / requests if pg_cpu is not None else float("nan")
+        return Round(load, pg_ms)
 
 
 async def main() -> None:
@@ -137,6 +151,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=2_000)
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
+    parser.add_argument("--sqlite", action="store_true", help="serve a SQLite file instead")
     args = parser.parse_args()
     head_label = args.head or "working tree"
     base_command = (
@@ -151,8 +166,15 @@ async def main() -> None:
         base = _export(args.base, folder / "base")
         head = _export(args.head, folder / "head") if args.head else None
         async with (
-            _seeded(base, args.accounts, base_python) as base_books,
-            _seeded(head, args.accounts, Path(sys.executable)) as head_books,
+            _seeded(
+                base, args.accounts, base_python, folder / "base.db" if args.sqlite else None
+            ) as base_books,
+            _seeded(
+                head,
+                args.accounts,
+                Path(sys.executable),
+                folder / "head.db" if args.sqlite else None,
+            ) as head_books,
         ):
             for number in range(args.rounds):
                 for label, source, command, books in (

@@ -43,6 +43,7 @@ from ledger.kernel.model import (
     new_id,
 )
 from ledger.kernel.observer import LedgerEvents, NoEvents
+from ledger.kernel.uow import run_write
 
 ITEMS_MAX: Final = 1000
 """Largest batch: bounds the transaction's length and the locks it holds."""
@@ -133,7 +134,8 @@ class EntryBatches:
             else:
                 first.setdefault(write.key, index)
         claimed = list(first.values())
-        async with self._uow(write=True) as uow:
+
+        async def transaction(uow: UnitOfWork) -> tuple[list[Claim], list[ItemOutcome]]:
             found = await uow.repo.claim_keys(
                 community_id,
                 [(_keyed(writes[i].key), prints[i]) for i in claimed],
@@ -149,6 +151,10 @@ class EntryBatches:
             for index, outcome in zip(live, fresh, strict=True):
                 outcomes[index] = outcome
             await uow.commit()
+            return found, fresh
+
+        # The whole transaction in one piece: on SQLite one hand-off to the database's thread.
+        found, fresh = await run_write(self._uow, transaction)
         claims = dict(zip(claimed, found, strict=True))
         recorded: list[Claim] = [None] * len(writes)
         for index, write in enumerate(writes):

@@ -29,12 +29,13 @@ from typing import Generic, TypeVar
 
 from ledger.audit import chain as audit
 from ledger.books import idempotency
-from ledger.books.ports import Repository, UnitOfWork, UnitOfWorkFactory
+from ledger.books.ports import Repository, StoredOutcome, UnitOfWork, UnitOfWorkFactory
 from ledger.books.writes import in_community_units
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock
 from ledger.kernel.model import IdempotencyKey
 from ledger.kernel.observer import LedgerEvents, NoEvents
+from ledger.kernel.uow import run_write
 
 T = TypeVar("T")
 
@@ -95,16 +96,15 @@ class WriteEnvelope:
         its effect is committed (see the module). ``request`` is fingerprinted as
         ``operation``'s."""
         fingerprint = idempotency.fingerprint(operation, request)
-        async with self._units(write=True) as uow:
+
+        async def transaction(uow: UnitOfWork) -> tuple[Done[T] | StoredOutcome, tuple[str, ...]]:
             repo = uow.repo
             if key is not None:
                 stored = await repo.claim_idempotency_key(
                     community_id, key, fingerprint, self._clock()
                 )
                 if stored is not None:
-                    if stored.fingerprint == fingerprint:
-                        self._events.replayed(operation)
-                    return idempotency.replay(stored, fingerprint, result_type)
+                    return stored, ()
             try:
                 done = await work(uow)
             except errors.LedgerError as exc:
@@ -119,6 +119,14 @@ class WriteEnvelope:
                 raise worded from None
             operations = await self._record(repo, community_id, key, done)
             await uow.commit()
+            return done, operations
+
+        # The whole transaction in one piece: on SQLite one hand-off to the database's thread.
+        done, operations = await run_write(self._units, transaction)
+        if isinstance(done, StoredOutcome):  # the outcome recorded under the key
+            if done.fingerprint == fingerprint:
+                self._events.replayed(operation)
+            return idempotency.replay(done, fingerprint, result_type)
         for operation_done in operations:
             self._events.written(operation_done, done.result)
         if done.error is not None:

@@ -7,10 +7,13 @@ states only the part it needs — the audit trail an ``AuditRepository``, the bo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar, runtime_checkable
 
 Repo_co = TypeVar("Repo_co", covariant=True)
+Repo = TypeVar("Repo")
+T = TypeVar("T")
 
 
 class UnitOfWork(Protocol[Repo_co]):
@@ -38,3 +41,27 @@ class UnitOfWorkFactory(Protocol[Repo_co]):
         single statement, which is its own snapshot, the engine may then skip the transaction
         around it (on PostgreSQL one round trip instead of three)."""
         ...
+
+
+@runtime_checkable
+class WholeWrites(Protocol[Repo_co]):
+    """A factory that can hand a write unit of work to its database in one piece."""
+
+    async def run_write(self, work: Callable[[UnitOfWork[Repo_co]], Awaitable[T]]) -> T:
+        """``work`` in one write unit of work, as ``async with factory(write=True)`` would run
+        it, but handed to the database at once (``ledger.store.uow``: on SQLite the whole
+        transaction runs on the connection's own thread). ``work`` awaits nothing but its unit
+        of work."""
+        ...
+
+
+async def run_write(
+    units: UnitOfWorkFactory[Repo], work: Callable[[UnitOfWork[Repo]], Awaitable[T]]
+) -> T:
+    """``work`` in one write unit of work of ``units``: in one piece where the factory can hand
+    it over whole (:class:`WholeWrites`), else here. ``work`` commits, or its writes roll back;
+    it awaits nothing but its unit of work."""
+    if isinstance(units, WholeWrites):
+        return await units.run_write(work)
+    async with units(write=True) as uow:
+        return await work(uow)

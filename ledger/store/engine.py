@@ -20,6 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from ledger.store.sqlite_thread import open_connection
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another process's write lock before failing, unless
 :class:`DatabaseTimeouts` says otherwise."""
@@ -105,7 +107,16 @@ def create_engine(
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(url, **kwargs)
+    # The connections aiosqlite would open, able to run a whole unit of work on their own
+    # thread (``ledger.store.sqlite_thread``).
+    sa_url = make_url(url)
+    args, params = sa_url.get_dialect()().create_connect_args(sa_url)
+    params |= kwargs.pop("connect_args", {})
+
+    async def connect() -> Any:
+        return await open_connection(*args, **params)
+
+    engine = create_async_engine(url, async_creator=connect, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.repository import SqlRepository
+from ledger.store.sqlite_thread import hand_off
+
+T = TypeVar("T")
 
 
 class CheckoutQueue:
@@ -77,36 +81,12 @@ class SqlUnitOfWork:
         self.repo: SqlRepository
 
     async def __aenter__(self) -> Self:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
-            self._holds_lock = True
+        connection = await self._open()
         try:
-            if self._queue is not None:
-                await self._queue.enter()
-                self._queued = True
-            connection = await self._engine.connect()
+            await self._start(connection)
         except BaseException:
-            self._release()
+            await self._close(connection)
             raise
-        try:
-            options: dict[str, object] = {WRITE_OPTION: self._write}
-            if not self._write and connection.dialect.name == "postgresql":
-                if self._snapshot:
-                    # One snapshot for every statement of a read, as SQLite's deferred BEGIN
-                    # gives.
-                    options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-                else:
-                    # A single statement is its own snapshot: without BEGIN and ROLLBACK it
-                    # costs one round trip instead of three. (SQLite's BEGIN is in-process.)
-                    options |= {"isolation_level": "AUTOCOMMIT"}
-            await connection.execution_options(**options)
-            self._transaction = await connection.begin()
-        except BaseException:
-            await connection.close()
-            self._release()
-            raise
-        self._connection = connection
-        self.repo = self._repository_class(connection)
         return self
 
     async def __aexit__(
@@ -115,21 +95,84 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._connection is not None and self._transaction is not None
+        assert self._connection is not None
         try:
-            if not self._committed and self._transaction.is_active:
-                await self._transaction.rollback()
+            await self._finish()
         finally:
-            try:
-                await self._connection.close()
-            finally:
-                self._release()
+            await self._close(self._connection)
+
+    async def whole(self, work: Callable[[Self], Awaitable[T]]) -> T:
+        """``work`` in this unit of work as ``async with`` runs it, with the transaction —
+        BEGIN, every statement, COMMIT or ROLLBACK — handed to SQLite's connection thread in one
+        piece (``ledger.store.sqlite_thread``). The pool and the queues stay on the loop."""
+        connection = await self._open()
+        try:
+            raw = await connection.get_raw_connection()
+            return await hand_off(raw.driver_connection, self._inside(connection, work))
+        finally:
+            await self._close(connection)
+
+    async def _inside(self, connection: AsyncConnection, work: Callable[[Self], Awaitable[T]]) -> T:
+        await self._start(connection)
+        try:
+            return await work(self)
+        finally:
+            await self._finish()
+
+    async def _open(self) -> AsyncConnection:
+        """Takes this process's write lock (a write on SQLite), a place in the checkout queue
+        and a connection."""
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+            self._holds_lock = True
+        try:
+            if self._queue is not None:
+                await self._queue.enter()
+                self._queued = True
+            return await self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
+
+    async def _start(self, connection: AsyncConnection) -> None:
+        options: dict[str, object] = {WRITE_OPTION: self._write}
+        if not self._write and connection.dialect.name == "postgresql":
+            if self._snapshot:
+                # One snapshot for every statement of a read, as SQLite's deferred BEGIN gives.
+                options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            else:
+                # A single statement is its own snapshot: without BEGIN and ROLLBACK it costs
+                # one round trip instead of three. (SQLite's BEGIN is in-process.)
+                options |= {"isolation_level": "AUTOCOMMIT"}
+        await connection.execution_options(**options)
+        self._transaction = await connection.begin()
+        self._connection = connection
+        self.repo = self._repository_class(connection)
+
+    async def _finish(self) -> None:
+        """Rolls back what was not committed."""
+        if self._transaction is None:
+            return
+        if not self._committed and self._transaction.is_active:
+            await self._transaction.rollback()
+
+    async def _close(self, connection: AsyncConnection) -> None:
+        # The transaction is over: the next writer may begin while the pool takes this
+        # connection back (on SQLite a reset that is one more hand-off to its thread).
+        self._unlock()
+        try:
+            await connection.close()
+        finally:
+            self._release()
 
     def _release(self) -> None:
         if self._queued:
             assert self._queue is not None
             self._queued = False
             self._queue.leave()
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._holds_lock:
             assert self._write_lock is not None
             self._holds_lock = False
@@ -174,3 +217,13 @@ class SqlUnitOfWorkFactory:
             write_lock=self._write_lock,
             queue=self._queue,
         )
+
+    async def run_write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+        """``work`` in one write unit of work (``ledger.kernel.uow.run_write``). On SQLite its
+        whole transaction is one hand-off to the connection's thread; on PostgreSQL asyncpg
+        speaks to the server from the loop itself, and ``work`` runs here."""
+        unit = self(write=True)
+        if self.engine.dialect.name != "sqlite":
+            async with unit:
+                return await work(unit)
+        return await unit.whole(work)

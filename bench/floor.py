@@ -83,7 +83,7 @@ def _summary(loads: list[Load]) -> dict[str, float]:
     }
 
 
-async def _measure(ns: argparse.Namespace, folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+async def measure(ns: argparse.Namespace, folder: Path) -> dict[str, dict[str, dict[str, float]]]:
     async with fresh_database("floor") as floor_url, fresh_database("floor_service") as svc_url:
         await baseline.prepare(floor_url, ns.accounts)
         books: Books = await service_load.seed(svc_url, ns.accounts)
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     ns = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as folder:
-        results = asyncio.run(_measure(ns, Path(folder)))
+        results = asyncio.run(measure(ns, Path(folder)))
     _print(results)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if ns.json:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import baseline, service_load, suite_runs
+from bench import baseline, floor, service_load, suite_runs
 from bench.baseline import Rate
 from bench.databases import fresh_database
 from bench.service_load import Load
@@ -198,6 +198,23 @@ def _machine() -> dict[str, str]:
             "pgbench": postgres.strip(), "python": platform.python_version()}  # fmt: skip
 
 
+async def _floor(args: argparse.Namespace, folder: Path) -> dict[str, str]:
+    """The framework floor (``bench.floor``) beside the service, same wrk scripts, same run."""
+    settings = argparse.Namespace(
+        seconds=args.seconds, clients=32, rounds=1, accounts=min(args.accounts, 2_000)
+    )
+    found = await floor.measure(settings, folder)
+    lines = {}
+    for name, by in found.items():
+        service, bare = by["service"], by["floor"]
+        lines[f"framework floor: {name}, 32 clients"] = (
+            f"{bare['per_s']:,.0f}/s (p99 {bare['p99_ms']:.1f} ms, {bare['cpu_ms']:.2f} ms CPU);"
+            f" the service {service['per_s']:,.0f}/s ({service['cpu_ms']:.2f} ms CPU),"
+            f" {service['per_s'] / max(bare['per_s'], 1):.0%} of the floor"
+        )
+    return lines
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 s per figure, 2,000 accounts")
@@ -233,6 +250,8 @@ async def main() -> None:
         async with fresh_database("cl_bench_service") as template:
             pg = await _service(template, args, folder, "postgresql")
         lite = await _service(f"sqlite+aiosqlite:///{folder / 'bench.db'}", args, folder, "sqlite")
+        if args.part in ("all", "transfers"):
+            extra |= await _floor(args, folder)
     rows = _state_rows(base, pg, lite)
     for state in STATES:
         if "transfer_function_32" in base[state]:

@@ -4,6 +4,12 @@
 -- Lines are drawn at random; with "once" each line is sent once, in order (run it with one
 -- thread), for requests that cannot be repeated, such as confirming an exchange.
 local lines, once, sent, counter = {}, false, 0, 0
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
 
 function init(args)
   for line in io.lines(args[1]) do
@@ -14,12 +20,15 @@ function init(args)
     end
   end
   once = args[2] == "once"
-  math.randomseed(os.time())
+  thread_id = thread_id or 0
+  -- Each thread's own sequence: keys must never repeat across threads (a repeated
+  -- Idempotency-Key in flight answers 409 idempotency_in_flight).
+  math.randomseed(os.time() * 1000 + thread_id)
 end
 
 local function key()
   counter = counter + 1
-  return string.format("mix-%d-%08x%08x", counter,
+  return string.format("mix-%d-%d-%08x%08x", thread_id, counter,
     math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
 end
 

@@ -91,13 +91,13 @@ def _pending(r: SustainabilityReport) -> Table:
 
 def _budget(r: SustainabilityReport) -> Table:
     rows = tuple(
-        (b.commodity, b.budget, b.period, b.version, b.account_group, b.planned, b.actual,
-         b.pending, b.variance, b.used)
+        (b.commodity, b.budget, b.period, b.version, b.account_group, b.name, b.planned,
+         b.actual, b.pending, b.variance, b.used)
         for b in r.financial.budget_lines
     )  # fmt: skip
     header = (
-        "commodity", "budget", "period", "version", "account_group", "planned", "actual",
-        "pending", "variance", "used",
+        "commodity", "budget", "period", "version", "account_group", "name", "planned",
+        "actual", "pending", "variance", "used",
     )  # fmt: skip
     return Table("budget-vs-actual", header, rows)
 

@@ -73,8 +73,10 @@ async def test_the_report_lists_each_line_of_the_budgets_in_force(engine: AsyncE
     assert "Food and kitchen (Kitchen v2)" in page and "plan pro-rated to 61 of 92 days" in page
     assert "under budget by EUR 21.30 (68 %)" in page  # v1: 4,500 of 6,630
     csv = render_csv(SECTIONS["budget-vs-actual"](november))
-    assert csv.splitlines()[0].startswith("commodity,budget,period,version,account_group")
+    assert csv.splitlines()[0].startswith("commodity,budget,period,version,account_group,name,")
     assert len(csv.splitlines()) == 3
+    # Programs keep the group's code; people read the line by its accounts' name.
+    assert ",Expenses:Food,Food and kitchen," in csv.splitlines()[1]
     workbook = openpyxl.load_workbook(io.BytesIO(render_xlsx(november)))
     sheet = workbook["budget-vs-actual"]
     assert sheet.max_row == 3

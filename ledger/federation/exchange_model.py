@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ledger.kernel.model import new_id
+
 
 class ExchangeRole(enum.StrEnum):
     PROVIDER = "provider"
@@ -84,6 +86,26 @@ class CrossRecord:
     minutes: int
     description: str
     category: str | None = None
+
+    def row(
+        self, community_id: uuid.UUID, now: datetime, partner_name: str | None = None
+    ) -> CrossExchange:
+        """The recorder's side's new row: pending, recorded here."""
+        return CrossExchange(
+            community_id=community_id,
+            id=new_id(),
+            link_id=self.link_id,
+            role=self.role,
+            member_id=self.member_id,
+            partner_member_id=self.partner_member_id,
+            minutes=self.minutes,
+            description=self.description,
+            category=self.category,
+            recorded_here=True,
+            status=CrossStatus.PENDING,
+            created_at=now,
+            partner_name=partner_name,
+        )
 
 
 @dataclass(frozen=True, slots=True)

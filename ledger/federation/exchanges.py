@@ -173,20 +173,7 @@ class CrossExchanges:
             partner_id = await _partner_of(tx, community_id, record.link_id, active=True)
             await _member(tx, community_id, record.member_id)
             await _member(tx, partner_id, record.partner_member_id)
-            here = CrossExchange(
-                community_id=community_id,
-                id=uuid.uuid4(),
-                link_id=record.link_id,
-                role=record.role,
-                member_id=record.member_id,
-                partner_member_id=record.partner_member_id,
-                minutes=record.minutes,
-                description=record.description,
-                category=record.category,
-                recorded_here=True,
-                status=CrossStatus.PENDING,
-                created_at=now,
-            )
+            here = record.row(community_id, now)
             there = here.mirror(partner_id)
             await tx.store.insert_exchange(here)
             await tx.store.insert_exchange(there)

@@ -154,21 +154,7 @@ class RemoteExchanges:
             if member is None:
                 raise kernel_errors.MemberNotFound(f"member {record.member_id} does not exist")
             partner_name = listed_name(link, listed, record.partner_member_id)
-            here = CrossExchange(
-                community_id=community_id,
-                id=new_id(),
-                link_id=link.id,
-                role=record.role,
-                member_id=record.member_id,
-                partner_member_id=record.partner_member_id,
-                minutes=record.minutes,
-                description=record.description,
-                category=record.category,
-                recorded_here=True,
-                status=CrossStatus.PENDING,
-                created_at=now,
-                partner_name=partner_name,
-            )
+            here = record.row(community_id, now, partner_name)
             await tx.store.insert_exchange(here)
             body = Record(
                 record.role,

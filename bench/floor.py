@@ -16,17 +16,12 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from api.server import server_choice
 from bench import baseline, service_load
@@ -45,27 +40,11 @@ def floor_serving(database_url: str, log: Path) -> Iterator[Server]:
         "--host", "127.0.0.1", "--port", str(port), "--loop", choice.loop,
         "--http", choice.http, "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/floor/accounts/2/balance", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the floor app did not start; see {log}")
-                time.sleep(0.2)
-            yield Server(url, process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    ready = "/floor/accounts/2/balance"
+    with service_load.running(
+        command, env, log, ready_path=ready, port=port, what="the floor app"
+    ) as server:
+        yield server
 
 
 def _run(server: Server, script: str, path: str, args: list[str], ns: argparse.Namespace) -> Load:

@@ -100,6 +100,40 @@ def _free_port() -> int:
 
 
 @contextmanager
+def running(
+    command: list[str], env: dict[str, str], log: Path, *, ready_path: str, port: int, what: str
+) -> Iterator[Server]:
+    """``command`` (a server listening on ``port``) until the block ends, once ``ready_path``
+    answers 200 (within 60 s); SIGTERM at the end. Its stderr goes to ``log``."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,  # one JSON line per request: not what we measure
+            stderr=output,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}{ready_path}", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not start; see {log}")
+                time.sleep(0.2)
+            yield Server(url, process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextmanager
 def serving(
     database_url: str, log: Path, command: Path = COMMAND, extra_env: dict[str, str] | None = None
 ) -> Iterator[Server]:
@@ -113,32 +147,9 @@ def serving(
         "COMMONS_LEDGER_RATE_LIMIT_PER_S": "0",
         **(extra_env or {}),
     }
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,  # one JSON line per request: not what we measure
-            stderr=output,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the service did not start; see {log}")
-                time.sleep(0.2)
-            yield Server(url, process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    serve = [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with running(serve, env, log, ready_path="/ready", port=port, what="the service") as server:
+        yield server
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ process's CPU per transfer. ``--busy-ms`` keeps the event loop busy beside the w
 slices of that many milliseconds of Python, as a server's other requests do: a write that needs
 the loop at every statement waits for it each time (the CPU per transfer then counts the busy
 loop's too). Prints each round, the medians, and the ratios of the medians (this working tree or
-``--head`` over ``--base``).
+``--head`` over ``--base``); on SQLite also how long this process's write lock was held per
+transaction (p50 and p99: the serial section, from taking the lock to letting it go after
+COMMIT) and the mean size of group commit's groups.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Literal
 
 from bench.compare import _export
 from bench.databases import fresh_database
@@ -61,8 +64,10 @@ async def _on(url: str, args: argparse.Namespace) -> dict[str, float]:
     engine = create_engine(url)
     await upgrade(engine)
     units = SqlUnitOfWorkFactory(engine)
+    held = _time_write_lock(units)
     ledger = Ledger(units)
-    groups = GroupCommit(EntryBatches(units), ledger.post_entry)
+    sizes: list[int] = []
+    groups = GroupCommit(EntryBatches(units), ledger.post_entry, observe=sizes.append)
     community = await ledger.create_community("writes", "Writes")
     accounts = [
         (await ledger.open_account(
@@ -90,6 +95,8 @@ async def _on(url: str, args: argparse.Namespace) -> dict[str, float]:
             await asyncio.sleep(0)
 
     await writer(20)  # warm: the compiled-statement cache, the pool
+    held.clear()
+    sizes.clear()
     burner = asyncio.create_task(busy()) if busy_ms else None
     started, cpu = time.perf_counter(), _cpu_s()
     await asyncio.gather(*(writer(transfers // writers) for _ in range(writers)))
@@ -99,7 +106,39 @@ async def _on(url: str, args: argparse.Namespace) -> dict[str, float]:
         await burner
     await engine.dispose()
     done = transfers // writers * writers
-    return {"per_s": done / seconds, "cpu_ms": cpu_s * 1000 / done}
+    result = {"per_s": done / seconds, "cpu_ms": cpu_s * 1000 / done}
+    if held:
+        held.sort()
+        result["lock_p50_ms"] = held[len(held) // 2] * 1000
+        result["lock_p99_ms"] = held[min(len(held) - 1, len(held) * 99 // 100)] * 1000
+    if sizes:
+        result["group_mean"] = statistics.fmean(sizes)
+    return result
+
+
+class _TimedLock(asyncio.Lock):
+    """An asyncio lock that records how long each holder kept it."""
+
+    def __init__(self, held: list[float]) -> None:
+        super().__init__()
+        self._held, self._since = held, 0.0
+
+    async def acquire(self) -> Literal[True]:
+        await super().acquire()
+        self._since = time.perf_counter()
+        return True
+
+    def release(self) -> None:
+        self._held.append(time.perf_counter() - self._since)
+        super().release()
+
+
+def _time_write_lock(units: SqlUnitOfWorkFactory) -> list[float]:
+    """The hold times of ``units``' in-process write lock (SQLite's), as they are recorded."""
+    held: list[float] = []
+    if getattr(units, "_write_lock", None) is not None:
+        units._write_lock = _TimedLock(held)
+    return held
 
 
 def _round(source: Path | None, args: argparse.Namespace) -> dict[str, float]:
@@ -167,7 +206,14 @@ def _medians(rounds: list[dict[str, float]]) -> tuple[float, float]:
 
 def _line(rounds: list[dict[str, float]]) -> str:
     rate, cpu = _medians(rounds)
-    return f"{rate:7.0f} transfers/s  CPU {cpu:5.2f} ms/transfer"
+    line = f"{rate:7.0f} transfers/s  CPU {cpu:5.2f} ms/transfer"
+    if all("lock_p99_ms" in r for r in rounds):
+        p50 = statistics.median(r["lock_p50_ms"] for r in rounds)
+        p99 = statistics.median(r["lock_p99_ms"] for r in rounds)
+        line += f"  write lock held p50 {p50:5.1f} ms, p99 {p99:5.1f} ms"
+    if all("group_mean" in r for r in rounds):
+        line += f"  group {statistics.median(r['group_mean'] for r in rounds):4.1f}"
+    return line
 
 
 if __name__ == "__main__":

@@ -74,6 +74,10 @@ class Cluster:
         its write-ahead log on the next start."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop")
 
+    def promote(self) -> None:
+        """A standby becomes a primary of its own (a failover): it stops replaying WAL."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "30", "promote")
+
     def running(self) -> bool:
         command = [*self._as_postgres, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"]
         done = subprocess.run(command, timeout=STEP_TIMEOUT_S, capture_output=True, check=False)

@@ -88,8 +88,8 @@ class FlushPositions:
         self._asking: set[asyncio.Task[None]] = set()  # the loop keeps weak references only
 
     async def current(self) -> str:
-        if self._next is None:
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self._next is None or self._next.get_loop() is not loop:  # a loop closed mid-query
             self._next = loop.create_future()
             asking = loop.create_task(self._ask(self._next))
             self._asking.add(asking)
@@ -106,11 +106,15 @@ class FlushPositions:
         except BaseException as failure:  # every waiter fails as its own query would have
             if self._next is answer:
                 self._next = None
-            if isinstance(failure, asyncio.CancelledError):
-                answer.cancel()
+            cancelled = isinstance(failure, asyncio.CancelledError)
+            if not answer.done():  # (answered already when only giving the connection back failed)
+                if cancelled:
+                    answer.cancel()
+                else:
+                    answer.set_exception(failure)
+                    answer.exception()  # retrieved: no "never retrieved" warning if none waits
+            if cancelled:
                 raise
-            answer.set_exception(failure)
-            answer.exception()  # retrieved: no "never retrieved" warning when nobody waits
 
 
 class ReplicaUnitOfWork(SqlUnitOfWork):

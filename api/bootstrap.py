@@ -93,10 +93,11 @@ def bootstrap(
     uow = SqlUnitOfWorkFactory(engine)
     metrics = Metrics(engine)
     replica_reads = _replica_reads(settings, engine, timeouts, metrics)
-    # Reports and exports: long reads that need not run on the primary (ledger.store.replica).
+    # Reports, exports, statements and the community's figures on the member pages: reads that
+    # need not run on the primary, only be as fresh as the request (ledger.store.replica).
     long_reads = replica_reads or uow
     slots = _read_slots(settings) if bounded else ReadSlots.unbounded()
-    ledger = Ledger(uow, events=metrics)
+    ledger = Ledger(uow, events=metrics, replica_reads=long_reads)
     reports = Reports(long_reads, connection_of, slots=slots)
     governance = governance_of(ledger, metrics)
     economy = Economy(uow, SqlEconomyStore.of, events=metrics)

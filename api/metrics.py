@@ -131,8 +131,9 @@ class Metrics:
         )
         self.replica_reads = Counter(
             "commons_ledger_replica_reads",
-            "Read units of work of reports and exports with a replica configured, by where they"
-            " ran (replica, or primary when the replica was behind, away or no standby)",
+            "Read units of work of reports, exports, statements and the community's figures with a"
+            " replica configured, by where they ran (replica, or primary when the replica was"
+            " behind, away or no standby)",
             ["served_by"],
             registry=self.registry,
         )

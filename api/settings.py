@@ -25,8 +25,9 @@ class Settings:
 
     replica_url: str | None = None
     """COMMONS_LEDGER_REPLICA_URL: a PostgreSQL streaming replica (hot standby) of the database,
-    ``postgresql+asyncpg://…``. Reports and exports then read from it, never staler than the
-    request (``ledger.store.replica``); unset, everything reads from the database. See
+    ``postgresql+asyncpg://…``. Reports, exports, account statements and the community's figures
+    on the member pages then read from it, never staler than the request
+    (``ledger.store.replica``); unset, everything reads from the database. See
     docs/operations.md, "A read replica"."""
 
     admin_token: str | None = None

@@ -83,7 +83,8 @@ class Services:
     """A partner node gone for good: its transfers in flight settled on the stewards' word
     (``federation abandon-peer``)."""
     replica_engine: AsyncEngine | None = None
-    """The streaming replica reports and exports read from, when one is configured."""
+    """The streaming replica reports, exports, statements and the community's figures read
+    from, when one is configured."""
     communities_by_slug: dict[str, Community] = field(default_factory=dict)
     """Communities found so far. A community is never renamed, re-slugged or deleted, so every
     request after the first of a community saves a database read (misses are not kept)."""

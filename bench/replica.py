@@ -32,6 +32,7 @@ from pathlib import Path
 import httpx
 
 from bench import service_load
+from bench.clusters import Cluster, standby_of, throwaway_cluster
 from bench.pg_cpu import BackendCpu
 from bench.report import YEAR, _community, _load, _rows
 from bench.service_load import Books, Server
@@ -40,7 +41,6 @@ from ledger.access.principals import Scope
 from ledger.books.service import Ledger
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
-from tests.faults.cluster import Cluster, standby_of, throwaway_cluster
 
 CLIENTS = 16
 

@@ -25,12 +25,21 @@ T = TypeVar("T")
 
 class UseCases:
     """Use cases over one database. ``uow`` opens units of work; ``clock`` tells UTC time;
-    ``events`` hears of every write that took effect and every idempotent replay."""
+    ``events`` hears of every write that took effect and every idempotent replay;
+    ``replica_reads`` opens the units of the reads that may run on a streaming replica, never
+    staler than the request (statements; the composition root passes the replica's factory when
+    one is configured), else ``uow`` does."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, events: LedgerEvents | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utc_now,
+        events: LedgerEvents | None = None,
+        *,
+        replica_reads: UnitOfWorkFactory | None = None,
     ) -> None:
         self._uow = uow
+        self._replica_reads = replica_reads or uow
         self._clock = clock
         self._envelope = WriteEnvelope(uow, clock, events)
 

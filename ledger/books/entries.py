@@ -36,9 +36,14 @@ class EntryCases(UseCases):
     """Writes, completes, reverses and reads entries."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock = utc_now, events: LedgerEvents | None = None
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utc_now,
+        events: LedgerEvents | None = None,
+        *,
+        replica_reads: UnitOfWorkFactory | None = None,
     ) -> None:
-        super().__init__(uow, clock, events)
+        super().__init__(uow, clock, events, replica_reads=replica_reads)
         self._batches = EntryBatches(uow, clock, events)
 
     async def post_entry(

@@ -61,7 +61,8 @@ class BalanceReads(UseCases):
     ) -> StatementPage:
         """The account's posted lines in effective-date order with the running posted balance."""
         check_page_size(limit)
-        async with self._uow(write=False) as uow:
+        # Need not be fresher than the request: may run on the replica (``replica_reads``).
+        async with self._replica_reads(write=False) as uow:
             account = account_found(
                 await uow.repo.get_account(community_id, account_id), account_id
             )

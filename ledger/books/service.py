@@ -6,6 +6,8 @@ plumbing of ``cases`` and the one write envelope of ``envelope``.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ledger.books.accounts import KEEP, AccountCases, AccountChange, NewAccount
 from ledger.books.communities import CommunityCases, new_member
 from ledger.books.entries import EntryCases
@@ -25,3 +27,12 @@ class Ledger(CommunityCases, AccountCases, EntryCases, BalanceReads):
         """The unit-of-work factory, for use cases built on the ledger that open their own
         (``ledger.governance``)."""
         return self._uow
+
+    @cached_property
+    def replica_view(self) -> Ledger:
+        """The same books for reads that need not run on the primary (the community's figures
+        on the member pages): every read unit from ``replica_reads``, never staler than the
+        request. For reads only: it tells no ``events`` (itself when there is no replica)."""
+        if self._replica_reads is self._uow:
+            return self
+        return Ledger(self._replica_reads, self._clock)

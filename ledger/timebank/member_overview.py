@@ -54,6 +54,9 @@ class MemberOverview:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._exchanges = Exchanges(ledger)
+        # The community's figures need not be fresher than the request: a replica may serve
+        # them (``Ledger.replica_view``); the member's own figures stay on the primary.
+        self._community_exchanges = Exchanges(ledger.replica_view)
 
     async def directory(self, community_id: uuid.UUID) -> list[DirectoryEntry]:
         """Every member's id and name, by name."""
@@ -73,16 +76,8 @@ class MemberOverview:
         status: ExchangeStatus | None = None,
     ) -> AsyncIterator[Exchange]:
         """The exchanges ``member_id`` took part in (all when None), oldest recorded first."""
-        after: uuid.UUID | None = None
-        while True:
-            page = await self._exchanges.list_exchanges(
-                community_id, member_id=member_id, status=status, after=after, limit=_PAGE
-            )
-            for exchange in page:
-                yield exchange
-            if len(page) < _PAGE:
-                return
-            after = page[-1].id
+        async for exchange in _paged(self._exchanges, community_id, member_id, status):
+            yield exchange
 
     async def member_month(
         self, community_id: uuid.UUID, member_id: uuid.UUID, day: date
@@ -100,7 +95,8 @@ class MemberOverview:
     async def community_month(self, community_id: uuid.UUID, day: date) -> CommunityMonth:
         minutes = 0
         active: set[uuid.UUID] = set()
-        async for exchange in self.exchanges_of(community_id, None, ExchangeStatus.CONFIRMED):
+        confirmed = _paged(self._community_exchanges, community_id, None, ExchangeStatus.CONFIRMED)
+        async for exchange in confirmed:
             if in_month(exchange, day):
                 minutes += exchange.minutes
                 active.update((exchange.provider_member_id, exchange.receiver_member_id))
@@ -119,3 +115,21 @@ class MemberOverview:
             if exchange.status is ExchangeStatus.PENDING and exchange.answerable_by(member_id):
                 to_answer.append(exchange)
         return latest[::-1], to_answer
+
+
+async def _paged(
+    exchanges: Exchanges,
+    community_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    status: ExchangeStatus | None,
+) -> AsyncIterator[Exchange]:
+    after: uuid.UUID | None = None
+    while True:
+        page = await exchanges.list_exchanges(
+            community_id, member_id=member_id, status=status, after=after, limit=_PAGE
+        )
+        for exchange in page:
+            yield exchange
+        if len(page) < _PAGE:
+            return
+        after = page[-1].id

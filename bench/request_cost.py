@@ -5,9 +5,14 @@ requests. Steadier than a live run on a shared machine (PostgreSQL's own CPU is 
 so it attributes costs to middleware and handler code.
 
     .venv/bin/python -m bench.request_cost [--requests 20000] [--profile] [--rate-limit]
+    .venv/bin/python -m bench.request_cost --pieces [--rounds 4]
 
 ``--profile`` prints cProfile's top functions by own time; ``--rate-limit`` keeps the default
-limit of requests per token (off in the load benchmarks).
+limit of requests per token (off in the load benchmarks). ``--pieces`` splits the read's cost,
+each piece measured in alternating rounds (medians): the account row straight from asyncpg on a
+held connection, the use case (``Ledger.account_balance``:
+the unit of work, its pooled connection and the statement), and the whole request through the
+ASGI app; the differences are the unit of work's and the HTTP layers' own cost.
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import cProfile
 import io
 import pstats
 import random
+import statistics
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from api.app import create_app
@@ -29,6 +37,13 @@ from api.settings import Settings
 from bench import service_load
 from bench.databases import fresh_database
 from bench.service_load import Books
+from ledger.store.tables import accounts
+
+_ACCOUNT_ROW = (
+    f"SELECT {', '.join(column.name for column in accounts.c)} FROM accounts"  # noqa: S608
+    " WHERE community_id = $1 AND id = $2"
+)
+"""The balance read's statement, as ``ledger.store.accounts`` sends it to the driver."""
 
 CLIENTS = 10
 """Reads in flight: the pool's ten connections, so that pool waits do not blur the figure."""
@@ -84,6 +99,65 @@ async def _drive(app: Any, books: Books, requests: int, clients: int = CLIENTS) 
     await asyncio.gather(*(client() for _ in range(clients)))
 
 
+async def _cpu_per_call(call: Callable[[int], Awaitable[object]], calls: int) -> float:
+    """µs of this process's CPU per ``call``, ``CLIENTS`` of them in flight (each with its
+    index)."""
+    remaining = calls
+
+    async def client(index: int) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await call(index)
+
+    cpu = time.process_time()
+    await asyncio.gather(*(client(index) for index in range(CLIENTS)))
+    return (time.process_time() - cpu) / calls * 1e6
+
+
+async def _pieces(app: Any, books: Books, calls: int, rounds: int) -> None:
+    services = app.state.services
+    await _drive(app, books, 2_000)  # warm, and the community is now cached by slug
+    community = services.communities_by_slug["bench"]
+    ids = [uuid.UUID(account) for account in books.account_ids]
+    paths = [f"{books.base}/accounts/{account}/balance" for account in books.account_ids]
+
+    async def rows(calls: int) -> float:
+        # Connections held for this round only, so that the other pieces find the whole pool.
+        held = [await services.engine.connect() for _ in range(CLIENTS)]
+        try:
+            drivers: list[Any] = [(await c.get_raw_connection()).driver_connection for c in held]
+
+            async def row(index: int) -> object:
+                return await drivers[index].fetchrow(_ACCOUNT_ROW, community.id, random.choice(ids))
+
+            return await _cpu_per_call(row, calls)
+        finally:
+            for connection in held:
+                await connection.close()
+
+    async def use_case(_: int) -> object:
+        return await services.ledger.account_balance(community.id, random.choice(ids))
+
+    async def request(_: int) -> object:
+        return await _request(app, random.choice(paths), books.token)
+
+    pieces: dict[str, Callable[[int], Awaitable[float]]] = {
+        "the row from asyncpg, on a held connection": rows,
+        "the use case (unit of work, pool, statement)": partial(_cpu_per_call, use_case),
+        "the whole request (ASGI app)": partial(_cpu_per_call, request),
+    }
+    figures: dict[str, list[float]] = {name: [] for name in pieces}
+    for _ in range(rounds):
+        for name, piece in pieces.items():
+            figures[name].append(await piece(calls))
+    for name, values in figures.items():
+        sys.stdout.write(
+            f"{name:46} {statistics.median(values):6.0f} µs CPU "
+            f"(rounds: {', '.join(f'{v:.0f}' for v in values)})\n"
+        )
+
+
 async def _lifespan(app: Any, body: Callable[[], Awaitable[None]]) -> None:
     """Runs ``body`` inside the app's lifespan (start-up and shutdown as a server runs them)."""
     messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -118,6 +192,8 @@ async def main() -> None:
     parser.add_argument("--sort", choices=("tottime", "cumulative"), default="tottime")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--callers", help="also print who calls the functions matching this")
+    parser.add_argument("--pieces", action="store_true", help="split the cost (see above)")
+    parser.add_argument("--rounds", type=int, default=4, help="with --pieces")
     args = parser.parse_args()
     async with fresh_database("cl_bench_cost") as url:
         books = await service_load.seed(url, args.accounts)
@@ -129,6 +205,9 @@ async def main() -> None:
         app = create_app(settings)
 
         async def body() -> None:
+            if args.pieces:
+                await _pieces(app, books, args.requests // 4, args.rounds)
+                return
             await _drive(app, books, 2_000)  # warm: connections, prepared statements, caches
             profiler = cProfile.Profile() if args.profile else None
             cpu, wall = time.process_time(), time.perf_counter()

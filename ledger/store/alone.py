@@ -38,8 +38,13 @@ def runs_alone(connection: AsyncConnection) -> bool:
 async def fetch_row(connection: AsyncConnection, sql: str, *arguments: Any) -> object:
     """The first row of ``sql`` (positional ``$1``… parameters) as a mapping of column names,
     None without one, or :data:`BROKEN`."""
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
+    sync = connection.sync_connection
+    if sync is None or sync.closed or sync.invalidated:
+        return BROKEN
+    # A live connection holds its pooled connection: reached without a hand-off to SQLAlchemy's
+    # greenlet (``get_raw_connection`` costs one, which is there for an invalidated connection
+    # that must reconnect — left to SQLAlchemy above).
+    driver: Any = sync.connection.driver_connection
     try:
         row: Mapping[str, Any] | None = await driver.fetchrow(sql, *arguments)
     except Exception:

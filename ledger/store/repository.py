@@ -9,8 +9,9 @@ monitor events go into the write's audit record)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +41,28 @@ from ledger.store.entries import SqlEntries
 from ledger.store.idempotency import SqlIdempotency
 from ledger.store.monitor_watch import SqlMonitorWatch
 
+P = TypeVar("P")
+
+
+class _Part(Generic[P]):
+    """The repository of one aggregate on a :class:`SqlRepository`'s connection, built at its
+    first use and then kept on the instance (a non-data descriptor: the instance's own attribute
+    wins from then on). A unit of work uses one or a few of the nine, and building all of them
+    up front cost ≈ 25 µs of CPU per unit of work — the balance read uses one.
+    (``functools.cached_property`` takes a lock at every first use on Python 3.11.)"""
+
+    def __init__(self, build: Callable[[AsyncConnection], P]) -> None:
+        self._build = build
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, repository: Any, owner: type | None = None) -> P:
+        part = self._build(repository._conn)
+        setattr(repository, self._name, part)
+        return part
+
 
 class SqlRepository:
     """The ledger's repository over one connection inside one transaction.
@@ -54,16 +77,18 @@ class SqlRepository:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
-        self._communities = SqlCommunities(connection)
-        self._accounts = SqlAccounts(connection)
-        self._entries = SqlEntries(connection)
-        self._balances = SqlBalances(connection)
-        self._idempotency = SqlIdempotency(connection)
-        self._batch = SqlBatchStore(connection)
-        self._credentials = SqlCredentials(connection)
-        self._audit = SqlAuditStore(connection)
-        self._monitors = SqlMonitorWatch(connection)
         self._more_events: list[outbox.NewEvent] = []
+
+    # Each aggregate's repository is built when the unit of work first needs it (``_Part``).
+    _communities = _Part(SqlCommunities)
+    _accounts = _Part(SqlAccounts)
+    _entries = _Part(SqlEntries)
+    _balances = _Part(SqlBalances)
+    _idempotency = _Part(SqlIdempotency)
+    _batch = _Part(SqlBatchStore)
+    _credentials = _Part(SqlCredentials)
+    _audit = _Part(SqlAuditStore)
+    _monitors = _Part(SqlMonitorWatch)
 
     # The step that spans aggregates -----------------------------------------------------------
 

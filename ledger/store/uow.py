@@ -8,7 +8,9 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.util import greenlet_spawn
 
 from ledger.store.engine import WRITE_OPTION
 from ledger.store.repository import SqlRepository
@@ -81,6 +83,10 @@ class SqlUnitOfWork:
         self.repo: SqlRepository
 
     async def __aenter__(self) -> Self:
+        if self._alone():
+            # A PostgreSQL read of one statement: no transaction, so nothing to begin.
+            self._bind(await self._open(alone=True))
+            return self
         connection = await self._open()
         try:
             await self._start(connection)
@@ -119,9 +125,15 @@ class SqlUnitOfWork:
         finally:
             await self._finish()
 
-    async def _open(self) -> AsyncConnection:
+    def _alone(self) -> bool:
+        """Whether this is a read of one statement on PostgreSQL, which runs outside any
+        transaction: a single statement is its own snapshot, and without BEGIN and ROLLBACK it
+        costs one round trip instead of three. (SQLite's BEGIN is in-process.)"""
+        return not self._write and not self._snapshot and self._engine.dialect.name == "postgresql"
+
+    async def _open(self, *, alone: bool = False) -> AsyncConnection:
         """Takes this process's write lock (a write on SQLite), a place in the checkout queue
-        and a connection."""
+        and a connection (``alone``: in autocommit, :meth:`_connect_alone`)."""
         if self._write_lock is not None:
             await self._write_lock.acquire()
             self._holds_lock = True
@@ -129,23 +141,40 @@ class SqlUnitOfWork:
             if self._queue is not None:
                 await self._queue.enter()
                 self._queued = True
+            if alone:
+                return AsyncConnection(self._engine, await greenlet_spawn(self._connect_alone))
             return await self._engine.connect()
         except BaseException:
             self._release()
             raise
 
+    def _connect_alone(self) -> Connection:
+        """A pooled connection in autocommit, taken and set in one hand-off to SQLAlchemy's
+        greenlet (``engine.connect()``, ``execution_options()`` and ``begin()`` took one each,
+        ≈ 190 µs of CPU a read; ``docs/performance.md``). Setting the isolation level sends
+        nothing to the server (asyncpg's adapter only marks the connection), and the pool
+        restores the engine's level when the connection comes back, again without a round trip:
+        the adapter rolls back only a transaction it began, and in autocommit it begins none."""
+        connection = self._engine.sync_engine.connect()
+        try:
+            return connection.execution_options(
+                isolation_level="AUTOCOMMIT", **{WRITE_OPTION: False}
+            )
+        except BaseException:
+            connection.close()
+            raise
+
     async def _start(self, connection: AsyncConnection) -> None:
         options: dict[str, object] = {WRITE_OPTION: self._write}
         if not self._write and connection.dialect.name == "postgresql":
-            if self._snapshot:
-                # One snapshot for every statement of a read, as SQLite's deferred BEGIN gives.
-                options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-            else:
-                # A single statement is its own snapshot: without BEGIN and ROLLBACK it costs
-                # one round trip instead of three. (SQLite's BEGIN is in-process.)
-                options |= {"isolation_level": "AUTOCOMMIT"}
+            # One snapshot for every statement of a read, as SQLite's deferred BEGIN gives (a
+            # read of one statement runs alone instead: :meth:`_alone`).
+            options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         await connection.execution_options(**options)
         self._transaction = await connection.begin()
+        self._bind(connection)
+
+    def _bind(self, connection: AsyncConnection) -> None:
         self._connection = connection
         self.repo = self._repository_class(connection)
 

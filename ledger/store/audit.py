@@ -71,13 +71,7 @@ class SqlAuditStore:
         return head
 
     async def _lock_head(self, community_id: uuid.UUID) -> tuple[int, str] | None:
-        row = (
-            await self._conn.execute(
-                sa.select(audit_heads.c.seq, audit_heads.c.hash)
-                .where(audit_heads.c.community_id == community_id)
-                .with_for_update()
-            )
-        ).first()
+        row = (await self._conn.execute(_LOCK_HEAD, {"h_community_id": community_id})).first()
         return None if row is None else (row.seq, row.hash)
 
     async def _append_one(self, record: audit.AuditRecord, rows: list[dict[str, Any]]) -> None:
@@ -147,6 +141,11 @@ def _bound(table: sa.Table, prefix: str) -> dict[str, sa.BindParameter[Any]]:
 # The statements are built once, with bound parameters: building and keying a fresh statement
 # with literal values for every write cost ≈ 1 ms of Python per append (measured; see the
 # events report), paid while the chain's head is locked.
+_LOCK_HEAD: Final = (
+    sa.select(audit_heads.c.seq, audit_heads.c.hash)
+    .where(audit_heads.c.community_id == sa.bindparam("h_community_id"))
+    .with_for_update()
+)
 _ADVANCE: Final = (
     sa.update(audit_heads)
     .where(audit_heads.c.community_id == sa.bindparam("h_community_id"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,22 +53,43 @@ _RECORDED = sa.select(
     idempotency_keys.c.scope.in_(sa.bindparam("scopes", expanding=True)),
     idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
-_TRY_LOCKS = sa.text(
-    "SELECT pg_try_advisory_xact_lock(lock_id) FROM unnest(:ids) WITH ORDINALITY AS t(lock_id, n)"
-    " ORDER BY n"
-).bindparams(sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger)))
-
-
-def _claim_statement(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(idempotency_keys)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.scope, idempotency_keys.c.key)
+# PostgreSQL: several keys claimed in one round trip, as ``idempotency._LOCK_AND_CLAIM_KEY``
+# claims one. Each key's in-flight advisory lock is tried (never waited for) and only the keys
+# whose lock was free are inserted; each key answers whether its lock was free (``got``) and
+# whether its row was new (``new``), in the order given. ``k`` is referenced twice, so it is
+# computed once: each lock is tried once.
+_LOCK_AND_CLAIM_KEYS = (
+    sa.text(
+        "WITH k AS (SELECT t.scope, t.key, t.fingerprint, t.n,"
+        " pg_try_advisory_xact_lock(t.lock_id) AS got"
+        " FROM unnest(:scopes, :keys, :fingerprints, :lock_ids)"
+        " WITH ORDINALITY AS t(scope, key, fingerprint, lock_id, n)),"
+        " claimed AS (INSERT INTO idempotency_keys"
+        " (community_id, scope, key, fingerprint, created_at)"
+        " SELECT :community_id, k.scope, k.key, k.fingerprint, :created_at"
+        " FROM k WHERE k.got ORDER BY k.n"
+        " ON CONFLICT DO NOTHING RETURNING scope, key)"
+        " SELECT k.got, c.key IS NOT NULL AS new"
+        " FROM k LEFT JOIN claimed AS c ON c.scope = k.scope AND c.key = k.key ORDER BY k.n"
     )
+    .bindparams(
+        sa.bindparam("community_id", type_=idempotency_keys.c.community_id.type),
+        sa.bindparam("created_at", type_=idempotency_keys.c.created_at.type),
+        sa.bindparam("scopes", type_=postgresql.ARRAY(sa.String, dimensions=1)),
+        sa.bindparam("keys", type_=postgresql.ARRAY(sa.String, dimensions=1)),
+        sa.bindparam("fingerprints", type_=postgresql.ARRAY(sa.String, dimensions=1)),
+        sa.bindparam("lock_ids", type_=postgresql.ARRAY(sa.BigInteger, dimensions=1)),
+    )
+    .columns(got=sa.Boolean, new=sa.Boolean)
+)
 
 
-_CLAIM = {name: _claim_statement(name) for name in ("postgresql", "sqlite")}
+# SQLite: several keys claimed by one executemany.
+_CLAIM = (
+    sqlite.insert(idempotency_keys)
+    .on_conflict_do_nothing()
+    .returning(idempotency_keys.c.scope, idempotency_keys.c.key)
+)
 
 
 class SqlBatchStore:
@@ -92,13 +112,57 @@ class SqlBatchStore:
         if len(claims) == 1:  # a single write: one round trip (PostgreSQL)
             [(key, fingerprint)] = claims
             return [await self._idempotency.claim(community_id, key, fingerprint, now)]
+        try:
+            if self._dialect == "postgresql":
+                held, new = await self._lock_and_claim(community_id, claims, now)
+            else:
+                held, new = set(), await self._claim(community_id, claims, now)
+        except IntegrityError:  # the one foreign key: the community
+            raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
+        # A key held elsewhere may have an outcome committed under it already (its holder is a
+        # retry): that outcome answers, as it does a single write's claim.
+        taken = [key for key, _ in claims if key not in new]
+        recorded = await self._recorded(community_id, taken) if taken else {}
+        found: dict[IdempotencyKey, Claim] = dict.fromkeys(held, IN_FLIGHT)
+        found |= recorded
+        return [found.get(key) for key, _ in claims]
+
+    async def _lock_and_claim(
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
+    ) -> tuple[set[IdempotencyKey], set[IdempotencyKey]]:
+        """PostgreSQL, one round trip: the keys in flight elsewhere (their advisory lock, the
+        one a single key's claim takes, was held: refused at once, never waited for), and the
+        keys claimed here."""
+        rows = await self._conn.execute(
+            _LOCK_AND_CLAIM_KEYS,
+            {
+                "community_id": community_id,
+                "created_at": now,
+                "scopes": [key.scope for key, _ in claims],
+                "keys": [key.key for key, _ in claims],
+                "fingerprints": [fingerprint for _, fingerprint in claims],
+                "lock_ids": [in_flight_lock_id(community_id, k.scope, k.key) for k, _ in claims],
+            },
+        )
         held: set[IdempotencyKey] = set()
-        if self._dialect == "postgresql":
-            # The same per-key advisory lock a single key's claim takes: a key in flight
-            # elsewhere is refused at once, never waited for.
-            ids = [in_flight_lock_id(community_id, key.scope, key.key) for key, _ in claims]
-            got = (await self._conn.execute(_TRY_LOCKS, {"ids": ids})).scalars().all()
-            held = {key for (key, _), ok in zip(claims, got, strict=True) if not ok}
+        new: set[IdempotencyKey] = set()
+        for (key, _), row in zip(claims, rows, strict=True):
+            if not row.got:
+                held.add(key)
+            elif row.new:
+                new.add(key)
+        return held, new
+
+    async def _claim(
+        self,
+        community_id: uuid.UUID,
+        claims: Sequence[tuple[IdempotencyKey, str]],
+        now: datetime,
+    ) -> set[IdempotencyKey]:
+        """SQLite: the keys claimed here (its writers never overlap, so no key is in flight)."""
         rows = [
             {
                 "community_id": community_id,
@@ -108,22 +172,9 @@ class SqlBatchStore:
                 "created_at": now,
             }
             for key, fingerprint in claims
-            if key not in held
         ]
-        new: set[IdempotencyKey] = set()
-        if rows:
-            try:
-                result = await self._conn.execute(_CLAIM[self._dialect], rows)
-            except IntegrityError:  # the one foreign key: the community
-                raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
-            new = {IdempotencyKey(row.scope, row.key) for row in result}
-        # A key held elsewhere may have an outcome committed under it already (its holder is a
-        # retry): that outcome answers, as it does a single write's claim.
-        taken = [key for key, _ in claims if key not in new]
-        recorded = await self._recorded(community_id, taken) if taken else {}
-        found: dict[IdempotencyKey, Claim] = dict.fromkeys(held, IN_FLIGHT)
-        found |= recorded
-        return [found.get(key) for key, _ in claims]
+        result = await self._conn.execute(_CLAIM, rows)
+        return {IdempotencyKey(row.scope, row.key) for row in result}
 
     async def _recorded(
         self, community_id: uuid.UUID, keys: Sequence[IdempotencyKey]

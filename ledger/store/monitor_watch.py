@@ -16,6 +16,12 @@ from ledger.kernel.model import AccountType, Counters
 from ledger.store.tables import balance_monitors
 
 _M = balance_monitors.c
+# Built once, with bind parameters: every counter write runs it, and a statement built anew
+# costs its construction and its cache-key walk each time (see ``ledger.store.accounts``).
+_OF_ACCOUNTS = sa.select(balance_monitors).where(
+    _M.community_id == sa.bindparam("community_id"),
+    _M.account_id.in_(sa.bindparam("account_ids", expanding=True)),
+)
 
 
 class SqlMonitorWatch:
@@ -32,10 +38,7 @@ class SqlMonitorWatch:
         """The events of the monitors the new ``counters_by_account`` moved across their
         threshold, each monitor's new side written."""
         rows = await self._conn.execute(
-            sa.select(balance_monitors).where(
-                _M.community_id == community_id,
-                _M.account_id.in_(list(counters_by_account)),
-            )
+            _OF_ACCOUNTS, {"community_id": community_id, "account_ids": list(counters_by_account)}
         )
         monitors = [monitor_of(row._mapping) for row in rows]
         found: list[outbox.NewEvent] = []

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from sqlalchemy.util import greenlet_spawn
 
 from ledger.store.engine import WRITE_OPTION
+from ledger.store.one_greenlet import WholeConnection, run_whole
 from ledger.store.repository import SqlRepository
 from ledger.store.sqlite_thread import hand_off
 
@@ -121,7 +122,7 @@ class SqlUnitOfWork:
     async def _inside(self, connection: AsyncConnection, work: Callable[[Self], Awaitable[T]]) -> T:
         await self._start(connection)
         try:
-            return await work(self)
+            return await run_whole(connection, work(self))
         finally:
             await self._finish()
 
@@ -143,7 +144,8 @@ class SqlUnitOfWork:
                 self._queued = True
             if alone:
                 return AsyncConnection(self._engine, await greenlet_spawn(self._connect_alone))
-            return await self._engine.connect()
+            # Statements of a write run in one greenlet (``ledger.store.one_greenlet``).
+            return await WholeConnection(self._engine)
         except BaseException:
             self._release()
             raise
@@ -250,9 +252,10 @@ class SqlUnitOfWorkFactory:
     async def run_write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
         """``work`` in one write unit of work (``ledger.kernel.uow.run_write``). On SQLite its
         whole transaction is one hand-off to the connection's thread; on PostgreSQL asyncpg
-        speaks to the server from the loop itself, and ``work`` runs here."""
+        speaks to the server from the loop itself, and ``work`` runs here. On both, its statements
+        run in one greenlet (``ledger.store.one_greenlet``)."""
         unit = self(write=True)
         if self.engine.dialect.name != "sqlite":
             async with unit:
-                return await work(unit)
+                return await run_whole(unit.connection, work(unit))
         return await unit.whole(work)

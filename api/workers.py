@@ -34,6 +34,12 @@ from api.web.settings import WebSettings
 
 WORKER_APP: Final = "api.workers:worker_app"
 WEB_SECRET_VARIABLE: Final = "COMMONS_LEDGER_WEB_SECRET"  # noqa: S105 (a variable name)
+HEALTHCHECK_S: Final = 60
+"""How long uvicorn's parent waits for a worker to answer its health check before it kills the
+worker and starts another. uvicorn's own 5 s is shorter than a worker's start on a loaded
+2-core machine: a spawned worker first imports the whole service (10 s of wall time measured
+here under other engineers' benchmarks), and uvicorn then killed every worker before it could
+answer, over and over, so ``--workers 2`` never served a request."""
 
 
 def worker_app() -> Litestar:

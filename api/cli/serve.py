@@ -20,7 +20,7 @@ from api.demo.seed import DemoAccess, seed_demo
 from api.server import server_choice
 from api.settings import Settings
 from api.web.settings import WebSettings
-from api.workers import WORKER_APP, several_workers
+from api.workers import HEALTHCHECK_S, WORKER_APP, several_workers
 from ledger.kernel.model import Account
 from ledger.kernel.quantity import Units, show, unit_for, units_of
 
@@ -174,4 +174,10 @@ def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namesp
         return
     # Each worker process builds its app from the same environment (api.workers).
     with several_workers(web):
-        uvicorn.run(WORKER_APP, factory=True, workers=workers, **options)
+        uvicorn.run(
+            WORKER_APP,
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=HEALTHCHECK_S,
+            **options,
+        )

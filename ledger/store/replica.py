@@ -131,12 +131,12 @@ class ReplicaUnitOfWork(SqlUnitOfWork):
         )
         self._reads = reads
 
-    async def _open(self) -> AsyncConnection:
+    async def _open(self, *, alone: bool = False) -> AsyncConnection:
         # A primary that cannot answer fails here, with the errors every request handles.
         target = await self._reads.flush_positions.current()
         if not self._reads.set_aside():
             try:
-                connection = await super()._open()
+                connection = await super()._open(alone=alone)
             except UNREACHABLE as failure:
                 self._reads.replica_failed(failure)
             else:
@@ -146,7 +146,7 @@ class ReplicaUnitOfWork(SqlUnitOfWork):
                 await self._close(connection)
         self._reads.observe(ServedBy.PRIMARY)
         self._engine, self._queue = self._reads.engine, self._reads.primary_queue
-        return await super()._open()
+        return await super()._open(alone=alone)
 
 
 class ReplicaUnitOfWorkFactory(SqlUnitOfWorkFactory):

@@ -38,10 +38,9 @@ from api.http import exports as journal_exports
 from api.http import jobs as job_routes
 from api.http import reports as report_routes
 from api.http.common.allow import complete_allow_header
-from api.http.common.audit_context import AuditContextMiddleware
 from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
-from api.http.common.location import LocationMiddleware, document_locations
+from api.http.common.location import document_locations
 from api.http.common.openapi import openapi_config
 from api.http.common.openapi_document import (
     METADATA,
@@ -51,7 +50,12 @@ from api.http.common.openapi_document import (
 )
 from api.http.common.openapi_schemas import finish_schemas
 from api.http.common.rate_limit import rate_limit_middleware
-from api.http.common.request_log import RequestLogMiddleware, configure_logging, stamp_request_id
+from api.http.common.request_log import (
+    RequestLogMiddleware,
+    before_send,
+    configure_logging,
+    stamp_request_id,
+)
 from api.http.common.strict_body import reject_lax_json
 from api.http.dependencies import community_dependencies, service_dependencies
 from api.http.peer import PEER_HANDLERS
@@ -110,24 +114,26 @@ def create_app(
             _api_router(services),
             web.router,
         ],
+        # Each layer costs every request (docs/performance.md, "The per-request layers"): the
+        # request log's middleware also gives the id, the start and ``Location``; the
+        # authentication also enters the audit context; one hook stamps every response.
         middleware=[
-            RequestLogMiddleware,  # also stamps the start the metrics measure from
-            LocationMiddleware,
+            RequestLogMiddleware,
             *before_auth,  # failed authentication, per client address
             DefineMiddleware(
                 BearerAuthentication,
                 exclude=["^/schema", "^/health", "^/ready", "^/metrics", *WEB_PATHS],
             ),
             *after_auth,  # per credential
-            AuditContextMiddleware,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[stamp_request_id, complete_allow_header, services.metrics.before_send],
+        before_send=[
+            before_send(stamp_request_id, complete_allow_header, services.metrics.observe_response)
+        ],
         lifespan=[_lifespan(services, webhook_settings.poll_ms)],
         state=State({"services": services, "web": web.state}),
         dependencies=service_dependencies(services),
         template_config=web.template_config,
-        csrf_config=web.csrf_config,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )

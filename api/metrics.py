@@ -19,11 +19,10 @@ histograms live in files of a folder all workers share (``PROMETHEUS_MULTIPROC_D
 that answered.
 
 Every application has a registry of its own (several may live in one test process). The request
-metrics are taken in the ``before_send`` hook, which sees every response — also those that
-middleware such as authentication answer by raising — from the start time the request log's
-middleware stamps (``api.http.common.request_log.started_at``: one middleware for both, since each
-layer
-costs every request).
+metrics are taken in the one ``before_send`` hook (``observe_response``), which sees every
+response — also those that middleware such as authentication answer by raising — from the start
+time the request log's middleware stamps (``api.http.common.request_log.started_at``: one
+middleware for both, since each layer costs every request).
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
@@ -55,6 +55,18 @@ _LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 class _Problem(msgspec.Struct):
     code: str = "unknown"
+
+
+@dataclass(slots=True)
+class _Response:
+    """One response between its start and its last part."""
+
+    method: str
+    route: str
+    started: float
+    problem: bool
+    """A write answered with a problem: its body is kept to count the problem's code."""
+    body: bytes = b""
 
 
 class _PoolCollector(Collector):
@@ -137,6 +149,8 @@ class Metrics:
             ["served_by"],
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], Any] = {}
+        self._latency_children: dict[tuple[str, str], Any] = {}
         self._pool = _PoolCollector(engine)
         self.registry.register(self._pool)
 
@@ -168,41 +182,52 @@ class Metrics:
         registry.register(self._pool)
         return generate_latest(registry), CONTENT_TYPE_LATEST
 
-    async def before_send(self, message: Any, scope: Any) -> None:
-        """Counts the response when its start goes out (latency when its last part does)."""
+    def observe_response(self, message: Any, scope: Any) -> None:
+        """Counts the response when its start goes out (latency when its last part does): a
+        plain function for the request log's one ``before_send`` hook."""
         route = scope.get("path_template")
         if route is None or route == METRICS_PATH:
             return
-        method = scope.get("method", "")
         if message["type"] == "http.response.start":
             started = started_at(scope)
             if started is None:
                 return  # not routed through the middleware (no route matched)
-            tracked: dict[str, Any] = {"started": started}
-            scope["state"][_STATE_KEY] = tracked
+            method = scope.get("method", "")
             status = int(message["status"])
-            tracked["status"] = status
-            self.requests.labels(method, route, str(status)).inc()
-            tracked["problem"] = (
+            self._requests_child(method, route, status).inc()
+            problem = (
                 method in _WRITE_METHODS
                 and status >= 400
                 and dict(message.get("headers", [])).get(b"content-type", b"").startswith(_PROBLEM)
             )
-            tracked["body"] = b""
+            scope["state"][_STATE_KEY] = _Response(method, route, started, problem)
         elif message["type"] == "http.response.body":
-            tracked = scope.get("state", {}).get(_STATE_KEY)
+            tracked: _Response | None = scope.get("state", {}).get(_STATE_KEY)
             if tracked is None:
                 return
-            if tracked.get("problem"):
-                tracked["body"] += message.get("body", b"")
+            if tracked.problem:
+                tracked.body += message.get("body", b"")
             if not message.get("more_body", False):
-                self._finish(tracked, method, route)
+                self._finish(tracked)
 
-    def _finish(self, tracked: dict[str, Any], method: str, route: str) -> None:
-        self.latency.labels(method, route).observe(time.perf_counter() - tracked["started"])
-        if tracked.pop("problem", False):
+    def _requests_child(self, method: str, route: str, status: int) -> Any:
+        # prometheus_client's ``labels`` validates and locks on every call; the children of
+        # the (few) route templates are kept here after their first request.
+        key = (method, route, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(method, route, str(status))
+        return child
+
+    def _finish(self, tracked: _Response) -> None:
+        key = (tracked.method, tracked.route)
+        latency = self._latency_children.get(key)
+        if latency is None:
+            latency = self._latency_children[key] = self.latency.labels(*key)
+        latency.observe(time.perf_counter() - tracked.started)
+        if tracked.problem:
             try:
-                code = msgspec.json.decode(tracked.pop("body"), type=_Problem).code
+                code = msgspec.json.decode(tracked.body, type=_Problem).code
             except msgspec.DecodeError:
                 code = "unknown"
             self.rejected.labels(code).inc()

@@ -153,14 +153,17 @@ class Access:
         )
         return await self._issue(replace(credential, session_of=parent_id))
 
-    async def authenticate(self, secret: str, *, session: bool = False) -> Principal | None:
+    async def authenticate(
+        self, secret: str, *, session: bool = False, digest: str | None = None
+    ) -> Principal | None:
         """The principal a presented secret stands for, or None when it is unknown, revoked or
         expired (revoked elsewhere: within ``cache_ttl``). A web session stands for its member
         only where ``session`` is asked for (the member page) and any other credential only
-        where it is not, so a session's cookie is no bearer token."""
+        where it is not, so a session's cookie is no bearer token. ``digest``: the secret's
+        :func:`secret_hash`, where the caller has it already (hashed once per request)."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
             return None
-        digest = secret_hash(secret)
+        digest = digest or secret_hash(secret)
         now = self._clock()
         found = await self._credential(digest, now)
         if found is None or not found[0].active(now):

@@ -89,3 +89,31 @@ async def test_nul_characters_are_refused_not_stored(
     assert transfer.status_code == 400
     odd_slug = await client.get("/api/v1/communities/x%00y", headers=tenant.treasurer)
     assert odd_slug.status_code == 404
+
+
+async def test_csrf_guards_the_member_page_only(
+    client: AsyncTestClient[Litestar], tenant: Tenant
+) -> None:
+    """The CSRF check is the member page's own (its forms ride on a session cookie); the API,
+    the probes and the metrics take no cookies, so a bearer call needs no CSRF token and no
+    answer of theirs sets the CSRF cookie."""
+    page = await client.get("/sign-in")
+    assert page.status_code == 200 and "csrftoken" in page.cookies
+    forged = await client.post("/sign-in", data={"token": "cl_x"}, follow_redirects=False)
+    assert forged.status_code == 403
+    client.cookies.clear()
+    created = await client.post(
+        f"{tenant.base}/members",
+        json={"name": "Cy", "hours_min": 0},
+        headers=tenant.treasurer,
+        cookies={"csrftoken": "forged"},
+    )
+    assert created.status_code == 201, created.text
+    for path in ("/health", "/metrics", f"{tenant.base}/entries"):
+        answer = await client.get(path, headers=tenant.treasurer)
+        assert answer.status_code == 200 and "set-cookie" not in answer.headers, path
+
+
+async def test_a_request_id_is_new_for_every_request(client: AsyncTestClient[Litestar]) -> None:
+    ids = {(await client.get("/health")).headers["x-request-id"] for _ in range(50)}
+    assert len(ids) == 50 and all(len(each) == 32 for each in ids)

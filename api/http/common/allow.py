@@ -28,8 +28,8 @@ def _methods_by_path(app: Litestar) -> dict[str, bytes]:
     return known
 
 
-async def complete_allow_header(message: Message, scope: Scope) -> None:
-    """``before_send`` hook for ``OPTIONS`` responses."""
+def complete_allow_header(message: Message, scope: Scope) -> None:
+    """For the ``before_send`` hook: ``OPTIONS`` responses name every method of their path."""
     if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
         return
     template = scope.get("path_template")

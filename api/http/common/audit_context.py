@@ -1,16 +1,15 @@
-"""Tells the use cases, for the audit trail, who acts in this request and under which id.
+"""Who acts in this request, for the audit trail.
 
-Placed after authentication: the principal it found becomes the audit actor (credential kind and
-id, member, role) for every write the request makes, with the request's ``X-Request-ID``.
+The principal authentication found becomes the audit actor (credential kind and id, member,
+role) for every write the request makes, with the request's ``X-Request-ID``: the bearer
+authentication (``auth.BearerAuthentication``) and the member page's session
+(``api.web.session``) enter that context, no layer of its own.
 """
 
 from __future__ import annotations
 
-from litestar.types import ASGIApp, Receive, Scope, Send
-
-from api.http.common.request_log import request_id_of
 from ledger.access.principals import CredentialKind, Principal
-from ledger.audit.chain import Actor, AuditContext, acting
+from ledger.audit.chain import Actor
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -25,16 +24,3 @@ def actor_of(principal: Principal) -> Actor:
         member_id=principal.member_id,
         role=role,
     )
-
-
-class AuditContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        user = scope.get("user")
-        if not isinstance(user, Principal):
-            await self.app(scope, receive, send)
-            return
-        with acting(AuditContext(actor_of(user), request_id_of(scope))):
-            await self.app(scope, receive, send)

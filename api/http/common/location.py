@@ -16,7 +16,6 @@ import re
 from typing import Any
 
 from litestar import Litestar
-from litestar.enums import ScopeType
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIFormat,
@@ -25,7 +24,7 @@ from litestar.openapi.spec import (
     OpenAPIType,
     Schema,
 )
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent, Message, Scope, Send
 
 from api.http.common.openapi_document import LINKS
 
@@ -77,42 +76,37 @@ def location(template: str, path_params: dict[str, Any], body: object) -> str | 
     return template.format(**values, **{new: created})
 
 
-class LocationMiddleware:
-    """Holds the start of a ``201`` answer to a ``POST`` until its (small, JSON) body is known,
-    then sends it with ``Location``."""
+def location_sender(scope: Scope, send: Send) -> Send:
+    """``send`` for a ``POST`` that creates something readable: it holds the start of a ``201``
+    answer until its (small, JSON) body is known, then sends it with ``Location``. Any other
+    request keeps ``send`` as it is (called by the request log's middleware, so that this costs
+    no layer of its own)."""
+    if scope.get("method") != "POST":
+        return send
+    template = _targets(scope["app"]).get(scope.get("path_template", ""))
+    if template is None:
+        return send
+    held: list[HTTPResponseStartEvent] = []
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope.get("method") != "POST":
-            await self.app(scope, receive, send)
+    async def send_with_location(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 201:
+            held.append(message)
             return
-        template = _targets(scope["app"]).get(scope.get("path_template", ""))
-        if template is None:
-            await self.app(scope, receive, send)
-            return
-        held: list[HTTPResponseStartEvent] = []
+        if held and message["type"] == "http.response.body":
+            start = held.pop()
+            if not message.get("more_body", False):
+                try:
+                    body = json.loads(message.get("body", b"") or b"null")
+                except ValueError:
+                    body = None
+                url = location(template, scope.get("path_params", {}), body)
+                if url is not None:
+                    headers = [*start.get("headers", []), (b"location", url.encode())]
+                    start["headers"] = headers
+            await send(start)
+        await send(message)
 
-        async def send_with_location(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 201:
-                held.append(message)
-                return
-            if held and message["type"] == "http.response.body":
-                start = held.pop()
-                if not message.get("more_body", False):
-                    try:
-                        body = json.loads(message.get("body", b"") or b"null")
-                    except ValueError:
-                        body = None
-                    url = location(template, scope.get("path_params", {}), body)
-                    if url is not None:
-                        headers = [*start.get("headers", []), (b"location", url.encode())]
-                        start["headers"] = headers
-                await send(start)
-            await send(message)
-
-        await self.app(scope, receive, send_with_location)
+    return send_with_location
 
 
 def document_locations(document: OpenAPI) -> None:

@@ -25,7 +25,7 @@ single credential can hold the service for long.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import ipaddress
 import math
 import re
@@ -40,6 +40,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.common.auth import bearer_of
 from api.http.common.errors import problem_response
 from api.settings import Settings
 from ledger.access.principals import Principal
@@ -114,7 +115,12 @@ class TokenBuckets:
 def address_key(scope: Scope) -> str:
     """The client address (as the server saw it, after trusted proxy headers), IPv6 per /64."""
     client = scope.get("client")
-    host = client[0] if client else "unknown"
+    return _address_key(client[0] if client else "unknown")
+
+
+@functools.lru_cache(maxsize=1024)
+def _address_key(host: str) -> str:
+    # Parsed once per address seen lately, not per request (``ipaddress`` costs microseconds).
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -145,18 +151,17 @@ class FailedAuthThrottle:
     already at work there. Such tokens are remembered by their SHA-256, at most
     :data:`MAX_BUCKETS` of them."""
 
-    def __init__(
-        self, app: ASGIApp, buckets: TokenBuckets, known: OrderedDict[bytes, None]
-    ) -> None:
+    def __init__(self, app: ASGIApp, buckets: TokenBuckets, known: OrderedDict[str, None]) -> None:
         # Litestar builds a middleware stack per route: the state is shared, handed in.
         self.app, self.buckets, self._known = app, buckets, known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        digest = _token_digest(scope) if _limited(scope) else None
-        if digest is None:
+        bearer = bearer_of(scope) if _limited(scope) else None
+        if bearer is None:
             # No token, nothing to look up: its 401 costs nothing and guesses nothing.
             await self.app(scope, receive, send)
             return
+        digest = bearer.digest
         key = address_key(scope)
         if (wait_s := self.buckets.wait_s(key)) and digest not in self._known:
             await _too_many(scope, receive, send, wait_s)
@@ -167,7 +172,7 @@ class FailedAuthThrottle:
             if isinstance(scope.get("user"), Principal):
                 self._remember(digest)
 
-    def _remember(self, digest: bytes) -> None:
+    def _remember(self, digest: str) -> None:
         self._known[digest] = None
         self._known.move_to_end(digest)
         while len(self._known) > MAX_BUCKETS:
@@ -205,17 +210,6 @@ class CredentialLimit:
         if scope["path"].startswith("/api/"):
             send = _with_headers(send, self.buckets.headers(key))
         await self.app(scope, receive, send)
-
-
-def _token_digest(scope: Scope) -> bytes | None:
-    """SHA-256 of the bearer token as the authentication middleware reads it, or None."""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            scheme, _, token = value.partition(b" ")
-            token = token.strip()
-            if scheme.lower() == b"bearer" and token:
-                return hashlib.sha256(token).digest()
-    return None
 
 
 def _credential_key(scope: Scope) -> str:

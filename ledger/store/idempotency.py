@@ -78,6 +78,28 @@ _RECORDED = sa.select(
     idempotency_keys.c.scope.in_(sa.bindparam("scopes", expanding=True)),
     idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
+# PostgreSQL: the same, one primary-key lookup per key. With ``scope IN (…) AND key IN (…)`` a
+# plan cached on a nearly empty table may read every key of the scope and filter; a lookup that
+# names the whole key leaves no other plan (as ``ledger.store.accounts`` locks accounts).
+_RECORDED_BY_KEY = (
+    sa.text(
+        "SELECT k.scope, k.key, k.fingerprint, k.result"
+        " FROM unnest(CAST(:scopes AS text[]), CAST(:keys AS text[])) AS u(scope, key)"
+        " CROSS JOIN LATERAL (SELECT scope, key, fingerprint, result FROM idempotency_keys"
+        " WHERE community_id = :community_id AND scope = u.scope AND key = u.key) AS k"
+    )
+    .bindparams(
+        sa.bindparam("community_id", type_=idempotency_keys.c.community_id.type),
+        sa.bindparam("scopes", type_=postgresql.ARRAY(sa.Text, dimensions=1)),
+        sa.bindparam("keys", type_=postgresql.ARRAY(sa.Text, dimensions=1)),
+    )
+    .columns(
+        idempotency_keys.c.scope,
+        idempotency_keys.c.key,
+        idempotency_keys.c.fingerprint,
+        idempotency_keys.c.result,
+    )
+)
 # A row already under the key is not overwritten: it answers nothing, and the store refuses.
 _WRITE = {
     name: insert(idempotency_keys)
@@ -186,14 +208,24 @@ class SqlIdempotency:
         self, community_id: uuid.UUID, keys: Sequence[IdempotencyKey]
     ) -> dict[IdempotencyKey, Claim]:
         """The outcomes recorded under ``keys``, of those that have one."""
-        rows = await self._conn.execute(
-            _RECORDED,
-            {
-                "community_id": community_id,
-                "scopes": sorted({key.scope for key in keys}),
-                "keys": sorted({key.key for key in keys}),
-            },
-        )
+        if self._dialect == "postgresql":
+            rows = await self._conn.execute(
+                _RECORDED_BY_KEY,
+                {
+                    "community_id": community_id,
+                    "scopes": [key.scope for key in keys],
+                    "keys": [key.key for key in keys],
+                },
+            )
+        else:
+            rows = await self._conn.execute(
+                _RECORDED,
+                {
+                    "community_id": community_id,
+                    "scopes": sorted({key.scope for key in keys}),
+                    "keys": sorted({key.key for key in keys}),
+                },
+            )
         wanted = set(keys)
         found: dict[IdempotencyKey, Claim] = {}
         for row in rows:

@@ -272,7 +272,7 @@ class SqlRepository:
         claims: Sequence[tuple[IdempotencyKey, str]],
         now: datetime,
     ) -> list[Claim]:
-        return await self._batch.claim_keys(community_id, claims, now)
+        return await self._idempotency.claim_many(community_id, claims, now)
 
     async def insert_entries(self, entries: Sequence[Entry]) -> None:
         await self._batch.insert_entries(entries)
@@ -280,7 +280,7 @@ class SqlRepository:
     async def store_results(
         self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
     ) -> None:
-        await self._batch.store_results(community_id, results)
+        await self._idempotency.store_many(community_id, results)
 
     # Credentials ------------------------------------------------------------------------------
 

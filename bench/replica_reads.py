@@ -47,7 +47,9 @@ class Seeded:
     account_id: uuid.UUID
 
 
-def _help(giver: Member, receiver: Member, minutes: int) -> NewEntry:
+def help_entry(giver: Member, receiver: Member, minutes: int) -> NewEntry:
+    """A confirmed exchange of ``minutes`` of help from ``giver`` to ``receiver`` (also the
+    replica fault tests' write)."""
     return NewEntry(
         (
             PostingSpec(receiver.hours_account_id, minutes),
@@ -76,7 +78,7 @@ async def _seed(url: str, exchanges: int) -> Seeded:
         ]
         for n in range(exchanges):
             giver, receiver = (ann, bob) if n % 2 else (bob, ann)
-            await ledger.post_entry(community.id, _help(giver, receiver, 30))
+            await ledger.post_entry(community.id, help_entry(giver, receiver, 30))
     finally:
         await engine.dispose()
     return Seeded(community.id, ann.hours_account_id)

@@ -28,13 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from api.settings import Settings
+from bench.replica_reads import help_entry
 from ledger.books.service import Ledger, NewAccount
-from ledger.kernel.model import AccountType, Member, NewEntry, PostingSpec
+from ledger.kernel.model import AccountType, NewEntry, PostingSpec
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
 from ledger.store.replica import ReplicaUnitOfWorkFactory, ServedBy
 from ledger.store.scoped import connection_of
-from ledger.timebank.exchanges import EXCHANGE_KIND
 from ledger.timebank.member_overview import CommunityMonth, MemberOverview
 from tests.api.conftest import ADMIN_TOKEN, Tenant, make_tenant
 from tests.faults.cluster import Cluster, standby_of, throwaway_cluster
@@ -225,23 +225,6 @@ async def test_a_statement_right_after_a_transfer_shows_it(
     assert _served(after, ServedBy.PRIMARY) == _served(before, ServedBy.PRIMARY) + 1
 
 
-def _help(giver: Member, receiver: Member, minutes: int) -> NewEntry:
-    return NewEntry(
-        (
-            PostingSpec(receiver.hours_account_id, minutes),
-            PostingSpec(giver.hours_account_id, -minutes),
-        ),
-        description="help",
-        effective_date=date.today(),
-        kind=EXCHANGE_KIND,
-        metadata={
-            "provider_member_id": str(giver.id),
-            "receiver_member_id": str(receiver.id),
-            "category": None,
-        },
-    )
-
-
 async def test_the_community_figures_come_from_the_standby_and_count_the_last_write(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
@@ -253,7 +236,7 @@ async def test_the_community_figures_come_from_the_standby_and_count_the_last_wr
     community = await ledger.create_community("figures", "Figures")
     ann, bob = [await ledger.create_member(community.id, n, hours_min=-6000) for n in ("A", "B")]
     for written in range(1, 6):
-        await ledger.post_entry(community.id, _help(ann, bob, 10))
+        await ledger.post_entry(community.id, help_entry(ann, bob, 10))
         figures = await overview.community_month(community.id, date.today())
         assert figures == CommunityMonth(10 * written, 2)
     assert served == [ServedBy.REPLICA] * 5
@@ -267,7 +250,7 @@ async def test_the_community_figures_come_from_the_standby_and_count_the_last_wr
 
     await _replay(standby, paused=True)
     served.clear()
-    await ledger.post_entry(community.id, _help(bob, ann, 15))
+    await ledger.post_entry(community.id, help_entry(bob, ann, 15))
     assert await overview.community_month(community.id, date.today()) == CommunityMonth(65, 2)
     assert served == [ServedBy.PRIMARY]
     await _replay(standby, paused=False)
@@ -286,12 +269,12 @@ async def test_a_promoted_standby_is_set_aside_and_reads_run_on_the_primary(
     community = await ledger.create_community("promoted", "Promoted")
     ann = await ledger.create_member(community.id, "Ann", hours_min=-6000)
     bob = await ledger.create_member(community.id, "Bob", hours_min=-6000)
-    await ledger.post_entry(community.id, _help(ann, bob, 10))
+    await ledger.post_entry(community.id, help_entry(ann, bob, 10))
     assert len((await ledger.statement(community.id, ann.hours_account_id)).lines) == 1
     assert served == [ServedBy.REPLICA]
 
     clusters[1].promote()  # a failover: the standby is a primary of its own now
-    await ledger.post_entry(community.id, _help(bob, ann, 20))
+    await ledger.post_entry(community.id, help_entry(bob, ann, 20))
     assert len((await ledger.statement(community.id, ann.hours_account_id)).lines) == 2
     assert served[-1] == ServedBy.PRIMARY
     assert reads.set_aside()

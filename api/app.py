@@ -11,6 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
+from litestar.openapi.spec import OpenAPI
 
 from api.bootstrap import bootstrap
 from api.federation_settings import FederationSettings
@@ -48,6 +49,7 @@ from api.http.common.openapi_document import (
     document_response_headers,
     forbid_unknown_request_fields,
 )
+from api.http.common.openapi_once import finish_once
 from api.http.common.openapi_schemas import finish_schemas
 from api.http.common.rate_limit import rate_limit_middleware
 from api.http.common.request_log import (
@@ -137,12 +139,17 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(),
     )
-    finish_schemas(app.openapi_schema, METADATA)
-    document_response_headers(app.openapi_schema)
-    forbid_unknown_request_fields(app.openapi_schema)
-    document_links(app.openapi_schema)
-    document_locations(app.openapi_schema)
+    finish_once(app, _finish_document)
     return app
+
+
+def _finish_document(document: OpenAPI) -> None:
+    """What Litestar's route declarations cannot say, added to the generated document."""
+    finish_schemas(document, METADATA)
+    document_response_headers(document)
+    forbid_unknown_request_fields(document)
+    document_links(document)
+    document_locations(document)
 
 
 def _api_router(services: Services) -> Router:

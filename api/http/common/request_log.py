@@ -1,7 +1,8 @@
 """One structured log line per request, with a request id also returned as ``X-Request-ID``.
 
 The line carries method, path, status, duration, request id and the principal's kind and
-credential id — never bodies, query strings, cookies or the Authorization header.
+credential id — never bodies, query strings, cookies or the Authorization header. A request
+cancelled before it was answered (the server stopping, the client gone) is logged with 499.
 
 Every layer around a request costs every request (docs/performance.md, "The per-request
 layers"), so the outermost middleware does all the bookkeeping that needs no principal: the
@@ -12,6 +13,7 @@ response, those the router or Litestar's exception handler send included.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -34,6 +36,9 @@ from api.http.common.location import location_sender
 from ledger.access.principals import Principal
 
 REQUEST_ID_HEADER = b"x-request-id"
+CANCELLED_STATUS = 499
+"""The status a request's log line says when it was cancelled before any answer began (nginx's
+"client closed request"); no client is ever answered it."""
 _STATE_KEY = "commons_ledger_request"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 
@@ -116,7 +121,7 @@ class RequestLogMiddleware:
             return
         request_id = _request_id(scope)
         started = time.perf_counter()
-        tracked: dict[str, Any] = {"id": request_id, "status": 500, "started": started}
+        tracked: dict[str, Any] = {"id": request_id, "status": None, "started": started}
         scope.setdefault("state", {})[_STATE_KEY] = tracked
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
@@ -126,7 +131,15 @@ class RequestLogMiddleware:
             # outer exception handler after this line is written: log their status, not a 500.
             tracked["status"] = exc.status_code if isinstance(exc, HTTPException) else 500
             raise
+        except asyncio.CancelledError:
+            # Cancelled before an answer began (the server stopping under it, the client gone):
+            # nothing failed and no one was answered, so not a 500 but nginx's 499.
+            if tracked["status"] is None:
+                tracked["status"] = CANCELLED_STATUS
+            raise
         finally:
+            if tracked["status"] is None:
+                tracked["status"] = 500
             if _Lines.enabled:
                 _write_line(scope, tracked, started)
             structlog.contextvars.reset_contextvars(**tokens)

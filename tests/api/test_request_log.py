@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from litestar import Litestar, get
-from litestar.types import Message
 
 from api.http.common.request_log import RequestLogMiddleware, before_send, stamp_request_id
 
@@ -34,7 +34,7 @@ def _lines(err: str, path: str) -> list[dict[str, object]]:
     return [line for line in found if line.get("path") == path]
 
 
-async def _call(app: Litestar, path: str, sent: list[Message]) -> None:
+async def _call(app: Litestar, path: str, sent: list[dict[str, Any]]) -> None:
     """One request to ``app`` as a server calls it, ``sent`` collecting what it answers."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
@@ -44,7 +44,7 @@ async def _call(app: Litestar, path: str, sent: list[Message]) -> None:
     }  # fmt: skip
     requested = False
 
-    async def receive() -> Message:
+    async def receive() -> dict[str, Any]:
         nonlocal requested
         if not requested:
             requested = True
@@ -52,7 +52,7 @@ async def _call(app: Litestar, path: str, sent: list[Message]) -> None:
         await asyncio.Event().wait()  # the client never goes anywhere on its own
         raise AssertionError
 
-    async def send(message: Message) -> None:
+    async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     await app(scope, receive, send)  # type: ignore[arg-type]
@@ -64,7 +64,7 @@ async def test_a_request_cancelled_before_its_answer_is_logged_499_not_500(
     started = asyncio.Event()
     app = _app(started)
     capsys.readouterr()
-    sent: list[Message] = []
+    sent: list[dict[str, Any]] = []
     request = asyncio.create_task(_call(app, "/slow", sent))
     await started.wait()
     request.cancel()

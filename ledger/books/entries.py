@@ -128,9 +128,14 @@ class EntryCases(UseCases):
         account_ids: Sequence[uuid.UUID] | None = None,
         kind: str | None = None,
         status: EntryStatus | None = None,
+        effective_from: date | None = None,
+        effective_before: date | None = None,
+        newest_first: bool = False,
     ) -> list[Entry]:
-        """Entries in the order they were recorded, ``limit`` after the entry ``after``; only
-        those touching ``account_ids``, of ``kind`` and in ``status``, for each filter given."""
+        """Entries in the order they were recorded, ``limit`` after the entry ``after``
+        (``newest_first``: the reverse, ``limit`` before the entry ``after``); only those
+        touching ``account_ids``, of ``kind``, in ``status`` and effective from
+        ``effective_from`` and before ``effective_before``, for each filter given."""
         check_page_size(limit)
         async with self._uow(write=False) as uow:
             found = await uow.repo.list_entries(
@@ -140,6 +145,9 @@ class EntryCases(UseCases):
                 account_ids=account_ids,
                 kind=kind,
                 status=status,
+                effective_from=effective_from,
+                effective_before=effective_before,
+                newest_first=newest_first,
             )
         return list(found)
 

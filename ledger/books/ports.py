@@ -113,9 +113,14 @@ class LedgerRepository(Protocol):
         account_ids: Sequence[uuid.UUID] | None = None,
         kind: str | None = None,
         status: EntryStatus | None = None,
+        effective_from: date | None = None,
+        effective_before: date | None = None,
+        newest_first: bool = False,
     ) -> Sequence[Entry]:
-        """Entries by id (recorded order); only those touching ``account_ids``, of ``kind`` and
-        in ``status``, for each filter given."""
+        """Entries by id (recorded order; ``newest_first``: the reverse, ``after`` then the
+        entry before which the page starts); only those touching ``account_ids``, of ``kind``,
+        in ``status`` and effective on ``effective_from`` or later and before
+        ``effective_before``, for each filter given."""
         ...
 
     async def complete_entry(

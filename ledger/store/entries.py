@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,22 +60,36 @@ class SqlEntries:
         account_ids: Sequence[uuid.UUID] | None = None,
         kind: str | None = None,
         status: EntryStatus | None = None,
+        effective_from: date | None = None,
+        effective_before: date | None = None,
+        newest_first: bool = False,
     ) -> Sequence[Entry]:
         query = sa.select(entries).where(entries.c.community_id == community_id)
         if after is not None:
-            query = query.where(entries.c.id > after)
+            query = query.where(entries.c.id < after if newest_first else entries.c.id > after)
         if kind is not None:
             query = query.where(entries.c.kind == kind)
         if status is not None:
             query = query.where(entries.c.status == status.value)
+        if effective_from is not None:
+            query = query.where(entries.c.effective_date >= effective_from)
+        if effective_before is not None:
+            query = query.where(entries.c.effective_date < effective_before)
         if account_ids is not None:
             touching = sa.select(postings.c.entry_id).where(
                 postings.c.community_id == community_id,
                 postings.c.entry_id == entries.c.id,
                 postings.c.account_id.in_(account_ids),
             )
+            # A posting carries its entry's date: the account's statement index then finds
+            # the dates' postings instead of every posting of the account.
+            if effective_from is not None:
+                touching = touching.where(postings.c.effective_date >= effective_from)
+            if effective_before is not None:
+                touching = touching.where(postings.c.effective_date < effective_before)
             query = query.where(touching.exists())
-        rows = (await self._conn.execute(query.order_by(entries.c.id).limit(limit))).all()
+        order = entries.c.id.desc() if newest_first else entries.c.id
+        rows = (await self._conn.execute(query.order_by(order).limit(limit))).all()
         return await self._with_postings(community_id, rows)
 
     async def _with_postings(

@@ -197,6 +197,9 @@ class SqlRepository:
         account_ids: Sequence[uuid.UUID] | None = None,
         kind: str | None = None,
         status: EntryStatus | None = None,
+        effective_from: date | None = None,
+        effective_before: date | None = None,
+        newest_first: bool = False,
     ) -> Sequence[Entry]:
         return await self._entries.list_entries(
             community_id,
@@ -205,6 +208,9 @@ class SqlRepository:
             account_ids=account_ids,
             kind=kind,
             status=status,
+            effective_from=effective_from,
+            effective_before=effective_before,
+            newest_first=newest_first,
         )
 
     async def complete_entry(

@@ -250,9 +250,13 @@ class Exchanges:
         status: ExchangeStatus | None = None,
         after: uuid.UUID | None = None,
         limit: int = 50,
+        effective_from: date | None = None,
+        effective_before: date | None = None,
+        newest_first: bool = False,
     ) -> Sequence[Exchange]:
-        """Exchanges in the order they were recorded, ``limit`` after the exchange ``after``:
-        only those ``member_id`` takes part in, and in ``status``, when given."""
+        """Exchanges in the order they were recorded (``newest_first``: the reverse), ``limit``
+        after the exchange ``after``: only those ``member_id`` takes part in, in ``status`` and
+        effective from ``effective_from`` and before ``effective_before``, when given."""
         account_ids = None
         if member_id is not None:
             member = await self._ledger.get_member(community_id, member_id)
@@ -265,6 +269,9 @@ class Exchanges:
             account_ids=account_ids,
             kind=EXCHANGE_KIND,
             status=entry_status,
+            effective_from=effective_from,
+            effective_before=effective_before,
+            newest_first=newest_first,
         )
         # An exchange touching the member's HOURS account is one they give or receive.
         found = [_exchange_or_none(entry) for entry in entries]

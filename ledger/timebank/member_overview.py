@@ -4,8 +4,10 @@ directory of names a member may see.
 A member may see the names of their own community's members (to say whom they helped) and
 nothing else of theirs; the hours of a month count confirmed exchanges by their effective date.
 
-The month figures page through the community's exchanges: fine for a time-bank of hundreds of
-members; a report query should replace them when a community records many thousands a month.
+Each figure asks the store for what it shows, so a page costs the same after years of history:
+a month's figures read that month's exchanges (by effective date, ``Ledger.list_entries``), the
+latest exchanges are read newest first. The community's month still pages through the month's
+exchanges: a report query should replace it when a community records many thousands a month.
 """
 
 from __future__ import annotations
@@ -45,9 +47,19 @@ class DirectoryEntry:
     name: str
 
 
-def in_month(exchange: Exchange, day: date) -> bool:
-    effective = exchange.effective_date
-    return (effective.year, effective.month) == (day.year, day.month)
+@dataclass(frozen=True, slots=True)
+class Month:
+    """The calendar month of a day, as effective dates from ``first`` up to ``next_first``."""
+
+    first: date
+    next_first: date
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        first = day.replace(day=1)
+        if first.month == 12:
+            return cls(first, first.replace(year=first.year + 1, month=1))
+        return cls(first, first.replace(month=first.month + 1))
 
 
 class MemberOverview:
@@ -69,23 +81,14 @@ class MemberOverview:
                 return sorted(found, key=lambda entry: (entry.name.casefold(), entry.member_id))
             after = page[-1].id
 
-    async def exchanges_of(
-        self,
-        community_id: uuid.UUID,
-        member_id: uuid.UUID | None,
-        status: ExchangeStatus | None = None,
-    ) -> AsyncIterator[Exchange]:
-        """The exchanges ``member_id`` took part in (all when None), oldest recorded first."""
-        async for exchange in _paged(self._exchanges, community_id, member_id, status):
-            yield exchange
-
     async def member_month(
         self, community_id: uuid.UUID, member_id: uuid.UUID, day: date
     ) -> MemberMonth:
         given = received = 0
-        async for exchange in self.exchanges_of(community_id, member_id, ExchangeStatus.CONFIRMED):
-            if not in_month(exchange, day):
-                continue
+        month = Month.of(day)
+        async for exchange in _paged(
+            self._exchanges, community_id, member_id, ExchangeStatus.CONFIRMED, month
+        ):
             if exchange.provider_member_id == member_id:
                 given += exchange.minutes
             else:
@@ -95,11 +98,12 @@ class MemberOverview:
     async def community_month(self, community_id: uuid.UUID, day: date) -> CommunityMonth:
         minutes = 0
         active: set[uuid.UUID] = set()
-        confirmed = _paged(self._community_exchanges, community_id, None, ExchangeStatus.CONFIRMED)
-        async for exchange in confirmed:
-            if in_month(exchange, day):
-                minutes += exchange.minutes
-                active.update((exchange.provider_member_id, exchange.receiver_member_id))
+        month = Month.of(day)
+        async for exchange in _paged(
+            self._community_exchanges, community_id, None, ExchangeStatus.CONFIRMED, month
+        ):
+            minutes += exchange.minutes
+            active.update((exchange.provider_member_id, exchange.receiver_member_id))
         return CommunityMonth(minutes, len(active))
 
     async def recent(
@@ -107,26 +111,37 @@ class MemberOverview:
     ) -> tuple[list[Exchange], list[Exchange]]:
         """The member's latest ``count`` exchanges (newest first), and the pending ones that wait
         for them to confirm or decline (oldest first)."""
-        latest: list[Exchange] = []
-        to_answer: list[Exchange] = []
-        async for exchange in self.exchanges_of(community_id, member_id):
-            latest.append(exchange)
-            del latest[:-count]
-            if exchange.status is ExchangeStatus.PENDING and exchange.answerable_by(member_id):
-                to_answer.append(exchange)
-        return latest[::-1], to_answer
+        latest = await self._exchanges.list_exchanges(
+            community_id, member_id=member_id, limit=count, newest_first=True
+        )
+        to_answer = [
+            exchange
+            async for exchange in _paged(
+                self._exchanges, community_id, member_id, ExchangeStatus.PENDING
+            )
+            if exchange.answerable_by(member_id)
+        ]
+        return list(latest), to_answer
 
 
 async def _paged(
     exchanges: Exchanges,
     community_id: uuid.UUID,
     member_id: uuid.UUID | None,
-    status: ExchangeStatus | None,
+    status: ExchangeStatus,
+    month: Month | None = None,
 ) -> AsyncIterator[Exchange]:
+    """Every exchange of the filters, oldest recorded first, a page at a time."""
     after: uuid.UUID | None = None
     while True:
         page = await exchanges.list_exchanges(
-            community_id, member_id=member_id, status=status, after=after, limit=_PAGE
+            community_id,
+            member_id=member_id,
+            status=status,
+            after=after,
+            limit=_PAGE,
+            effective_from=None if month is None else month.first,
+            effective_before=None if month is None else month.next_first,
         )
         for exchange in page:
             yield exchange

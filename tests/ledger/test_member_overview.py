@@ -3,11 +3,13 @@ effective date; the directory lists every member by name."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import date, timedelta
 
 from ledger.books.service import Ledger
 from ledger.kernel.model import Community, Member, NewEntry, PostingSpec
-from ledger.timebank.exchanges import EXCHANGE_KIND, Exchanges
+from ledger.timebank.exchanges import EXCHANGE_KIND, Exchange, Exchanges, ExchangeStatus
 from ledger.timebank.member_overview import CommunityMonth, MemberMonth, MemberOverview
 
 
@@ -27,6 +29,10 @@ def _help(giver: Member, receiver: Member, minutes: int, day: date, *, pending: 
             "category": None,
         },
     )
+
+
+def _parties(exchange: Exchange) -> tuple[uuid.UUID, uuid.UUID]:
+    return (exchange.provider_member_id, exchange.receiver_member_id)
 
 
 async def test_a_month_counts_confirmed_exchanges_of_that_month(
@@ -81,3 +87,80 @@ async def test_recent_lists_newest_first_and_what_waits_for_the_member(
     assert [e.id for e in to_answer] == [recorded[0].id]
     _, bobs = await MemberOverview(ledger).recent(community.id, bob.id, 5)
     assert [e.id for e in bobs] == [recorded[1].id]
+
+
+async def test_the_figures_read_only_what_they_show_and_agree_with_the_whole_history(
+    ledger: Ledger, community: Community
+) -> None:
+    """A month's figures and the latest exchanges, read by effective date and newest first,
+    against the same figures worked out from every exchange of the history."""
+    rng = random.Random(20)
+    members = [
+        await ledger.create_member(community.id, name, hours_min=-100_000)
+        for name in ("Ann", "Bob", "Cy")
+    ]
+    written = []
+    for i in range(70):
+        giver, receiver = rng.sample(members, 2)
+        day = date(2025, 11, 1) + timedelta(days=rng.randrange(430))
+        entry = _help(giver, receiver, 5 + i, day, pending=rng.random() < 0.3)
+        written.append(await ledger.post_entry(community.id, entry))
+    history = await Exchanges(ledger).list_exchanges(community.id, limit=500)
+    assert [e.id for e in history] == [e.id for e in written]
+    overview = MemberOverview(ledger)
+
+    # Every month of the history, and one on each side of it.
+    day = date(2025, 10, 15)
+    while day <= date(2027, 2, 1):
+        confirmed = [
+            e
+            for e in history
+            if e.status is ExchangeStatus.CONFIRMED
+            and (e.effective_date.year, e.effective_date.month) == (day.year, day.month)
+        ]
+        for member in members:
+            mine = [
+                e for e in confirmed if member.id in (e.provider_member_id, e.receiver_member_id)
+            ]
+            expected = MemberMonth(
+                sum(e.minutes for e in mine if e.provider_member_id == member.id),
+                sum(e.minutes for e in mine if e.receiver_member_id == member.id),
+            )
+            assert await overview.member_month(community.id, member.id, day) == expected
+        active = {m for e in confirmed for m in (e.provider_member_id, e.receiver_member_id)}
+        expected_month = CommunityMonth(sum(e.minutes for e in confirmed), len(active))
+        assert await overview.community_month(community.id, day) == expected_month
+        day = (day.replace(day=1) + timedelta(days=32)).replace(day=15)
+
+    for member in members:
+        theirs = [e for e in history if member.id in _parties(e)]
+        waiting = [
+            e.id
+            for e in theirs
+            if e.status is ExchangeStatus.PENDING and e.answerable_by(member.id)
+        ]
+        for count in (1, 7, 200):
+            recent, to_answer = await overview.recent(community.id, member.id, count)
+            assert [e.id for e in recent] == [e.id for e in theirs[::-1][:count]]
+            assert [e.id for e in to_answer] == waiting
+
+
+async def test_entries_page_newest_first_from_a_cursor(
+    ledger: Ledger, community: Community
+) -> None:
+    ann, bob = [await ledger.create_member(community.id, n, hours_min=-600) for n in "AB"]
+    written = [
+        await ledger.post_entry(
+            community.id, _help(ann, bob, 1 + i, date(2026, 1, 1), pending=False)
+        )
+        for i in range(7)
+    ]
+    pages: list[uuid.UUID] = []
+    after: uuid.UUID | None = None
+    while True:
+        page = await ledger.list_entries(community.id, after=after, limit=3, newest_first=True)
+        pages += [e.id for e in page]
+        if len(page) < 3:
+            break
+        after = page[-1].id
+    assert pages == [e.id for e in reversed(written)]

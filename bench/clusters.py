@@ -46,6 +46,8 @@ class Cluster:
     directory: Path
     port: int
     _as_postgres: list[str]
+    settings: Sequence[str] = ()
+    """More server settings, ``NAME=VALUE`` each, given at every start."""
 
     @property
     def data(self) -> Path:
@@ -64,6 +66,7 @@ class Cluster:
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.directory} -c max_connections=40"
         )
+        options += "".join(f" -c {setting}" for setting in self.settings)
         log = str(self.directory / "server.log")
         self._run(
             "pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "30", "start"
@@ -123,13 +126,14 @@ def standby_of(primary: Cluster) -> Iterator[Cluster]:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Cluster]:
-    """A new, running cluster (trust authentication, user ``postgres``), removed afterwards."""
+def throwaway_cluster(settings: Sequence[str] = ()) -> Iterator[Cluster]:
+    """A new, running cluster (trust authentication, user ``postgres``; ``settings``, each
+    ``NAME=VALUE``, on its command line), removed afterwards."""
     if reason := missing():
         raise RuntimeError(reason)
     as_postgres = list(_runner())
     with _directory(as_postgres) as directory:
-        cluster = Cluster(directory, free_port(), as_postgres)
+        cluster = Cluster(directory, free_port(), as_postgres, tuple(settings))
         cluster._run(
             "initdb",
             "-D",

@@ -22,8 +22,8 @@ def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(dsn(server_url()), timeout=5)
+async def _admin(statement: str, server: str) -> None:
+    connection = await asyncpg.connect(dsn(server), timeout=5)
     try:
         await connection.execute(statement)
     finally:
@@ -31,14 +31,16 @@ async def _admin(statement: str) -> None:
 
 
 @asynccontextmanager
-async def fresh_database(prefix: str) -> AsyncIterator[str]:
-    """A new, empty database beside the server's; yields its SQLAlchemy URL; dropped after."""
+async def fresh_database(prefix: str, server: str | None = None) -> AsyncIterator[str]:
+    """A new, empty database on ``server`` (a SQLAlchemy URL; default :func:`server_url`);
+    yields its SQLAlchemy URL; dropped after."""
+    server = server or server_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await _admin(f'CREATE DATABASE "{name}"', server)
     try:
-        yield make_url(server_url()).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)
 
 
 @asynccontextmanager
@@ -46,9 +48,10 @@ async def copy_of(template_url: str, prefix: str) -> AsyncIterator[str]:
     """A new database copied from the one at ``template_url`` (``CREATE DATABASE … TEMPLATE``:
     a file copy, nothing replayed; the template must have no connections); dropped after."""
     template = make_url(template_url).database
+    server = make_url(template_url).set(database="postgres").render_as_string(hide_password=False)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"', server)
     try:
         yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', server)

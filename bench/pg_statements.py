@@ -2,13 +2,14 @@
 per transfer — calls, executor time, shared buffers and WAL of each statement, the statements
 inside triggers included — with the WAL bytes per transfer from ``pg_current_wal_lsn()``.
 
-    COMMONS_LEDGER_BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:PORT/postgres \\
-        .venv/bin/python -m bench.pg_statements [--seconds 8] [--clients 32] [--accounts 10000]
+    .venv/bin/python -m bench.pg_statements [--seconds 8] [--clients 32] [--accounts 10000]
+        [--setting NAME=VALUE …]
 
-The server must preload the extension and track nested statements (``-c
-shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all``): a throw-away
-cluster (``initdb``, ``pg_ctl … -o "-p PORT -c …"``), never the shared one. Calls, buffers and
-WAL are counts, steady under load; executor times are wall times and are not.
+The server must preload the extension and track nested statements
+(``shared_preload_libraries=pg_stat_statements``, ``pg_stat_statements.track=all``), so the
+bench starts a throw-away cluster of its own with them (``bench.clusters``), never the shared
+one, and removes it after. Calls, buffers and WAL are counts, steady under load; executor times
+are wall times and are not.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench import service_load
+from bench.clusters import throwaway_cluster
 from bench.databases import dsn, fresh_database
 from bench.pg_cpu import BackendCpu
 
@@ -36,8 +38,16 @@ _TOPLEVEL_BUFFERS = (
 )
 
 
+STATEMENT_SETTINGS = ("shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all")
+
+
 async def main(args: argparse.Namespace) -> None:
-    async with fresh_database("cl_bench_statements") as url:
+    with throwaway_cluster([*STATEMENT_SETTINGS, *args.setting]) as cluster:
+        await _measure(args, cluster.url)
+
+
+async def _measure(args: argparse.Namespace, cluster_url: str) -> None:
+    async with fresh_database("cl_bench_statements", cluster_url) as url:
         books = await service_load.seed(url, args.accounts)
         folder = Path(tempfile.mkdtemp())
         ids = folder / "accounts.txt"
@@ -80,4 +90,10 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=16)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        help="a server setting NAME=VALUE for the cluster, e.g. full_page_writes=off",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -131,11 +131,13 @@ class EntryCases(UseCases):
         effective_from: date | None = None,
         effective_before: date | None = None,
         newest_first: bool = False,
+        not_reversed_by: date | None = None,
     ) -> list[Entry]:
         """Entries in the order they were recorded, ``limit`` after the entry ``after``
         (``newest_first``: the reverse, ``limit`` before the entry ``after``); only those
-        touching ``account_ids``, of ``kind``, in ``status`` and effective from
-        ``effective_from`` and before ``effective_before``, for each filter given."""
+        touching ``account_ids``, of ``kind``, in ``status``, effective from ``effective_from``
+        and before ``effective_before``, and not undone by a posted reversal dated on or before
+        ``not_reversed_by``, for each filter given."""
         check_page_size(limit)
         async with self._uow(write=False) as uow:
             found = await uow.repo.list_entries(
@@ -148,6 +150,7 @@ class EntryCases(UseCases):
                 effective_from=effective_from,
                 effective_before=effective_before,
                 newest_first=newest_first,
+                not_reversed_by=not_reversed_by,
             )
         return list(found)
 

@@ -116,11 +116,13 @@ class LedgerRepository(Protocol):
         effective_from: date | None = None,
         effective_before: date | None = None,
         newest_first: bool = False,
+        not_reversed_by: date | None = None,
     ) -> Sequence[Entry]:
         """Entries by id (recorded order; ``newest_first``: the reverse, ``after`` then the
         entry before which the page starts); only those touching ``account_ids``, of ``kind``,
-        in ``status`` and effective on ``effective_from`` or later and before
-        ``effective_before``, for each filter given."""
+        in ``status``, effective on ``effective_from`` or later and before ``effective_before``,
+        and not undone by a posted reversal dated on or before ``not_reversed_by``, for each
+        filter given."""
         ...
 
     async def complete_entry(

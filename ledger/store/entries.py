@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ledger.kernel.model import Entry, EntryStatus, Posting
 from ledger.store import unnest
-from ledger.store.tables import entries, postings
+from ledger.store.tables import entries, postings, reversed_by
 
 # Built once: a statement object keeps its cache key (see ``ledger.store.accounts``).
 _INSERT_ENTRY = entries.insert()
@@ -63,8 +63,11 @@ class SqlEntries:
         effective_from: date | None = None,
         effective_before: date | None = None,
         newest_first: bool = False,
+        not_reversed_by: date | None = None,
     ) -> Sequence[Entry]:
         query = sa.select(entries).where(entries.c.community_id == community_id)
+        if not_reversed_by is not None:
+            query = query.where(~reversed_by(not_reversed_by))
         if after is not None:
             query = query.where(entries.c.id < after if newest_first else entries.c.id > after)
         if kind is not None:

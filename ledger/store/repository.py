@@ -200,6 +200,7 @@ class SqlRepository:
         effective_from: date | None = None,
         effective_before: date | None = None,
         newest_first: bool = False,
+        not_reversed_by: date | None = None,
     ) -> Sequence[Entry]:
         return await self._entries.list_entries(
             community_id,
@@ -211,6 +212,7 @@ class SqlRepository:
             effective_from=effective_from,
             effective_before=effective_before,
             newest_first=newest_first,
+            not_reversed_by=not_reversed_by,
         )
 
     async def complete_entry(

@@ -253,10 +253,12 @@ class Exchanges:
         effective_from: date | None = None,
         effective_before: date | None = None,
         newest_first: bool = False,
+        not_reversed_by: date | None = None,
     ) -> Sequence[Exchange]:
         """Exchanges in the order they were recorded (``newest_first``: the reverse), ``limit``
-        after the exchange ``after``: only those ``member_id`` takes part in, in ``status`` and
-        effective from ``effective_from`` and before ``effective_before``, when given."""
+        after the exchange ``after``: only those ``member_id`` takes part in, in ``status``,
+        effective from ``effective_from`` and before ``effective_before``, and not undone by a
+        posted reversal dated on or before ``not_reversed_by``, when given."""
         account_ids = None
         if member_id is not None:
             member = await self._ledger.get_member(community_id, member_id)
@@ -272,6 +274,7 @@ class Exchanges:
             effective_from=effective_from,
             effective_before=effective_before,
             newest_first=newest_first,
+            not_reversed_by=not_reversed_by,
         )
         # An exchange touching the member's HOURS account is one they give or receive.
         found = [_exchange_or_none(entry) for entry in entries]

@@ -2,7 +2,9 @@
 directory of names a member may see.
 
 A member may see the names of their own community's members (to say whom they helped) and
-nothing else of theirs; the hours of a month count confirmed exchanges by their effective date.
+nothing else of theirs; the hours of a month count confirmed exchanges by their effective date,
+as the sustainability report counts them: not those undone by a reversal dated by the month's
+end.
 
 Each figure asks the store for what it shows, so a page costs the same after years of history:
 a month's figures read that month's exchanges (by effective date, ``Ledger.list_entries``), the
@@ -15,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from ledger.books.service import Ledger
@@ -53,6 +55,10 @@ class Month:
 
     first: date
     next_first: date
+
+    @property
+    def last(self) -> date:
+        return self.next_first - timedelta(days=1)
 
     @classmethod
     def of(cls, day: date) -> Month:
@@ -142,6 +148,7 @@ async def _paged(
             limit=_PAGE,
             effective_from=None if month is None else month.first,
             effective_before=None if month is None else month.next_first,
+            not_reversed_by=None if month is None else month.last,
         )
         for exchange in page:
             yield exchange

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ledger.store.tables import entries, members, postings
+from ledger.store.tables import entries, members, postings, reversed_by
 
 EXCHANGE_KIND = "exchange"
 
@@ -155,16 +155,9 @@ async def _exchanged_before(
 def _confirmed_exchanges(community_id: uuid.UUID, end: date) -> sa.ColumnElement[bool]:
     """Posted exchange entries not undone by a reversal dated on or before ``end``."""
     e = entries.c
-    reversal = entries.alias("reversal")
-    undone = sa.exists().where(
-        reversal.c.community_id == e.community_id,
-        reversal.c.reverses == e.id,
-        # Implied by the equality, but said: PostgreSQL then reads the few reversals from the
-        # unique index instead of hashing every entry.
-        reversal.c.reverses.is_not(None),
-        reversal.c.status == "posted",
-        reversal.c.effective_date <= end,
-    )
     return sa.and_(
-        e.community_id == community_id, e.kind == EXCHANGE_KIND, e.status == "posted", ~undone
+        e.community_id == community_id,
+        e.kind == EXCHANGE_KIND,
+        e.status == "posted",
+        ~reversed_by(end),
     )

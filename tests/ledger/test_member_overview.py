@@ -164,3 +164,31 @@ async def test_entries_page_newest_first_from_a_cursor(
             break
         after = page[-1].id
     assert pages == [e.id for e in reversed(written)]
+
+
+async def test_a_reversed_exchange_leaves_the_month_as_the_report_leaves_it(
+    ledger: Ledger, community: Community
+) -> None:
+    """An exchange the treasurer reversed no longer counts in the month's figures, as in the
+    sustainability report: undone by a posted reversal dated by the month's end."""
+    ann, bob = [await ledger.create_member(community.id, n, hours_min=-600) for n in "AB"]
+    today = date(2026, 3, 15)
+    kept = await ledger.post_entry(
+        community.id, _help(ann, bob, 30, date(2026, 3, 2), pending=False)
+    )
+    mistaken = await ledger.post_entry(
+        community.id, _help(ann, bob, 90, date(2026, 3, 3), pending=False)
+    )
+    later = await ledger.post_entry(
+        community.id, _help(bob, ann, 45, date(2026, 2, 27), pending=False)
+    )
+    await ledger.reverse(community.id, mistaken.id, effective_date=date(2026, 3, 4))
+    # Reversed only after the month it happened in: that month still counts it.
+    await ledger.reverse(community.id, later.id, effective_date=date(2026, 3, 5))
+    overview = MemberOverview(ledger)
+    assert await overview.member_month(community.id, ann.id, today) == MemberMonth(30, 0)
+    assert await overview.member_month(community.id, bob.id, today) == MemberMonth(0, 30)
+    assert await overview.community_month(community.id, today) == CommunityMonth(30, 2)
+    assert await overview.member_month(community.id, ann.id, date(2026, 2, 1)) == MemberMonth(0, 45)
+    assert await overview.community_month(community.id, date(2026, 2, 1)) == CommunityMonth(45, 2)
+    assert kept.id != mistaken.id

@@ -37,6 +37,7 @@ from ledger.store.tables.books import (
     members,
     postings,
     postings_by_account,
+    reversed_by,
 )
 from ledger.store.tables.economy import (
     account_designations,
@@ -133,6 +134,7 @@ __all__ = [
     "postings",
     "postings_by_account",
     "report_snapshots",
+    "reversed_by",
     "role_terms",
     "schedule_occurrences",
     "schedules",

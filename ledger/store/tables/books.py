@@ -3,6 +3,7 @@ balance, and entries with their postings."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -208,3 +209,19 @@ def postings_by_account(dialect_name: str) -> sa.ColumnElement[Any]:
     if dialect_name == "sqlite":
         return sa.literal_column("+postings.account_id")
     return postings.c.account_id
+
+
+def reversed_by(end: date) -> sa.ColumnElement[bool]:
+    """Whether the entry of ``entries`` in the query is undone by a posted reversal dated on or
+    before ``end`` (the sustainability report's and the member page's confirmed exchanges)."""
+    e = entries.c
+    reversal = entries.alias("reversal")
+    return sa.exists().where(
+        reversal.c.community_id == e.community_id,
+        reversal.c.reverses == e.id,
+        # Implied by the equality, but said: PostgreSQL then reads the few reversals from the
+        # unique index instead of hashing every entry.
+        reversal.c.reverses.is_not(None),
+        reversal.c.status == "posted",
+        reversal.c.effective_date <= end,
+    )

@@ -52,7 +52,8 @@ from ledger.store.scoped import connection_of
 from reports.service import Reports
 
 
-async def _median_ms(work: Callable[[], Awaitable[Any]], runs: int) -> float:
+async def median_ms(work: Callable[[], Awaitable[Any]], runs: int) -> float:
+    """The median of ``runs`` timings of ``work``, in ms, after one run to warm up."""
     await work()  # warm caches and prepared statements
     timings = []
     for _ in range(runs):
@@ -220,7 +221,7 @@ async def _size(engine_name: str, url: str, exchanges: int, years: int,
                 lambda: raw.fetch(raw.trial, cid),
                 args.runs,
             )
-            figures["trial_now"] = await _median_ms(
+            figures["trial_now"] = await median_ms(
                 lambda: ledger.trial_balance(community.id), args.runs
             )
             figures["balance"], figures["raw_balance"] = await _paired(

@@ -18,39 +18,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import statistics
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 from bench.databases import fresh_database
+from bench.growth import median_ms
 from ledger.books.service import Ledger
-from ledger.kernel.model import Member, NewEntry, PostingSpec
+from ledger.kernel.model import Member, NewEntry
 from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.migrate import upgrade
-from ledger.timebank.exchanges import EXCHANGE_KIND
+from ledger.timebank.exchanges import exchange_entry
 from ledger.timebank.member_overview import MemberOverview
 
 START = date(2025, 1, 1)
 DAYS = 730
-
-
-def _help(giver: Member, receiver: Member, day: date, *, pending: bool) -> NewEntry:
-    return NewEntry(
-        (PostingSpec(receiver.hours_account_id, 30), PostingSpec(giver.hours_account_id, -30)),
-        description="help",
-        pending=pending,
-        effective_date=day,
-        kind=EXCHANGE_KIND,
-        metadata={
-            "provider_member_id": str(giver.id),
-            "receiver_member_id": str(receiver.id),
-            "category": None,
-        },
-    )
 
 
 async def _member_with(ledger: Ledger, exchanges: int, today: date) -> tuple[uuid.UUID, uuid.UUID]:
@@ -60,16 +44,16 @@ async def _member_with(ledger: Ledger, exchanges: int, today: date) -> tuple[uui
     community = await ledger.create_community(f"h-{uuid.uuid4().hex[:10]}", "History")
     ann, bob = [await ledger.create_member(community.id, name, hours_min=-(10**9)) for name in "AB"]
     first = today.replace(day=1)
+
+    def help_on(giver: Member, receiver: Member, day: date, *, pending: bool = False) -> NewEntry:
+        return exchange_entry(giver, receiver, 30, "help", effective_date=day, pending=pending)
+
     entries = [
-        _help(
-            *((ann, bob) if i % 2 else (bob, ann)),
-            first - timedelta(days=1 + i % DAYS),
-            pending=False,
-        )
+        help_on(*((ann, bob) if i % 2 else (bob, ann)), first - timedelta(days=1 + i % DAYS))
         for i in range(exchanges - 20)
     ]
-    entries += [_help(bob, ann, first + timedelta(days=i % 10), pending=False) for i in range(15)]
-    entries += [_help(bob, ann, first, pending=True) for _ in range(5)]
+    entries += [help_on(bob, ann, first + timedelta(days=i % 10)) for i in range(15)]
+    entries += [help_on(bob, ann, first, pending=True) for _ in range(5)]
     for start in range(0, len(entries), 200):
         await asyncio.gather(
             *(ledger.post_entry(community.id, e) for e in entries[start : start + 200])
@@ -85,16 +69,6 @@ def _calls(
         "latest 20 and those waiting": lambda: overview.recent(community_id, member_id, 20),
         "the community's month": lambda: overview.community_month(community_id, today),
     }
-
-
-async def _median_ms(call: Callable[[], Awaitable[object]], repeat: int) -> float:
-    await call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 @contextlib.asynccontextmanager
@@ -119,7 +93,7 @@ async def _run(engine_name: str, sizes: tuple[int, int], repeat: int) -> None:
             figures: dict[str, list[float]] = {}
             for community_id, member_id in members:
                 for name, call in _calls(overview, community_id, member_id, today).items():
-                    figures.setdefault(name, []).append(await _median_ms(call, repeat))
+                    figures.setdefault(name, []).append(await median_ms(call, repeat))
         finally:
             await engine.dispose()
     small, large = sizes

@@ -27,7 +27,14 @@ from typing import Final
 from ledger.books import rules
 from ledger.books.service import Ledger
 from ledger.kernel import errors
-from ledger.kernel.model import Entry, EntryStatus, IdempotencyKey, NewEntry, PostingSpec
+from ledger.kernel.model import (
+    Entry,
+    EntryStatus,
+    IdempotencyKey,
+    Member,
+    NewEntry,
+    PostingSpec,
+)
 
 EXCHANGE_KIND: Final = "exchange"
 MINUTES_MAX: Final = 24 * 60 * 31
@@ -101,6 +108,38 @@ class Exchange:
 def not_found(exchange_id: uuid.UUID) -> errors.EntryNotFound:
     """The error for an exchange that does not exist, or that the caller may not see."""
     return errors.EntryNotFound(f"exchange {exchange_id} does not exist")
+
+
+def exchange_entry(
+    provider: Member,
+    receiver: Member,
+    minutes: int,
+    description: str,
+    *,
+    effective_date: date | None = None,
+    category: str | None = None,
+    recorded_by: uuid.UUID | None = None,
+    pending: bool = True,
+) -> NewEntry:
+    """The entry of an exchange: ``minutes`` from the provider's HOURS account to the
+    receiver's, pending until the receiver answers (``pending=False``: already confirmed, as
+    the tests and benches write a history)."""
+    return NewEntry(
+        postings=(
+            PostingSpec(receiver.hours_account_id, minutes),
+            PostingSpec(provider.hours_account_id, -minutes),
+        ),
+        description=description,
+        pending=pending,
+        effective_date=effective_date,
+        kind=EXCHANGE_KIND,
+        metadata={
+            "provider_member_id": str(provider.id),
+            "receiver_member_id": str(receiver.id),
+            "category": category,
+            **({} if recorded_by is None else {"recorded_by_member_id": str(recorded_by)}),
+        },
+    )
 
 
 def _exchange_or_none(entry: Entry) -> Exchange | None:
@@ -190,21 +229,14 @@ class Exchanges:
         check_exchange(provider_id, receiver_id, minutes, description, category)
         provider = await self._ledger.get_member(community_id, provider_id)
         receiver = await self._ledger.get_member(community_id, receiver_id)
-        entry = NewEntry(
-            postings=(
-                PostingSpec(receiver.hours_account_id, minutes),
-                PostingSpec(provider.hours_account_id, -minutes),
-            ),
-            description=description,
-            pending=True,
+        entry = exchange_entry(
+            provider,
+            receiver,
+            minutes,
+            description,
             effective_date=effective_date,
-            kind=EXCHANGE_KIND,
-            metadata={
-                "provider_member_id": str(provider.id),
-                "receiver_member_id": str(receiver.id),
-                "category": category,
-                **({} if recorded_by is None else {"recorded_by_member_id": str(recorded_by)}),
-            },
+            category=category,
+            recorded_by=recorded_by,
         )
         written = await self._ledger.post_entry(community_id, entry, idempotency_key)
         return Exchange.of(written)
@@ -289,5 +321,6 @@ __all__ = [
     "ExchangeStatus",
     "Exchanges",
     "check_exchange",
+    "exchange_entry",
     "not_found",
 ]

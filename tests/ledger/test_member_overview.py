@@ -8,27 +8,13 @@ import uuid
 from datetime import date, timedelta
 
 from ledger.books.service import Ledger
-from ledger.kernel.model import Community, Member, NewEntry, PostingSpec
-from ledger.timebank.exchanges import EXCHANGE_KIND, Exchange, Exchanges, ExchangeStatus
+from ledger.kernel.model import Community, Member, NewEntry
+from ledger.timebank.exchanges import Exchange, Exchanges, ExchangeStatus, exchange_entry
 from ledger.timebank.member_overview import CommunityMonth, MemberMonth, MemberOverview
 
 
 def _help(giver: Member, receiver: Member, minutes: int, day: date, *, pending: bool) -> NewEntry:
-    return NewEntry(
-        (
-            PostingSpec(receiver.hours_account_id, minutes),
-            PostingSpec(giver.hours_account_id, -minutes),
-        ),
-        description="help",
-        pending=pending,
-        effective_date=day,
-        kind=EXCHANGE_KIND,
-        metadata={
-            "provider_member_id": str(giver.id),
-            "receiver_member_id": str(receiver.id),
-            "category": None,
-        },
-    )
+    return exchange_entry(giver, receiver, minutes, "help", effective_date=day, pending=pending)
 
 
 def _parties(exchange: Exchange) -> tuple[uuid.UUID, uuid.UUID]:

@@ -123,6 +123,7 @@ def bootstrap(
             batches,
             ledger.post_entry,
             group_max=settings.group_commit_max,
+            lanes=settings.group_commit_lanes,
             observe=metrics.grouped,
             transient=lambda failure: classify(failure) is not None,
         ),

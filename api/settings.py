@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ledger.books.group_commit import LANES
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./commons-ledger.db"
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
@@ -102,9 +104,13 @@ class Settings:
     built in code (tests) run no loop unless they ask for one."""
 
     group_commit_max: int = 200
-    """COMMONS_LEDGER_GROUP_COMMIT_MAX: single transfers and entries of one community that arrive
-    while its previous write is committing are written together in one transaction, at most this
+    """COMMONS_LEDGER_GROUP_COMMIT_MAX: single transfers and entries that arrive while their
+    lane's previous write is committing are written together in one transaction, at most this
     many (``ledger.books.group_commit``); 1 writes each alone."""
+
+    group_commit_lanes: int = LANES
+    """COMMONS_LEDGER_GROUP_COMMIT_LANES: how many such transactions one server process runs at
+    once; each community's writes go through one lane, and communities share them."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -176,6 +182,7 @@ _BOUNDS = {
     "shutdown_timeout_s": ("COMMONS_LEDGER_SHUTDOWN_TIMEOUT_S", 30, 1, 3600),
     "jobs_interval_s": ("COMMONS_LEDGER_JOBS_INTERVAL_S", 300, 0, 86_400),
     "group_commit_max": ("COMMONS_LEDGER_GROUP_COMMIT_MAX", 200, 1, 1000),
+    "group_commit_lanes": ("COMMONS_LEDGER_GROUP_COMMIT_LANES", LANES, 1, 64),
     "workers": ("COMMONS_LEDGER_WORKERS", 1, 1, 64),
 }
 

@@ -119,55 +119,36 @@ class EntryBatches:
     ) -> list[ItemOutcome]:
         """Writes each entry as ``Ledger.post_entry`` would under its key (or none; keys and
         actors of several callers may mix), in order, in one transaction: one outcome each."""
-        outcomes: list[ItemOutcome | None] = [None] * len(writes)
-        prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
-        first: dict[IdempotencyKey, int] = {}
-        live: list[int] = []
-        for index, write in enumerate(writes):
-            try:
-                rules.check_entry(write.entry)
-            except errors.LedgerError as exc:
-                outcomes[index] = ItemOutcome(error=exc)
-                continue
-            if write.key is None:
-                live.append(index)
-            else:
-                first.setdefault(write.key, index)
-        claimed = list(first.values())
+        [outcomes] = await self.post_across([(community_id, writes)])
+        return outcomes
 
-        async def transaction(uow: UnitOfWork) -> tuple[list[Claim], list[ItemOutcome]]:
-            found = await uow.repo.claim_keys(
-                community_id,
-                [(_keyed(writes[i].key), prints[i]) for i in claimed],
-                self._clock(),
-            )
-            for index, claim in zip(claimed, found, strict=True):
-                if claim is None:
-                    live.append(index)
-                else:
-                    outcomes[index] = _recorded(claim, prints[index])
-            live.sort()
-            fresh = await self._write(uow, community_id, [writes[i] for i in live])
-            for index, outcome in zip(live, fresh, strict=True):
-                outcomes[index] = outcome
+    async def post_across(
+        self, parts: Sequence[tuple[uuid.UUID, Sequence[Write]]]
+    ) -> list[list[ItemOutcome]]:
+        """``post_each`` for several communities' writes (``parts``, a community at most once)
+        in one transaction: one list of outcomes per part, in the order of ``parts``.
+
+        The communities are written one after the other in the order of their ids, each as
+        ``post_each`` writes one: its keys, its accounts, its inserts, then its audit chain's
+        head. Every writer takes a community's locks in that order (keys, accounts, head), so
+        taking whole communities in one global order keeps transactions that span several —
+        in this process or another — from deadlocking with each other or with single
+        writes."""
+        if len({community_id for community_id, _ in parts}) != len(parts):
+            raise ValueError("a community appears in two parts")
+        batches = [_Part(self, community_id, writes) for community_id, writes in parts]
+
+        async def transaction(uow: UnitOfWork) -> None:
+            for part in sorted(batches, key=_community):
+                await part.write(uow)
             await uow.commit()
-            return found, fresh
 
         # The whole transaction in one piece: on SQLite one hand-off to the database's thread.
-        found, fresh = await run_write(self._uow, transaction)
-        claims = dict(zip(claimed, found, strict=True))
-        recorded: list[Claim] = [None] * len(writes)
-        for index, write in enumerate(writes):
-            if index in claims:
-                recorded[index] = claims[index]
-            elif outcomes[index] is None:  # a key repeated in the batch
-                leader = first[_keyed(write.key)]
-                recorded[index] = claims[leader]
-                outcomes[index] = _follower(claims[leader], outcomes[leader], prints, leader, index)
-        done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(writes)
-        self._notify(_replays(recorded, prints), fresh)
-        return done
+        await run_write(self._uow, transaction)
+        answers = [part.answers() for part in batches]
+        for part in batches:
+            part.notify()
+        return answers
 
     def _notify(self, replays: int, fresh: Sequence[ItemOutcome]) -> None:
         """Tells the observer of each replay and then of each entry written."""
@@ -231,6 +212,80 @@ class EntryBatches:
             ],
         )
         return outcomes
+
+
+class _Part:
+    """One community's writes in a transaction of ``EntryBatches.post_across``: checked
+    before it, claimed and written in it, answered after its commit."""
+
+    def __init__(
+        self, batches: EntryBatches, community_id: uuid.UUID, writes: Sequence[Write]
+    ) -> None:
+        self.batches, self.community_id, self.writes = batches, community_id, writes
+        self.outcomes: list[ItemOutcome | None] = [None] * len(writes)
+        self.prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
+        self.first: dict[IdempotencyKey, int] = {}
+        self.live: list[int] = []
+        for index, write in enumerate(writes):
+            try:
+                rules.check_entry(write.entry)
+            except errors.LedgerError as exc:
+                self.outcomes[index] = ItemOutcome(error=exc)
+                continue
+            if write.key is None:
+                self.live.append(index)
+            else:
+                self.first.setdefault(write.key, index)
+        self.claimed = list(self.first.values())
+        self.found: list[Claim] = []
+        self.recorded: list[Claim] = []
+        self.fresh: list[ItemOutcome] = []
+
+    async def write(self, uow: UnitOfWork) -> None:
+        """Claims the keys and writes what they leave to write, in ``uow``."""
+        writes, outcomes, live = self.writes, self.outcomes, list(self.live)
+        self.found = list(
+            await uow.repo.claim_keys(
+                self.community_id,
+                [(_keyed(writes[i].key), self.prints[i]) for i in self.claimed],
+                self.batches._clock(),
+            )
+        )
+        for index, claim in zip(self.claimed, self.found, strict=True):
+            if claim is None:
+                live.append(index)
+            else:
+                outcomes[index] = _recorded(claim, self.prints[index])
+        live.sort()
+        self.fresh = await self.batches._write(uow, self.community_id, [writes[i] for i in live])
+        for index, outcome in zip(live, self.fresh, strict=True):
+            outcomes[index] = outcome
+
+    def answers(self) -> list[ItemOutcome]:
+        """Every write's outcome, once committed: a key repeated in the part follows its first
+        write."""
+        claims = dict(zip(self.claimed, self.found, strict=True))
+        self.recorded = [None] * len(self.writes)
+        outcomes = self.outcomes
+        for index, write in enumerate(self.writes):
+            if index in claims:
+                self.recorded[index] = claims[index]
+            elif outcomes[index] is None:  # a key repeated in the batch
+                leader = self.first[_keyed(write.key)]
+                self.recorded[index] = claims[leader]
+                outcomes[index] = _follower(
+                    claims[leader], outcomes[leader], self.prints, leader, index
+                )
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(self.writes)
+        return done
+
+    def notify(self) -> None:
+        self.batches._notify(_replays(self.recorded, self.prints), self.fresh)
+
+
+def _community(part: _Part) -> uuid.UUID:
+    return part.community_id
 
 
 def _follower(

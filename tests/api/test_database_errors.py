@@ -30,6 +30,7 @@ def _wrapped(sqlstate: str) -> sa.exc.DBAPIError:
     [
         (_wrapped("57014"), STATEMENT_TOO_SLOW),
         (_wrapped("55P03"), LOCK_WAIT_TOO_LONG),
+        (_wrapped("40P01"), LOCK_WAIT_TOO_LONG),  # a deadlock: this transaction was rolled back
         (_wrapped("57P01"), UNAVAILABLE),  # the server is shutting down
         (_wrapped("57P03"), UNAVAILABLE),  # the server is starting up
         (_wrapped("08006"), UNAVAILABLE),  # the connection broke

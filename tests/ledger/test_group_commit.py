@@ -39,6 +39,12 @@ class CountingGroups:
         self.sizes.append(len(writes))
         return await self.batches.post_each(community_id, writes)
 
+    async def post_across(
+        self, parts: Sequence[tuple[uuid.UUID, Sequence[Write]]]
+    ) -> list[list[ItemOutcome]]:
+        self.sizes.append(sum(len(writes) for _, writes in parts))
+        return await self.batches.post_across(parts)
+
 
 def outcome_of(
     result: Entry | BaseException, accounts: Sequence[uuid.UUID] = ()
@@ -183,6 +189,11 @@ class FailingGroups:
     async def post_each(
         self, community_id: uuid.UUID, writes: Sequence[Write]
     ) -> list[ItemOutcome]:
+        raise self.failure
+
+    async def post_across(
+        self, parts: Sequence[tuple[uuid.UUID, Sequence[Write]]]
+    ) -> list[list[ItemOutcome]]:
         raise self.failure
 
 
@@ -343,6 +354,11 @@ async def test_a_stopped_worker_leaves_no_caller_waiting(
             started.set()
             await asyncio.Event().wait()  # never answers
             raise AssertionError("unreachable")
+
+        async def post_across(
+            self, parts: Sequence[tuple[uuid.UUID, Sequence[Write]]]
+        ) -> list[list[ItemOutcome]]:
+            raise AssertionError("one community: never across")
 
     writer = GroupCommit(Stalling(), ledger.post_entry)
     spec = transfer(ann.hours_account_id, bob.hours_account_id, 1)

@@ -22,6 +22,10 @@ RETRY_AFTER_S: Final = 2
 
 STATEMENT_TIMEOUT: Final = "57014"  # query_canceled: statement_timeout fired
 LOCK_TIMEOUT: Final = "55P03"  # lock_not_available: lock_timeout fired
+# deadlock_detected: two transactions each waited for a row the other held, and the database
+# rolled this one back so that the other could go on (group commit's transactions across
+# communities can meet a federation transfer's so); like a lock past its bound, a retry passes.
+DEADLOCK: Final = "40P01"
 # Connection exceptions (class 08), the server shutting down, crashing or starting up, and too
 # many connections: all pass once the server is back.
 _UNAVAILABLE_CLASSES: Final = ("08",)
@@ -48,7 +52,8 @@ STATEMENT_TOO_SLOW: Final = DatabaseFailure(
 LOCK_WAIT_TOO_LONG: Final = DatabaseFailure(
     HTTP_409_CONFLICT,
     "lock_timeout",
-    "another request held a record this one needs for longer than the lock bound; retry",
+    "another request held a record this one needs for longer than the lock bound (or was "
+    "waiting for one this request held); retry",
 )
 FAILURES: Final = {f.code: f for f in (UNAVAILABLE, STATEMENT_TOO_SLOW, LOCK_WAIT_TOO_LONG)}
 
@@ -60,7 +65,7 @@ def classify(error: BaseException) -> DatabaseFailure | None:
         if isinstance(sqlstate, str):
             if sqlstate == STATEMENT_TIMEOUT:
                 return STATEMENT_TOO_SLOW
-            if sqlstate == LOCK_TIMEOUT:
+            if sqlstate in (LOCK_TIMEOUT, DEADLOCK):
                 return LOCK_WAIT_TOO_LONG
             if sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_STATES:
                 return UNAVAILABLE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from ledger.audit.chain import AuditEvent, AuditRecord
@@ -19,6 +19,13 @@ class AuditRepository(Protocol):
     ) -> None:
         """Chains ``events`` in order after the community's last record, in this unit of work:
         the same records as one ``append_audit`` each, with the chain's head locked once."""
+        ...
+
+    async def append_audit_across(
+        self, events: Mapping[uuid.UUID, Sequence[AuditEvent]]
+    ) -> None:
+        """``append_audit_many`` for each community of ``events``, the chains' heads locked in
+        community id order."""
         ...
 
     async def list_audit(

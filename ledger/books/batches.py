@@ -26,54 +26,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 from ledger.audit import chain as audit
-from ledger.books import idempotency, rules
-from ledger.books.ports import Claim, InFlight, StoredOutcome, UnitOfWork, UnitOfWorkFactory
-from ledger.books.writes import build_entry, in_community_units
+from ledger.books.batch_parts import OPERATION, ItemOutcome, Part, Write
+from ledger.books.ports import Claim, UnitOfWork, UnitOfWorkFactory
+from ledger.books.writes import in_community_units
 from ledger.kernel import errors
 from ledger.kernel.clock import Clock, utc_now
-from ledger.kernel.model import (
-    Account,
-    Entry,
-    IdempotencyKey,
-    NewEntry,
-    new_id,
-)
+from ledger.kernel.model import Entry, IdempotencyKey, NewEntry, new_id
 from ledger.kernel.observer import LedgerEvents, NoEvents
 from ledger.kernel.uow import run_write
 
 ITEMS_MAX: Final = 1000
 """Largest batch: bounds the transaction's length and the locks it holds."""
-OPERATION: Final = "post_entry"
-"""Items are fingerprinted and audited as single ``post_entry`` writes, so a key means the same
-in a batch as in a single request."""
 
 
 @dataclass(frozen=True, slots=True)
 class BatchItem:
     entry: NewEntry
     idempotency_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One entry to write as ``Ledger.post_entry`` would: under its caller's key, if any, and
-    recorded in the audit trail as its caller's (``context``; by default the current one)."""
-
-    entry: NewEntry
-    key: IdempotencyKey | None = None
-    context: audit.AuditContext | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemOutcome:
-    """The entry an item wrote (or first wrote, when replayed), or the rule it broke."""
-
-    entry: Entry | None = None
-    error: errors.LedgerError | None = None
 
 
 class EntryBatches:
@@ -128,26 +101,27 @@ class EntryBatches:
         """``post_each`` for several communities' writes (``parts``, a community at most once)
         in one transaction: one list of outcomes per part, in the order of ``parts``.
 
-        The communities are written one after the other in the order of their ids, each as
-        ``post_each`` writes one: its keys, its accounts, its inserts, then its audit chain's
-        head. Every writer takes a community's locks in that order (keys, accounts, head), so
-        taking whole communities in one global order keeps transactions that span several —
-        in this process or another — from deadlocking with each other or with single
-        writes."""
+        Each statement takes every community at once — one claim of all the keys, one lock of
+        all the accounts, one insert, one write of the counters and of the outcomes — and each
+        community's items are checked on its own accounts, as ``post_each`` checks one
+        community's. Locks go in one global order: every account in (community, id) order,
+        then each audit chain's head in community order. Every writer of one community takes
+        its accounts before its head, so transactions that span several communities — in this
+        process or another — never deadlock with each other or with single writes."""
         if len({community_id for community_id, _ in parts}) != len(parts):
             raise ValueError("a community appears in two parts")
-        batches = [_Part(self, community_id, writes) for community_id, writes in parts]
+        batches = [Part(community_id, writes) for community_id, writes in parts]
+        ordered = sorted(batches, key=_community)
 
         async def transaction(uow: UnitOfWork) -> None:
-            for part in sorted(batches, key=_community):
-                await part.write(uow)
+            await self._write(uow, ordered)
             await uow.commit()
 
         # The whole transaction in one piece: on SQLite one hand-off to the database's thread.
         await run_write(self._uow, transaction)
         answers = [part.answers() for part in batches]
         for part in batches:
-            part.notify()
+            self._notify(part.replays(), part.fresh)
         return answers
 
     def _notify(self, replays: int, fresh: Sequence[ItemOutcome]) -> None:
@@ -158,188 +132,50 @@ class EntryBatches:
             if outcome.entry is not None:
                 self._events.written(OPERATION, outcome.entry)
 
-    async def _write(
-        self,
-        uow: UnitOfWork,
-        community_id: uuid.UUID,
-        items: Sequence[Write],
-    ) -> list[ItemOutcome]:
-        """Checks ``items`` (their keys claimed) in order on the batch's locked accounts, then
-        writes what passed and every outcome under its key."""
-        repo = uow.repo
-        account_ids = sorted({p.account_id for item in items for p in item.entry.postings})
-        accounts: dict[uuid.UUID, Account] = (
-            dict(await repo.lock_accounts(community_id, account_ids)) if account_ids else {}
-        )
-        now = self._clock()
+    async def _write(self, uow: UnitOfWork, parts: Sequence[Part]) -> None:
+        """Claims every part's keys, then checks each part's items (those their keys leave to
+        write) in order on the locked accounts, then writes what passed and every outcome under
+        its key; ``parts`` in community id order."""
+        repo, now = uow.repo, self._clock()
+        claims = [claim for part in parts for claim in part.to_claim()]
+        found: Sequence[Claim] = await repo.claim_keys(claims, now) if claims else []
+        for part in parts:
+            found = part.claimed_as(found)
+        wanted = {part.community_id: part.account_ids() for part in parts}
+        locked = await repo.lock_accounts_across({c: ids for c, ids in wanted.items() if ids})
         # Ids of one millisecond are not ordered among themselves; sorted, they list the entries
         # in the order of their items.
-        ids = iter(sorted(new_id() for _ in items))
-        outcomes: list[ItemOutcome] = []
-        results: list[tuple[IdempotencyKey, bytes]] = []
-        touched: dict[uuid.UUID, Account] = {}
-        for item in items:
-            try:
-                postings, counters = rules.validate_new_entry(item.entry, accounts)
-            except errors.LedgerError as failed:
-                exc = await in_community_units(repo, community_id, failed)
-                outcomes.append(ItemOutcome(error=exc))
-                if item.key is not None:
-                    results.append((item.key, idempotency.encode_rejection(exc)))
-                continue
-            for account_id, new in counters.items():
-                accounts[account_id] = touched[account_id] = replace(
-                    accounts[account_id], counters=new
-                )
-            entry = build_entry(community_id, item.entry, postings, now, entry_id=next(ids))
-            outcomes.append(ItemOutcome(entry=entry))
-            if item.key is not None:
-                results.append((item.key, idempotency.encode_result(entry)))
-        written = [(o.entry, item) for o, item in zip(outcomes, items, strict=True) if o.entry]
-        await repo.insert_entries([entry for entry, _ in written])
-        if touched:
-            await repo.write_counters(
-                community_id, {a.id: a.counters for a in sorted(touched.values(), key=_id)}
-            )
-        await repo.store_results(community_id, results)
-        await repo.append_audit_many(
-            community_id,
-            [
-                audit.event(
-                    OPERATION, None if item.key is None else item.key.key, entry, now, item.context
-                )
-                for entry, item in written
-            ],
+        ids = iter(sorted(new_id() for part in parts for _ in part.live))
+        for part in parts:
+            accounts = dict(locked.get(part.community_id, {}))
+            for failed in part.check(accounts, now, ids):
+                exc = await in_community_units(repo, part.community_id, failed.error)
+                part.refused(failed.index, exc)
+        await repo.insert_entries([entry for part in parts for entry, _ in part.written()])
+        counters = {part.community_id: part.counters() for part in parts if part.counters()}
+        if counters:
+            await repo.write_counters_across(counters)
+        await repo.store_results([result for part in parts for result in part.results()])
+        await repo.append_audit_across(
+            {
+                part.community_id: [
+                    audit.event(
+                        OPERATION,
+                        None if item.key is None else item.key.key,
+                        entry,
+                        now,
+                        item.context,
+                    )
+                    for entry, item in part.written()
+                ]
+                for part in parts
+                if part.written()
+            }
         )
-        return outcomes
 
 
-class _Part:
-    """One community's writes in a transaction of ``EntryBatches.post_across``: checked
-    before it, claimed and written in it, answered after its commit."""
-
-    def __init__(
-        self, batches: EntryBatches, community_id: uuid.UUID, writes: Sequence[Write]
-    ) -> None:
-        self.batches, self.community_id, self.writes = batches, community_id, writes
-        self.outcomes: list[ItemOutcome | None] = [None] * len(writes)
-        self.prints = [idempotency.fingerprint(OPERATION, write.entry) for write in writes]
-        self.first: dict[IdempotencyKey, int] = {}
-        self.live: list[int] = []
-        for index, write in enumerate(writes):
-            try:
-                rules.check_entry(write.entry)
-            except errors.LedgerError as exc:
-                self.outcomes[index] = ItemOutcome(error=exc)
-                continue
-            if write.key is None:
-                self.live.append(index)
-            else:
-                self.first.setdefault(write.key, index)
-        self.claimed = list(self.first.values())
-        self.found: list[Claim] = []
-        self.recorded: list[Claim] = []
-        self.fresh: list[ItemOutcome] = []
-
-    async def write(self, uow: UnitOfWork) -> None:
-        """Claims the keys and writes what they leave to write, in ``uow``."""
-        writes, outcomes, live = self.writes, self.outcomes, list(self.live)
-        self.found = list(
-            await uow.repo.claim_keys(
-                self.community_id,
-                [(_keyed(writes[i].key), self.prints[i]) for i in self.claimed],
-                self.batches._clock(),
-            )
-        )
-        for index, claim in zip(self.claimed, self.found, strict=True):
-            if claim is None:
-                live.append(index)
-            else:
-                outcomes[index] = _recorded(claim, self.prints[index])
-        live.sort()
-        self.fresh = await self.batches._write(uow, self.community_id, [writes[i] for i in live])
-        for index, outcome in zip(live, self.fresh, strict=True):
-            outcomes[index] = outcome
-
-    def answers(self) -> list[ItemOutcome]:
-        """Every write's outcome, once committed: a key repeated in the part follows its first
-        write."""
-        claims = dict(zip(self.claimed, self.found, strict=True))
-        self.recorded = [None] * len(self.writes)
-        outcomes = self.outcomes
-        for index, write in enumerate(self.writes):
-            if index in claims:
-                self.recorded[index] = claims[index]
-            elif outcomes[index] is None:  # a key repeated in the batch
-                leader = self.first[_keyed(write.key)]
-                self.recorded[index] = claims[leader]
-                outcomes[index] = _follower(
-                    claims[leader], outcomes[leader], self.prints, leader, index
-                )
-        done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(self.writes)
-        return done
-
-    def notify(self) -> None:
-        self.batches._notify(_replays(self.recorded, self.prints), self.fresh)
-
-
-def _community(part: _Part) -> uuid.UUID:
+def _community(part: Part) -> uuid.UUID:
     return part.community_id
 
 
-def _follower(
-    recorded: Claim,
-    first: ItemOutcome | None,
-    prints: Sequence[str],
-    leader: int,
-    index: int,
-) -> ItemOutcome:
-    """The outcome of an item whose key an earlier item of the batch (``leader``) claimed: an
-    outcome recorded before the batch answers it as it answered the leader, by its own
-    fingerprint; else it is the leader's outcome for the same request, a conflict for another."""
-    if recorded is not None:
-        return _recorded(recorded, prints[index])
-    if prints[leader] == prints[index]:
-        assert first is not None
-        return first
-    return ItemOutcome(error=_conflict())
-
-
-def _replays(recorded: Sequence[Claim], prints: Sequence[str]) -> int:
-    """How many items a recorded outcome answered under their own request's fingerprint — its
-    result or its rejection: a replay, as the single write counts one (a different request
-    under the key is a conflict, no replay)."""
-    return sum(
-        1
-        for claim, fingerprint in zip(recorded, prints, strict=True)
-        if isinstance(claim, StoredOutcome) and claim.fingerprint == fingerprint
-    )
-
-
-def _keyed(key: IdempotencyKey | None) -> IdempotencyKey:
-    assert key is not None, "only keyed writes are claimed"
-    return key
-
-
-def _id(account: Account) -> uuid.UUID:
-    return account.id
-
-
-def _conflict() -> errors.IdempotencyConflict:
-    return errors.IdempotencyConflict(
-        "this idempotency key was already used with a different request"
-    )
-
-
-def _recorded(claim: StoredOutcome | InFlight, fingerprint: str) -> ItemOutcome:
-    if isinstance(claim, InFlight):
-        return ItemOutcome(
-            error=errors.IdempotencyInFlight(
-                "a request with this idempotency key is still in progress; retry shortly"
-            )
-        )
-    try:
-        return ItemOutcome(entry=idempotency.replay(claim, fingerprint, Entry))
-    except errors.LedgerError as exc:
-        return ItemOutcome(error=exc)
+__all__ = ["ITEMS_MAX", "OPERATION", "BatchItem", "EntryBatches", "ItemOutcome", "Write"]

@@ -174,25 +174,35 @@ class LedgerRepository(Protocol):
     ) -> None: ...
 
     # The bulk statements of the entry write (``ledger.books.batches``): one round trip for any
-    # number of entries.
+    # number of entries, of one community or several (a group across communities).
 
     async def claim_keys(
-        self,
-        community_id: uuid.UUID,
-        claims: Sequence[tuple[IdempotencyKey, str]],
-        now: datetime,
+        self, claims: Sequence[tuple[uuid.UUID, IdempotencyKey, str]], now: datetime
     ) -> list[Claim]:
-        """Claims ``(key, fingerprint)`` pairs (keys distinct); one result each, in order. A key
-        another transaction holds is refused at once, never waited for, unless an outcome is
-        recorded under it (then that outcome)."""
+        """Claims ``(community, key, fingerprint)`` triples (``(community, key)`` distinct); one
+        result each, in order. A key another transaction holds is refused at once, never
+        waited for, unless an outcome is recorded under it (then that outcome)."""
+        ...
+
+    async def lock_accounts_across(
+        self, wanted: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    ) -> Mapping[uuid.UUID, Mapping[uuid.UUID, Account]]:
+        """``lock_accounts`` for each community of ``wanted`` (its account ids), all in
+        (community, id) order: each community's accounts found."""
+        ...
+
+    async def write_counters_across(
+        self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
+    ) -> None:
+        """``write_counters`` for each community of ``counters``."""
         ...
 
     async def insert_entries(self, entries: Sequence[Entry]) -> None: ...
 
     async def store_results(
-        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
+        self, results: Sequence[tuple[uuid.UUID, IdempotencyKey, bytes]]
     ) -> None:
-        """Records each key's outcome (keys claimed in this unit of work)."""
+        """Records each ``(community, key)``'s outcome (keys claimed in this unit of work)."""
         ...
 
 

@@ -64,6 +64,24 @@ _LOCK_ACCOUNTS_BY_KEY = (
     )
     .columns(*accounts.c)
 )
+# The same for several communities' accounts (a group across communities): each lookup names
+# the whole key, and rows are locked in (community, id) order.
+_LOCK_ACCOUNTS_ACROSS = (
+    sa.text(
+        f"SELECT {', '.join(f'a.{column.name}' for column in accounts.c)}"  # noqa: S608
+        " FROM (SELECT DISTINCT community_id, id FROM unnest(CAST(:community_ids AS uuid[]),"
+        " CAST(:account_ids AS uuid[])) AS u(community_id, id) ORDER BY 1, 2) AS k"
+        " CROSS JOIN LATERAL (SELECT * FROM accounts"
+        " WHERE community_id = k.community_id AND id = k.id FOR NO KEY UPDATE) AS a"
+    )
+    .bindparams(
+        sa.bindparam(
+            "community_ids", type_=postgresql.ARRAY(accounts.c.community_id.type, dimensions=1)
+        ),
+        sa.bindparam("account_ids", type_=postgresql.ARRAY(accounts.c.id.type, dimensions=1)),
+    )
+    .columns(*accounts.c)
+)
 _WRITE_COUNTERS = (
     accounts.update()
     .where(
@@ -146,6 +164,25 @@ class SqlAccounts:
         )
         return {row.id: account_from_row(row) for row in rows}
 
+    async def lock_accounts_across(
+        self, wanted: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    ) -> dict[uuid.UUID, dict[uuid.UUID, Account]]:
+        """``lock_accounts`` for several communities at once (``wanted``: each community's
+        account ids): each community's accounts found, locked in (community, id) order."""
+        found: dict[uuid.UUID, dict[uuid.UUID, Account]] = {c: {} for c in wanted}
+        if len(wanted) > 1 and self._conn.dialect.name == "postgresql":
+            pairs = [(c, a) for c in sorted(wanted) for a in wanted[c]]
+            rows = await self._conn.execute(
+                _LOCK_ACCOUNTS_ACROSS,
+                {"community_ids": [c for c, _ in pairs], "account_ids": [a for _, a in pairs]},
+            )
+            for row in rows:
+                found[row.community_id][row.id] = account_from_row(row)
+            return found
+        for community_id in sorted(wanted):  # one community, or several on SQLite
+            found[community_id] = dict(await self.lock_accounts(community_id, wanted[community_id]))
+        return found
+
     async def update_account_details(self, account: Account) -> None:
         await self._conn.execute(
             accounts.update()
@@ -164,6 +201,12 @@ class SqlAccounts:
         community_id: uuid.UUID,
         counters_by_account: Mapping[uuid.UUID, Counters],
     ) -> None:
+        await self.write_counters_across({community_id: counters_by_account})
+
+    async def write_counters_across(
+        self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
+    ) -> None:
+        """Each community's accounts' new counters, in one statement."""
         # The rows are locked (lock_accounts), so writing the checked values is exact.
         await self._conn.execute(
             _WRITE_COUNTERS,
@@ -171,9 +214,10 @@ class SqlAccounts:
                 {
                     "b_community_id": community_id,
                     "b_id": account_id,
-                    **{f"b_{k}": v for k, v in _counter_values(counters).items()},
+                    **{f"b_{k}": v for k, v in _counter_values(values).items()},
                 }
-                for account_id, counters in counters_by_account.items()
+                for community_id, counters_by_account in counters.items()
+                for account_id, values in counters_by_account.items()
             ],
         )
 

@@ -103,6 +103,32 @@ _RECORDED_BY_KEY = (
         idempotency_keys.c.result,
     )
 )
+# The same lookup for keys of several communities (a group across communities).
+_RECORDED_ACROSS = (
+    sa.text(
+        "SELECT k.community_id, k.scope, k.key, k.fingerprint, k.result"
+        " FROM unnest(CAST(:community_ids AS uuid[]), CAST(:scopes AS varchar[]),"
+        " CAST(:keys AS varchar[])) AS u(community_id, scope, key)"
+        " CROSS JOIN LATERAL (SELECT community_id, scope, key, fingerprint, result"
+        " FROM idempotency_keys WHERE community_id = u.community_id AND scope = u.scope"
+        " AND key = u.key LIMIT 1) AS k"
+    )
+    .bindparams(
+        sa.bindparam(
+            "community_ids",
+            type_=postgresql.ARRAY(idempotency_keys.c.community_id.type, dimensions=1),
+        ),
+        sa.bindparam("scopes", type_=postgresql.ARRAY(sa.String, dimensions=1)),
+        sa.bindparam("keys", type_=postgresql.ARRAY(sa.String, dimensions=1)),
+    )
+    .columns(
+        idempotency_keys.c.community_id,
+        idempotency_keys.c.scope,
+        idempotency_keys.c.key,
+        idempotency_keys.c.fingerprint,
+        idempotency_keys.c.result,
+    )
+)
 # A row already under the key is not overwritten: it answers nothing, and the store refuses.
 _WRITE = {
     name: insert(idempotency_keys)
@@ -178,39 +204,76 @@ class SqlIdempotency:
         now: datetime,
     ) -> list[Claim]:
         """``claim`` for each of several distinct keys, in two round trips at most."""
+        return await self.claim_across([(community_id, key, print_) for key, print_ in claims], now)
+
+    async def claim_across(
+        self,
+        claims: Sequence[tuple[uuid.UUID, IdempotencyKey, str]],
+        now: datetime,
+    ) -> list[Claim]:
+        """``claim`` for each of several distinct ``(community, key)``, of one community or
+        several, in two round trips at most (one for a single key, on PostgreSQL)."""
         if len(claims) == 1:  # a single write: one round trip (PostgreSQL)
-            [(key, fingerprint)] = claims
+            [(community_id, key, fingerprint)] = claims
             return [await self.claim(community_id, key, fingerprint, now)]
-        found: dict[IdempotencyKey, Claim] = {}
-        for key, _ in claims:
+        found: dict[tuple[uuid.UUID, IdempotencyKey], Claim] = {}
+        for community_id, key, _ in claims:
             mine = self._claimed.get((community_id, key))
             if mine is not None:
-                found[key] = StoredOutcome(mine.fingerprint, mine.result)
-        asked = [(key, fingerprint) for key, fingerprint in claims if key not in found]
-        held: set[IdempotencyKey] = set()
+                found[(community_id, key)] = StoredOutcome(mine.fingerprint, mine.result)
+        asked = [(c, key, fingerprint) for c, key, fingerprint in claims if (c, key) not in found]
+        held: set[tuple[uuid.UUID, IdempotencyKey]] = set()
         if self._dialect == "postgresql" and asked:
             # The same per-key advisory lock a single key's claim takes: a key in flight
             # elsewhere is refused at once, never waited for. Taken before the read below, which
             # then sees any outcome committed under a key whose lock was just released.
-            ids = [in_flight_lock_id(community_id, key.scope, key.key) for key, _ in asked]
+            ids = [in_flight_lock_id(c, key.scope, key.key) for c, key, _ in asked]
             got = (await self._conn.execute(_TRY_LOCKS, {"ids": ids})).scalars().all()
-            held = {key for (key, _), ok in zip(asked, got, strict=True) if not ok}
+            held = {(c, key) for (c, key, _), ok in zip(asked, got, strict=True) if not ok}
         # A key held elsewhere may have an outcome committed under it already (its holder is a
         # retry): that outcome answers, as it does a single write's claim.
-        recorded = await self._recorded(community_id, [key for key, _ in asked]) if asked else {}
-        for key, fingerprint in asked:
-            if key in recorded:
-                found[key] = recorded[key]
-            elif key in held:
-                found[key] = IN_FLIGHT
+        recorded = await self._recorded([(c, key) for c, key, _ in asked]) if asked else {}
+        for community_id, key, fingerprint in asked:
+            if (community_id, key) in recorded:
+                found[(community_id, key)] = recorded[(community_id, key)]
+            elif (community_id, key) in held:
+                found[(community_id, key)] = IN_FLIGHT
             else:
                 self._claimed[(community_id, key)] = _Claimed(fingerprint, now)
-        return [found.get(key) for key, _ in claims]
+        return [found.get((c, key)) for c, key, _ in claims]
 
     async def _recorded(
+        self, keys: Sequence[tuple[uuid.UUID, IdempotencyKey]]
+    ) -> dict[tuple[uuid.UUID, IdempotencyKey], Claim]:
+        """The outcomes recorded under ``keys`` (each with its community), of those that have
+        one."""
+        communities = sorted({community_id for community_id, _ in keys})
+        if self._dialect == "postgresql" and len(communities) > 1:
+            rows = await self._conn.execute(
+                _RECORDED_ACROSS,
+                {
+                    "community_ids": [community_id for community_id, _ in keys],
+                    "scopes": [key.scope for _, key in keys],
+                    "keys": [key.key for _, key in keys],
+                },
+            )
+            return {
+                (row.community_id, IdempotencyKey(row.scope, row.key)): StoredOutcome(
+                    row.fingerprint, row.result
+                )
+                for row in rows
+            }
+        found: dict[tuple[uuid.UUID, IdempotencyKey], Claim] = {}
+        for community_id in communities:  # one community, or several on SQLite
+            asked = [key for c, key in keys if c == community_id]
+            for key, claim in (await self._recorded_of(community_id, asked)).items():
+                found[(community_id, key)] = claim
+        return found
+
+    async def _recorded_of(
         self, community_id: uuid.UUID, keys: Sequence[IdempotencyKey]
     ) -> dict[IdempotencyKey, Claim]:
-        """The outcomes recorded under ``keys``, of those that have one."""
+        """The outcomes recorded under ``keys`` of one community, of those that have one."""
         if self._dialect == "postgresql":
             rows = await self._conn.execute(
                 _RECORDED_BY_KEY,
@@ -246,10 +309,16 @@ class SqlIdempotency:
         self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
     ) -> None:
         """Writes each key's row with its outcome: keys this unit of work claimed, once each."""
+        await self.store_across([(community_id, key, result) for key, result in results])
+
+    async def store_across(
+        self, results: Sequence[tuple[uuid.UUID, IdempotencyKey, bytes]]
+    ) -> None:
+        """``store_many`` for keys of one community or several, in one statement."""
         if not results:
             return
         rows = []
-        for key, result in results:
+        for community_id, key, result in results:
             mine = self._claimed[(community_id, key)]  # a KeyError: a key never claimed here
             assert mine.result is None, "an outcome is stored once per key"
             mine.result = result
@@ -266,7 +335,8 @@ class SqlIdempotency:
         try:
             written = (await self._conn.execute(_WRITE[self._dialect], rows)).all()
         except IntegrityError:  # the one foreign key: the community
-            raise errors.CommunityNotFound(f"community {community_id} does not exist") from None
+            communities = ", ".join(sorted({str(c) for c, _, _ in results}))
+            raise errors.CommunityNotFound(f"community {communities} does not exist") from None
         if len(written) < len(rows):
             # Committed under the key by a transaction that held it when this one's claim read
             # (PostgreSQL; see the module): this request overlapped it. Rolled back; a retry

@@ -24,6 +24,14 @@ _OF_ACCOUNTS = sa.select(balance_monitors).where(
 )
 
 
+# The same for several communities' accounts: the pairs this also finds are dropped in Python
+# (account ids are unique anyway).
+_OF_ACCOUNTS_ACROSS = sa.select(balance_monitors).where(
+    _M.community_id.in_(sa.bindparam("community_ids", expanding=True)),
+    _M.account_id.in_(sa.bindparam("account_ids", expanding=True)),
+)
+
+
 class SqlMonitorWatch:
     """The check every counter write runs: after new counters are written (accounts locked),
     the monitors of those accounts that changed side are stored so, and their events returned
@@ -40,7 +48,42 @@ class SqlMonitorWatch:
         rows = await self._conn.execute(
             _OF_ACCOUNTS, {"community_id": community_id, "account_ids": list(counters_by_account)}
         )
-        monitors = [monitor_of(row._mapping) for row in rows]
+        return await self._crossed(
+            community_id, [monitor_of(row._mapping) for row in rows], counters_by_account
+        )
+
+    async def watch_across(
+        self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
+    ) -> dict[uuid.UUID, list[outbox.NewEvent]]:
+        """``watch`` for several communities' new counters, their monitors read in one
+        statement: each community's events."""
+        if len(counters) == 1:
+            [(community_id, counters_by_account)] = counters.items()
+            return {community_id: await self.watch(community_id, counters_by_account)}
+        rows = await self._conn.execute(
+            _OF_ACCOUNTS_ACROSS,
+            {
+                "community_ids": list(counters),
+                "account_ids": [a for values in counters.values() for a in values],
+            },
+        )
+        by_community: dict[uuid.UUID, list[Monitor]] = {c: [] for c in counters}
+        for row in rows:
+            monitor = monitor_of(row._mapping)
+            if monitor.account_id in counters.get(monitor.community_id, {}):
+                by_community[monitor.community_id].append(monitor)
+        return {
+            community_id: await self._crossed(community_id, monitors, counters[community_id])
+            for community_id, monitors in by_community.items()
+        }
+
+    async def _crossed(
+        self,
+        community_id: uuid.UUID,
+        monitors: list[Monitor],
+        counters_by_account: Mapping[uuid.UUID, Counters],
+    ) -> list[outbox.NewEvent]:
+        """The events of ``monitors`` the new counters moved across, each one's side stored."""
         found: list[outbox.NewEvent] = []
         for monitor, event in crossings(monitors, counters_by_account):
             await self._conn.execute(

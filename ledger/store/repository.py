@@ -72,12 +72,13 @@ class SqlRepository:
     audit record (``append_audit``/``append_audit_many``), as the outbox promises: the event of a
     crossing is committed with the write that caused it. The use cases call the two as separate
     steps of the ``Repository`` port, which returns nothing from ``write_counters``, so the events
-    wait between the calls in ``_more_events`` — owned by this object alone (one per unit of
-    work), filled by ``write_counters`` only and emptied by the next non-empty append only."""
+    wait between the calls in ``_more_events``, by community — owned by this object alone (one
+    per unit of work), filled by ``write_counters`` only and emptied, for its community, by the
+    next non-empty append only."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
-        self._more_events: list[outbox.NewEvent] = []
+        self._more_events: dict[uuid.UUID, list[outbox.NewEvent]] = {}
 
     # Each aggregate's repository is built when the unit of work first needs it (``_Part``).
     _communities = _Part(SqlCommunities)
@@ -95,8 +96,15 @@ class SqlRepository:
     async def write_counters(
         self, community_id: uuid.UUID, counters_by_account: Mapping[uuid.UUID, Counters]
     ) -> None:
-        await self._accounts.write_counters(community_id, counters_by_account)
-        self._more_events += await self._monitors.watch(community_id, counters_by_account)
+        await self.write_counters_across({community_id: counters_by_account})
+
+    async def write_counters_across(
+        self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
+    ) -> None:
+        await self._accounts.write_counters_across(counters)
+        found = await self._monitors.watch_across(counters)
+        for community_id, events in found.items():
+            self._more_events.setdefault(community_id, []).extend(events)
 
     async def append_audit(self, community_id: uuid.UUID, event: audit.AuditEvent) -> None:
         await self.append_audit_many(community_id, (event,))
@@ -106,8 +114,13 @@ class SqlRepository:
     ) -> None:
         if not events:
             return
-        found, self._more_events = self._more_events, []
-        await self._audit.append(community_id, events, found)
+        await self._audit.append(community_id, events, self._more_events.pop(community_id, []))
+
+    async def append_audit_across(
+        self, events: Mapping[uuid.UUID, Sequence[audit.AuditEvent]]
+    ) -> None:
+        for community_id in sorted(events):  # each chain's head locked in community order
+            await self.append_audit_many(community_id, events[community_id])
 
     async def list_audit(
         self, community_id: uuid.UUID, *, after_seq: int, limit: int
@@ -174,6 +187,11 @@ class SqlRepository:
         self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
     ) -> Mapping[uuid.UUID, Account]:
         return await self._accounts.lock_accounts(community_id, account_ids)
+
+    async def lock_accounts_across(
+        self, wanted: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    ) -> Mapping[uuid.UUID, Mapping[uuid.UUID, Account]]:
+        return await self._accounts.lock_accounts_across(wanted)
 
     async def update_account_details(self, account: Account) -> None:
         await self._accounts.update_account_details(account)
@@ -275,20 +293,17 @@ class SqlRepository:
     # The bulk statements of the entry write ---------------------------------------------------
 
     async def claim_keys(
-        self,
-        community_id: uuid.UUID,
-        claims: Sequence[tuple[IdempotencyKey, str]],
-        now: datetime,
+        self, claims: Sequence[tuple[uuid.UUID, IdempotencyKey, str]], now: datetime
     ) -> list[Claim]:
-        return await self._idempotency.claim_many(community_id, claims, now)
+        return await self._idempotency.claim_across(claims, now)
 
     async def insert_entries(self, entries: Sequence[Entry]) -> None:
         await self._batch.insert_entries(entries)
 
     async def store_results(
-        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
+        self, results: Sequence[tuple[uuid.UUID, IdempotencyKey, bytes]]
     ) -> None:
-        await self._idempotency.store_many(community_id, results)
+        await self._idempotency.store_across(results)
 
     # Credentials ------------------------------------------------------------------------------
 

@@ -89,7 +89,7 @@ async def append(
     """Appends ``chained`` one by one or as one batch after the write's steps found ``found``
     (a monitor's crossings), and returns what that wrote."""
     async with SqlUnitOfWorkFactory(engine)(write=True) as uow:
-        uow.repo._more_events.extend(found)
+        uow.repo._more_events.setdefault(community_id, []).extend(found)
         if many:
             await uow.repo.append_audit_many(community_id, chained)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -55,6 +55,49 @@ class SqlAuditStore:
             await self._append_one(records[0], rows[0])
         else:
             await self._append_many(records, [row for each in rows for row in each])
+
+    async def append_across(
+        self,
+        chained: Mapping[uuid.UUID, Sequence[audit.AuditEvent]],
+        found: Mapping[uuid.UUID, Sequence[outbox.NewEvent]],
+    ) -> None:
+        """``append`` for several communities (PostgreSQL): their heads locked in community
+        order by one statement, and every record, event and head's advance written by one more
+        — the same records as one ``append`` each."""
+        wanted = sorted(c for c, each in chained.items() if each)
+        heads = await self._heads_locked(wanted)
+        records: list[audit.AuditRecord] = []
+        rows: list[dict[str, Any]] = []
+        advanced: list[audit.AuditRecord] = []
+        for community_id in wanted:
+            seq, prev_hash = heads[community_id]
+            for n, event in enumerate(chained[community_id]):
+                record = audit.chain(community_id, seq + 1, prev_hash, event)
+                records.append(record)
+                rows += _event_rows(
+                    record, [*event.events, *(found.get(community_id, ()) if n == 0 else ())]
+                )
+                seq, prev_hash = record.seq, record.hash
+            advanced.append(records[-1])
+        params = unnest.columns(audit_log, "a_", [_row(record) for record in records])
+        params |= unnest.columns(events, "e_", rows)
+        params |= {
+            "h_community_ids": [r.community_id for r in advanced],
+            "h_seqs": [r.seq for r in advanced],
+            "h_hashes": [r.hash for r in advanced],
+        }
+        await self._conn.execute(_APPEND_ACROSS, params)
+
+    async def _heads_locked(
+        self, community_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[int, str]]:
+        """Each community's head (made if it has none yet), locked in community order."""
+        rows = await self._conn.execute(_LOCK_HEADS, {"community_ids": list(community_ids)})
+        heads = {row.community_id: (row.seq, row.hash) for row in rows}
+        for community_id in community_ids:  # a community's first record: rare here
+            if community_id not in heads:
+                heads[community_id] = await self._head_locked(community_id)
+        return heads
 
     async def _head_locked(self, community_id: uuid.UUID) -> tuple[int, str]:
         head = await self._lock_head(community_id)
@@ -166,6 +209,45 @@ def _append_all(count: int) -> sa.Insert:
 
 
 _APPEND_EACH: Final = sa.insert(audit_log)
+# Several communities' heads, each looked up by its key and locked in community order.
+_LOCK_HEADS: Final = (
+    sa.text(
+        "SELECT h.community_id, h.seq, h.hash"
+        " FROM (SELECT DISTINCT unnest(CAST(:community_ids AS uuid[])) AS community_id"
+        " ORDER BY 1) AS k"
+        " CROSS JOIN LATERAL (SELECT community_id, seq, hash FROM audit_heads"
+        " WHERE community_id = k.community_id FOR UPDATE) AS h"
+    )
+    .bindparams(
+        sa.bindparam(
+            "community_ids", type_=postgresql.ARRAY(audit_heads.c.community_id.type, dimensions=1)
+        )
+    )
+    .columns(audit_heads.c.community_id, audit_heads.c.seq, audit_heads.c.hash)
+)
+_NEW_HEADS = (
+    sa.func.unnest(
+        sa.bindparam(
+            "h_community_ids",
+            type_=postgresql.ARRAY(audit_heads.c.community_id.type, dimensions=1),
+        ),
+        sa.bindparam("h_seqs", type_=postgresql.ARRAY(audit_heads.c.seq.type, dimensions=1)),
+        sa.bindparam("h_hashes", type_=postgresql.ARRAY(audit_heads.c.hash.type, dimensions=1)),
+    )
+    .table_valued("community_id", "seq", "hash")
+    .render_derived()
+)
+# Every record and event of several communities, and each head's advance, in one statement.
+_APPEND_ACROSS: Final = (
+    unnest.insert(audit_log, "a_")
+    .add_cte(
+        sa.update(audit_heads)
+        .where(audit_heads.c.community_id == _NEW_HEADS.c.community_id)
+        .values(seq=_NEW_HEADS.c.seq, hash=_NEW_HEADS.c.hash)
+        .cte("advance")
+    )
+    .add_cte(unnest.insert(events, "e_").cte("emit"))
+)
 _APPEND_MANY: Final = (
     unnest.insert(audit_log, "a_")
     .add_cte(_ADVANCE.cte("advance"))

@@ -119,6 +119,10 @@ class SqlRepository:
     async def append_audit_across(
         self, events: Mapping[uuid.UUID, Sequence[audit.AuditEvent]]
     ) -> None:
+        if len(events) > 1 and self._conn.dialect.name == "postgresql":
+            found = {c: self._more_events.pop(c, []) for c in events if events[c]}
+            await self._audit.append_across(events, found)
+            return
         for community_id in sorted(events):  # each chain's head locked in community order
             await self.append_audit_many(community_id, events[community_id])
 

@@ -47,7 +47,7 @@ from ledger.kernel.model import Entry, IdempotencyKey, NewEntry
 
 GROUP_MAX: Final = 200
 """Most writes in one transaction: bounds how long its locks are held."""
-LANES: Final = 8
+LANES: Final = 2
 """Transactions of grouped writes one process runs at once (each community in one lane)."""
 
 

@@ -18,9 +18,14 @@ from ledger.audit.trail import AuditTrail
 from ledger.books.batches import EntryBatches, ItemOutcome, Write
 from ledger.books.group_commit import GroupCommit
 from ledger.books.service import Ledger
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import Entry, IdempotencyKey
 from ledger.store import SqlUnitOfWorkFactory, create_engine
+from ledger.store.events import SqlEventStore
+from ledger.store.monitors import SqlMonitorStore
 from tests.conftest import unique_slug
 from tests.ledger.test_group_commit import (
     CountingGroups,
@@ -239,3 +244,33 @@ async def test_processes_writing_across_communities_do_not_deadlock(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_group_across_communities_tells_each_its_own_crossings(
+    engine: AsyncEngine, ledger: Ledger
+) -> None:
+    """Each community's balance-monitor crossings go into its own audit record and feed, never
+    another's of the same transaction."""
+    units = SqlUnitOfWorkFactory(engine)
+    monitors = Monitors(units, SqlMonitorStore.of, utc_now)
+    feed = EventFeed(units, SqlEventStore.of)
+    groups = CountingGroups(EntryBatches(units))
+    writer = GroupCommit(groups, ledger.post_entry, lanes=1)
+    books = [await _setup(ledger) for _ in range(3)]
+    watched = books[:2]  # the third crosses nothing
+    for b in watched:
+        await monitors.create(b.community.id, b.accounts[3], direction="below", threshold=-2)
+    await asyncio.gather(
+        *(
+            writer.post_entry(b.community.id, transfer(b.accounts[3], b.accounts[0], 1))
+            for _ in range(3)
+            for b in books
+        )
+    )
+    assert groups.sizes == [9]
+    trail = AuditTrail(units)
+    for b in books:
+        found = await feed.page(b.community.id, types=["balance.threshold_crossed"], limit=100)
+        expected = 1 if b in watched else 0
+        assert [e.community_id for e in found.events] == [b.community.id] * expected
+        assert (await trail.verify(b.community.id)).broken is None

@@ -21,9 +21,7 @@ class AuditRepository(Protocol):
         the same records as one ``append_audit`` each, with the chain's head locked once."""
         ...
 
-    async def append_audit_across(
-        self, events: Mapping[uuid.UUID, Sequence[AuditEvent]]
-    ) -> None:
+    async def append_audit_across(self, events: Mapping[uuid.UUID, Sequence[AuditEvent]]) -> None:
         """``append_audit_many`` for each community of ``events``, the chains' heads locked in
         community id order."""
         ...

@@ -8,7 +8,9 @@ breaks rejects that item alone, and it writes nothing but its outcome under its 
 shared where that changes nothing an item can observe: every key is claimed in one statement, the
 accounts of the whole batch are locked once in id order (so batches and single writes never
 deadlock), entries and postings are inserted in bulk, and each account's counters are written
-once with the net of the batch.
+once with the net of the batch. A group of several communities' writes (``post_across``) shares
+the same statements across its communities, each community's items checked on its own accounts
+(``ledger.books.batch_parts``).
 
 Guarantees (tests/ledger/test_batches.py, tests/api/test_batches.py):
 - an item under a key that is already recorded — by an earlier batch or a single write of the

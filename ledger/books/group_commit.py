@@ -9,11 +9,12 @@ write, and an account that many writes touch (a community fund) is locked and up
 A write arriving when its lane is idle goes alone, at once: nothing waits for company.
 
 Communities share a few lanes (``lanes``, each community always the same one), so that the
-writes of many communities each writing now and then also share transactions: a transaction
-costs the service about three times a transfer's own work, and alone each write paid it
-(``EntryBatches.post_across`` writes several communities in one transaction, deadlock-free).
-A community is in one lane, so its writes keep their arrival order; several lanes keep as
-many transactions running, so that one community waiting on a lock holds up only its lane.
+writes of many communities each writing now and then also share transactions: alone, each
+paid a whole transaction of a dozen statements. ``EntryBatches.post_across`` writes several
+communities' writes with the statements of one (every key claimed at once, every account
+locked at once, and so on), deadlock-free. A community is in one lane, so its writes keep their
+arrival order; two lanes keep two transactions running (one is being written while the other
+commits), and a community waiting on a lock holds up only its lane.
 
 Every write's outcome is what ``Ledger.post_entry`` alone would have answered at its place in
 the arrival order (``EntryBatches.post_each`` checks each against what the ones before it

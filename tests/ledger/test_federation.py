@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.events.feed import EventFeed
+from ledger.events.monitors import Monitors
 from ledger.federation import protocol, sides
 from ledger.federation.model import (
     SKEW_MARGIN,
@@ -23,7 +25,11 @@ from ledger.federation.model import (
 )
 from ledger.federation.terms import in_force
 from ledger.kernel import errors
+from ledger.kernel.clock import utc_now
 from ledger.kernel.model import HOURS, EntryStatus, IdempotencyKey, new_id
+from ledger.store import SqlUnitOfWorkFactory
+from ledger.store.events import SqlEventStore
+from ledger.store.monitors import SqlMonitorStore
 from ledger.store.tables import audit_log, events, federation_journal, federation_transfers
 from tests.ledger.federation_world import World, hours_terms, make_world
 
@@ -383,3 +389,25 @@ async def test_link_writes_replay_under_their_key(world: World) -> None:
     consent = IdempotencyKey("test", "consent")
     adopted = await links.consent(world.a.cid, first.id, 1, world.a.steward.id, consent)
     assert await links.consent(world.a.cid, first.id, 1, world.a.steward.id, consent) == adopted
+
+
+async def test_a_monitor_crossed_by_a_transfer_tells_its_own_community(world: World) -> None:
+    """The payer's crossing (its reservation, at prepare, moves ``available``) goes into the
+    payer's trail and feed, not the payee's, though the payee's record is written first in the
+    same transaction: each community's crossings wait for its own next audit record."""
+    units = SqlUnitOfWorkFactory(world.engine)
+    feed = EventFeed(units, SqlEventStore.of)
+    monitors = Monitors(units, SqlMonitorStore.of, utc_now)
+    await monitors.create(
+        world.a.cid, world.a.eur.id, direction="below", threshold=-500, measure="available"
+    )
+    link = await world.link()
+    await world.federation.transfers.create(
+        world.a.cid, world.request(link.id, 1001, commodity="EUR")
+    )
+    crossed = ["balance.threshold_crossed"]
+    found = {
+        side.cid: [e.resource_kind for e in (await feed.page(side.cid, types=crossed)).events]
+        for side in (world.a, world.b)
+    }
+    assert found == {world.a.cid: ["monitor"], world.b.cid: []}

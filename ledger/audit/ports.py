@@ -26,6 +26,13 @@ class AuditRepository(Protocol):
         community id order."""
         ...
 
+    async def lock_audit_heads(self, community_ids: Sequence[uuid.UUID]) -> None:
+        """Locks the chains' heads of ``community_ids`` in community id order, for appends to
+        come in this unit of work. A write that appends to several communities' chains takes
+        them so, in the order every other writer does (``EntryBatches.post_across``), whatever
+        order its own appends come in."""
+        ...
+
     async def list_audit(
         self, community_id: uuid.UUID, *, after_seq: int, limit: int
     ) -> Sequence[AuditRecord]: ...

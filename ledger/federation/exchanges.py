@@ -177,6 +177,7 @@ class CrossExchanges:
             there = here.mirror(partner_id)
             await tx.store.insert_exchange(here)
             await tx.store.insert_exchange(there)
+            await tx.repo.lock_audit_heads([community_id, partner_id])  # see transfers._direct
             await _audit(tx, "receive_cross_exchange", there, now)
             return Done(here, "record_cross_exchange")
 
@@ -215,6 +216,7 @@ class CrossExchanges:
             there = done.mirror(partner_id)
             await tx.store.complete_exchange(done)
             await tx.store.complete_exchange(there)
+            await tx.repo.lock_audit_heads([community_id, partner_id])  # see transfers._direct
             await _audit(
                 tx, f"partner_{'confirmed' if confirm else 'declined'}_cross_exchange", there, now
             )

@@ -59,6 +59,10 @@ async def both_sides(
 async def audit_partner(tx: FedTx, partner: Link | None, operation: str) -> None:
     """The partner's own audit record (and events) of a change made from this side."""
     if partner is not None:
+        # Both chains' heads in community order, though the partner's record comes first: the
+        # order every writer of several chains follows (``transfers._direct``).
+        ours = partner.partner.community_id
+        await tx.repo.lock_audit_heads([partner.community_id, *([ours] if ours else [])])
         event = audit.event(operation, None, partner, partner.updated_at)
         await tx.repo.append_audit(partner.community_id, event)
 

@@ -163,6 +163,9 @@ async def _direct(
         return payer
     payee = await protocol.decide(tx, partner_id, protocol.offer_of(payer), now)
     _refuse(payee)
+    # Both chains' heads in community order before the payee's record, which comes before the
+    # payer's: the order group commit takes them in (``EntryBatches.post_across``).
+    await tx.repo.lock_audit_heads([community_id, partner_id])
     await _audit(tx, "receive_federation_transfer", payee, now)
     return await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)
 
@@ -216,6 +219,7 @@ async def _routed(
     upstream = await routing.conclude(
         tx, hub_id, upstream.id, Outcome(upstream.id, payee.state), now
     )
+    await tx.repo.lock_audit_heads([community_id, hub_id, payee_id])  # as ``_direct`` does
     await _audit(tx, "forward_federation_transfer", upstream, now)
     await _audit(tx, "receive_federation_transfer", payee, now)
     return await protocol.settle(tx, community_id, Outcome(payer.id, payee.state), now)

@@ -88,6 +88,16 @@ class SqlAuditStore:
         }
         await self._conn.execute(_APPEND_ACROSS, params)
 
+    async def lock_heads(self, community_ids: Sequence[uuid.UUID]) -> None:
+        """Locks the heads of ``community_ids`` (each made if it has none yet) in community
+        order."""
+        wanted = sorted(set(community_ids))
+        if self._dialect == "postgresql":
+            await self._heads_locked(wanted)
+            return
+        for community_id in wanted:  # SQLite: one writer at a time; the heads are made
+            await self._head_locked(community_id)
+
     async def _heads_locked(
         self, community_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, tuple[int, str]]:

@@ -126,6 +126,9 @@ class SqlRepository:
         for community_id in sorted(events):  # each chain's head locked in community order
             await self.append_audit_many(community_id, events[community_id])
 
+    async def lock_audit_heads(self, community_ids: Sequence[uuid.UUID]) -> None:
+        await self._audit.lock_heads(community_ids)
+
     async def list_audit(
         self, community_id: uuid.UUID, *, after_seq: int, limit: int
     ) -> Sequence[audit.AuditRecord]:

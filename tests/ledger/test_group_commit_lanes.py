@@ -27,6 +27,7 @@ from ledger.store import SqlUnitOfWorkFactory, create_engine
 from ledger.store.events import SqlEventStore
 from ledger.store.monitors import SqlMonitorStore
 from tests.conftest import unique_slug
+from tests.ledger.federation_world import make_world
 from tests.ledger.test_group_commit import (
     CountingGroups,
     Plan,
@@ -274,3 +275,52 @@ async def test_a_group_across_communities_tells_each_its_own_crossings(
         expected = 1 if b in watched else 0
         assert [e.community_id for e in found.events] == [b.community.id] * expected
         assert (await trail.verify(b.community.id)).broken is None
+
+
+@pytest.mark.postgres_only
+async def test_groups_across_communities_and_local_federation_transfers_do_not_deadlock(
+    postgresql_database_url: str,
+) -> None:
+    """A federation transfer on one install writes the payer's side, then the payee's and
+    audits the payee first; a group across the same two communities takes their audit heads
+    in community order. The transfer takes its heads in that order too, so the two never wait
+    for each other while holding what the other needs (on accounts of their own)."""
+    engines = [create_engine(postgresql_database_url) for _ in range(2)]
+    try:
+        world = await make_world(engines[0])
+        link = await world.link(we_owe=100_000, they_owe=100_000)
+        # The group's accounts, apart from the transfer's.
+        own = {
+            side.cid: [
+                (await world.ledger.create_member(side.cid, f"G{i}", hours_min=None))
+                for i in range(2)
+            ]
+            for side in (world.a, world.b)
+        }
+        watched = Watching(EntryBatches(SqlUnitOfWorkFactory(engines[1])))
+        group = GroupCommit(watched, Ledger(SqlUnitOfWorkFactory(engines[1])).post_entry, lanes=1)
+
+        async def write(n: int) -> None:
+            for k in range(n):
+                await asyncio.gather(
+                    *(
+                        group.post_entry(
+                            cid,
+                            transfer(x.hours_account_id, y.hours_account_id, 1),
+                            IdempotencyKey("api_key:test", f"g{k}-{cid}-{j}"),
+                        )
+                        for cid, (x, y) in own.items()
+                        for j in range(2)
+                    )
+                )
+
+        async def pay(n: int) -> None:
+            for _ in range(n):
+                await world.federation.transfers.create(world.a.cid, world.request(link.id, 1))
+
+        await asyncio.wait_for(asyncio.gather(write(60), pay(30), pay(30)), timeout=60)
+        assert watched.across >= 30
+        assert watched.failures == []
+    finally:
+        for engine in engines:
+            await engine.dispose()

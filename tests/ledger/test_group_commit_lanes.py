@@ -179,6 +179,31 @@ async def test_a_transient_failure_across_communities_runs_each_community_again(
     assert (await ledger.balance(second.community.id, second.accounts[0])).posted == 2
 
 
+async def test_an_unexplained_failure_across_communities_runs_keyed_writes_alone(
+    ledger: Ledger,
+) -> None:
+    """A group across communities that failed without saying whether it committed: each keyed
+    write runs again alone (a replay at worst); a write without a key is not run twice."""
+    lost = ConnectionError("the connection was lost during commit")
+    groups = BusyAcross(EntryBatches(ledger.units), lost)
+    writer = GroupCommit(groups, ledger.post_entry, lanes=1)
+    first, second = [await _setup(ledger) for _ in range(2)]
+
+    def write(b: _Books, key: str | None) -> asyncio.Future[Entry]:
+        spec = transfer(b.accounts[3], b.accounts[0], 1)
+        idem = None if key is None else IdempotencyKey("api_key:test", key)
+        return asyncio.ensure_future(writer.post_entry(b.community.id, spec, idem))
+
+    results = await asyncio.gather(
+        write(first, "a1"), write(second, None), write(second, "b1"), return_exceptions=True
+    )
+    assert isinstance(results[0], Entry) and isinstance(results[2], Entry)
+    assert results[1] is lost
+    assert groups.each == []  # alone, through ``Ledger.post_entry``: no group of one community
+    assert (await ledger.balance(first.community.id, first.accounts[0])).posted == 1
+    assert (await ledger.balance(second.community.id, second.accounts[0])).posted == 1
+
+
 class Watching:
     """``EntryBatches`` that records every failure of a group across communities."""
 

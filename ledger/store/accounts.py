@@ -45,28 +45,14 @@ _LOCK_ACCOUNTS = (
     .order_by(accounts.c.id)
     .with_for_update(key_share=True)
 )
-# PostgreSQL: the same lock, one primary-key lookup per id in id order. With ``id IN (…) ORDER BY
-# id`` the planner, on a nearly empty table, found it cheaper to read the whole community in id
-# order through an index led by ``community_id`` than to look the ids up and sort them; a
-# connection kept that plan, and on a grown table each lock read every account of the community.
-# Here each lookup names the whole key, so no other plan remains, and the lateral subquery runs
-# once per id in the sorted order, so the rows are still locked in id order.
+# PostgreSQL: the same lock, one primary-key lookup per (community, id) in that order, for one
+# community or several (a group across communities). With ``id IN (…) ORDER BY id`` the planner,
+# on a nearly empty table, found it cheaper to read the whole community in id order through an
+# index led by ``community_id`` than to look the ids up and sort them; a connection kept that
+# plan, and on a grown table each lock read every account of the community. Here each lookup
+# names the whole key, so no other plan remains, and the lateral subquery runs once per key in
+# the sorted order, so the rows are still locked in (community, id) order.
 _LOCK_ACCOUNTS_BY_KEY = (
-    sa.text(
-        f"SELECT {', '.join(f'a.{column.name}' for column in accounts.c)}"  # noqa: S608
-        " FROM (SELECT DISTINCT unnest(CAST(:account_ids AS uuid[])) AS id ORDER BY 1) AS k"
-        " CROSS JOIN LATERAL (SELECT * FROM accounts"
-        " WHERE community_id = :community_id AND id = k.id FOR NO KEY UPDATE) AS a"
-    )
-    .bindparams(
-        sa.bindparam("community_id", type_=accounts.c.community_id.type),
-        sa.bindparam("account_ids", type_=postgresql.ARRAY(accounts.c.id.type, dimensions=1)),
-    )
-    .columns(*accounts.c)
-)
-# The same for several communities' accounts (a group across communities): each lookup names
-# the whole key, and rows are locked in (community, id) order.
-_LOCK_ACCOUNTS_ACROSS = (
     sa.text(
         f"SELECT {', '.join(f'a.{column.name}' for column in accounts.c)}"  # noqa: S608
         " FROM (SELECT DISTINCT community_id, id FROM unnest(CAST(:community_ids AS uuid[]),"
@@ -157,12 +143,7 @@ class SqlAccounts:
     async def lock_accounts(
         self, community_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
     ) -> Mapping[uuid.UUID, Account]:
-        by_key = self._conn.dialect.name == "postgresql"
-        rows = await self._conn.execute(
-            _LOCK_ACCOUNTS_BY_KEY if by_key else _LOCK_ACCOUNTS,
-            {"community_id": community_id, "account_ids": list(account_ids)},
-        )
-        return {row.id: account_from_row(row) for row in rows}
+        return (await self.lock_accounts_across({community_id: account_ids}))[community_id]
 
     async def lock_accounts_across(
         self, wanted: Mapping[uuid.UUID, Sequence[uuid.UUID]]
@@ -170,17 +151,26 @@ class SqlAccounts:
         """``lock_accounts`` for several communities at once (``wanted``: each community's
         account ids): each community's accounts found, locked in (community, id) order."""
         found: dict[uuid.UUID, dict[uuid.UUID, Account]] = {c: {} for c in wanted}
-        if len(wanted) > 1 and self._conn.dialect.name == "postgresql":
-            pairs = [(c, a) for c in sorted(wanted) for a in wanted[c]]
-            rows = await self._conn.execute(
-                _LOCK_ACCOUNTS_ACROSS,
+        if not any(wanted.values()):
+            return found
+        if self._conn.dialect.name == "postgresql":
+            pairs = [(c, a) for c in wanted for a in wanted[c]]
+            result = await self._conn.execute(
+                _LOCK_ACCOUNTS_BY_KEY,
                 {"community_ids": [c for c, _ in pairs], "account_ids": [a for _, a in pairs]},
             )
-            for row in rows:
-                found[row.community_id][row.id] = account_from_row(row)
-            return found
-        for community_id in sorted(wanted):  # one community, or several on SQLite
-            found[community_id] = dict(await self.lock_accounts(community_id, wanted[community_id]))
+            rows: Sequence[sa.Row[Any]] = result.all()
+        else:  # one statement per community, in community order: one writer at a time anyway
+            rows = [
+                row
+                for community_id in sorted(wanted)
+                for row in await self._conn.execute(
+                    _LOCK_ACCOUNTS,
+                    {"community_id": community_id, "account_ids": list(wanted[community_id])},
+                )
+            ]
+        for row in rows:
+            found[row.community_id][row.id] = account_from_row(row)
         return found
 
     async def update_account_details(self, account: Account) -> None:

@@ -42,15 +42,7 @@ class SqlAuditStore:
         with the first record, after its own events."""
         if not events:
             return
-        seq, prev_hash = await self._head_locked(community_id)
-        records = []
-        for event in events:
-            record = audit.chain(community_id, seq + 1, prev_hash, event)
-            records.append(record)
-            seq, prev_hash = record.seq, record.hash
-        outboxed = [list(event.events) for event in events]
-        outboxed[0] += found
-        rows = [_event_rows(r, f) for r, f in zip(records, outboxed, strict=True)]
+        records, rows = _chained(community_id, await self._head_locked(community_id), events, found)
         if len(records) == 1:
             await self._append_one(records[0], rows[0])
         else:
@@ -70,15 +62,13 @@ class SqlAuditStore:
         rows: list[dict[str, Any]] = []
         advanced: list[audit.AuditRecord] = []
         for community_id in wanted:
-            seq, prev_hash = heads[community_id]
-            for n, event in enumerate(chained[community_id]):
-                record = audit.chain(community_id, seq + 1, prev_hash, event)
-                records.append(record)
-                rows += _event_rows(
-                    record, [*event.events, *(found.get(community_id, ()) if n == 0 else ())]
-                )
-                seq, prev_hash = record.seq, record.hash
-            advanced.append(records[-1])
+            mine = found.get(community_id, ())
+            chain, chain_rows = _chained(
+                community_id, heads[community_id], chained[community_id], mine
+            )
+            records += chain
+            rows += [row for each in chain_rows for row in each]
+            advanced.append(chain[-1])
         params = unnest.columns(audit_log, "a_", [_row(record) for record in records])
         params |= unnest.columns(events, "e_", rows)
         params |= {
@@ -263,6 +253,25 @@ _APPEND_MANY: Final = (
     .add_cte(_ADVANCE.cte("advance"))
     .add_cte(unnest.insert(events, "e_").cte("emit"))
 )
+
+
+def _chained(
+    community_id: uuid.UUID,
+    head: tuple[int, str],
+    chained: Sequence[audit.AuditEvent],
+    found: Sequence[outbox.NewEvent],
+) -> tuple[list[audit.AuditRecord], list[list[dict[str, Any]]]]:
+    """The records of ``chained`` after ``head`` (seq and hash), and each one's event rows:
+    ``found`` (a write's own steps' events) go with the first record, after its own."""
+    seq, prev_hash = head
+    records = []
+    for event in chained:
+        record = audit.chain(community_id, seq + 1, prev_hash, event)
+        records.append(record)
+        seq, prev_hash = record.seq, record.hash
+    outboxed = [list(event.events) for event in chained]
+    outboxed[0] += found
+    return records, [_event_rows(r, f) for r, f in zip(records, outboxed, strict=True)]
 
 
 def _advance_params(last: audit.AuditRecord) -> dict[str, Any]:

@@ -78,33 +78,14 @@ _RECORDED = sa.select(
     idempotency_keys.c.scope.in_(sa.bindparam("scopes", expanding=True)),
     idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
-# PostgreSQL: the same, one primary-key lookup per key. With ``scope IN (…) AND key IN (…)`` a
-# plan cached on a nearly empty table may read every key of the scope and filter; a lookup that
-# names the whole key leaves no other plan (as ``ledger.store.accounts`` locks accounts). The
-# arrays are ``varchar[]``, the columns' type (as ``text[]`` the index could not be used), and
-# ``LIMIT 1`` (a key is unique) keeps the lateral lookup from being flattened into a hash join
-# over the community's every key (seen: 212 buffers for 17 keys against 58).
+# PostgreSQL: the same, one primary-key lookup per key, for one community or several (a group
+# across communities names each key's community). With ``scope IN (…) AND key IN (…)`` a plan
+# cached on a nearly empty table may read every key of the scope and filter; a lookup that names
+# the whole key leaves no other plan (as ``ledger.store.accounts`` locks accounts). The arrays
+# are ``varchar[]``, the columns' type (as ``text[]`` the index could not be used), and ``LIMIT
+# 1`` (a key is unique) keeps the lateral lookup from being flattened into a hash join over the
+# community's every key (seen: 212 buffers for 17 keys against 58).
 _RECORDED_BY_KEY = (
-    sa.text(
-        "SELECT k.scope, k.key, k.fingerprint, k.result"
-        " FROM unnest(CAST(:scopes AS varchar[]), CAST(:keys AS varchar[])) AS u(scope, key)"
-        " CROSS JOIN LATERAL (SELECT scope, key, fingerprint, result FROM idempotency_keys"
-        " WHERE community_id = :community_id AND scope = u.scope AND key = u.key LIMIT 1) AS k"
-    )
-    .bindparams(
-        sa.bindparam("community_id", type_=idempotency_keys.c.community_id.type),
-        sa.bindparam("scopes", type_=postgresql.ARRAY(sa.String, dimensions=1)),
-        sa.bindparam("keys", type_=postgresql.ARRAY(sa.String, dimensions=1)),
-    )
-    .columns(
-        idempotency_keys.c.scope,
-        idempotency_keys.c.key,
-        idempotency_keys.c.fingerprint,
-        idempotency_keys.c.result,
-    )
-)
-# The same lookup for keys of several communities (a group across communities).
-_RECORDED_ACROSS = (
     sa.text(
         "SELECT k.community_id, k.scope, k.key, k.fingerprint, k.result"
         " FROM unnest(CAST(:community_ids AS uuid[]), CAST(:scopes AS varchar[]),"
@@ -247,10 +228,9 @@ class SqlIdempotency:
     ) -> dict[tuple[uuid.UUID, IdempotencyKey], Claim]:
         """The outcomes recorded under ``keys`` (each with its community), of those that have
         one."""
-        communities = sorted({community_id for community_id, _ in keys})
-        if self._dialect == "postgresql" and len(communities) > 1:
+        if self._dialect == "postgresql":
             rows = await self._conn.execute(
-                _RECORDED_ACROSS,
+                _RECORDED_BY_KEY,
                 {
                     "community_ids": [community_id for community_id, _ in keys],
                     "scopes": [key.scope for _, key in keys],
@@ -263,41 +243,21 @@ class SqlIdempotency:
                 )
                 for row in rows
             }
+        wanted = set(keys)
         found: dict[tuple[uuid.UUID, IdempotencyKey], Claim] = {}
-        for community_id in communities:  # one community, or several on SQLite
-            asked = [key for c, key in keys if c == community_id]
-            for key, claim in (await self._recorded_of(community_id, asked)).items():
-                found[(community_id, key)] = claim
-        return found
-
-    async def _recorded_of(
-        self, community_id: uuid.UUID, keys: Sequence[IdempotencyKey]
-    ) -> dict[IdempotencyKey, Claim]:
-        """The outcomes recorded under ``keys`` of one community, of those that have one."""
-        if self._dialect == "postgresql":
-            rows = await self._conn.execute(
-                _RECORDED_BY_KEY,
-                {
-                    "community_id": community_id,
-                    "scopes": [key.scope for key in keys],
-                    "keys": [key.key for key in keys],
-                },
-            )
-        else:
+        for community_id in sorted({community_id for community_id, _ in keys}):
             rows = await self._conn.execute(
                 _RECORDED,
                 {
                     "community_id": community_id,
-                    "scopes": sorted({key.scope for key in keys}),
-                    "keys": sorted({key.key for key in keys}),
+                    "scopes": sorted({key.scope for c, key in keys if c == community_id}),
+                    "keys": sorted({key.key for c, key in keys if c == community_id}),
                 },
             )
-        wanted = set(keys)
-        found: dict[IdempotencyKey, Claim] = {}
-        for row in rows:
-            key = IdempotencyKey(row.scope, row.key)
-            if key in wanted:
-                found[key] = StoredOutcome(row.fingerprint, row.result)
+            for row in rows:
+                asked = (community_id, IdempotencyKey(row.scope, row.key))
+                if asked in wanted:
+                    found[asked] = StoredOutcome(row.fingerprint, row.result)
         return found
 
     async def store_idempotency_result(

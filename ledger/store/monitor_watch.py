@@ -17,16 +17,10 @@ from ledger.store.tables import balance_monitors
 
 _M = balance_monitors.c
 # Built once, with bind parameters: every counter write runs it, and a statement built anew
-# costs its construction and its cache-key walk each time (see ``ledger.store.accounts``).
+# costs its construction and its cache-key walk each time (see ``ledger.store.accounts``). The
+# communities and the accounts each as a set, for one community or several (a group across
+# communities): the pairs this also finds are dropped in Python (account ids are unique anyway).
 _OF_ACCOUNTS = sa.select(balance_monitors).where(
-    _M.community_id == sa.bindparam("community_id"),
-    _M.account_id.in_(sa.bindparam("account_ids", expanding=True)),
-)
-
-
-# The same for several communities' accounts: the pairs this also finds are dropped in Python
-# (account ids are unique anyway).
-_OF_ACCOUNTS_ACROSS = sa.select(balance_monitors).where(
     _M.community_id.in_(sa.bindparam("community_ids", expanding=True)),
     _M.account_id.in_(sa.bindparam("account_ids", expanding=True)),
 )
@@ -41,27 +35,12 @@ class SqlMonitorWatch:
         self._conn = connection
 
     async def watch(
-        self, community_id: uuid.UUID, counters_by_account: Mapping[uuid.UUID, Counters]
-    ) -> list[outbox.NewEvent]:
-        """The events of the monitors the new ``counters_by_account`` moved across their
-        threshold, each monitor's new side written."""
-        rows = await self._conn.execute(
-            _OF_ACCOUNTS, {"community_id": community_id, "account_ids": list(counters_by_account)}
-        )
-        return await self._crossed(
-            community_id, [monitor_of(row._mapping) for row in rows], counters_by_account
-        )
-
-    async def watch_across(
         self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
     ) -> dict[uuid.UUID, list[outbox.NewEvent]]:
-        """``watch`` for several communities' new counters, their monitors read in one
-        statement: each community's events."""
-        if len(counters) == 1:
-            [(community_id, counters_by_account)] = counters.items()
-            return {community_id: await self.watch(community_id, counters_by_account)}
+        """The events of the monitors each community's new ``counters`` (by account) moved
+        across their threshold, each monitor's new side written: each community's events."""
         rows = await self._conn.execute(
-            _OF_ACCOUNTS_ACROSS,
+            _OF_ACCOUNTS,
             {
                 "community_ids": list(counters),
                 "account_ids": [a for values in counters.values() for a in values],

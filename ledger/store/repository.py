@@ -102,7 +102,7 @@ class SqlRepository:
         self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
     ) -> None:
         await self._accounts.write_counters_across(counters)
-        found = await self._monitors.watch_across(counters)
+        found = await self._monitors.watch(counters)
         for community_id, events in found.items():
             self._more_events.setdefault(community_id, []).extend(events)
 

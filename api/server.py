@@ -9,9 +9,12 @@ slower. Measured on the balance read (``python -m bench.compare``): see docs/per
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
 
 LoopName = Literal["uvloop", "asyncio"]
 HttpName = Literal["httptools", "h11"]
@@ -36,3 +39,18 @@ def server_choice() -> ServerChoice:
         loop="uvloop" if _installed("uvloop") else "asyncio",
         http="httptools" if _installed("httptools") else "h11",
     )
+
+
+def settled(app: T) -> T:
+    """``app`` once what the process built to serve it is out of the cycle collector's way.
+
+    Everything built before serving (the modules, the routes and their models, SQLAlchemy's
+    metadata, the services) lives as long as the process, yet each full collection traversed it
+    all: about 100 ms with the event loop stopped, every few seconds under load, which was the
+    balance read's p99 (``docs/performance.md``, "The collector's pauses"). ``gc.freeze`` moves
+    those objects to the permanent generation, which no collection visits; refcounting still
+    frees any of them that is dropped. Called by the server processes only, never by tests,
+    which build many apps in one process."""
+    gc.collect()
+    gc.freeze()
+    return app

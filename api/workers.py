@@ -30,6 +30,7 @@ from litestar import Litestar
 
 from api.app import create_app
 from api.metrics import MULTIPROCESS_DIR_VARIABLE
+from api.server import settled
 from api.web.settings import WebSettings
 
 WORKER_APP: Final = "api.workers:worker_app"
@@ -44,7 +45,7 @@ answer, over and over, so ``--workers 2`` never served a request."""
 
 def worker_app() -> Litestar:
     """The application of one worker, from the environment the parent prepared."""
-    return create_app()
+    return settled(create_app())
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from api.cli import Subcommands
 from api.cli.console import say
 from api.demo.federation import DemoLink, seed_demo_federation
 from api.demo.seed import DemoAccess, seed_demo
-from api.server import server_choice
+from api.server import server_choice, settled
 from api.settings import Settings
 from api.web.settings import WebSettings
 from api.workers import HEALTHCHECK_S, WORKER_APP, several_workers
@@ -170,7 +170,7 @@ def run_service(settings: Settings, web: WebSettings, arguments: argparse.Namesp
         **proxy_options(settings),
     }
     if workers == 1:
-        uvicorn.run(create_app(settings, web), **options)
+        uvicorn.run(settled(create_app(settings, web)), **options)
         return
     # Each worker process builds its app from the same environment (api.workers).
     with several_workers(web):

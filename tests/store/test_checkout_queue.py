@@ -8,6 +8,7 @@ and a waiter ran out of its pool timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -54,3 +55,36 @@ async def test_a_waiter_gives_up_after_the_pool_timeout(small_pool: AsyncEngine)
         assert 0.9 <= time.monotonic() - started < 5
     async with uow(write=False) as again:  # the places were given back
         await again.connection.execute(sa.text("SELECT 1"))
+
+
+async def _rush(uow: SqlUnitOfWorkFactory, clients: int, at_once: int) -> None:
+    """``clients`` units of work, ``at_once`` of them holding a connection together."""
+    all_in = asyncio.Barrier(at_once)
+
+    async def client() -> None:
+        async with uow(write=False, snapshot=False) as unit:
+            await unit.connection.execute(sa.text("SELECT 1"))
+            with contextlib.suppress(TimeoutError):  # the last ones wait for no one
+                await asyncio.wait_for(all_in.wait(), 0.5)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def test_a_busy_pool_keeps_its_connections_open(postgresql_database_url: str) -> None:
+    """Every connection busy, then all given back, over and over (a steady load): the ones
+    opened at first serve every round. With an overflow beyond the pool's kept size, the
+    overflow connections were closed at each return and opened again at the next rush."""
+    engine = create_engine(postgresql_database_url)
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    sa.event.listen(engine.sync_engine, "connect", count)
+    try:
+        for _ in range(3):
+            await _rush(SqlUnitOfWorkFactory(engine), clients=20, at_once=15)
+        assert opened == 15
+    finally:
+        await engine.dispose()

@@ -41,6 +41,7 @@ from api.http import reports as report_routes
 from api.http.common.allow import complete_allow_header
 from api.http.common.auth import BearerAuthentication
 from api.http.common.errors import EXCEPTION_HANDLERS
+from api.http.common.guards_in_place import run_guards_in_place
 from api.http.common.location import document_locations
 from api.http.common.openapi import openapi_config
 from api.http.common.openapi_document import (
@@ -140,7 +141,7 @@ def create_app(
         openapi_config=openapi_config(),
     )
     finish_once(app, _finish_document)
-    return app
+    return run_guards_in_place(app)
 
 
 def _finish_document(document: OpenAPI) -> None:

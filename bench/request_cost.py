@@ -33,6 +33,7 @@ from functools import partial
 from typing import Any
 
 from api.app import create_app
+from api.server import settled
 from api.settings import Settings
 from bench import service_load
 from bench.databases import fresh_database
@@ -202,7 +203,7 @@ async def main() -> None:
             jobs_interval_s=0,
             rate_limit_per_s=200 if args.rate_limit else 0,
         )
-        app = create_app(settings)
+        app = settled(create_app(settings))  # as the server runs it (api.server)
 
         async def body() -> None:
             if args.pieces:

@@ -24,7 +24,7 @@ from litestar import Litestar, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException
 
-POOL_SIZE = 10
+POOL_SIZE = 15
 """The product's pool size (``ledger.store.engine``), so that both wait on as many connections."""
 
 

@@ -85,6 +85,21 @@ class Server:
                 ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def settle(self, *, quiet_share: float = 0.05, within_s: float = 15.0) -> None:
+        """Waits until the server is idle: wrk stops at its deadline with requests in flight
+        (a batch request is 100 transfers), which the server still finishes; measured in the
+        next scenario, they made its first second slow (the steady random transfers' p99 was
+        ×12.8 the baseline's, pgbench waiting for its own last transactions). Idle: less than
+        ``quiet_share`` of a core used over a quarter of a second."""
+        deadline = time.monotonic() + within_s
+        before = self.cpu_s()
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = self.cpu_s()
+            if now - before < 0.25 * quiet_share:
+                return
+            before = now
+
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

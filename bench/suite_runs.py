@@ -163,7 +163,9 @@ def _post(
         at.server, script, path, [str(at.ids), at.books.token, *extra],
         clients=clients, seconds=seconds,
     )  # fmt: skip
-    return service_load.measured(at.server, process, cpu, children)
+    load = service_load.measured(at.server, process, cpu, children)
+    at.server.settle()  # the next scenario starts on an idle server
+    return load
 
 
 def service(args: argparse.Namespace, *, sqlite: bool) -> dict[str, Scenario[Serving, Load]]:
@@ -209,6 +211,7 @@ def _reads_under_writes(at: Serving, seconds: int) -> Load:
     )  # fmt: skip
     load = service_load.measured(at.server, readers, cpu, children)
     writers.communicate()
+    at.server.settle()
     return load
 
 

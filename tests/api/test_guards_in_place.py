@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from litestar import Controller, Litestar, get
@@ -45,7 +45,9 @@ def _app(seen: Seen) -> Litestar:
     return Litestar([Things, alone], guards=[layer("app")], openapi_config=None)
 
 
-def _registered(app: Litestar, path: str, method: str = "GET") -> BaseRouteHandler:
+def _registered(
+    app: Litestar, path: str, method: Literal["GET", "OPTIONS"] = "GET"
+) -> BaseRouteHandler:
     [route] = [r for r in app.routes if isinstance(r, HTTPRoute) and r.path == path]
     handler, _ = route.route_handler_map[method]
     return handler

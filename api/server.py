@@ -47,10 +47,10 @@ def settled(app: T) -> T:
     Everything built before serving (the modules, the routes and their models, SQLAlchemy's
     metadata, the services) lives as long as the process, yet each full collection traversed it
     all: about 100 ms with the event loop stopped, every few seconds under load, which was the
-    balance read's p99 (``docs/performance.md``, "The collector's pauses"). ``gc.freeze`` moves
-    those objects to the permanent generation, which no collection visits; refcounting still
-    frees any of them that is dropped. Called by the server processes only, never by tests,
-    which build many apps in one process."""
+    balance read's p99 (``docs/performance.md``, "Connections kept, the collector's pauses,
+    guards in place"). ``gc.freeze`` moves those objects to the permanent generation, which no
+    collection visits; refcounting still frees any of them that is dropped. Called by the
+    server processes only, never by tests, which build many apps in one process."""
     gc.collect()
     gc.freeze()
     return app

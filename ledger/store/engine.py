@@ -90,7 +90,7 @@ def create_engine(
         # Fifteen connections kept open, none beyond: an overflow connection is closed when it
         # comes back to a pool with ten idle, so a steady load of 32 readers opened a new one
         # (a server process forked, TLS negotiated, statements prepared again) about every
-        # hundred requests, ≈ 15 % of the read's CPU (docs/performance.md,
+        # hundred requests; without that the read's CPU fell 7–17 % (docs/performance.md,
         # "Connections kept, the collector's pauses, guards in place").
         kwargs.setdefault("pool_size", 15)
         kwargs.setdefault("max_overflow", 0)

@@ -2,11 +2,11 @@
 
 Litestar's ``authorize_connection`` hands every guard ``copy(route_handler)``, so that a guard
 cannot change the handler for the requests after it. Ours only read the connection (they take
-the handler as ``_``), and the copy — a shallow copy of an object of some sixty attributes — was
-about 5 % of a balance read's CPU (``docs/performance.md``, "Connections kept, the collector's
-pauses, guards in place"). Every HTTP handler of the app is given an ``authorize_connection``
-that runs the same guards in the same order on the handler itself. A guard must therefore never
-change the handler it is given.
+the handler as ``_``), and the copies — shallow copies of an object of some sixty attributes —
+were 5 % of the server's samples under balance reads (``docs/performance.md``, "Connections
+kept, the collector's pauses, guards in place"). Every HTTP handler of the app is given an
+``authorize_connection`` that runs the same guards in the same order on the handler itself. A
+guard must therefore never change the handler it is given.
 """
 
 from __future__ import annotations

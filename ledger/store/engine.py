@@ -27,6 +27,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 :class:`DatabaseTimeouts` says otherwise."""
 WRITE_OPTION = "commons_ledger_write"
 """Execution option set on a connection whose transaction will write."""
+POOL_SIZE = 15
+"""Connections an engine's pool keeps open (both engines; a SQLite file's too), and as many
+units of work at once (``uow.CheckoutQueue``)."""
 
 
 CLIENT_GRACE_S = 2.0
@@ -81,19 +84,15 @@ def create_engine(
     if backend == "sqlite":
         # SQLite's only bound is on waiting for another process's write lock.
         busy_ms = timeouts.lock_ms if timeouts and timeouts.lock_ms else SQLITE_BUSY_TIMEOUT_MS
-        if timeouts is not None and make_url(url).database not in (None, "", ":memory:"):
-            # The pool's own default is 30 s: without this a request found no connection only
-            # after 30 s, whatever the service was configured to wait.
-            kwargs.setdefault("pool_timeout", timeouts.pool_s)
+        if make_url(url).database not in (None, "", ":memory:"):  # a file: a pool of its own
+            kwargs = _kept_pool(kwargs)
+            if timeouts is not None:
+                # The pool's own default is 30 s: without this a request found no connection
+                # only after 30 s, whatever the service was configured to wait.
+                kwargs.setdefault("pool_timeout", timeouts.pool_s)
         return _sqlite_engine(url, busy_ms, **kwargs)
     if backend == "postgresql":
-        # Fifteen connections kept open, none beyond: an overflow connection is closed when it
-        # comes back to a pool with ten idle, so a steady load of 32 readers opened a new one
-        # (a server process forked, TLS negotiated, statements prepared again) about every
-        # hundred requests; without that the read's CPU fell 7–17 % (docs/performance.md,
-        # "Connections kept, the collector's pauses, guards in place").
-        kwargs.setdefault("pool_size", 15)
-        kwargs.setdefault("max_overflow", 0)
+        kwargs = _kept_pool(kwargs)
         # No ``pool_pre_ping``: it cost a round trip (three with asyncpg's ping) at every
         # checkout. A connection broken by a database restart instead fails the one statement
         # that meets it; SQLAlchemy sees a disconnect, invalidates that connection and every
@@ -109,6 +108,16 @@ def create_engine(
     raise ValueError(
         f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg"
     )
+
+
+def _kept_pool(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """:data:`POOL_SIZE` connections kept open, none beyond. An overflow connection is closed
+    when it comes back to a pool whose kept ones are all idle, so a steady load kept reopening
+    them: on PostgreSQL a server process forked, TLS negotiated and statements prepared again
+    about every hundred balance reads (the read's CPU fell 7–17 % without it); on SQLite a
+    thread started and the file opened and set up every forty (docs/performance.md,
+    "Connections kept, the collector's pauses, guards in place")."""
+    return {"pool_size": POOL_SIZE, "max_overflow": 0} | kwargs
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> AsyncEngine:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 
 from ledger.books.cases import UseCases, account_found
-from ledger.books.ports import LedgerRepository
+from ledger.books.ports import LedgerRepository, UnitOfWork
 from ledger.kernel.inputs import check_page_size
 from ledger.kernel.model import (
     Account,
@@ -20,6 +20,7 @@ from ledger.kernel.model import (
     TrialBalance,
     TrialBalanceLine,
 )
+from ledger.kernel.uow import run_read
 
 
 class BalanceReads(UseCases):
@@ -39,13 +40,18 @@ class BalanceReads(UseCases):
         """The account with :meth:`balance`, read together (the caller checks who may see the
         account): now, one statement, as the account row carries its counters; as of a date,
         the account and its postings in one snapshot."""
-        async with self._uow(write=False, snapshot=as_of is not None) as uow:
+
+        async def read(uow: UnitOfWork) -> tuple[Account, Counters | None]:
             account = account_found(
                 await uow.repo.get_account(community_id, account_id), account_id
             )
             if as_of is None:
-                return account, account.balance
-            counters = await uow.repo.counters_as_of(community_id, account_id, as_of)
+                return account, None
+            return account, await uow.repo.counters_as_of(community_id, account_id, as_of)
+
+        account, counters = await run_read(self._uow, read, snapshot=as_of is not None)
+        if counters is None:
+            return account, account.balance
         balance = Balance.from_counters(
             account.id, account.commodity, account.type, counters, as_of
         )

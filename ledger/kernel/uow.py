@@ -65,3 +65,31 @@ async def run_write(
         return await units.run_write(work)
     async with units(write=True) as uow:
         return await work(uow)
+
+
+@runtime_checkable
+class WholeReads(Protocol[Repo_co]):
+    """A factory that can hand a read unit of work to its database in one piece."""
+
+    async def run_read(
+        self, work: Callable[[UnitOfWork[Repo_co]], Awaitable[T]], *, snapshot: bool = True
+    ) -> T:
+        """``work`` in one read unit of work, as ``async with factory(write=False,
+        snapshot=snapshot)`` would run it, handed to the database at once as
+        :meth:`WholeWrites.run_write` hands a write. ``work`` awaits nothing but its unit of
+        work."""
+        ...
+
+
+async def run_read(
+    units: UnitOfWorkFactory[Repo],
+    work: Callable[[UnitOfWork[Repo]], Awaitable[T]],
+    *,
+    snapshot: bool = True,
+) -> T:
+    """``work`` in one read unit of work of ``units``: in one piece where the factory can hand
+    it over whole (:class:`WholeReads`), else here. It awaits nothing but its unit of work."""
+    if isinstance(units, WholeReads):
+        return await units.run_read(work, snapshot=snapshot)
+    async with units(write=False, snapshot=snapshot) as uow:
+        return await work(uow)

@@ -186,13 +186,6 @@ class SqlAccounts:
             )
         )
 
-    async def write_counters(
-        self,
-        community_id: uuid.UUID,
-        counters_by_account: Mapping[uuid.UUID, Counters],
-    ) -> None:
-        await self.write_counters_across({community_id: counters_by_account})
-
     async def write_counters_across(
         self, counters: Mapping[uuid.UUID, Mapping[uuid.UUID, Counters]]
     ) -> None:

@@ -178,15 +178,6 @@ class SqlIdempotency:
         self._claimed[(community_id, key)] = _Claimed(fingerprint, created_at)
         return None
 
-    async def claim_many(
-        self,
-        community_id: uuid.UUID,
-        claims: Sequence[tuple[IdempotencyKey, str]],
-        now: datetime,
-    ) -> list[Claim]:
-        """``claim`` for each of several distinct keys, in two round trips at most."""
-        return await self.claim_across([(community_id, key, print_) for key, print_ in claims], now)
-
     async def claim_across(
         self,
         claims: Sequence[tuple[uuid.UUID, IdempotencyKey, str]],
@@ -263,18 +254,13 @@ class SqlIdempotency:
     async def store_idempotency_result(
         self, community_id: uuid.UUID, key: IdempotencyKey, result: bytes
     ) -> None:
-        await self.store_many(community_id, [(key, result)])
-
-    async def store_many(
-        self, community_id: uuid.UUID, results: Sequence[tuple[IdempotencyKey, bytes]]
-    ) -> None:
-        """Writes each key's row with its outcome: keys this unit of work claimed, once each."""
-        await self.store_across([(community_id, key, result) for key, result in results])
+        await self.store_across([(community_id, key, result)])
 
     async def store_across(
         self, results: Sequence[tuple[uuid.UUID, IdempotencyKey, bytes]]
     ) -> None:
-        """``store_many`` for keys of one community or several, in one statement."""
+        """Writes each ``(community, key)``'s row with its outcome, in one statement: keys this
+        unit of work claimed, once each, of one community or several."""
         if not results:
             return
         rows = []

@@ -250,25 +250,25 @@ class SqlUnitOfWorkFactory:
         )
 
     async def run_write(self, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
-        """``work`` in one write unit of work (``ledger.kernel.uow.run_write``). On SQLite its
-        whole transaction is one hand-off to the connection's thread; on PostgreSQL asyncpg
-        speaks to the server from the loop itself, and ``work`` runs here. On both, its statements
-        run in one greenlet (``ledger.store.one_greenlet``)."""
-        unit = self(write=True)
-        if self.engine.dialect.name != "sqlite":
-            async with unit:
-                return await run_whole(unit.connection, work(unit))
-        return await unit.whole(work)
+        """``work`` in one write unit of work (``ledger.kernel.uow.run_write``), in one piece."""
+        return await self._in_one_piece(self(write=True), work)
 
     async def run_read(
         self, work: Callable[[SqlUnitOfWork], Awaitable[T]], *, snapshot: bool = True
     ) -> T:
-        """``work`` in one read unit of work (``ledger.kernel.uow.run_read``). On SQLite, as
-        for a write, the whole transaction is one hand-off to the connection's thread instead
-        of one per call (a balance read was six, each a wake-up of that thread and a turn at
-        the GIL against the loop); on PostgreSQL it runs here, as ``async with`` runs it."""
-        unit = self(write=False, snapshot=snapshot)
-        if self.engine.dialect.name != "sqlite":
-            async with unit:
-                return await work(unit)
-        return await unit.whole(work)
+        """``work`` in one read unit of work (``ledger.kernel.uow.run_read``), in one piece as a
+        write is: on SQLite a balance read was nine hand-offs to the connection's thread, each a
+        wake-up of that thread and a turn at the GIL against the loop."""
+        return await self._in_one_piece(self(write=False, snapshot=snapshot), work)
+
+    async def _in_one_piece(
+        self, unit: SqlUnitOfWork, work: Callable[[SqlUnitOfWork], Awaitable[T]]
+    ) -> T:
+        """On SQLite the whole transaction is one hand-off to the connection's thread; on
+        PostgreSQL asyncpg speaks to the server from the loop itself, and ``work`` runs here,
+        its statements in one greenlet (``ledger.store.one_greenlet``; a read of one statement
+        alone, outside any transaction, runs as it is)."""
+        if self.engine.dialect.name == "sqlite":
+            return await unit.whole(work)
+        async with unit:
+            return await run_whole(unit.connection, work(unit))

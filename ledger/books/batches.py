@@ -153,14 +153,15 @@ class EntryBatches:
             for failed in part.check(accounts, now, ids):
                 exc = await in_community_units(repo, part.community_id, failed.error)
                 part.refused(failed.index, exc)
-        await repo.insert_entries([entry for part in parts for entry, _ in part.written()])
-        counters = {part.community_id: part.counters() for part in parts if part.counters()}
+        written = {part.community_id: part.written() for part in parts}
+        await repo.insert_entries([entry for each in written.values() for entry, _ in each])
+        counters = {part.community_id: new for part in parts if (new := part.counters())}
         if counters:
             await repo.write_counters_across(counters)
         await repo.store_results([result for part in parts for result in part.results()])
         await repo.append_audit_across(
             {
-                part.community_id: [
+                community_id: [
                     audit.event(
                         OPERATION,
                         None if item.key is None else item.key.key,
@@ -168,10 +169,10 @@ class EntryBatches:
                         now,
                         item.context,
                     )
-                    for entry, item in part.written()
+                    for entry, item in each
                 ]
-                for part in parts
-                if part.written()
+                for community_id, each in written.items()
+                if each
             }
         )
 
